@@ -1,0 +1,1 @@
+"""Sequences and broadcasts: steps, enrolment state machine, scheduler, A/B tests, delivery."""

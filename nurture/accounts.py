@@ -1,0 +1,182 @@
+"""Users, passwords and API keys."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import timedelta
+from functools import cache
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from nurture import audit
+from nurture.emails import normalise_email
+from nurture.errors import Conflict, InvalidInput, NotFound
+from nurture.models import ApiKey, Role, User, utcnow
+
+_hasher = PasswordHasher()
+API_KEY_PREFIX = "nk_"
+MIN_PASSWORD_LENGTH = 10
+# Touch last_used_at at most this often, so authenticated requests stay read-only.
+_LAST_USED_GRANULARITY = timedelta(minutes=5)
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def parse_role(value: str, field: str = "role") -> Role:
+    try:
+        return Role(value)
+    except ValueError:
+        allowed = ", ".join(r.value for r in Role)
+        raise InvalidInput.single(field, f"must be one of {allowed}, got {value!r}") from None
+
+
+def create_user(
+    session: Session, *, email: str, password: str, role: str, name: str = "", actor: str
+) -> User:
+    try:
+        address = normalise_email(email)
+    except ValueError as exc:
+        raise InvalidInput.single("email", str(exc)) from None
+    checked_role = parse_role(role)
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput.single(
+            "password", f"must be at least {MIN_PASSWORD_LENGTH} characters long"
+        )
+    if session.scalar(select(User.id).where(User.email == address)) is not None:
+        raise Conflict(f"a user with e-mail {address} already exists")
+    user = User(
+        email=address, name=name, role=checked_role.value, password_hash=hash_password(password)
+    )
+    session.add(user)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="user.created",
+        entity_type="user",
+        entity_id=user.id,
+        changes={"email": address, "role": checked_role.value},
+    )
+    return user
+
+
+def authenticate(session: Session, *, email: str, password: str) -> User | None:
+    """The active user with these credentials, or None (same cost either way)."""
+    try:
+        address = normalise_email(email)
+    except ValueError:
+        address = ""
+    user = session.scalar(select(User).where(User.email == address, User.is_active.is_(True)))
+    if user is None:
+        # Hash anyway so a wrong e-mail takes as long as a wrong password.
+        verify_password(_dummy_hash(), password)
+        return None
+    if not verify_password(user.password_hash, password):
+        return None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.last_login_at = utcnow()
+    return user
+
+
+def set_user_active(session: Session, *, user_id: int, active: bool, actor: str) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("user", user_id)
+    user.is_active = active
+    audit.record(
+        session,
+        actor=actor,
+        action="user.activated" if active else "user.deactivated",
+        entity_type="user",
+        entity_id=user_id,
+    )
+    return user
+
+
+def create_api_key(
+    session: Session,
+    *,
+    name: str,
+    role: str = Role.MARKETER.value,
+    created_by_id: int | None = None,
+    actor: str,
+) -> tuple[ApiKey, str]:
+    """Store a new key and return it with its plaintext, which is never stored."""
+    name = name.strip()
+    if not name:
+        raise InvalidInput.single("name", "is required")
+    checked_role = parse_role(role)
+    prefix = secrets.token_hex(6)
+    secret = secrets.token_urlsafe(32)
+    key = ApiKey(
+        name=name,
+        prefix=prefix,
+        secret_hash=_digest(secret),
+        role=checked_role.value,
+        created_by_id=created_by_id,
+    )
+    session.add(key)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="apikey.created",
+        entity_type="apikey",
+        entity_id=key.id,
+        changes={"name": name, "role": checked_role.value},
+    )
+    return key, f"{API_KEY_PREFIX}{prefix}_{secret}"
+
+
+def verify_api_key(session: Session, token: str) -> ApiKey | None:
+    """The live key that `token` names, or None."""
+    if not token.startswith(API_KEY_PREFIX):
+        return None
+    prefix, _, secret = token[len(API_KEY_PREFIX) :].partition("_")
+    if not prefix or not secret:
+        return None
+    key = session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
+    if key is None or key.revoked_at is not None:
+        return None
+    if not hmac.compare_digest(key.secret_hash, _digest(secret)):
+        return None
+    now = utcnow()
+    if key.last_used_at is None or now - key.last_used_at > _LAST_USED_GRANULARITY:
+        key.last_used_at = now
+    return key
+
+
+def revoke_api_key(session: Session, *, key_id: int, actor: str) -> ApiKey:
+    key = session.get(ApiKey, key_id)
+    if key is None:
+        raise NotFound("API key", key_id)
+    if key.revoked_at is None:
+        key.revoked_at = utcnow()
+        audit.record(
+            session, actor=actor, action="apikey.revoked", entity_type="apikey", entity_id=key_id
+        )
+    return key
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+@cache
+def _dummy_hash() -> str:
+    return _hasher.hash(secrets.token_hex(16))

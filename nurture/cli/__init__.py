@@ -1,0 +1,10 @@
+"""The `nurture` command line. Each command group lives in its own module."""
+
+from __future__ import annotations
+
+from nurture.cli import accounts as _accounts
+from nurture.cli import database as _database
+from nurture.cli.root import main
+
+# Importing registers the groups' commands on `main`.
+__all__ = ["_accounts", "_database", "main"]

@@ -1,0 +1,30 @@
+"""`nurture db ...`: schema migrations."""
+
+from __future__ import annotations
+
+import click
+
+from nurture import migrate
+from nurture.cli.root import load_settings, main
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command()
+@click.option("--revision", default="head", show_default=True, help="Alembic revision to reach.")
+def upgrade(revision: str) -> None:
+    """Apply migrations (safe to run again)."""
+    settings = load_settings()
+    migrate.upgrade(settings.database_url, revision)
+    click.echo(f"database at revision {migrate.current_revision(settings.database_url)}")
+
+
+@db.command()
+def current() -> None:
+    """Print the revision the database is at."""
+    click.echo(
+        migrate.current_revision(load_settings().database_url) or "empty (no migrations applied)"
+    )

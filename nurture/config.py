@@ -1,0 +1,127 @@
+"""Settings: one typed object, built once from the environment."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from urllib.parse import urlsplit
+
+DEFAULT_BASE_URL = "http://127.0.0.1:8000"
+
+
+class SettingsError(ValueError):
+    """A setting has a value we cannot use; the message names the variable."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    data_dir: Path
+    database_url: str
+    secret_key: str
+    base_url: str = DEFAULT_BASE_URL
+    redis_url: str | None = None
+    smtp_url: str | None = None
+    # Threads of the in-process Dramatiq worker in the embedded runtime.
+    embedded_worker_threads: int = 4
+    # Seconds between scheduler ticks (finding lost work, due enrolments).
+    tick_seconds: float = 5.0
+    # Where `npm ci` put front-end packages; the web app serves a few files from it.
+    assets_dir: Path = field(default_factory=lambda: _repo_root() / "node_modules")
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.database_url.startswith("postgresql")
+
+    @property
+    def embedded_broker(self) -> bool:
+        return self.redis_url is None
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.base_url.startswith("https://")
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        """Read NURTURE_* variables; create the data folder and secret key if missing."""
+        values = dict(os.environ if env is None else env)
+        data_dir = Path(values.get("NURTURE_DATA_DIR") or "./data").resolve()
+        data_dir.mkdir(parents=True, exist_ok=True)
+        database_url = values.get("NURTURE_DATABASE_URL") or f"sqlite:///{data_dir / 'nurture.db'}"
+        database_url = _normalise_database_url(database_url)
+        base_url = (values.get("NURTURE_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
+        if urlsplit(base_url).scheme not in ("http", "https"):
+            raise SettingsError(
+                f"NURTURE_BASE_URL must start with http:// or https://: {base_url!r}"
+            )
+        secret = values.get("NURTURE_SECRET_KEY") or _stored_secret(data_dir)
+        if len(secret) < 32:
+            raise SettingsError("NURTURE_SECRET_KEY must be at least 32 characters long")
+        extra: dict[str, object] = {}
+        if "NURTURE_ASSETS_DIR" in values:
+            extra["assets_dir"] = Path(values["NURTURE_ASSETS_DIR"]).resolve()
+        return cls(
+            data_dir=data_dir,
+            database_url=database_url,
+            secret_key=secret,
+            base_url=base_url,
+            redis_url=values.get("NURTURE_REDIS_URL") or None,
+            smtp_url=values.get("NURTURE_SMTP_URL") or None,
+            embedded_worker_threads=_int(values, "NURTURE_WORKER_THREADS", 4),
+            tick_seconds=float(_int(values, "NURTURE_TICK_SECONDS", 5)),
+            **extra,  # type: ignore[arg-type]
+        )
+
+
+@cache
+def get_settings() -> Settings:
+    """The process-wide settings, read from the environment on first use."""
+    return Settings.from_env()
+
+
+def _repo_root() -> Path:
+    return Path(__file__).resolve().parent.parent
+
+
+def _int(values: dict[str, str], name: str, default: int) -> int:
+    raw = values.get(name)
+    if not raw:
+        return default
+    try:
+        number = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
+    if number < 1:
+        raise SettingsError(f"{name} must be at least 1, got {number}")
+    return number
+
+
+def _normalise_database_url(url: str) -> str:
+    # Plain postgres URLs would make SQLAlchemy look for psycopg2; we ship psycopg 3.
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    if not url.startswith(("sqlite", "postgresql+psycopg")):
+        raise SettingsError(
+            "NURTURE_DATABASE_URL must be a sqlite:/// or postgresql:// URL, got "
+            f"{url.split(':', 1)[0]!r}"
+        )
+    return url
+
+
+def _stored_secret(data_dir: Path) -> str:
+    """The secret kept in the data folder, generated on first run."""
+    path = data_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    secret = secrets.token_urlsafe(48)
+    # O_EXCL: two processes starting at once agree on the first one written.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secret)
+    return secret

@@ -1,0 +1,372 @@
+"""Event ingest: validate items, resolve contacts, store each idempotency key once.
+
+Items arrive as decoded JSON (from the API, imports, tracking). Each item is
+checked on its own, so a batch stores its valid items even when others are
+rejected, and every item gets an outcome: stored, duplicate or rejected.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Insert, and_, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from nurture.emails import normalise_email
+from nurture.errors import Problem
+from nurture.models import Contact, Event, utcnow
+
+MAX_BATCH = 1000
+MAX_TYPE_LENGTH = 100
+MAX_KEY_LENGTH = 200
+_TYPE_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789._-")
+_ITEM_FIELDS = frozenset(
+    {"type", "occurred_at", "properties", "idempotency_key", "contact_id", "email"}
+)
+# Events dated further ahead than this are a client's clock or unit bug.
+_FUTURE_SLACK = timedelta(days=1)
+
+
+class Outcome(enum.StrEnum):
+    STORED = "stored"
+    DUPLICATE = "duplicate"
+    REJECTED = "rejected"
+
+
+@dataclass(frozen=True, slots=True)
+class EventInput:
+    """A checked event, not yet stored. Exactly one of contact_id / email is set."""
+
+    type: str
+    occurred_at: datetime
+    properties: dict[str, Any] = field(default_factory=dict)
+    idempotency_key: str | None = None
+    contact_id: int | None = None
+    email: str | None = None
+
+
+@dataclass(slots=True)
+class ItemResult:
+    index: int
+    status: Outcome
+    event_id: int | None = None
+    contact_id: int | None = None
+    problem: Problem | None = None
+
+
+@dataclass(slots=True)
+class IngestResult:
+    items: list[ItemResult]
+    created_contact_ids: list[int] = field(default_factory=list)
+
+    @property
+    def stored_event_ids(self) -> list[int]:
+        return [r.event_id for r in self.items if r.status is Outcome.STORED and r.event_id]
+
+    def count(self, status: Outcome) -> int:
+        return sum(1 for r in self.items if r.status is status)
+
+
+def parse_item(raw: object, index: int, *, now: datetime | None = None) -> EventInput:
+    """Check one decoded JSON item; raises ItemRejected naming the field."""
+    if not isinstance(raw, Mapping):
+        raise ItemRejected(Problem("", f"must be an object, got {_json_type(raw)}", index))
+    unknown = sorted(str(k) for k in raw if k not in _ITEM_FIELDS)
+    if unknown:
+        raise ItemRejected(Problem(unknown[0], "is not a known field", index))
+
+    kind = raw.get("type")
+    if not isinstance(kind, str) or not kind:
+        raise ItemRejected(Problem("type", "is required and must be a string", index))
+    if len(kind) > MAX_TYPE_LENGTH or not set(kind) <= _TYPE_CHARS:
+        raise ItemRejected(
+            Problem(
+                "type", "must be up to 100 of a-z, 0-9, '.', '_' or '-' (like email.opened)", index
+            )
+        )
+
+    occurred_at = _parse_time(raw.get("occurred_at"), index, now or utcnow())
+
+    properties = raw.get("properties", {})
+    if properties is None:
+        properties = {}
+    if not isinstance(properties, dict):
+        raise ItemRejected(
+            Problem("properties", f"must be an object, got {_json_type(properties)}", index)
+        )
+
+    key = raw.get("idempotency_key")
+    if key is not None and (not isinstance(key, str) or not key or len(key) > MAX_KEY_LENGTH):
+        raise ItemRejected(
+            Problem(
+                "idempotency_key",
+                f"must be a non-empty string of up to {MAX_KEY_LENGTH} characters",
+                index,
+            )
+        )
+
+    contact_id = raw.get("contact_id")
+    email = raw.get("email")
+    if contact_id is not None and email is not None:
+        raise ItemRejected(Problem("contact_id", "give contact_id or email, not both", index))
+    if contact_id is not None:
+        if isinstance(contact_id, bool) or not isinstance(contact_id, int) or contact_id < 1:
+            raise ItemRejected(Problem("contact_id", "must be a positive integer", index))
+        return EventInput(kind, occurred_at, properties, key, contact_id=contact_id)
+    if email is None:
+        raise ItemRejected(Problem("email", "name the contact by contact_id or email", index))
+    if not isinstance(email, str):
+        raise ItemRejected(Problem("email", f"must be a string, got {_json_type(email)}", index))
+    try:
+        address = normalise_email(email)
+    except ValueError as exc:
+        raise ItemRejected(Problem("email", str(exc), index)) from None
+    return EventInput(kind, occurred_at, properties, key, email=address)
+
+
+class ItemRejected(Exception):
+    def __init__(self, problem: Problem) -> None:
+        self.problem = problem
+        super().__init__(problem.describe())
+
+
+def ingest_raw(session: Session, raw_items: Sequence[object], *, source: str) -> IngestResult:
+    """Parse and store a batch of decoded JSON items; the caller commits."""
+    now = utcnow()
+    parsed: list[tuple[int, EventInput]] = []
+    rejected: list[ItemResult] = []
+    for index, raw in enumerate(raw_items):
+        try:
+            parsed.append((index, parse_item(raw, index, now=now)))
+        except ItemRejected as exc:
+            rejected.append(ItemResult(index, Outcome.REJECTED, problem=exc.problem))
+    result = ingest(session, parsed, source=source)
+    result.items.extend(rejected)
+    result.items.sort(key=lambda r: r.index)
+    return result
+
+
+def ingest(
+    session: Session, items: Sequence[tuple[int, EventInput]], *, source: str
+) -> IngestResult:
+    """Store checked events, each idempotency key at most once; the caller commits.
+
+    Unknown e-mail addresses create contacts; unknown or erased contact ids are
+    rejected. Set-based: a handful of statements per batch, whatever its size.
+    """
+    results: list[ItemResult] = []
+    ids_by_email, created = _contacts_by_email(session, {e.email for _, e in items if e.email})
+    live_ids = _live_contact_ids(session, {e.contact_id for _, e in items if e.contact_id})
+
+    rows: list[dict[str, Any]] = []
+    owners: list[ItemResult] = []
+    seen_keys: set[str] = set()
+    for index, item in items:
+        contact_id = (
+            item.contact_id if item.contact_id is not None else ids_by_email[item.email or ""]
+        )
+        if item.contact_id is not None and contact_id not in live_ids:
+            results.append(
+                ItemResult(
+                    index,
+                    Outcome.REJECTED,
+                    problem=Problem("contact_id", f"no contact with id {contact_id}", index),
+                )
+            )
+            continue
+        outcome = ItemResult(index, Outcome.STORED, contact_id=contact_id)
+        results.append(outcome)
+        if item.idempotency_key is not None:
+            if item.idempotency_key in seen_keys:
+                outcome.status = Outcome.DUPLICATE
+                continue
+            seen_keys.add(item.idempotency_key)
+        rows.append(
+            {
+                "contact_id": contact_id,
+                "type": item.type,
+                "occurred_at": item.occurred_at,
+                "received_at": utcnow(),
+                "properties": item.properties,
+                "source": source,
+                "idempotency_key": item.idempotency_key,
+            }
+        )
+        owners.append(outcome)
+
+    keyed = [
+        (row, owner) for row, owner in zip(rows, owners, strict=True) if row["idempotency_key"]
+    ]
+    unkeyed = [
+        (row, owner) for row, owner in zip(rows, owners, strict=True) if not row["idempotency_key"]
+    ]
+    if keyed:
+        stmt = _insert_ignoring_duplicates(session, Event).returning(
+            Event.id, Event.idempotency_key
+        )
+        stored = {key: event_id for event_id, key in session.execute(stmt, [r for r, _ in keyed])}
+        for row, owner in keyed:
+            event_id = stored.get(row["idempotency_key"])
+            if event_id is None:
+                owner.status = Outcome.DUPLICATE
+            else:
+                owner.event_id = event_id
+    if unkeyed:
+        stmt2 = insert(Event).returning(Event.id, sort_by_parameter_order=True)
+        for (_, owner), (event_id,) in zip(
+            unkeyed, session.execute(stmt2, [r for r, _ in unkeyed]), strict=True
+        ):
+            owner.event_id = event_id
+    return IngestResult(results, created)
+
+
+def mark_processed(session: Session, event_ids: Iterable[int]) -> list[int]:
+    """Mark events processed and move each contact's last activity forward.
+
+    Returns the ids this call marked: a redelivered message finds none left
+    to do and changes nothing.
+    """
+    ids = list(event_ids)
+    if not ids:
+        return []
+    pending = session.execute(
+        select(Event.id, Event.contact_id, Event.occurred_at).where(
+            Event.id.in_(ids), Event.processed_at.is_(None)
+        )
+    ).all()
+    if not pending:
+        return []
+    latest: dict[int, datetime] = {}
+    for _, contact_id, occurred_at in pending:
+        if contact_id not in latest or occurred_at > latest[contact_id]:
+            latest[contact_id] = occurred_at
+    marked = [event_id for event_id, _, _ in pending]
+    session.execute(
+        update(Event)
+        .where(Event.id.in_(marked), Event.processed_at.is_(None))
+        .values(processed_at=utcnow())
+    )
+    for contact_id, when in latest.items():
+        session.execute(
+            update(Contact)
+            .where(
+                Contact.id == contact_id,
+                (Contact.last_activity_at.is_(None)) | (Contact.last_activity_at < when),
+            )
+            .values(last_activity_at=when)
+        )
+    return marked
+
+
+def unprocessed_event_ids(
+    session: Session, *, older_than: timedelta, limit: int = 5000
+) -> list[int]:
+    """Events no worker finished within `older_than`: their queue message was lost."""
+    cutoff = utcnow() - older_than
+    return list(
+        session.scalars(
+            select(Event.id)
+            .where(and_(Event.processed_at.is_(None), Event.received_at < cutoff))
+            .order_by(Event.id)
+            .limit(limit)
+        )
+    )
+
+
+def count_events(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(Event)) or 0
+
+
+def _contacts_by_email(session: Session, emails: set[str]) -> tuple[dict[str, int], list[int]]:
+    if not emails:
+        return {}, []
+    found = _ids_for_emails(session, emails)
+    missing = emails - found.keys()
+    created: list[int] = []
+    if missing:
+        now = utcnow()
+        stmt = _insert_ignoring_duplicates(session, Contact).returning(Contact.id, Contact.email)
+        rows = [
+            {
+                "email": e,
+                "lifecycle_stage": "lead",
+                "attributes": {},
+                "created_at": now,
+                "updated_at": now,
+            }
+            for e in sorted(missing)
+        ]
+        for contact_id, email in session.execute(stmt, rows):
+            if email is not None:
+                found[email] = contact_id
+                created.append(contact_id)
+        # Another request may have created some of them between our two statements.
+        still_missing = missing - found.keys()
+        if still_missing:
+            found.update(_ids_for_emails(session, still_missing))
+    return found, created
+
+
+def _ids_for_emails(session: Session, emails: set[str]) -> dict[str, int]:
+    rows = session.execute(select(Contact.email, Contact.id).where(Contact.email.in_(emails)))
+    return {email: contact_id for email, contact_id in rows if email is not None}
+
+
+def _live_contact_ids(session: Session, ids: set[int]) -> set[int]:
+    if not ids:
+        return set()
+    return set(
+        session.scalars(select(Contact.id).where(Contact.id.in_(ids), Contact.erased_at.is_(None)))
+    )
+
+
+def _insert_ignoring_duplicates(session: Session, model: type[Event] | type[Contact]) -> Insert:
+    """INSERT ... ON CONFLICT DO NOTHING in the dialect of the session's database."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(model).on_conflict_do_nothing()
+    if dialect == "sqlite":
+        return sqlite.insert(model).on_conflict_do_nothing()
+    raise NotImplementedError(f"unsupported database {dialect}")
+
+
+def _parse_time(value: object, index: int, now: datetime) -> datetime:
+    if value is None:
+        return now
+    if not isinstance(value, str):
+        raise ItemRejected(Problem("occurred_at", "must be an ISO 8601 date-time string", index))
+    try:
+        parsed = datetime.fromisoformat(
+            value.replace("Z", "+00:00") if value.endswith("Z") else value
+        )
+    except ValueError:
+        raise ItemRejected(
+            Problem("occurred_at", f"{value!r} is not an ISO 8601 date-time", index)
+        ) from None
+    if parsed.tzinfo is None:
+        raise ItemRejected(
+            Problem("occurred_at", "must include a time zone (e.g. Z or +01:00)", index)
+        )
+    parsed = parsed.astimezone(UTC)
+    if parsed > now + _FUTURE_SLACK:
+        raise ItemRejected(Problem("occurred_at", "is more than a day in the future", index))
+    return parsed
+
+
+def _json_type(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "object"

@@ -1,0 +1,1 @@
+"""The Litestar application: JSON API, marketer and sales UI, public pages, operations endpoints."""

@@ -1,0 +1,7 @@
+"""The JSON API under /api/v1, authenticated by API keys."""
+
+from __future__ import annotations
+
+from litestar import Router
+
+api_router = Router(path="/api/v1", route_handlers=[], tags=["api"])

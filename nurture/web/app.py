@@ -1,0 +1,110 @@
+"""create_app(): the one place where the web application is wired together."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from litestar import Litestar
+from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import State
+from litestar.middleware.session.client_side import CookieBackendConfig
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.static_files import create_static_files_router
+from litestar.template import TemplateConfig
+
+from nurture.config import Settings, get_settings
+from nurture.web.api import api_router
+from nurture.web.deps import DEPENDENCIES
+from nurture.web.errors import EXCEPTION_HANDLERS
+from nurture.web.ops import ops_router
+from nurture.web.ui import ui_router
+from workers import runtime
+
+_HERE = Path(__file__).resolve().parent
+# Paths whose unsafe methods are not browser form posts: bearer-authenticated
+# API calls, and public endpoints that mail clients call without cookies.
+CSRF_EXEMPT = ["/api/", "/healthz", "/readyz", "/metrics", "/schema", "/t/", "/u/"]
+# Front-end packages served from node_modules (installed by `npm ci` from the lock file).
+VENDOR_FILES = {
+    "htmx": "htmx.org/dist",
+    "chart": "chart.js/dist",
+    "inter": "@fontsource-variable/inter",
+}
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or get_settings()
+    secret = hashlib.sha256(settings.secret_key.encode()).digest()
+
+    @asynccontextmanager
+    async def lifespan(_: Litestar) -> AsyncIterator[None]:
+        handle = runtime.start_for_web(settings)
+        try:
+            yield
+        finally:
+            handle.stop()
+
+    template_config = TemplateConfig(directory=_HERE / "html", engine=JinjaTemplateEngine)
+    vendor_routers = [
+        create_static_files_router(
+            path=f"/static/vendor/{name}",
+            directories=[settings.assets_dir / relative],
+            name=f"vendor-{name}",
+        )
+        for name, relative in VENDOR_FILES.items()
+    ]
+    return Litestar(
+        route_handlers=[
+            api_router,
+            ui_router,
+            ops_router,
+            create_static_files_router(
+                path="/static/app", directories=[_HERE / "static"], name="static"
+            ),
+            *vendor_routers,
+        ],
+        dependencies=DEPENDENCIES,
+        exception_handlers=EXCEPTION_HANDLERS,
+        middleware=[
+            CookieBackendConfig(
+                secret=secret,
+                key="nurture_session",
+                secure=settings.secure_cookies,
+                httponly=True,
+                samesite="lax",
+                max_age=14 * 24 * 3600,
+                exclude=CSRF_EXEMPT,
+            ).middleware
+        ],
+        csrf_config=CSRFConfig(
+            secret=hashlib.sha256(b"csrf" + secret).hexdigest(),
+            cookie_name="nurture_csrf",
+            cookie_secure=settings.secure_cookies,
+            cookie_httponly=False,
+            exclude=CSRF_EXEMPT,
+        ),
+        template_config=template_config,
+        openapi_config=OpenAPIConfig(
+            title="Nurture API",
+            version="1",
+            path="/schema",
+            components=Components(
+                security_schemes={
+                    "apiKey": SecurityScheme(
+                        type="http",
+                        scheme="bearer",
+                        description="An API key from `nurture apikeys create`",
+                    )
+                }
+            ),
+            security=[{"apiKey": []}],
+        ),
+        lifespan=[lifespan],
+        state=State({"settings": settings}),
+        debug=False,
+    )

@@ -1,0 +1,1 @@
+"""E-mail rendering: sandboxed MJML + Jinja, tracking, unsubscribe tokens, starter library."""

@@ -1,0 +1,104 @@
+"""Shared fixtures: a migrated SQLite and PostgreSQL database per run, settings, the app.
+
+Database-facing tests take the `db_url` fixture, which runs them once on each
+database. PostgreSQL and Redis come from `make test` (scripts/services.sh);
+without them the tests fail rather than skip, so nothing passes by omission.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from litestar import Litestar
+from litestar.testing import TestClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from nurture.config import Settings
+from nurture.db import get_engine, session_scope
+from nurture.migrate import upgrade
+from nurture.models import Base
+from nurture.web.app import create_app
+from nurture.web.auth import api_key_cache
+
+BACKENDS = ["sqlite", "postgresql"]
+
+
+def _required_env(name: str) -> str:
+    value = os.environ.get(name)
+    if not value:
+        pytest.fail(f"{name} is not set: run the suite with `make test`, which starts the servers")
+    return value
+
+
+@pytest.fixture(scope="session")
+def database_urls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """One freshly migrated database of each kind for this test run."""
+    admin_url = make_url(_required_env("NURTURE_TEST_PG_URL"))
+    name = f"nurture_test_{os.getpid()}_{secrets.token_hex(3)}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    pg_url = admin_url.set(database=name).render_as_string(hide_password=False)
+    sqlite_url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'nurture.db'}"
+    upgrade(pg_url)
+    upgrade(sqlite_url)
+    yield {"sqlite": sqlite_url, "postgresql": pg_url}
+    get_engine(pg_url).dispose()
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request: pytest.FixtureRequest, database_urls: dict[str, str]) -> Iterator[str]:
+    """The URL of an empty, migrated database; the test runs once per backend."""
+    url = database_urls[request.param]
+    yield url
+    _empty_tables(url)
+    api_key_cache.clear()
+
+
+@pytest.fixture
+def db(db_url: str) -> Iterator[Session]:
+    """A session on the test database, committed at the end of the test."""
+    with session_scope(db_url) as session:
+        yield session
+
+
+@pytest.fixture
+def settings(db_url: str, tmp_path: Path) -> Settings:
+    return Settings(
+        data_dir=tmp_path,
+        database_url=db_url,
+        secret_key="test-secret-" + "x" * 40,
+        embedded_worker_threads=2,
+    )
+
+
+@pytest.fixture
+def app(settings: Settings) -> Litestar:
+    return create_app(settings)
+
+
+@pytest.fixture
+def client(app: Litestar) -> Iterator[TestClient[Litestar]]:
+    with TestClient(app, base_url="http://127.0.0.1:8000") as test_client:
+        yield test_client
+
+
+def _empty_tables(url: str) -> None:
+    engine = get_engine(url)
+    tables = list(reversed(Base.metadata.sorted_tables))
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            names = ", ".join(f'"{t.name}"' for t in tables)
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                conn.execute(table.delete())

@@ -1,0 +1,1 @@
+"""Background work: the Dramatiq broker, actors (thin adapters over domain code), periodic ticks."""

@@ -1,0 +1,29 @@
+"""Actors: load ids, call a domain function. No logic lives here."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import dramatiq
+
+from nurture import events
+from workers import context
+
+
+@dramatiq.actor(queue_name="events", max_retries=20)
+def process_events(event_ids: list[int]) -> None:
+    """Run everything that reacts to newly ingested events (later: scoring, segments, sequences)."""
+    with context.session() as db:
+        events.mark_processed(db, event_ids)
+
+
+@dramatiq.actor(queue_name="ticks", max_retries=0)
+def tick() -> None:
+    """Periodic housekeeping: re-enqueue events whose queue message was lost."""
+    with context.session() as db:
+        lost = events.unprocessed_event_ids(db, older_than=timedelta(minutes=2))
+    for start in range(0, len(lost), 500):
+        process_events.send(lost[start : start + 500])
+
+
+ALL: list[dramatiq.Actor] = [process_events, tick]  # type: ignore[type-arg]
