@@ -1,0 +1,65 @@
+"""Event ingest over HTTP: one event or a batch of up to 1,000, each stored or rejected."""
+
+from __future__ import annotations
+
+import logging
+
+from litestar import post
+from litestar.di import NamedDependency
+from litestar.params import RawBody
+from sqlalchemy.orm import Session
+
+from nurture import events
+from nurture.errors import InvalidInput
+from nurture.models import Role
+from nurture.web.api.bodies import (
+    EventBatch,
+    EventIn,
+    decode_json,
+    event_items,
+    json_body_operation,
+)
+from nurture.web.api.responses import errors
+from nurture.web.api.schemas import IngestAnswer, ingest_answer
+from nurture.web.auth import api_roles
+from workers.actors import process_events
+
+log = logging.getLogger(__name__)
+ENQUEUE_CHUNK = 1000
+
+
+@post(
+    "/events",
+    guards=[api_roles(Role.ADMIN, Role.MARKETER, Role.SALES)],
+    sync_to_thread=True,
+    status_code=202,
+    summary="Record events",
+    description=(
+        "Stores each valid item (a repeated `idempotency_key` is stored once) and answers "
+        "202 with every item's outcome; processing (scoring, segments, sequences) follows in "
+        "the background. When no item is valid the answer is 422 naming each item's problem."
+    ),
+    operation_class=json_body_operation(
+        EventIn, EventBatch, description="One event, or a batch of up to 1,000"
+    ),
+    responses=errors(422),
+)
+def record_events(body: RawBody, db: NamedDependency[Session]) -> IngestAnswer:
+    items = event_items(decode_json(body))
+    result = events.ingest_raw(db, items, source="api")
+    if items and result.count(events.Outcome.REJECTED) == len(items):
+        raise InvalidInput([r.problem for r in result.items if r.problem is not None])
+    # Commit before enqueueing, so no worker ever looks for rows it cannot see yet.
+    db.commit()
+    _enqueue(result.stored_event_ids)
+    return ingest_answer(result)
+
+
+def _enqueue(event_ids: list[int]) -> None:
+    try:
+        for start in range(0, len(event_ids), ENQUEUE_CHUNK):
+            process_events.send(event_ids[start : start + ENQUEUE_CHUNK])
+    except Exception:
+        # The events are committed; the periodic tick re-enqueues unprocessed ones, so a
+        # broker outage delays processing but must not turn a stored batch into an error.
+        log.exception("could not enqueue %d stored events; the tick will", len(event_ids))
