@@ -17,13 +17,20 @@ def process_events(event_ids: list[int]) -> None:
         events.mark_processed(db, event_ids)
 
 
+# Events older than this and still unprocessed lost their queue message.
+LOST_AFTER = timedelta(minutes=2)
+# At most this many ids are re-sent per tick, so a backlog slower than
+# LOST_AFTER cannot make each tick flood the queue with duplicates.
+RECOVER_PER_TICK = 500
+
+
 @dramatiq.actor(queue_name="ticks", max_retries=0)
 def tick() -> None:
     """Periodic housekeeping: re-enqueue events whose queue message was lost."""
     with context.session() as db:
-        lost = events.unprocessed_event_ids(db, older_than=timedelta(minutes=2))
-    for start in range(0, len(lost), 500):
-        process_events.send(lost[start : start + 500])
+        lost = events.unprocessed_event_ids(db, older_than=LOST_AFTER, limit=RECOVER_PER_TICK)
+    if lost:
+        process_events.send(lost)
 
 
 ALL: list[dramatiq.Actor] = [process_events, tick]  # type: ignore[type-arg]

@@ -21,7 +21,7 @@ from nurture.config import Settings, get_settings
 from nurture.web.api import api_router
 from nurture.web.deps import DEPENDENCIES
 from nurture.web.errors import EXCEPTION_HANDLERS
-from nurture.web.ops import ops_router
+from nurture.web.ops import OpsPlugin
 from nurture.web.ui import ui_router
 from workers import runtime
 
@@ -42,8 +42,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
     secret = hashlib.sha256(settings.secret_key.encode()).digest()
 
     @asynccontextmanager
-    async def lifespan(_: Litestar) -> AsyncIterator[None]:
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
         handle = runtime.start_for_web(settings)
+        # /readyz and /metrics look at what this app started.
+        app.state.runtime = handle
         try:
             yield
         finally:
@@ -62,7 +64,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=[
             api_router,
             ui_router,
-            ops_router,
             create_static_files_router(
                 path="/static/app", directories=[_HERE / "static"], name="static"
             ),
@@ -105,6 +106,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             security=[{"apiKey": []}],
         ),
         lifespan=[lifespan],
+        plugins=[OpsPlugin()],
         state=State({"settings": settings}),
         debug=False,
     )
