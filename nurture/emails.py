@@ -9,11 +9,17 @@ import re
 # and a stricter check belongs to delivery (bounces), not to ingest.
 _LOCAL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+$")
 _LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
+# The everyday address (name@firm.example) in one match; anything else takes the full check.
+_COMMON = re.compile(
+    r"[a-z0-9_%+-]+(?:\.[a-z0-9_%+-]+)*@(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}\Z"
+)
 
 
 def normalise_email(raw: str) -> str:
     """The address trimmed and lower-cased; ValueError says what is wrong."""
     value = raw.strip().lower()
+    if len(value) <= 254 and _COMMON.match(value) and len(value.partition("@")[0]) <= 64:
+        return value
     if not value:
         raise ValueError("is empty")
     if len(value) > 320:

@@ -8,15 +8,16 @@ rejected, and every item gets an outcome: stored, duplicate or rejected.
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Insert, and_, func, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import and_, func, select, update
 from sqlalchemy.orm import Session
 
+from nurture import event_writes as writes
 from nurture.emails import normalise_email
 from nurture.errors import Problem
 from nurture.models import Contact, Event, utcnow
@@ -24,7 +25,7 @@ from nurture.models import Contact, Event, utcnow
 MAX_BATCH = 1000
 MAX_TYPE_LENGTH = 100
 MAX_KEY_LENGTH = 200
-_TYPE_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789._-")
+_TYPE_PATTERN = re.compile(r"[a-z0-9._-]{1,100}\Z")
 _ITEM_FIELDS = frozenset(
     {"type", "occurred_at", "properties", "idempotency_key", "contact_id", "email"}
 )
@@ -83,7 +84,7 @@ def parse_item(raw: object, index: int, *, now: datetime | None = None) -> Event
     kind = raw.get("type")
     if not isinstance(kind, str) or not kind:
         raise ItemRejected(Problem("type", "is required and must be a string", index))
-    if len(kind) > MAX_TYPE_LENGTH or not set(kind) <= _TYPE_CHARS:
+    if not _TYPE_PATTERN.match(kind):
         raise ItemRejected(
             Problem(
                 "type", "must be up to 100 of a-z, 0-9, '.', '_' or '-' (like email.opened)", index
@@ -159,68 +160,41 @@ def ingest(
     Unknown e-mail addresses create contacts; unknown or erased contact ids are
     rejected. Set-based: a handful of statements per batch, whatever its size.
     """
-    results: list[ItemResult] = []
     ids_by_email, created = _contacts_by_email(session, {e.email for _, e in items if e.email})
-    live_ids = _live_contact_ids(session, {e.contact_id for _, e in items if e.contact_id})
+    live_ids = writes.live_contact_ids(
+        session, list({e.contact_id for _, e in items if e.contact_id is not None})
+    )
 
-    rows: list[dict[str, Any]] = []
+    results: list[ItemResult] = []
+    rows: list[writes.EventRow] = []
     owners: list[ItemResult] = []
     seen_keys: set[str] = set()
     for index, item in items:
-        contact_id = (
-            item.contact_id if item.contact_id is not None else ids_by_email[item.email or ""]
-        )
-        if item.contact_id is not None and contact_id not in live_ids:
-            results.append(
-                ItemResult(
-                    index,
-                    Outcome.REJECTED,
-                    problem=Problem("contact_id", f"no contact with id {contact_id}", index),
-                )
-            )
-            continue
+        if item.contact_id is not None:
+            contact_id = item.contact_id
+            if contact_id not in live_ids:
+                problem = Problem("contact_id", f"no contact with id {contact_id}", index)
+                results.append(ItemResult(index, Outcome.REJECTED, problem=problem))
+                continue
+        else:
+            contact_id = ids_by_email[item.email or ""]
         outcome = ItemResult(index, Outcome.STORED, contact_id=contact_id)
         results.append(outcome)
-        if item.idempotency_key is not None:
-            if item.idempotency_key in seen_keys:
+        key = item.idempotency_key
+        if key is not None:
+            if key in seen_keys:
                 outcome.status = Outcome.DUPLICATE
                 continue
-            seen_keys.add(item.idempotency_key)
-        rows.append(
-            {
-                "contact_id": contact_id,
-                "type": item.type,
-                "occurred_at": item.occurred_at,
-                "received_at": utcnow(),
-                "properties": item.properties,
-                "source": source,
-                "idempotency_key": item.idempotency_key,
-            }
-        )
+            seen_keys.add(key)
+        rows.append(writes.EventRow(contact_id, item.type, item.occurred_at, item.properties, key))
         owners.append(outcome)
 
-    keyed = [
-        (row, owner) for row, owner in zip(rows, owners, strict=True) if row["idempotency_key"]
-    ]
-    unkeyed = [
-        (row, owner) for row, owner in zip(rows, owners, strict=True) if not row["idempotency_key"]
-    ]
-    if keyed:
-        stmt = _insert_ignoring_duplicates(session, Event).returning(
-            Event.id, Event.idempotency_key
-        )
-        stored = {key: event_id for event_id, key in session.execute(stmt, [r for r, _ in keyed])}
-        for row, owner in keyed:
-            event_id = stored.get(row["idempotency_key"])
-            if event_id is None:
-                owner.status = Outcome.DUPLICATE
-            else:
-                owner.event_id = event_id
-    if unkeyed:
-        stmt2 = insert(Event).returning(Event.id, sort_by_parameter_order=True)
-        for (_, owner), (event_id,) in zip(
-            unkeyed, session.execute(stmt2, [r for r, _ in unkeyed]), strict=True
-        ):
+    for owner, event_id in zip(
+        owners, writes.insert_events(session, rows, source=source), strict=True
+    ):
+        if event_id is None:
+            owner.status = Outcome.DUPLICATE
+        else:
             owner.event_id = event_id
     return IngestResult(results, created)
 
@@ -285,54 +259,17 @@ def count_events(session: Session) -> int:
 def _contacts_by_email(session: Session, emails: set[str]) -> tuple[dict[str, int], list[int]]:
     if not emails:
         return {}, []
-    found = _ids_for_emails(session, emails)
-    missing = emails - found.keys()
-    created: list[int] = []
-    if missing:
-        now = utcnow()
-        stmt = _insert_ignoring_duplicates(session, Contact).returning(Contact.id, Contact.email)
-        rows = [
-            {
-                "email": e,
-                "lifecycle_stage": "lead",
-                "attributes": {},
-                "created_at": now,
-                "updated_at": now,
-            }
-            for e in sorted(missing)
-        ]
-        for contact_id, email in session.execute(stmt, rows):
-            if email is not None:
-                found[email] = contact_id
-                created.append(contact_id)
-        # Another request may have created some of them between our two statements.
-        still_missing = missing - found.keys()
-        if still_missing:
-            found.update(_ids_for_emails(session, still_missing))
-    return found, created
-
-
-def _ids_for_emails(session: Session, emails: set[str]) -> dict[str, int]:
-    rows = session.execute(select(Contact.email, Contact.id).where(Contact.email.in_(emails)))
-    return {email: contact_id for email, contact_id in rows if email is not None}
-
-
-def _live_contact_ids(session: Session, ids: set[int]) -> set[int]:
-    if not ids:
-        return set()
-    return set(
-        session.scalars(select(Contact.id).where(Contact.id.in_(ids), Contact.erased_at.is_(None)))
-    )
-
-
-def _insert_ignoring_duplicates(session: Session, model: type[Event] | type[Contact]) -> Insert:
-    """INSERT ... ON CONFLICT DO NOTHING in the dialect of the session's database."""
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        return postgresql.insert(model).on_conflict_do_nothing()
-    if dialect == "sqlite":
-        return sqlite.insert(model).on_conflict_do_nothing()
-    raise NotImplementedError(f"unsupported database {dialect}")
+    found = writes.find_contacts_by_email(session, list(emails))
+    missing = sorted(emails - found.keys())
+    if not missing:
+        return found, []
+    new = writes.create_contacts(session, missing)
+    found.update(new)
+    # Another request may have created some of them between our two statements.
+    still_missing = [e for e in missing if e not in found]
+    if still_missing:
+        found.update(writes.find_contacts_by_email(session, still_missing))
+    return found, list(new.values())
 
 
 def _parse_time(value: object, index: int, now: datetime) -> datetime:

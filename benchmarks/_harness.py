@@ -1,0 +1,106 @@
+"""What every benchmark needs: its own servers on loopback, a fresh database, a free port."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Services:
+    pg_admin_url: str
+    redis_url: str
+
+
+@contextmanager
+def services() -> Iterator[Services]:
+    """PostgreSQL and Redis started for this run in a temporary folder, stopped afterwards."""
+    folder = Path(f"/tmp/nurture-bench-{os.getpid()}")
+    script = str(REPO / "scripts" / "services.sh")
+    out = subprocess.run([script, "start", str(folder)], check=True, capture_output=True, text=True)
+    values = dict(
+        line.removeprefix("export ").split("=", 1)
+        for line in out.stdout.splitlines()
+        if "=" in line
+    )
+    try:
+        yield Services(values["NURTURE_TEST_PG_URL"], values["NURTURE_TEST_REDIS_URL"])
+    finally:
+        subprocess.run([script, "stop", str(folder)], check=False, capture_output=True)
+
+
+def fresh_database(admin_url: str, prefix: str) -> str:
+    """Create an empty database on the server and return its URL."""
+    name = f"{prefix}_{secrets.token_hex(3)}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextmanager
+def server(env: dict[str, str], *, workers: int = 1) -> Iterator[str]:
+    """`nurture serve` in a subprocess; yields its base URL once /healthz answers."""
+    port = free_port()
+    full_env = {**os.environ, **env}
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "nurture.cli",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ],
+        env=full_env,
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/healthz", timeout=1) as answer:
+                    if answer.status == 200:
+                        break
+            except OSError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                error = process.stderr.read().decode() if process.stderr else ""
+                raise RuntimeError(f"server did not start:\n{error[-3000:]}")
+            time.sleep(0.2)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
