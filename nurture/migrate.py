@@ -17,8 +17,12 @@ def alembic_config(database_url: str) -> Config:
     return config
 
 
-def upgrade(database_url: str, revision: str = "head") -> None:
-    """Bring the database at `database_url` up to `revision`."""
+def upgrade(database_url: str, revision: str = "heads") -> None:
+    """Bring the database at `database_url` up to `revision` (every head by default).
+
+    "heads" rather than "head": work on separate subjects may add migrations
+    on parallel branches until a merge revision joins them.
+    """
     command.upgrade(alembic_config(database_url), revision)
 
 

@@ -14,7 +14,7 @@ def db() -> None:
 
 
 @db.command()
-@click.option("--revision", default="head", show_default=True, help="Alembic revision to reach.")
+@click.option("--revision", default="heads", show_default=True, help="Alembic revision to reach.")
 def upgrade(revision: str) -> None:
     """Apply migrations (safe to run again)."""
     settings = load_settings()
