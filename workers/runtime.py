@@ -18,6 +18,9 @@ from workers.ticker import Ticker
 # How long shutdown waits for messages in progress before giving up on them
 # (an unfinished message is redelivered or found again by the tick).
 STOP_TIMEOUT_MS = 30_000
+# Idle worker threads wake this often to notice a stop; in-process queues make
+# waking cheap, and a short wait keeps web shutdown (and each test app) quick.
+EMBEDDED_WAKE_MS = 100
 
 
 @dataclass
@@ -62,7 +65,11 @@ def start_for_web(settings: Settings) -> RuntimeHandle:
     installed = broker.install(broker.build_broker(settings))
     if not settings.embedded_broker:
         return RuntimeHandle(installed)
-    worker = dramatiq.Worker(installed, worker_threads=settings.embedded_worker_threads)
+    worker = dramatiq.Worker(
+        installed,
+        worker_threads=settings.embedded_worker_threads,
+        worker_timeout=EMBEDDED_WAKE_MS,
+    )
     worker.start()
     ticker = Ticker(installed, settings.tick_seconds).start()
     return RuntimeHandle(installed, worker, ticker)
