@@ -6,6 +6,7 @@ from nurture.models.base import Base, utcnow
 from nurture.models.contacts import Company, Contact, LifecycleStage, SizeBand
 from nurture.models.events import Event
 from nurture.models.imports import ImportJob, ImportStatus
+from nurture.models.segments import Segment, SegmentKind, SegmentMember, SegmentSizeHistory
 from nurture.models.suppressions import Suppression, SuppressionReason
 
 __all__ = [
@@ -19,6 +20,10 @@ __all__ = [
     "ImportStatus",
     "LifecycleStage",
     "Role",
+    "Segment",
+    "SegmentKind",
+    "SegmentMember",
+    "SegmentSizeHistory",
     "SizeBand",
     "Suppression",
     "SuppressionReason",

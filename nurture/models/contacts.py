@@ -78,6 +78,9 @@ class Contact(Base):
     attributes: Mapped[dict[str, Any]] = mapped_column(default=dict)
     notes: Mapped[str | None] = mapped_column(Text)
     last_activity_at: Mapped[datetime | None] = mapped_column()
+    # Lead score and fit grade (A best .. D), read by segment rules; scoring sets them.
+    score: Mapped[int] = mapped_column(default=0, server_default="0")
+    fit_grade: Mapped[str | None] = mapped_column(String(2))
     erased_at: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
