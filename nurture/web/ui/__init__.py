@@ -4,4 +4,30 @@ from __future__ import annotations
 
 from litestar import Router
 
-ui_router = Router(path="/", route_handlers=[], include_in_schema=False)
+from nurture.web.ui import (
+    contacts,
+    home,
+    placeholders,
+    session,
+    settings,
+    settings_audit,
+    settings_keys,
+    settings_users,
+)
+from nurture.web.ui.params import UI_DEPENDENCIES
+
+ui_router = Router(
+    path="/",
+    route_handlers=[
+        *session.handlers,
+        *home.handlers,
+        *contacts.handlers,
+        *settings.handlers,
+        *settings_users.handlers,
+        *settings_keys.handlers,
+        *settings_audit.handlers,
+        *placeholders.handlers,
+    ],
+    dependencies=UI_DEPENDENCIES,
+    include_in_schema=False,
+)

@@ -1,0 +1,109 @@
+"""Sections that later releases fill in; until then each says honestly what will be there."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from litestar import get
+from litestar.handlers import HTTPRouteHandler
+from litestar.response import Template
+
+from nurture.models import Role
+from nurture.web.auth import ui_roles
+from nurture.web.ui.params import Me
+from nurture.web.ui.render import NAVIGATION, page
+
+
+@dataclass(frozen=True, slots=True)
+class Upcoming:
+    key: str
+    title: str
+    summary: str
+    points: tuple[str, ...]
+
+
+UPCOMING = (
+    Upcoming(
+        "segments",
+        "Segments",
+        "Groups of contacts defined by rules, kept up to date as events arrive.",
+        (
+            "Rules on contact fields, company industry and size, and behaviour "
+            "(\u201copened three e-mails in 30 days\u201d).",
+            "Live member counts and a preview of who matches before you save.",
+            "Segments feed sequences: joining a segment can enrol a contact.",
+        ),
+    ),
+    Upcoming(
+        "sequences",
+        "Sequences",
+        "Multi-step nurture journeys that run for weeks or months.",
+        (
+            "E-mail, wait, branch, LinkedIn and call task steps.",
+            "A/B tests on subject lines and content, with significance shown plainly.",
+            "Each contact\u2019s position in every sequence, visible on their page.",
+        ),
+    ),
+    Upcoming(
+        "content",
+        "Content",
+        "E-mail templates and the case studies, guides and invitations they carry.",
+        (
+            "A starter library of templates for consultancies, law firms and agencies.",
+            "Personalisation with contact and company fields, previewed before sending.",
+            "Tracked links and one-click unsubscribe added automatically.",
+        ),
+    ),
+    Upcoming(
+        "inbox",
+        "Sales inbox",
+        "Qualified leads handed over from marketing, waiting for a sales rep.",
+        (
+            "Accept or reject each handoff, with the reason fed back to scoring.",
+            "LinkedIn and call tasks that sequences create for you.",
+            "The full timeline of what the lead read before they qualified.",
+        ),
+    ),
+    Upcoming(
+        "reviews",
+        "Reviews",
+        "What clients say once a project is finished.",
+        (
+            "NPS surveys sent when a project completes.",
+            "Promoters invited to give a testimonial or refer a colleague.",
+            "Detractors routed to a person who can put things right.",
+        ),
+    ),
+    Upcoming(
+        "reports",
+        "Reports",
+        "How nurturing turns into pipeline.",
+        (
+            "Sequence performance: opens, clicks, replies and qualified leads.",
+            "Lifecycle movement from lead to customer over time.",
+            "Content that qualified leads read most.",
+        ),
+    ),
+)
+
+
+def _roles_of(key: str) -> tuple[Role, ...]:
+    return next(item.roles for item in NAVIGATION if item.key == key)
+
+
+def _handler(section: Upcoming) -> HTTPRouteHandler:
+    def show(principal: Me) -> Template:
+        return page("upcoming.html", principal, section.key, section=section)
+
+    show.__name__ = f"upcoming_{section.key}"
+    handler: Any = get(
+        f"/{section.key}",
+        guards=[ui_roles(*_roles_of(section.key))],
+        sync_to_thread=False,
+        name=f"upcoming-{section.key}",
+    )
+    return handler(show)  # type: ignore[no-any-return]
+
+
+handlers = [_handler(section) for section in UPCOMING]

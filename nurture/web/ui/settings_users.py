@@ -1,0 +1,92 @@
+"""Settings → Users (admins only): list, create with a role, deactivate and reactivate."""
+
+from __future__ import annotations
+
+from litestar import get, post
+from litestar.params import FromPath, FromQuery
+from litestar.response import Redirect, Template
+from sqlalchemy import select
+
+from nurture import accounts
+from nurture.errors import Conflict, InvalidInput, Problem
+from nurture.models import Role, User
+from nurture.web.auth import ui_roles
+from nurture.web.ui.params import Db, FormData, Me
+from nurture.web.ui.render import ADMINS, page
+
+ROLES = [(role.value, role.value.capitalize()) for role in Role]
+
+
+def _users_page(
+    db: Db,
+    principal: Me,
+    *,
+    form: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    notice: str = "",
+    notice_error: bool = False,
+    status: int = 200,
+) -> Template:
+    users = list(db.scalars(select(User).order_by(User.is_active.desc(), User.name, User.email)))
+    return page(
+        "settings/users.html",
+        principal,
+        "settings",
+        status_code=status,
+        users=users,
+        roles=ROLES,
+        form=form or {"role": Role.MARKETER.value},
+        errors=errors or {},
+        notice=notice,
+        notice_error=notice_error,
+    )
+
+
+@get("/settings/users", guards=[ui_roles(*ADMINS)], sync_to_thread=True)
+def users(db: Db, principal: Me, created: FromQuery[str] = "") -> Template:
+    notice = f"Account created for {created}." if created else ""
+    return _users_page(db, principal, notice=notice)
+
+
+@post("/settings/users", guards=[ui_roles(*ADMINS)], sync_to_thread=True)
+def create_user(db: Db, principal: Me, data: FormData) -> Template | Redirect:
+    kept = {k: data.get(k, "") for k in ("email", "name", "role")}
+    try:
+        user = accounts.create_user(
+            db,
+            email=kept["email"],
+            password=data.get("password", ""),
+            role=kept["role"],
+            name=kept["name"].strip(),
+            actor=principal.actor,
+        )
+    except InvalidInput as exc:
+        problems = exc.problems
+    except Conflict as exc:
+        problems = [Problem("email", str(exc))]
+    else:
+        return Redirect(f"/settings/users?created={user.email}", status_code=303)
+    db.rollback()
+    errors = {p.field: p.message for p in reversed(problems)}
+    return _users_page(db, principal, form=kept, errors=errors, status=422)
+
+
+@post("/settings/users/{user_id:int}/active", guards=[ui_roles(*ADMINS)], sync_to_thread=True)
+def set_active(
+    db: Db, principal: Me, user_id: FromPath[int], data: FormData
+) -> Template | Redirect:
+    active = data.get("active") == "1"
+    if user_id == principal.id and not active:
+        # Locking yourself out would leave nobody to undo it if you are the last admin.
+        return _users_page(
+            db,
+            principal,
+            notice="You cannot deactivate your own account.",
+            notice_error=True,
+            status=409,
+        )
+    accounts.set_user_active(db, user_id=user_id, active=active, actor=principal.actor)
+    return Redirect("/settings/users", status_code=303)
+
+
+handlers = [users, create_user, set_active]
