@@ -12,10 +12,28 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-# The names a template can use. `unsubscribe_url` is filled in by the renderer.
+# The names a template can use, unless the caller passes its own set. `unsubscribe_url`
+# (and its alias `preferences_url`) is filled in by the renderer for every recipient.
 ALLOWED_NAMES: frozenset[str] = frozenset(
-    {"contact", "rep", "case_study", "webinar", "links", "unsubscribe_url"}
+    {
+        "contact",  # the recipient: see contact_view()
+        "rep",  # the sender who signs: see rep_view()
+        "brand",  # the sending firm: name, logo_url, color, address
+        "links",  # per-send links, by name
+        "case_study",
+        "webinar",
+        "article",
+        "project",
+        "lead",  # internal hand-off mail: the qualified lead
+        "handoff",
+        "nps_links",  # eleven signed score links, 0..10
+        "testimonial_url",
+        "referral_url",
+        "unsubscribe_url",
+        "preferences_url",
+    }
 )
+RENDERER_NAMES: frozenset[str] = frozenset({"unsubscribe_url", "preferences_url"})
 
 _SCALARS = (str, int, float, bool, Decimal, date, datetime, type(None))
 _MAX_DEPTH = 8
@@ -81,12 +99,14 @@ def sample_context() -> dict[str, Any]:
     }
 
 
-def check_context(context: Mapping[str, object]) -> dict[str, object]:
+def check_context(
+    context: Mapping[str, object], allowed_names: frozenset[str] = ALLOWED_NAMES
+) -> dict[str, object]:
     """`context` as a dict, after checking it holds only allowed roots and plain data.
 
     Raises TypeError naming the first offending path (a programming error, not user input).
     """
-    unknown = set(context) - ALLOWED_NAMES
+    unknown = set(context) - allowed_names
     if unknown:
         raise TypeError(f"context names not allowed in templates: {sorted(unknown)}")
     for name, value in context.items():

@@ -1,9 +1,10 @@
 """Jinja constructs swapped for inert marks, so HTML and MJML tools never see Jinja syntax.
 
-`protect` replaces every `{{ }}`, `{% %}` and `{# #}` with a mark made of private-use
-characters (nothing else a person types contains them), and `restore` puts the
-original text back. MJML compilation and HTML-to-text conversion run on the
-protected text; a `<` inside `{% if a < b %}` can then no longer break them.
+`protect` replaces every `{{ }}`, `{% %}` and `{# #}` with a numbered ASCII mark
+(MRML escapes non-ASCII characters in attribute values, so the marks are plain
+letters and digits), and `restore` puts the original text back. MJML compilation and
+HTML-to-text conversion run on the protected text; a `<` inside `{% if a < b %}` can
+then no longer break them.
 """
 
 from __future__ import annotations
@@ -12,9 +13,11 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-OPEN = "\ue000"
-CLOSE = "\ue001"
+OPEN = "NURTUREMARK"
+CLOSE = "X"
 MARK = re.compile(f"{OPEN}(\\d+){CLOSE}")
+# Our marks, and those the tracking instrumentation uses for its own code.
+_RESERVED = re.compile("NURTUREMARK|NURTUREGEN")
 
 _CONSTRUCT = re.compile(
     r"""
@@ -59,8 +62,8 @@ def mark(index: int) -> str:
 
 def protect(text: str) -> Protected:
     """`text` with every Jinja construct replaced by a numbered mark."""
-    if OPEN in text or CLOSE in text:
-        raise ValueError("the text contains reserved private-use characters U+E000/U+E001")
+    if _RESERVED.search(text):
+        raise ValueError("the words NURTUREMARK and NURTUREGEN are reserved")
     constructs: list[Construct] = []
     offsets: list[tuple[int, int]] = []
     pieces: list[str] = []
@@ -94,3 +97,18 @@ def restore(text: str, constructs: tuple[Construct, ...]) -> str:
 def marks_in(text: str) -> list[int]:
     """The construct numbers of the marks in `text`, in order."""
     return [int(n) for n in MARK.findall(text)]
+
+
+_JINJA_START = re.compile(r"\{(?=[{%#])")
+
+
+def inert_static(text: str) -> str:
+    """`text` (with marks) where a literal `{{`, `{%` or `{#` outside the marks, say in
+    CSS or in text decoded from HTML entities, can no longer start Jinja."""
+    pieces = MARK.split(text)
+    # MARK.split alternates static text and the captured mark numbers.
+    for index in range(0, len(pieces), 2):
+        pieces[index] = _JINJA_START.sub("{{ '{' }}", pieces[index])
+    for index in range(1, len(pieces), 2):
+        pieces[index] = mark(int(pieces[index]))
+    return "".join(pieces)
