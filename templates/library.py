@@ -14,7 +14,6 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
-from html import escape
 from pathlib import Path
 from typing import Any, Literal
 
@@ -73,19 +72,16 @@ def starter_template(name: str) -> StarterTemplate:
     raise NotFound("starter template", name)
 
 
-def build_body(name: str, locale: str, *, kind: Kind, title: str, preheader: str) -> str:
+def build_body(name: str, locale: str, *, kind: Kind) -> str:
     """The complete MJML document for one template and locale: the shared head and header,
-    the template's own sections, the rep's signature where asked for, and the footer."""
+    the template's own sections, the rep's signature where asked for, and the footer.
+
+    The preheader is not in the body: the renderer inserts the template's preheader
+    field itself, and a second copy in `<mj-preview>` would show twice.
+    """
     content = _read(f"content/{name}.{locale}.mjml")
     content = content.replace("@@SIGNATURE@@\n", _read(f"_shared/signature.{locale}.mjml"))
-    # The head carries literal text (title, preview) that MJML treats as markup; Jinja
-    # expressions in it pass through untouched because escape() leaves braces alone.
-    head = (
-        _read("_shared/head.mjml")
-        .replace("@@LANG@@", locale)
-        .replace("@@TITLE@@", escape(title, quote=False))
-        .replace("@@PREHEADER@@", escape(preheader, quote=False))
-    )
+    head = _read("_shared/head.mjml").replace("@@LANG@@", locale)
     return "".join(
         (
             head,
@@ -138,13 +134,7 @@ def _load() -> tuple[StarterTemplate, ...]:
                 description=text["description"],
                 subject=text["subject"],
                 preheader=text["preheader"],
-                body=build_body(
-                    entry["name"],
-                    locale,
-                    kind=kind,
-                    title=text["subject"],
-                    preheader=text["preheader"],
-                ),
+                body=build_body(entry["name"], locale, kind=kind),
                 sample_json=json.dumps(sample, ensure_ascii=False),
             )
         templates.append(
