@@ -8,7 +8,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache
 from typing import Any, Generic, TypeVar
 from zoneinfo import available_timezones
@@ -55,6 +55,10 @@ MAX_ATTRIBUTES = 100
 _LOCALE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 _DOMAIN = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))+$")
 _ATTRIBUTE_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+# Ids are 64-bit signed integers in the database; a larger number is no id at all.
+_MAX_ID = 2**63 - 1
+_NUL_MESSAGE = "must not contain NUL (\\u0000) characters"
+_BAD_CURSOR = "is not a cursor this listing gave out"
 
 
 @cache
@@ -137,7 +141,7 @@ def check_contact_input(
             checked.values["lifecycle_stage"] = stage
     if "owner_id" in data:
         owner = data["owner_id"]
-        if owner is not None and (not _is_int(owner) or session.get(User, owner) is None):
+        if owner is not None and (not _is_id(owner) or session.get(User, owner) is None):
             checked.fail("owner_id", f"no user with id {owner}")
         else:
             checked.values["owner_id"] = owner
@@ -146,7 +150,7 @@ def check_contact_input(
     elif "company_id" in data:
         company_id = data["company_id"]
         if company_id is not None and (
-            not _is_int(company_id) or session.get(Company, company_id) is None
+            not _is_id(company_id) or session.get(Company, company_id) is None
         ):
             checked.fail("company_id", f"no company with id {company_id}")
         else:
@@ -281,7 +285,10 @@ def list_contacts(
     limit = _check_limit(limit)
     stmt = _filtered(filters).options(joinedload(Contact.company)).order_by(Contact.id.desc())
     if cursor is not None:
-        stmt = stmt.where(Contact.id < _decode_cursor(cursor, "id"))
+        last_id = _decode_cursor(cursor, "id")
+        if not _is_id(last_id):
+            raise InvalidInput.single("cursor", _BAD_CURSOR)
+        stmt = stmt.where(Contact.id < last_id)
     rows = list(session.scalars(stmt.limit(limit + 1)).unique())
     next_cursor = _encode_cursor({"id": rows[limit - 1].id}) if len(rows) > limit else None
     return Page(rows[:limit], next_cursor)
@@ -302,10 +309,13 @@ def timeline(
     if cursor is not None:
         position = _decode_cursor(cursor, "t")
         try:
-            when = datetime.fromisoformat(str(position[0]))
-            last_id = int(position[1])
-        except (TypeError, ValueError, IndexError):
-            raise InvalidInput.single("cursor", "is not a cursor this listing gave out") from None
+            written = datetime.fromisoformat(position[0])
+            last_id = position[1]
+            if written.tzinfo is None or not _is_id(last_id):
+                raise ValueError("not a position this listing wrote")
+            when = written.astimezone(UTC)
+        except (TypeError, ValueError, IndexError, KeyError, OverflowError):
+            raise InvalidInput.single("cursor", _BAD_CURSOR) from None
         stmt = stmt.where(
             or_(Event.occurred_at < when, (Event.occurred_at == when) & (Event.id < last_id))
         )
@@ -403,6 +413,9 @@ def _optional_text(checked: _Checked, name: str, value: object, limit: int) -> s
     if not isinstance(value, str):
         checked.fail(name, "must be a string")
         return None
+    if "\x00" in value:
+        checked.fail(name, _NUL_MESSAGE)
+        return None
     value = value.strip()
     if len(value) > limit:
         checked.fail(name, f"must be at most {limit} characters")
@@ -420,6 +433,8 @@ def _check_company(checked: _Checked, raw: object) -> dict[str, Any] | None:
     name = raw.get("name")
     if not isinstance(name, str) or not name.strip():
         checked.fail("company.name", "is required")
+    elif "\x00" in name:
+        checked.fail("company.name", _NUL_MESSAGE)
     else:
         values["name"] = name.strip()[:200]
     domain = raw.get("domain")
@@ -430,7 +445,7 @@ def _check_company(checked: _Checked, raw: object) -> dict[str, Any] | None:
         values["domain"] = domain_text
     industry = raw.get("industry")
     if industry is not None:
-        if not isinstance(industry, str) or len(industry) > 80:
+        if not isinstance(industry, str) or len(industry) > 80 or "\x00" in industry:
             checked.fail("company.industry", "must be a string of at most 80 characters")
         else:
             values["industry"] = industry.strip().lower() or None
@@ -463,13 +478,27 @@ def _check_attributes(checked: _Checked, raw: object) -> dict[str, Any]:
             checked.fail(f"attributes.{key}", "must be a string, number, boolean, list or null")
         elif isinstance(value, str) and len(value) > 2000:
             checked.fail(f"attributes.{key}", "must be at most 2000 characters")
+        elif _holds_nul(value):
+            checked.fail(f"attributes.{key}", _NUL_MESSAGE)
         else:
             values[key] = value
     return values
 
 
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
+def _is_id(value: object) -> bool:
+    """Whether the value could be a row id: a positive integer that fits a BIGINT."""
+    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= _MAX_ID
+
+
+def _holds_nul(value: object) -> bool:
+    """Whether a NUL character hides in any key or string: PostgreSQL cannot store one."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(v) for v in value)
+    return False
 
 
 def _check_limit(limit: int) -> int:
@@ -488,7 +517,7 @@ def _decode_cursor(cursor: str, key: str) -> Any:
         position = json.loads(base64.urlsafe_b64decode(padded.encode()))
         return position[key]
     except (binascii.Error, ValueError, KeyError, TypeError):
-        raise InvalidInput.single("cursor", "is not a cursor this listing gave out") from None
+        raise InvalidInput.single("cursor", _BAD_CURSOR) from None
 
 
 __all__ = [

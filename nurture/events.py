@@ -31,6 +31,8 @@ _ITEM_FIELDS = frozenset(
 )
 # Events dated further ahead than this are a client's clock or unit bug.
 _FUTURE_SLACK = timedelta(days=1)
+# Ids are 64-bit signed integers in the database; a larger number is no id at all.
+_MAX_ID = 2**63 - 1
 
 
 class Outcome(enum.StrEnum):
@@ -100,13 +102,19 @@ def parse_item(raw: object, index: int, *, now: datetime | None = None) -> Event
         raise ItemRejected(
             Problem("properties", f"must be an object, got {_json_type(properties)}", index)
         )
+    if _holds_nul(properties):
+        raise ItemRejected(
+            Problem("properties", "must not contain NUL (\\u0000) characters", index)
+        )
 
     key = raw.get("idempotency_key")
-    if key is not None and (not isinstance(key, str) or not key or len(key) > MAX_KEY_LENGTH):
+    if key is not None and (
+        not isinstance(key, str) or not key or len(key) > MAX_KEY_LENGTH or "\x00" in key
+    ):
         raise ItemRejected(
             Problem(
                 "idempotency_key",
-                f"must be a non-empty string of up to {MAX_KEY_LENGTH} characters",
+                f"must be a non-empty string of up to {MAX_KEY_LENGTH} characters, without NUL",
                 index,
             )
         )
@@ -116,7 +124,11 @@ def parse_item(raw: object, index: int, *, now: datetime | None = None) -> Event
     if contact_id is not None and email is not None:
         raise ItemRejected(Problem("contact_id", "give contact_id or email, not both", index))
     if contact_id is not None:
-        if isinstance(contact_id, bool) or not isinstance(contact_id, int) or contact_id < 1:
+        if (
+            isinstance(contact_id, bool)
+            or not isinstance(contact_id, int)
+            or not 1 <= contact_id <= _MAX_ID
+        ):
             raise ItemRejected(Problem("contact_id", "must be a positive integer", index))
         return EventInput(kind, occurred_at, properties, key, contact_id=contact_id)
     if email is None:
@@ -289,10 +301,24 @@ def _parse_time(value: object, index: int, now: datetime) -> datetime:
         raise ItemRejected(
             Problem("occurred_at", "must include a time zone (e.g. Z or +01:00)", index)
         )
-    parsed = parsed.astimezone(UTC)
+    try:
+        parsed = parsed.astimezone(UTC)
+    except OverflowError:
+        raise ItemRejected(Problem("occurred_at", f"{value!r} is out of range", index)) from None
     if parsed > now + _FUTURE_SLACK:
         raise ItemRejected(Problem("occurred_at", "is more than a day in the future", index))
     return parsed
+
+
+def _holds_nul(value: object) -> bool:
+    """Whether a NUL character hides in any key or string: PostgreSQL cannot store one."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(v) for v in value)
+    return False
 
 
 def _json_type(value: object) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated
 
 from litestar import Response, delete, get, patch, post
@@ -12,7 +12,7 @@ from litestar.params import PathParameter, QueryParameter, RawBody
 from sqlalchemy.orm import Session
 
 from nurture import contacts
-from nurture.errors import InvalidInput
+from nurture.errors import InvalidInput, Problem
 from nurture.models import LifecycleStage, Role
 from nurture.web.api.bodies import MAX_ID, ContactIn, ContactPatch, json_body_operation, json_object
 from nurture.web.api.responses import errors
@@ -103,8 +103,7 @@ def list_contacts(
     cursor: Cursor = None,
     limit: Limit = 50,
 ) -> ContactPage:
-    if created_after is not None and created_after.tzinfo is None:
-        raise InvalidInput.single("created_after", "must include a time zone (e.g. Z or +01:00)")
+    _check_text(q=q, industry=industry)
     filters = contacts.ContactFilter(
         search=q,
         lifecycle_stage=None if lifecycle_stage is None else lifecycle_stage.value,
@@ -112,7 +111,7 @@ def list_contacts(
         company_id=company_id,
         owner_id=owner_id,
         country=country,
-        created_after=created_after,
+        created_after=None if created_after is None else _utc(created_after, "created_after"),
     )
     page = contacts.list_contacts(db, filters, cursor=cursor, limit=limit)
     return ContactPage([contact_out(c) for c in page.items], page.next_cursor)
@@ -177,6 +176,26 @@ def contact_timeline(
 ) -> TimelinePage:
     page = contacts.timeline(db, contact_id, cursor=cursor, limit=limit)
     return TimelinePage([event_out(e) for e in page.items], page.next_cursor)
+
+
+def _check_text(**values: str | None) -> None:
+    # PostgreSQL refuses NUL inside text; say so instead of failing in the query.
+    problems = [
+        Problem(name, "must not contain NUL (\\u0000) characters")
+        for name, value in values.items()
+        if value is not None and "\x00" in value
+    ]
+    if problems:
+        raise InvalidInput(problems)
+
+
+def _utc(value: datetime, name: str) -> datetime:
+    if value.tzinfo is None:
+        raise InvalidInput.single(name, "must include a time zone (e.g. Z or +01:00)")
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise InvalidInput.single(name, "is out of range") from None
 
 
 HANDLERS = [
