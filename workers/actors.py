@@ -8,6 +8,7 @@ import dramatiq
 
 from nurture import events
 from workers import context
+from workers.imports import run_import
 
 
 @dramatiq.actor(queue_name="events", max_retries=20)
@@ -33,4 +34,4 @@ def tick() -> None:
         process_events.send(lost)
 
 
-ALL: list[dramatiq.Actor] = [process_events, tick]  # type: ignore[type-arg]
+ALL: list[dramatiq.Actor] = [process_events, tick, run_import]  # type: ignore[type-arg]
