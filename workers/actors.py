@@ -20,8 +20,9 @@ def process_events(event_ids: list[int]) -> None:
 
 # Events older than this and still unprocessed lost their queue message.
 LOST_AFTER = timedelta(minutes=2)
-# At most this many ids are re-sent per tick, so a backlog slower than
-# LOST_AFTER cannot make each tick flood the queue with duplicates.
+# At most this many ids are re-sent per tick: when workers run more than
+# LOST_AFTER behind, each tick adds one bounded batch of (harmless) duplicate
+# ids rather than re-sending the whole backlog.
 RECOVER_PER_TICK = 500
 
 
