@@ -1,0 +1,122 @@
+"""Signing in and out: credentials, session, safe redirects, CSRF."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy.orm import Session
+
+from nurture import accounts
+from nurture.web.ui.session import safe_next
+from tests.factories import PASSWORD, make_user
+from tests.ui.helpers import HTML, Client, csrf_token, login, post_form
+
+
+def test_anonymous_visitor_is_sent_to_login_with_the_page_to_return_to(client: Client) -> None:
+    response = client.get("/contacts?q=ada", headers=HTML, follow_redirects=False)
+    assert response.status_code in (302, 303)
+    assert response.headers["location"] == "/login?next=/contacts%3Fq%3Dada"
+
+
+def test_correct_password_signs_in_and_returns_to_next(client: Client, db: Session) -> None:
+    user = make_user(db, role="marketer")
+    db.commit()
+    response = post_form(
+        client, "/login", {"email": user.email.upper(), "password": PASSWORD, "next": "/contacts"}
+    )
+    assert response.status_code == 303
+    assert response.headers["location"] == "/contacts"
+    page = client.get("/contacts", headers=HTML)
+    assert page.status_code == 200
+    assert user.name in page.text
+
+
+def test_wrong_password_shows_an_error_and_keeps_the_email(client: Client, db: Session) -> None:
+    user = make_user(db)
+    db.commit()
+    response = post_form(client, "/login", {"email": user.email, "password": "not the password"})
+    assert response.status_code == 400
+    assert "do not match an active account" in response.text
+    assert f'value="{user.email}"' in response.text
+    assert client.get("/", headers=HTML, follow_redirects=False).status_code in (302, 303)
+
+
+def test_deactivated_user_cannot_sign_in(client: Client, db: Session) -> None:
+    user = make_user(db)
+    accounts.set_user_active(db, user_id=user.id, active=False, actor="test")
+    db.commit()
+    response = post_form(client, "/login", {"email": user.email, "password": PASSWORD})
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "//evil.example/steal",
+        "https://evil.example/",
+        "/\\evil.example",
+        "javascript:alert(1)",
+        "evil.example",
+        "/\tevil.example",
+    ],
+)
+def test_login_never_redirects_off_site(client: Client, db: Session, target: str) -> None:
+    user = make_user(db)
+    db.commit()
+    response = post_form(
+        client, "/login", {"email": user.email, "password": PASSWORD, "next": target}
+    )
+    assert response.status_code == 303
+    assert response.headers["location"] == "/"
+
+
+def test_safe_next_keeps_local_paths_with_queries() -> None:
+    assert safe_next("/contacts?q=ada&stage=lead") == "/contacts?q=ada&stage=lead"
+    assert safe_next("//evil.example") == "/"
+    assert safe_next("https://evil.example/x") == "/"
+    assert safe_next(None) == "/"
+
+
+def test_login_form_post_without_csrf_token_is_refused(client: Client, db: Session) -> None:
+    user = make_user(db)
+    db.commit()
+    csrf_token(client)
+    response = client.post(
+        "/login",
+        data={"email": user.email, "password": PASSWORD},
+        headers=HTML,
+        follow_redirects=False,
+    )
+    assert response.status_code == 403
+
+
+def test_logout_needs_csrf_and_then_ends_the_session(client: Client, db: Session) -> None:
+    user = make_user(db)
+    db.commit()
+    login(client, user)
+    refused = client.post("/logout", headers=HTML, follow_redirects=False)
+    assert refused.status_code == 403
+    assert client.get("/", headers=HTML).status_code == 200
+    response = post_form(client, "/logout")
+    assert response.status_code == 303
+    assert response.headers["location"] == "/login"
+    assert client.get("/", headers=HTML, follow_redirects=False).status_code in (302, 303)
+
+
+def test_signing_in_discards_what_the_old_session_held(client: Client, db: Session) -> None:
+    first = make_user(db, role="admin")
+    second = make_user(db, role="sales")
+    db.commit()
+    login(client, first)
+    login(client, second)
+    page = client.get("/settings", headers=HTML)
+    assert second.email in page.text
+    assert client.get("/settings/users", headers=HTML).status_code == 403
+
+
+def test_signed_in_visitor_skips_the_login_form(client: Client, db: Session) -> None:
+    user = make_user(db)
+    db.commit()
+    login(client, user)
+    response = client.get("/login?next=/contacts", headers=HTML, follow_redirects=False)
+    assert response.status_code in (302, 303)
+    assert response.headers["location"] == "/contacts"
