@@ -150,6 +150,8 @@ class _Scanner:
                 continue
             name = match.group("name").lower()
             if not (name == "mjml" or name.startswith("mj-")):
+                if match.group("close"):
+                    continue  # reported where it opens
                 self._problem(start, f"<{name}> must be inside <mj-text>, <mj-button> or <mj-raw>")
                 continue
             if match.group("close"):

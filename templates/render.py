@@ -26,10 +26,10 @@ from markupsafe import Markup
 
 from templates.compile import CompiledBody, HtmlCache, MjmlError, compile_body
 from templates.context import ALLOWED_NAMES, check_context
-from templates.marks import inert_static, restore
+from templates.marks import inert_static, mark, restore
 from templates.problems import Part, TemplateInvalid, TemplateProblem, TemplateRenderError
 from templates.sandbox import environment, runtime_problem, static_problems
-from templates.text import html_to_text, tidy_text
+from templates.text import html_to_text, squeeze_blank_lines
 from templates.tokens import TokenSigner
 from templates.tracking import (
     CannotInstrument,
@@ -167,10 +167,13 @@ class CompiledTemplate:
         except CannotInstrument as exc:
             self.fallback_reason = f"a link's href holds {exc}"
             return
-        self._fast_html = environment(html=True).from_string(source)
+        self._fast_html = environment(html=True, internal=True).from_string(source)
         self._encoder = PieceEncoder.for_template(self._fast_html)
         if self._text is None:
-            text_source = restore(inert_static(html_to_text(body.html)), constructs)
+            silent = [mark(i) for i, c in enumerate(constructs) if c.kind != "expression"]
+            zero_width = re.compile("|".join(silent)) if silent else None
+            text = html_to_text(body.html, zero_width=zero_width)
+            text_source = restore(inert_static(text), constructs)
             self._fast_text = environment(html=False).from_string(text_source)
 
     def render(
@@ -271,7 +274,7 @@ class CompiledTemplate:
             assert self._fast_html is not None
             assert self._encoder is not None
             values["_nt_track"] = tracker.track
-            values["_nt_pixel"] = tracker.pixel
+            values["_nt_pixel"] = tracker.pixel()
             # preheader_html escapes the text it wraps.
             values["_nt_preheader"] = Markup(preheader_html(preheader))  # noqa: S704
             try:
@@ -282,7 +285,7 @@ class CompiledTemplate:
             html_qp = self._encoder.encode(pieces)
             if self._text is None:
                 assert self._fast_text is not None
-                text = tidy_text(self._run(self._fast_text, values, "body"))
+                text = squeeze_blank_lines(self._run(self._fast_text, values, "body"))
             else:
                 text = self._run(self._text, values, "text")
         else:

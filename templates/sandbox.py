@@ -15,9 +15,10 @@ from datetime import date, datetime
 from functools import cache
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateSyntaxError, meta, nodes
+from jinja2 import StrictUndefined, TemplateSyntaxError, meta, nodes, pass_context
 from jinja2.exceptions import SecurityError, UndefinedError
 from jinja2.filters import FILTERS
+from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from templates.problems import Part, TemplateProblem
@@ -129,6 +130,16 @@ class _Sandbox(ImmutableSandboxedEnvironment):
                 raise SecurityError("the repeated value would be too long")
         return left * right
 
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        # Template data is plain dicts, and for them the key is what `a.b` means; looking
+        # it up first also skips the AttributeError the base class raises and catches.
+        if type(obj) is dict:
+            try:
+                return obj[attribute]
+            except KeyError:
+                pass
+        return super().getattr(obj, attribute)
+
     def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
         # The base sandbox already refuses "_..." names and known-dangerous attributes;
         # this makes the rule independent of the object's type.
@@ -160,7 +171,14 @@ def format_date(value: object, format: str = "%d %B %Y", locale: str = "en") -> 
     return value.strftime(fmt)
 
 
-def _build(autoescape: bool) -> _Sandbox:
+@pass_context
+def _track_filter(context: Context, parts: list[object]) -> Any:
+    # Instrumented templates call the per-render tracker through a filter, because
+    # Jinja calls filters directly while every sandboxed function call is inspected.
+    return context.resolve_or_missing("_nt_track")(parts)
+
+
+def _build(autoescape: bool, internal: bool) -> _Sandbox:
     env = _Sandbox(
         autoescape=autoescape,
         undefined=_Undefined,
@@ -172,14 +190,20 @@ def _build(autoescape: bool) -> _Sandbox:
     env.globals.clear()
     filters: dict[str, Callable[..., Any]] = {name: FILTERS[name] for name in _SAFE_FILTERS}
     filters["date"] = format_date
+    if internal:
+        filters["nt_track"] = _track_filter
     env.filters = filters
     return env
 
 
 @cache
-def environment(*, html: bool) -> _Sandbox:
-    """The shared sandbox: autoescaping for HTML, plain for subject, preheader and text."""
-    return _build(autoescape=html)
+def environment(*, html: bool, internal: bool = False) -> _Sandbox:
+    """The shared sandbox: autoescaping for HTML, plain for subject, preheader and text.
+
+    `internal` adds what only templates we generate may use (the tracking filter);
+    marketers' sources are always checked against the public environment.
+    """
+    return _build(autoescape=html, internal=internal)
 
 
 def syntax_problems(source: str, part: Part, *, html: bool) -> list[TemplateProblem]:

@@ -19,28 +19,41 @@ _PARAGRAPH = frozenset(
 _LINE = frozenset({"div", "tr", "li", "section", "article", "header", "footer", "dd", "dt"})
 _SPACE = re.compile(r"\s+")
 _BLANKS = re.compile(r"\n{3,}")
-_TRAILING = re.compile(r"[ \t]+\n|\n[ \t]+")
+_BLANK_RUN = re.compile(r"\n[ \t]*\n(?:[ \t]*\n)+")
 
 
-def html_to_text(html: str) -> str:
-    """A readable plain-text rendering of `html` (see the module docstring)."""
-    parser = _TextParser()
+def html_to_text(html: str, *, zero_width: re.Pattern[str] | None = None) -> str:
+    """A readable plain-text rendering of `html` (see the module docstring).
+
+    `zero_width` matches text that renders to nothing in the end (Jinja `{% %}` marks
+    when the result becomes a text template); it never moves text to a new line, so
+    a loop over list items yields one line per item.
+    """
+    parser = _TextParser(zero_width)
     parser.feed(html)
     parser.close()
     return tidy_text(parser.text())
 
 
+def squeeze_blank_lines(text: str) -> str:
+    """At most one blank line in a row (a false `{% if %}` can leave a few behind)."""
+    return _BLANK_RUN.sub("\n\n", text)
+
+
 def tidy_text(text: str) -> str:
     """Trim spaces around line breaks, keep at most one blank line, end with one newline."""
-    text = _BLANKS.sub("\n\n", _TRAILING.sub("\n", text)).strip()
+    text = "\n".join([line.strip(" \t") for line in text.split("\n")])
+    text = _BLANKS.sub("\n\n", text).strip()
     return text + "\n" if text else ""
 
 
 class _TextParser(HTMLParser):
-    def __init__(self) -> None:
+    def __init__(self, zero_width: re.Pattern[str] | None) -> None:
         super().__init__(convert_charrefs=True)
+        self._zero_width = zero_width
         self._out: list[str] = []
         self._breaks = 0  # newlines owed before the next text
+        self._trail = 0  # newlines at the end of the output (zero-width text aside)
         self._skip: list[str] = []  # open elements whose content is dropped
         self._link: tuple[str, list[str]] | None = None  # (href, text so far)
         self._lists: list[str] = []
@@ -105,11 +118,17 @@ class _TextParser(HTMLParser):
 
     def _owe(self, count: int) -> None:
         if self._out:
-            self._breaks = max(self._breaks, count)
+            self._breaks = max(self._breaks, count - self._trail)
 
     def _write(self, text: str) -> None:
         if self._breaks:
             self._out.append("\n" * self._breaks)
+            self._trail += self._breaks
             self._breaks = 0
             text = text.lstrip(" ")
+        silent = self._zero_width
+        if silent is not None and silent.search(text) and not silent.sub("", text).strip():
+            self._out.append(text.strip())
+            return
         self._out.append(text)
+        self._trail = 0

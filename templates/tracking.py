@@ -192,7 +192,7 @@ def instrument(
     """Jinja source for a compiled template, ready to render per recipient.
 
     `protected_html` is compiled HTML with Jinja marks. The result has the Jinja put
-    back, every candidate link wrapped in `_nt_track`, `_nt_pixel()` before </body>,
+    back, every candidate link passed through the `nt_track` filter, `_nt_pixel` before </body>,
     `_nt_preheader` after <body>, and literal `{{`, `{%`, `{#` outside Jinja made
     inert. Raises CannotInstrument when a link's href holds a `{% %}` tag.
     """
@@ -223,7 +223,7 @@ def instrument(
     if preheader:
         source = insert_after_body_start(source, hold("{{ _nt_preheader }}"))
     if pixel:
-        source = insert_before_body_end(source, hold("{{ _nt_pixel() }}"))
+        source = insert_before_body_end(source, hold("{{ _nt_pixel }}"))
     source = restore(inert_static(source), constructs)
     return _GENERATED.sub(lambda m: generated[int(m.group(1))], source)
 
@@ -251,7 +251,7 @@ def _track_call(value: str, constructs: tuple[Construct, ...]) -> str | None:
         url = html_lib.unescape("".join(static)).strip()
         if not url[:8].lower().startswith(("http://", "https://")):
             return None
-    return "{{ _nt_track([" + ", ".join(parts) + "]) }}"
+    return "{{ [" + ", ".join(parts) + "] | nt_track }}"
 
 
 def _literal(text: str) -> str:

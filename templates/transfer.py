@@ -11,17 +11,21 @@ and only the values that differ per recipient are encoded per message.
 from __future__ import annotations
 
 import binascii
+import re
 from collections.abc import Iterable
 from types import CodeType
 
 from jinja2 import Template
 
 SOFT_BREAK = b"=\r\n"
+# Printable ASCII without "=", not ending in a space: quoted-printable as it is.
+_PLAIN = re.compile(r"[ -<>-~]*[!-<>-~]\Z")
 MAX_LINE = 76
 
 
 def crlf(text: str) -> str:
     """`text` with every line ending (LF, CR or CRLF) made CRLF."""
+    text = str(text)  # Markup's methods escape their arguments, and are slow
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     return text.replace("\n", "\r\n")
@@ -43,7 +47,10 @@ def encode_piece(text: str) -> bytes:
     """
     if not text:
         return b""
-    encoded = encode_qp(text)
+    if len(text) < MAX_LINE and _PLAIN.match(text):
+        # Most values (names, tracked URLs) need no escaping at all.
+        return SOFT_BREAK + text.encode("ascii")
+    encoded = encode_qp(str(text))
     last_start = encoded.rfind(b"\r\n") + 2 if b"\r\n" in encoded else 0
     while len(encoded) - last_start > MAX_LINE - 1:
         cut = last_start + MAX_LINE - 1
