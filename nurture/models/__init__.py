@@ -3,22 +3,38 @@
 from nurture.models.accounts import ApiKey, Role, User
 from nurture.models.audit import AuditEntry
 from nurture.models.base import Base, utcnow
+from nurture.models.captured_emails import CapturedEmail
 from nurture.models.contacts import Company, Contact, LifecycleStage, SizeBand
+from nurture.models.email_messages import FINAL_STATUSES, EmailMessage, MessageStatus
+from nurture.models.email_preferences import TopicOptOut
+from nurture.models.email_templates import (
+    EmailTemplate,
+    EmailTemplateVariant,
+    EmailTemplateVersion,
+    TemplateKind,
+)
 from nurture.models.events import Event
 from nurture.models.imports import ImportJob, ImportStatus
 from nurture.models.segments import Segment, SegmentKind, SegmentMember, SegmentSizeHistory
 from nurture.models.suppressions import Suppression, SuppressionReason
 
 __all__ = [
+    "FINAL_STATUSES",
     "ApiKey",
     "AuditEntry",
     "Base",
+    "CapturedEmail",
     "Company",
     "Contact",
+    "EmailMessage",
+    "EmailTemplate",
+    "EmailTemplateVariant",
+    "EmailTemplateVersion",
     "Event",
     "ImportJob",
     "ImportStatus",
     "LifecycleStage",
+    "MessageStatus",
     "Role",
     "Segment",
     "SegmentKind",
@@ -27,6 +43,8 @@ __all__ = [
     "SizeBand",
     "Suppression",
     "SuppressionReason",
+    "TemplateKind",
+    "TopicOptOut",
     "User",
     "utcnow",
 ]
