@@ -30,6 +30,19 @@ class Settings:
     tick_seconds: float = 5.0
     # Where `npm ci` put front-end packages; the web app serves a few files from it.
     assets_dir: Path = field(default_factory=lambda: _repo_root() / "node_modules")
+    # Outgoing mail: the From address and name, SMTP connections and per-domain rate.
+    mail_from: str = "nurture@localhost"
+    mail_from_name: str | None = None
+    smtp_concurrency: int = 4
+    # Messages per second to one recipient domain (token bucket); 0 means no limit.
+    smtp_rate_per_domain: float = 0.0
+    # DKIM signing when all three are set (the key file holds a PEM RSA private key).
+    dkim_selector: str | None = None
+    dkim_domain: str | None = None
+    dkim_key_file: Path | None = None
+    # Relay webhooks: SendGrid's verification key (base64 DER or PEM), SES topic ARNs accepted.
+    sendgrid_public_key: str | None = None
+    ses_topic_arns: tuple[str, ...] = ()
 
     @property
     def is_postgres(self) -> bool:
@@ -62,6 +75,7 @@ class Settings:
         extra: dict[str, object] = {}
         if "NURTURE_ASSETS_DIR" in values:
             extra["assets_dir"] = Path(values["NURTURE_ASSETS_DIR"]).resolve()
+        extra.update(_mail_settings(values))
         return cls(
             data_dir=data_dir,
             database_url=database_url,
@@ -96,6 +110,46 @@ def _int(values: dict[str, str], name: str, default: int) -> int:
     if number < 1:
         raise SettingsError(f"{name} must be at least 1, got {number}")
     return number
+
+
+def _mail_settings(values: dict[str, str]) -> dict[str, object]:
+    """The NURTURE_MAIL_*, NURTURE_SMTP_*, NURTURE_DKIM_*, NURTURE_SES_* and SendGrid settings."""
+    extra: dict[str, object] = {
+        "mail_from": values.get("NURTURE_MAIL_FROM") or "nurture@localhost",
+        "mail_from_name": values.get("NURTURE_MAIL_FROM_NAME") or None,
+        "smtp_concurrency": _int(values, "NURTURE_SMTP_CONCURRENCY", 4),
+        "dkim_selector": values.get("NURTURE_DKIM_SELECTOR") or None,
+        "dkim_domain": values.get("NURTURE_DKIM_DOMAIN") or None,
+        "sendgrid_public_key": values.get("NURTURE_SENDGRID_PUBLIC_KEY") or None,
+        "ses_topic_arns": tuple(
+            arn.strip()
+            for arn in values.get("NURTURE_SES_TOPIC_ARNS", "").split(",")
+            if arn.strip()
+        ),
+    }
+    if "@" not in str(extra["mail_from"]):
+        raise SettingsError(f"NURTURE_MAIL_FROM must be an e-mail address: {extra['mail_from']!r}")
+    rate = values.get("NURTURE_SMTP_RATE_PER_DOMAIN")
+    if rate:
+        try:
+            per_second = float(rate)
+        except ValueError:
+            raise SettingsError(
+                f"NURTURE_SMTP_RATE_PER_DOMAIN must be a number, got {rate!r}"
+            ) from None
+        if not per_second >= 0:  # also refuses NaN
+            raise SettingsError("NURTURE_SMTP_RATE_PER_DOMAIN must not be negative")
+        extra["smtp_rate_per_domain"] = per_second
+    key_file = values.get("NURTURE_DKIM_KEY_FILE")
+    if key_file:
+        extra["dkim_key_file"] = Path(key_file).resolve()
+    dkim = [extra["dkim_selector"], extra["dkim_domain"], key_file]
+    if any(dkim) and not all(dkim):
+        raise SettingsError(
+            "set all of NURTURE_DKIM_SELECTOR, NURTURE_DKIM_DOMAIN and NURTURE_DKIM_KEY_FILE, "
+            "or none"
+        )
+    return extra
 
 
 def _normalise_database_url(url: str) -> str:
