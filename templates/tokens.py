@@ -14,6 +14,7 @@ import binascii
 import enum
 import hashlib
 import hmac
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from nurture.errors import DomainError
@@ -74,6 +75,15 @@ class TokenSigner:
     def click(self, message_id: int, link_index: int) -> str:
         return self._make(Purpose.CLICK, message_id, link_index)
 
+    def click_maker(self, message_id: int) -> Callable[[int], str]:
+        """`click` for one message, with the shared part of the payload prepared once."""
+        prefix = bytes((_VERSION, Purpose.CLICK)) + _varint(message_id)
+
+        def make(link_index: int) -> str:
+            return self._encode(prefix + _varint(link_index))
+
+        return make
+
     def open(self, message_id: int) -> str:
         return self._make(Purpose.OPEN, message_id)
 
@@ -101,7 +111,9 @@ class TokenSigner:
         return outer.digest()[:_TAG_BYTES]
 
     def _make(self, purpose: Purpose, *ids: int) -> str:
-        payload = bytes((_VERSION, purpose)) + b"".join([_varint(n) for n in ids])
+        return self._encode(bytes((_VERSION, purpose)) + b"".join([_varint(n) for n in ids]))
+
+    def _encode(self, payload: bytes) -> str:
         raw = payload + self._tag(payload)
         encoded = binascii.b2a_base64(raw, newline=False).translate(_URLSAFE)
         return encoded.rstrip(b"=").decode("ascii")

@@ -60,6 +60,7 @@ class Tracker:
     ) -> None:
         self._signer = signer
         self._message_id = message_id
+        self._click_token = signer.click_maker(message_id)
         self._base = base_url.rstrip("/")
         self._skip_prefix = self._base + "/u/"
         self._enabled = enabled
@@ -120,7 +121,7 @@ class Tracker:
     def _add(self, target: str) -> str:
         index = len(self.links)
         self.links.append(target)
-        tracked = self._base + click_path(self._signer.click(self._message_id, index))
+        tracked = self._base + click_path(self._click_token(index))
         self._tracked.setdefault(target, tracked)
         return tracked
 
