@@ -26,7 +26,7 @@ from markupsafe import Markup
 
 from templates.compile import CompiledBody, HtmlCache, MjmlError, compile_body
 from templates.context import ALLOWED_NAMES, check_context
-from templates.marks import inert_static, mark, restore
+from templates.marks import MARK, inert_static, mark, restore
 from templates.problems import Part, TemplateInvalid, TemplateProblem, TemplateRenderError
 from templates.sandbox import environment, runtime_problem, static_problems
 from templates.text import html_to_text, squeeze_blank_lines
@@ -172,7 +172,12 @@ class CompiledTemplate:
         if self._text is None:
             silent = [mark(i) for i, c in enumerate(constructs) if c.kind != "expression"]
             zero_width = re.compile("|".join(silent)) if silent else None
-            text = html_to_text(body.html, zero_width=zero_width)
+
+            def canonical(text: str) -> str:
+                # Two marks of the same expression stand for the same value.
+                return MARK.sub(lambda m: "".join(constructs[int(m[1])].source.split()), text)
+
+            text = html_to_text(body.html, zero_width=zero_width, canonical=canonical)
             text_source = restore(inert_static(text), constructs)
             self._fast_text = environment(html=False).from_string(text_source)
 

@@ -9,6 +9,7 @@ as the preheader) is dropped.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from html.parser import HTMLParser
 
 _SKIP = frozenset({"head", "style", "script", "title", "template"})
@@ -22,14 +23,20 @@ _BLANKS = re.compile(r"\n{3,}")
 _BLANK_RUN = re.compile(r"\n[ \t]*\n(?:[ \t]*\n)+")
 
 
-def html_to_text(html: str, *, zero_width: re.Pattern[str] | None = None) -> str:
+def html_to_text(
+    html: str,
+    *,
+    zero_width: re.Pattern[str] | None = None,
+    canonical: Callable[[str], str] | None = None,
+) -> str:
     """A readable plain-text rendering of `html` (see the module docstring).
 
     `zero_width` matches text that renders to nothing in the end (Jinja `{% %}` marks
     when the result becomes a text template); it never moves text to a new line, so
-    a loop over list items yields one line per item.
+    a loop over list items yields one line per item. `canonical` maps a link's label
+    and target to comparable forms (two marks of the same expression are equal).
     """
-    parser = _TextParser(zero_width)
+    parser = _TextParser(zero_width, canonical or _same)
     parser.feed(html)
     parser.close()
     return tidy_text(parser.text())
@@ -47,10 +54,15 @@ def tidy_text(text: str) -> str:
     return text + "\n" if text else ""
 
 
+def _same(text: str) -> str:
+    return text
+
+
 class _TextParser(HTMLParser):
-    def __init__(self, zero_width: re.Pattern[str] | None) -> None:
+    def __init__(self, zero_width: re.Pattern[str] | None, canonical: Callable[[str], str]) -> None:
         super().__init__(convert_charrefs=True)
         self._zero_width = zero_width
+        self._canonical = canonical
         self._out: list[str] = []
         self._breaks = 0  # newlines owed before the next text
         self._trail = 0  # newlines at the end of the output (zero-width text aside)
@@ -96,7 +108,8 @@ class _TextParser(HTMLParser):
             href, parts = self._link
             self._link = None
             label = _SPACE.sub(" ", "".join(parts)).strip()
-            self._write(href if not label or label == href else f"{label} ({href})")
+            same = self._canonical(label) == self._canonical(href)
+            self._write(href if not label or same else f"{label} ({href})")
         elif tag in _PARAGRAPH:
             if tag in ("ul", "ol") and self._lists:
                 self._lists.pop()

@@ -100,6 +100,7 @@ def test_fast_and_exact_paths_agree_on_loops_conditions_and_escaping() -> None:
         '<mj-button href="https://x.test/?n={{ n }}&amp;e={{ contact.email | urlencode }}">'
         "Go {{ n }}</mj-button>{% endfor %}\n"
         '<mj-text><a href="{{ case_study.url }}">{{ case_study.title }}</a> '
+        '<a href="{{case_study.url}}">{{ case_study.url }}</a> '
         '<a href="mailto:{{ rep.email }}">mail</a> '
         '<a href="https://x.test/quiet" data-notrack>quiet</a> '
         '<a href="{{ unsubscribe_url }}">Unsubscribe</a></mj-text>'
@@ -170,3 +171,13 @@ def test_preheader_is_hidden_at_the_top_of_the_body_and_out_of_the_text() -> Non
     assert rendered.preheader == "Read Acme news"
     assert "Read Acme news" not in rendered.text
     assert rendered.text.strip() == "Body"
+
+
+def test_starter_library_renders_the_same_on_both_paths() -> None:
+    from templates.library import starter_templates
+
+    for starter in starter_templates():
+        for variant in starter.variants.values():
+            compiled = compile_template(variant.subject, variant.preheader, variant.body)
+            assert compiled.fast, (starter.name, compiled.fallback_reason)
+            _both(compiled, variant.sample_context())
