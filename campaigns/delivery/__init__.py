@@ -1,0 +1,1 @@
+"""Delivery channels: SMTP with a connection pool, the capture mailbox, relay webhooks."""
