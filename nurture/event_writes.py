@@ -1,19 +1,21 @@
 """Writing event batches and the contacts they create, in each database's fastest form.
 
-PostgreSQL gets array parameters unnested server-side: the statement text is
-constant (so it is parsed and planned once per connection) and a 500-row
-batch costs a few round trips, not a 500-row VALUES list. SQLite, embedded
+PostgreSQL gets the rows as one JSON document expanded server-side
+(jsonb_to_recordset): the statement text is constant (so it is parsed and
+planned once per connection), a 500-row batch costs a few round trips, not a
+500-row VALUES list, and encoding it takes about a millisecond of Python time
+(array parameters took some 20 ms: psycopg quotes each element in Python). SQLite, embedded
 and in-process, uses SQLAlchemy's executemany with ON CONFLICT DO NOTHING.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import msgspec
 from sqlalchemy import bindparam, insert, select, text
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
@@ -94,12 +96,11 @@ def live_contact_ids(session: Session, ids: Sequence[int]) -> set[int]:
 _PG_INSERT = text(
     "INSERT INTO events "
     "(id, contact_id, type, occurred_at, received_at, properties, source, idempotency_key) "
-    "SELECT i, c, t, o, now(), p::jsonb, :source, k FROM unnest("
-    "CAST(:ids AS bigint[]), CAST(:contacts AS bigint[]), CAST(:types AS text[]), "
-    "CAST(:times AS timestamptz[]), CAST(:props AS text[]), CAST(:keys AS text[])"
-    ") AS u(i, c, t, o, p, k) "
+    "SELECT i, c, t, o, now(), p, :source, k FROM jsonb_to_recordset(CAST(:rows AS jsonb)) "
+    "AS r(i bigint, c bigint, t text, o timestamptz, p jsonb, k text) "
     "ON CONFLICT (idempotency_key) DO NOTHING RETURNING id"
 ).bindparams(bindparam("source"))
+_encode_json = msgspec.json.Encoder().encode
 
 
 def _insert_events_postgres(
@@ -112,20 +113,20 @@ def _insert_events_postgres(
             text("SELECT nextval('events_id_seq') FROM generate_series(1, :n)"), {"n": len(rows)}
         )
     )
-    stored = set(
-        session.scalars(
-            _PG_INSERT,
+    document = _encode_json(
+        [
             {
-                "ids": ids,
-                "contacts": [r.contact_id for r in rows],
-                "types": [r.type for r in rows],
-                "times": [r.occurred_at for r in rows],
-                "props": [json.dumps(r.properties, separators=(",", ":")) for r in rows],
-                "keys": [r.idempotency_key for r in rows],
-                "source": source,
-            },
-        )
+                "i": event_id,
+                "c": r.contact_id,
+                "t": r.type,
+                "o": r.occurred_at,
+                "p": r.properties,
+                "k": r.idempotency_key,
+            }
+            for event_id, r in zip(ids, rows, strict=True)
+        ]
     )
+    stored = set(session.scalars(_PG_INSERT, {"rows": document.decode(), "source": source}))
     return [event_id if event_id in stored else None for event_id in ids]
 
 
