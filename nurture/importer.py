@@ -16,6 +16,7 @@ Rules a user can rely on:
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -360,17 +361,28 @@ def _apply_chunk(
         values["attributes"] = values.get("attributes") or {}
         inserts.append({"email": email, **values, "created_at": now, "updated_at": now})
     if inserts:
-        # Core, not the ORM: nothing needs the new objects, and this is the hot path.
-        # RETURNING makes SQLAlchemy batch the rows into multi-row INSERTs, where a
-        # plain executemany would send one statement per row to PostgreSQL.
-        table = Contact.metadata.tables["contacts"]
-        session.execute(insert(table).returning(table.c.id), inserts)
+        _insert_contacts(session, inserts)
     updates = [
         {"id": states[email]["_id"], **{c: states[email][c] for c in columns}, "updated_at": now}
         for email in changed
     ]
     if updates:
         session.execute(update(Contact), updates)
+
+
+def _insert_contacts(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Insert new contacts: COPY on PostgreSQL, executemany elsewhere (the hot path)."""
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        session.execute(insert(Contact.metadata.tables["contacts"]), rows)
+        return
+    # COPY measured several times faster than multi-row INSERTs here; the
+    # rows were fully checked already, so nothing is lost by bypassing the ORM.
+    columns = list(rows[0])
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    with cursor.copy(f"COPY contacts ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row([json.dumps(v) if isinstance(v, dict) else v for v in row.values()])
 
 
 def _merge(state: dict[str, Any], row: _Row, company_ids: dict[tuple[str, str], int]) -> bool:
