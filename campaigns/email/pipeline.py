@@ -1,0 +1,386 @@
+"""The send pipeline: from a template and contacts to messages on the wire.
+
+For each chunk of recipients (one, or hundreds in a bulk send):
+
+1. record a `queued` row per recipient with its idempotency key, commit;
+2. claim the rows (queued -> sending in one UPDATE; see `records`), commit;
+3. check suppressions and topic opt-outs right before sending; suppressed
+   messages are finished as `suppressed` and never reach the transport;
+4. render (the compiled template is cached per variant), build the MIME bytes
+   with a unique Message-ID, List-Unsubscribe headers and optional DKIM, and
+   hand them to the transport from a few threads at once;
+5. write back sent / deferred / bounced / failed in bulk, suppress hard
+   bounces, add `email.*` events (idempotency key `email.<what>:<message id>`).
+
+The session is committed by these functions: a message must be recorded
+durably before it is sent, and that is a commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from itertools import islice
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from campaigns.delivery.transport import Delivery, Envelope, Outcome, Transport
+from campaigns.email import records
+from campaigns.email.compiled import compiled_variant
+from campaigns.email.mailconfig import MailConfig
+from campaigns.email.recipients import Recipient, contact_recipient, load_recipients
+from campaigns.email.store import get_template, get_version, pick_variant
+from nurture.contacts import get_contact
+from nurture.errors import InvalidInput
+from nurture.models import (
+    EmailMessage,
+    EmailTemplateVersion,
+    MessageStatus,
+    TemplateKind,
+    utcnow,
+)
+from templates.dkim import sign
+from templates.message import Address, build_message, make_message_id
+from templates.problems import TemplateRenderError
+from templates.render import CompiledTemplate
+
+CHUNK = 500
+KIND_TEST = "test"
+MAX_KEY = 200
+
+
+@dataclass(slots=True)
+class BulkResult:
+    """Counts by final status of this call, and the keys it found done already."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+    skipped_keys: list[str] = field(default_factory=list)
+    missing_contacts: list[int] = field(default_factory=list)
+
+    def add(self, status: str, n: int = 1) -> None:
+        self.counts[status] = self.counts.get(status, 0) + n
+
+
+@dataclass(frozen=True, slots=True)
+class _Job:
+    key: str
+    recipient: Recipient
+
+
+def send_to_contact(
+    session: Session,
+    template_id: int,
+    contact_id: int,
+    *,
+    idempotency_key: str,
+    transport: Transport,
+    config: MailConfig,
+    extra: Mapping[str, Any] | None = None,
+) -> EmailMessage:
+    """Send the template's current version to one contact; answers the message row.
+
+    Idempotent by key: when a message with this key exists and is not `queued`,
+    nothing is sent and that message is answered. NotFound for an unknown template
+    or contact, InvalidInput for a bad key or extra context.
+    """
+    _check_key(idempotency_key)
+    existing = _by_key(session, idempotency_key)
+    if existing is not None and existing.status != MessageStatus.QUEUED.value:
+        return existing
+    contact = get_contact(session, contact_id)
+    if contact.email is None:
+        raise InvalidInput.single("contact_id", "the contact has no e-mail address")
+    recipient = contact_recipient(contact, config)
+    version = get_version(session, template_id)
+    _deliver(session, version, [_Job(idempotency_key, recipient)], transport, config, extra, None)
+    message = _by_key(session, idempotency_key)
+    assert message is not None
+    return message
+
+
+def send_bulk(
+    session: Session,
+    template_id: int,
+    contact_ids: Iterable[int],
+    *,
+    key_prefix: str,
+    transport: Transport,
+    config: MailConfig,
+    extra: Mapping[str, Any] | None = None,
+    chunk_size: int = CHUNK,
+    threads: int | None = None,
+) -> BulkResult:
+    """Send the template to many contacts, `chunk_size` at a time, streaming (memory does
+    not grow with the count). Each message's key is `{key_prefix}:{contact_id}`, so running
+    the same bulk send again sends only what did not go the first time."""
+    _check_key(f"{key_prefix}:{2**63}")
+    version = get_version(session, template_id)
+    result = BulkResult()
+    size: int = getattr(transport, "size", 1)
+    workers = threads or size
+    with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="mail") as pool:
+        for chunk in _chunks(contact_ids, chunk_size):
+            recipients = load_recipients(session, chunk, config)
+            result.missing_contacts += [c for c in chunk if c not in recipients]
+            jobs = [
+                _Job(f"{key_prefix}:{cid}", recipients[cid]) for cid in chunk if cid in recipients
+            ]
+            _deliver(session, version, jobs, transport, config, extra, result, pool)
+    return result
+
+
+def send_test(
+    session: Session,
+    template_id: int,
+    contact_id: int,
+    *,
+    to: Address,
+    idempotency_key: str,
+    transport: Transport,
+    config: MailConfig,
+    extra: Mapping[str, Any] | None = None,
+) -> EmailMessage:
+    """Send the template as `contact_id` would get it, to `to` (a marketer's own address).
+
+    No suppression check and no events on the contact; its unsubscribe link is a
+    harmless one (it names no contact), so clicking it in a test changes nothing.
+    """
+    _check_key(idempotency_key)
+    existing = _by_key(session, idempotency_key)
+    if existing is not None and existing.status != MessageStatus.QUEUED.value:
+        return existing
+    contact = get_contact(session, contact_id)
+    if contact.email is None:
+        raise InvalidInput.single("contact_id", "the contact has no e-mail address")
+    shown = contact_recipient(contact, config)
+    recipient = Recipient(to.email, to.name, contact.locale, shown.context, contact_id=None)
+    version = get_version(session, template_id)
+    _deliver(
+        session,
+        version,
+        [_Job(idempotency_key, recipient)],
+        transport,
+        config,
+        extra,
+        None,
+        kind=KIND_TEST,
+        preview_contact=contact_id,
+    )
+    message = _by_key(session, idempotency_key)
+    assert message is not None
+    return message
+
+
+def send_internal(
+    session: Session,
+    template_id: int,
+    *,
+    to: Address,
+    context: Mapping[str, Any],
+    idempotency_key: str,
+    transport: Transport,
+    config: MailConfig,
+) -> EmailMessage:
+    """Send an internal template (say, a lead handoff) to one of our users; `context`
+    holds its variables (lead, handoff, rep...). No unsubscribe link, no suppression."""
+    _check_key(idempotency_key)
+    existing = _by_key(session, idempotency_key)
+    if existing is not None and existing.status != MessageStatus.QUEUED.value:
+        return existing
+    version = get_version(session, template_id)
+    if version.kind != TemplateKind.INTERNAL.value:
+        raise InvalidInput.single("template_id", "is not an internal template")
+    values = {"brand": config.brand, **context}
+    recipient = Recipient(to.email, to.name, None, dict(values), contact_id=None)
+    _deliver(session, version, [_Job(idempotency_key, recipient)], transport, config, None, None)
+    message = _by_key(session, idempotency_key)
+    assert message is not None
+    return message
+
+
+def _deliver(
+    session: Session,
+    version: EmailTemplateVersion,
+    jobs: Sequence[_Job],
+    transport: Transport,
+    config: MailConfig,
+    extra: Mapping[str, Any] | None,
+    result: BulkResult | None,
+    pool: ThreadPoolExecutor | None = None,
+    *,
+    kind: str | None = None,
+    preview_contact: int | None = None,
+) -> None:
+    if not jobs:
+        return
+    template = get_template(session, version.template_id)
+    kind = kind or version.kind
+    marketing = kind == TemplateKind.MARKETING.value
+    extra_values = dict(extra or {})
+    variants = {j.key: pick_variant(version, j.recipient.locale) for j in jobs}
+    records.record_queued(
+        session,
+        [
+            {
+                "idempotency_key": j.key,
+                "status": MessageStatus.QUEUED.value,
+                "kind": kind,
+                "template_id": template.id,
+                "template_version_id": version.id,
+                "locale": variants[j.key].locale,
+                "topic": version.topic,
+                "contact_id": j.recipient.contact_id if kind != KIND_TEST else preview_contact,
+                "to_email": j.recipient.email,
+                "from_email": config.sender.email,
+                "links": [],
+                "attempts": 0,
+                "extra": extra_values,
+                "created_at": utcnow(),
+                "updated_at": utcnow(),
+            }
+            for j in jobs
+        ],
+    )
+    session.commit()
+    claimed = records.claim(session, [j.key for j in jobs])
+    session.commit()
+    if result is not None:
+        won = {c.idempotency_key for c in claimed}
+        result.skipped_keys += [j.key for j in jobs if j.key not in won]
+    if kind == KIND_TEST:
+        # A test send is about the marketer's address, and records no contact events.
+        claimed = [
+            records.Claimed(c.id, c.idempotency_key, None, c.to_email, c.attempts) for c in claimed
+        ]
+    props: dict[str, Any] = {"template_id": template.id, "template_version": version.number}
+    if version.topic:
+        props["topic"] = version.topic
+    if marketing:
+        # Right before sending: an unsubscribe that landed a moment ago still counts.
+        reasons = records.suppressed_among(session, claimed, version.topic)
+        records.mark_suppressed(session, claimed, reasons, props)
+        session.commit()
+        claimed = [c for c in claimed if c.id not in reasons]
+        if result is not None:
+            result.add(MessageStatus.SUPPRESSED.value, len(reasons))
+    by_key = {j.key: j for j in jobs}
+    tasks = [(c, by_key[c.idempotency_key].recipient, variants[c.idempotency_key]) for c in claimed]
+
+    def run(task: tuple[records.Claimed, Recipient, Any]) -> records.Finished:
+        item, recipient, variant = task
+        compiled = compiled_variant(variant, tracking=version.tracking)
+        unsubscribe_for = recipient.contact_id if marketing else None
+        if kind == KIND_TEST:
+            unsubscribe_for = 0  # a link that names no contact
+        return _send_one(
+            item,
+            recipient,
+            compiled,
+            transport,
+            config,
+            extra_values,
+            unsubscribe_for,
+            uses_unsubscribe=marketing or kind == KIND_TEST,
+        )
+
+    finished = (
+        list(pool.map(run, tasks))
+        if pool is not None and len(tasks) > 1
+        else [run(t) for t in tasks]
+    )
+    records.finish(session, finished, props, events=kind != KIND_TEST)
+    session.commit()
+    if result is not None:
+        for item in finished:
+            result.add(_final_status(item))
+
+
+def _send_one(
+    claimed: records.Claimed,
+    recipient: Recipient,
+    compiled: CompiledTemplate,
+    transport: Transport,
+    config: MailConfig,
+    extra: Mapping[str, Any],
+    unsubscribe_for: int | None,
+    *,
+    uses_unsubscribe: bool,
+) -> records.Finished:
+
+    context = {**extra, **recipient.context} if extra else recipient.context
+    try:
+        rendered = compiled.render(
+            context,
+            message_id=claimed.id,
+            base_url=config.base_url,
+            secret=config.signer,
+            contact_id=unsubscribe_for if uses_unsubscribe else None,
+        )
+    except (TemplateRenderError, TypeError) as exc:
+        return records.Finished(claimed, Delivery(Outcome.TEMPORARY), error=str(exc))
+    message_id = make_message_id(config.message_id_domain or "localhost")
+    raw = build_message(
+        rendered,
+        sender=config.sender,
+        recipient=Address(recipient.email, recipient.name),
+        message_id=message_id,
+        headers={"X-Nurture-Message": str(claimed.id)},
+    )
+    if config.dkim is not None:
+        raw = sign(raw, config.dkim.selector, config.dkim.domain, config.dkim.private_key_pem)
+    delivery = transport.send(
+        Envelope(
+            sender=config.sender.email,
+            recipients=(recipient.email,),
+            raw=raw,
+            message_id=claimed.id,
+            subject=rendered.subject,
+        )
+    )
+    return records.Finished(
+        claimed,
+        delivery,
+        subject=rendered.subject,
+        message_id_header=message_id,
+        links=rendered.links,
+        raw=raw if delivery.outcome is Outcome.TEMPORARY else None,
+    )
+
+
+def _final_status(item: records.Finished) -> str:
+    if item.error is not None:
+        return MessageStatus.FAILED.value
+    if item.delivery.outcome is Outcome.SENT:
+        return MessageStatus.SENT.value
+    if item.delivery.outcome is Outcome.PERMANENT:
+        return MessageStatus.BOUNCED.value
+    if item.claimed.attempts >= records.MAX_ATTEMPTS:
+        return MessageStatus.FAILED.value
+    return MessageStatus.DEFERRED.value
+
+
+def _by_key(session: Session, key: str) -> EmailMessage | None:
+    return session.scalar(
+        select(EmailMessage)
+        .where(EmailMessage.idempotency_key == key)
+        .execution_options(populate_existing=True)
+    )
+
+
+def _check_key(key: str) -> None:
+    if not isinstance(key, str) or not key or len(key) > MAX_KEY or "\x00" in key:
+        raise InvalidInput.single(
+            "idempotency_key", f"must be a non-empty string of up to {MAX_KEY} characters"
+        )
+
+
+def _chunks(ids: Iterable[int], size: int) -> Iterator[list[int]]:
+    iterator = iter(ids)
+    while chunk := list(islice(iterator, size)):
+        yield list(dict.fromkeys(chunk))
+
+
+__all__ = ["BulkResult", "send_bulk", "send_internal", "send_test", "send_to_contact"]
