@@ -1,0 +1,273 @@
+"""Compile a validated rule into one SQLAlchemy boolean expression over `contacts`.
+
+Pure: no database look-ups, no clock (the caller passes `now`), no special
+cases outside the operator table. Every condition compiles to a two-valued
+expression (never SQL NULL), so `not` and the negated operators are exact
+complements: `not_equals X` matches contacts whose field is missing too.
+
+Behaviour, company, membership and suppression tests are correlated EXISTS
+subqueries; at the top level of a rule PostgreSQL turns them into semi- and
+anti-joins, and for a handful of contacts (the incremental check) they are
+index probes on events(contact_id, type, occurred_at).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    Float,
+    Select,
+    String,
+    and_,
+    case,
+    func,
+    literal,
+    not_,
+    or_,
+    select,
+    true,
+)
+from sqlalchemy.sql.elements import ColumnElement
+
+from nurture.models import Company, Contact, Event, SegmentMember, Suppression
+from segments.fields import FIELDS, NEGATIONS, FieldType
+from segments.schema import (
+    AttributeCondition,
+    EventCondition,
+    FieldCondition,
+    Group,
+    JsonTest,
+    Node,
+    Not,
+    Rule,
+    SegmentCondition,
+    Value,
+)
+from segments.sqlfuncs import EmailHash, JsonValue
+
+contacts = Contact.__table__
+companies = Company.__table__
+events = Event.__table__
+members = SegmentMember.__table__
+suppressions = Suppression.__table__
+
+Expr = ColumnElement[Any]
+Test = Callable[[Expr, Any, datetime], ColumnElement[bool]]
+
+# Positive operators only; each negated operator is NOT of its positive twin
+# (fields.NEGATIONS), and presence tests are handled where the column is known.
+OPERATORS: dict[str, Test] = {
+    "equals": lambda col, v, _: col == v,
+    "in": lambda col, v, _: col.in_(v),
+    "contains": lambda col, v, _: col.icontains(v, autoescape=True),
+    "starts_with": lambda col, v, _: col.istartswith(v, autoescape=True),
+    "gt": lambda col, v, _: col > v,
+    "gte": lambda col, v, _: col >= v,
+    "lt": lambda col, v, _: col < v,
+    "lte": lambda col, v, _: col <= v,
+    "between": lambda col, v, _: col.between(v[0], v[1]),
+    "before": lambda col, v, _: col < v,
+    "after": lambda col, v, _: col > v,
+    "within_last_days": lambda col, v, now: col >= now - timedelta(days=v),
+    "more_than_days_ago": lambda col, v, now: col < now - timedelta(days=v),
+}
+
+# NPS answers map to categories by the `score` property of the latest nps.answered event.
+NPS_EVENT = "nps.answered"
+
+_CONTACT_COLUMNS = (
+    "email",
+    "first_name",
+    "last_name",
+    "title",
+    "lifecycle_stage",
+    "owner_id",
+    "locale",
+    "time_zone",
+    "created_at",
+    "last_activity_at",
+    "score",
+    "fit_grade",
+)
+_NOT_NULL = frozenset({"score"})
+
+
+def compile_rule(rule: Rule, *, now: datetime) -> ColumnElement[bool]:
+    """The rule as a boolean SQL expression over the `contacts` table, relative to `now`."""
+    return compile_node(rule.root, now)
+
+
+def matching_contacts(
+    rule: Rule, *, now: datetime, contact_ids: Sequence[int] | None = None
+) -> Select[int]:
+    """SELECT contacts.id of live (not erased) contacts matching the rule.
+
+    `contact_ids` restricts the answer to those contacts (the incremental check).
+    """
+    stmt = select(contacts.c.id).where(contacts.c.erased_at.is_(None), compile_rule(rule, now=now))
+    if contact_ids is not None:
+        stmt = stmt.where(contacts.c.id.in_(list(contact_ids)))
+    return stmt
+
+
+def compile_node(node: Node, now: datetime) -> ColumnElement[bool]:
+    if isinstance(node, Group):
+        if not node.children:
+            return true()
+        parts = [compile_node(child, now) for child in node.children]
+        return and_(*parts) if node.kind == "all" else or_(*parts)
+    if isinstance(node, Not):
+        return not_(compile_node(node.child, now))
+    if isinstance(node, FieldCondition):
+        return _field(node, now)
+    if isinstance(node, AttributeCondition):
+        return _json(contacts.c.attributes, node.test, now)
+    if isinstance(node, EventCondition):
+        return _event(node, now)
+    if isinstance(node, SegmentCondition):
+        return _segment(node)
+    raise TypeError(f"not a rule node: {node!r}")
+
+
+def _field(cond: FieldCondition, now: datetime) -> ColumnElement[bool]:
+    spec = FIELDS[cond.field]
+    op, value = cond.op, cond.value
+    if spec.type is FieldType.ORDERED and op in ("at_least", "at_most"):
+        rank = spec.choices.index(str(value))
+        op, value = "in", spec.choices[rank:] if op == "at_least" else spec.choices[: rank + 1]
+    if spec.type is FieldType.NUMBER:
+        value = _numbers(value)
+    text = spec.type is FieldType.STRING
+    if cond.field == "suppressed":
+        return _suppressed() if value else not_(_suppressed())
+    if cond.field == "nps_category":
+        return _test(_nps_category(), op, value, now, nullable=False, text=True)
+    if cond.field.startswith("company."):
+        column = companies.c[cond.field.removeprefix("company.")]
+        negated = op in NEGATIONS
+        test = _test(column, NEGATIONS.get(op, op), value, now, nullable=True, text=text)
+        found = (
+            select(literal(1))
+            .select_from(companies)
+            .where(companies.c.id == contacts.c.company_id, test)
+            .correlate(contacts)
+            .exists()
+        )
+        return not_(found) if negated else found
+    if cond.field not in _CONTACT_COLUMNS:
+        raise ValueError(f"no column for field {cond.field!r}")
+    column = contacts.c[cond.field]
+    return _test(column, op, value, now, nullable=cond.field not in _NOT_NULL, text=text)
+
+
+def _test(
+    column: Expr, op: str, value: Value, now: datetime, *, nullable: bool, text: bool
+) -> ColumnElement[bool]:
+    """A two-valued test of one column; negated operators are NOT of the positive."""
+    if op in NEGATIONS:
+        return not_(_test(column, NEGATIONS[op], value, now, nullable=nullable, text=text))
+    if op == "is_set":
+        present: ColumnElement[bool] = column.is_not(None) if nullable else true()
+        return and_(present, column != "") if text else present
+    try:
+        operator = OPERATORS[op]
+    except KeyError:
+        raise ValueError(f"unknown operator {op!r}") from None
+    test = operator(column, value, now)
+    return and_(column.is_not(None), test) if nullable else test
+
+
+def _numbers(value: Value) -> Any:
+    # Typed binds: comparing an integer column with a float parameter must stay numeric.
+    if isinstance(value, tuple):
+        return tuple(literal(v, Float()) for v in value)
+    if isinstance(value, float):
+        return literal(value, Float())
+    return value
+
+
+def _json(column: Expr, test: JsonTest, now: datetime) -> ColumnElement[bool]:
+    if test.op in NEGATIONS:
+        positive = JsonTest(test.key, NEGATIONS[test.op], test.kind, test.value)
+        return not_(_json(column, positive, now))
+    if test.op == "is_set":
+        return JsonValue(column, test.key, "present")
+    value = _numbers(test.value) if test.kind == "number" else test.value
+    typed = JsonValue(column, test.key, test.kind)
+    return _test(typed, test.op, value, now, nullable=True, text=False)
+
+
+def _event(cond: EventCondition, now: datetime) -> ColumnElement[bool]:
+    ev = events.alias()
+    where: list[ColumnElement[bool]] = [
+        ev.c.contact_id == contacts.c.id,
+        ev.c.type == cond.event_type,
+    ]
+    if cond.within_last_days is not None:
+        where.append(ev.c.occurred_at >= now - timedelta(days=cond.within_last_days))
+    if cond.between is not None:
+        where.append(ev.c.occurred_at.between(*cond.between))
+    where.extend(_json(ev.c.properties, test, now) for test in cond.where)
+    low, high = cond.min_count, cond.max_count
+    if high is None and low <= 0:
+        return true()
+    matching = select(literal(1)).select_from(ev).where(*where).correlate(contacts)
+    if high is None and low == 1:
+        return matching.exists()
+    if high == 0:
+        return not_(matching.exists())
+    counted = (
+        select(func.count()).select_from(ev).where(*where).correlate(contacts).scalar_subquery()
+    )
+    if high is None:
+        return counted >= low
+    if low == high:
+        return counted == low
+    return counted <= high if low <= 0 else counted.between(low, high)
+
+
+def _segment(cond: SegmentCondition) -> ColumnElement[bool]:
+    # An alias: the refresh's DELETE works on segment_members itself and must not correlate.
+    sm = members.alias()
+    found = (
+        select(literal(1))
+        .select_from(sm)
+        .where(sm.c.segment_id == cond.segment_id, sm.c.contact_id == contacts.c.id)
+        .correlate(contacts)
+        .exists()
+    )
+    return found if cond.member else not_(found)
+
+
+def _suppressed() -> ColumnElement[bool]:
+    return (
+        select(literal(1))
+        .select_from(suppressions)
+        .where(suppressions.c.email_hash == EmailHash(contacts.c.email))
+        .correlate(contacts)
+        .exists()
+    )
+
+
+def _nps_category() -> Expr:
+    """The category of the latest NPS answer, or '' without one (never NULL)."""
+    ev = events.alias()
+    score = JsonValue(ev.c.properties, "score", "number")
+    category = case(
+        ((score >= 9) & (score <= 10), "promoter"),
+        ((score >= 7) & (score < 9), "passive"),
+        ((score >= 0) & (score < 7), "detractor"),
+        else_="",
+    )
+    latest = (
+        select(category)
+        .where(ev.c.contact_id == contacts.c.id, ev.c.type == NPS_EVENT)
+        .order_by(ev.c.occurred_at.desc(), ev.c.id.desc())
+        .limit(1)
+        .correlate(contacts)
+        .scalar_subquery()
+    )
+    return func.coalesce(latest, literal("", String()))
