@@ -96,11 +96,12 @@ def _values(kind: FieldType, choices: tuple[str, ...], op: str) -> list[Any]:
         return [_iso(i) for i in range(len(MOMENTS))]
     if kind is FieldType.BOOLEAN:
         return [True, False]
-    pool: list[Any] = {
+    pools: dict[FieldType, list[Any]] = {
         FieldType.STRING: ["Partner", "an", "%", "a_b", "DE", "legal", "p1@"],
         FieldType.NUMBER: list(NUMBERS),
         FieldType.REFERENCE: [*USER_IDS, 3],
-    }.get(kind, list(choices))
+    }
+    pool = pools.get(kind, list(choices))
     if op in ("in", "not_in"):
         return [[v] for v in pool[:3]] + [pool[1:4]]
     if op == "between":
