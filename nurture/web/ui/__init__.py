@@ -7,6 +7,7 @@ from litestar import Router
 from nurture.web.ui import (
     contacts,
     home,
+    imports,
     placeholders,
     session,
     settings,
@@ -22,6 +23,7 @@ ui_router = Router(
         *session.handlers,
         *home.handlers,
         *contacts.handlers,
+        *imports.handlers,
         *settings.handlers,
         *settings_users.handlers,
         *settings_keys.handlers,
