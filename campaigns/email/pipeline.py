@@ -32,7 +32,7 @@ from campaigns.email import records
 from campaigns.email.compiled import compiled_variant
 from campaigns.email.mailconfig import MailConfig
 from campaigns.email.recipients import Recipient, contact_recipient, load_recipients
-from campaigns.email.store import get_template, get_version, pick_variant
+from campaigns.email.store import get_template, get_version, get_version_by_id, pick_variant
 from nurture.contacts import get_contact
 from nurture.errors import InvalidInput
 from nurture.models import (
@@ -94,7 +94,12 @@ def send_to_contact(
     if contact.email is None:
         raise InvalidInput.single("contact_id", "the contact has no e-mail address")
     recipient = contact_recipient(contact, config)
-    version = get_version(session, template_id)
+    # A message recorded but never claimed (its sender died) keeps the version it named.
+    version = (
+        get_version_by_id(session, existing.template_version_id)
+        if existing is not None and existing.template_version_id is not None
+        else get_version(session, template_id)
+    )
     _deliver(session, version, [_Job(idempotency_key, recipient)], transport, config, extra, None)
     message = _by_key(session, idempotency_key)
     assert message is not None
