@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any, Literal, TypeAlias
@@ -540,3 +541,13 @@ def parse_moment(value: object) -> datetime | None:
     if moment.tzinfo is None:
         return None
     return moment.astimezone(UTC)
+
+
+def walk(node: Node, path: str = "rule") -> Iterator[tuple[str, Node]]:
+    """Every node with its document path (`rule.all[2].not`), parents before children."""
+    yield path, node
+    if isinstance(node, Group):
+        for i, child in enumerate(node.children):
+            yield from walk(child, f"{path}.{node.kind}[{i}]")
+    elif isinstance(node, Not):
+        yield from walk(node.child, f"{path}.not")

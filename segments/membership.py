@@ -1,0 +1,233 @@
+"""Keeping segment_members true: full refresh, incremental checks, enter/exit events.
+
+Set-based: each segment costs one INSERT ... SELECT (who joined) and one
+DELETE (who left), both RETURNING the rows they changed. Those rows are the
+only source of segment.entered / segment.exited events, so each change is
+announced exactly once, however many refreshes and checks run at once: a
+row can be inserted or deleted by one statement only. Each event also
+carries an idempotency key naming the membership period
+(`segment:<id>:<contact>:entered:<since>`) as a second guard.
+
+Feedback loops: the events emitted here are `segment.*` events, and
+`check_after_events` ignores those when choosing segments to re-check. A
+segment that depends on another is re-checked in the same call, after it
+(dependency order), so nothing needs those events to propagate. Rules that
+count `segment.*` events are therefore brought up to date by the periodic
+full refresh only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import cast
+
+from sqlalchemy import Select, Table, delete, func, literal, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+
+from nurture.event_writes import EventRow, insert_events
+from nurture.models import Event, Segment, SegmentKind, SegmentMember, SegmentSizeHistory, utcnow
+from nurture.models.base import UTCDateTime
+from segments.compiler import compile_rule, contacts
+from segments.schema import Rule, parse_rule, referenced_event_types, uses_activity
+from segments.sqlfuncs import prepare_connection
+from segments.validation import dependency_graph, dependency_order, dependents
+
+ENTERED = "segment.entered"
+EXITED = "segment.exited"
+EVENT_SOURCE = "segments"
+members = cast(Table, SegmentMember.__table__)
+
+
+@dataclass(slots=True)
+class Change:
+    """What one refresh or check changed in one segment."""
+
+    segment_id: int
+    entered: list[int] = field(default_factory=list)
+    exited: list[int] = field(default_factory=list)
+    event_ids: list[int] = field(default_factory=list)
+    size: int | None = None  # set by full refreshes
+
+
+def refresh_segment(session: Session, segment_id: int, *, now: datetime | None = None) -> Change:
+    """Bring one dynamic segment's members up to date and record its size; the caller commits.
+
+    A static list is left as it is (its size is still recorded).
+    """
+    now = now or utcnow()
+    segment = session.get(Segment, segment_id)
+    if segment is None:
+        return Change(segment_id)
+    change = Change(segment_id)
+    if segment.kind == SegmentKind.DYNAMIC.value and segment.rule is not None:
+        change = apply_rule(session, segment_id, parse_rule(segment.rule), now=now)
+    change.size = (
+        session.scalar(
+            select(func.count()).select_from(members).where(members.c.segment_id == segment_id)
+        )
+        or 0
+    )
+    session.add(SegmentSizeHistory(segment_id=segment_id, at=now, size=change.size))
+    session.execute(update(Segment).where(Segment.id == segment_id).values(refreshed_at=now))
+    return change
+
+
+def refresh_order(session: Session, segment_ids: Iterable[int] | None = None) -> list[int]:
+    """The given segments (default: every dynamic one) in the order to refresh them."""
+    if segment_ids is None:
+        segment_ids = session.scalars(
+            select(Segment.id).where(Segment.kind == SegmentKind.DYNAMIC.value)
+        )
+    return dependency_order(dependency_graph(session), segment_ids)
+
+
+def claim_due_segments(session: Session, *, now: datetime, every: timedelta) -> list[int]:
+    """Dynamic segments due for their periodic refresh, claimed so that concurrent
+    schedulers do not refresh the same segment twice; in refresh order."""
+    due = (
+        update(Segment)
+        .where(
+            Segment.kind == SegmentKind.DYNAMIC.value,
+            (Segment.next_refresh_at.is_(None)) | (Segment.next_refresh_at <= now),
+        )
+        .values(next_refresh_at=now + every)
+        .returning(Segment.id)
+    )
+    return refresh_order(session, list(session.scalars(due)))
+
+
+def check_contacts(
+    session: Session,
+    contact_ids: Sequence[int],
+    *,
+    segment_ids: Iterable[int] | None = None,
+    now: datetime | None = None,
+) -> list[Change]:
+    """Re-evaluate these contacts in the given dynamic segments (default: all), dependencies
+    first, inserting and deleting their membership rows; the caller commits."""
+    if not contact_ids:
+        return []
+    now = now or utcnow()
+    rules = _dynamic_rules(session)
+    graph = dependency_graph(session)
+    wanted = rules.keys() if segment_ids is None else set(segment_ids) & rules.keys()
+    ids = sorted(set(contact_ids))
+    return [
+        apply_rule(session, sid, rules[sid], now=now, contact_ids=ids)
+        for sid in dependency_order(graph, wanted)
+    ]
+
+
+def check_after_events(
+    session: Session, event_ids: Sequence[int], *, now: datetime | None = None
+) -> list[Change]:
+    """The incremental check for newly ingested events: re-check the contacts they
+    touch in the segments those event types can affect (and the segments built on
+    those). segment.* events are ignored, so emitted events never loop back."""
+    if not event_ids:
+        return []
+    rows = session.execute(
+        select(Event.contact_id, Event.type).where(
+            Event.id.in_(list(event_ids)), Event.type.not_like("segment.%")
+        )
+    ).all()
+    if not rows:
+        return []
+    types = {kind for _, kind in rows}
+    rules = _dynamic_rules(session)
+    touched = {
+        sid
+        for sid, rule in rules.items()
+        if uses_activity(rule.root) or referenced_event_types(rule.root) & types
+    }
+    if not touched:
+        return []
+    graph = dependency_graph(session)
+    affected = dependents(graph, touched) & rules.keys()
+    return check_contacts(
+        session, [contact_id for contact_id, _ in rows], segment_ids=affected, now=now
+    )
+
+
+def apply_rule(
+    session: Session,
+    segment_id: int,
+    rule: Rule,
+    *,
+    now: datetime,
+    contact_ids: Sequence[int] | None = None,
+) -> Change:
+    """Insert who matches and is not a member, delete members who no longer match
+    (only among `contact_ids` when given), and emit one event per changed row."""
+    prepare_connection(session)
+    matches = compile_rule(rule, now=now)
+    joined = _joining(segment_id, matches, now, contact_ids)
+    insert = _dialect_insert(session).from_select(["segment_id", "contact_id", "since"], joined)
+    entered = list(session.scalars(insert.on_conflict_do_nothing().returning(members.c.contact_id)))
+    still = (
+        select(literal(1))
+        .select_from(contacts)
+        .where(contacts.c.id == members.c.contact_id, contacts.c.erased_at.is_(None), matches)
+        .correlate(members)
+    )
+    leaving = delete(members).where(members.c.segment_id == segment_id, ~still.exists())
+    if contact_ids is not None:
+        leaving = leaving.where(members.c.contact_id.in_(list(contact_ids)))
+    exited = session.execute(leaving.returning(members.c.contact_id, members.c.since)).all()
+    rows = [event_row(segment_id, ENTERED, cid, since=now, now=now) for cid in sorted(entered)]
+    rows += [event_row(segment_id, EXITED, cid, since=since, now=now) for cid, since in exited]
+    event_ids = [i for i in insert_events(session, rows, source=EVENT_SOURCE) if i is not None]
+    return Change(segment_id, sorted(entered), sorted(c for c, _ in exited), event_ids)
+
+
+def _joining(
+    segment_id: int, matches: ColumnElement[bool], now: datetime, contact_ids: Sequence[int] | None
+) -> Select[int, int, datetime]:
+    current = members.alias("current_members")
+    already = (
+        select(literal(1))
+        .select_from(current)
+        .where(current.c.segment_id == segment_id, current.c.contact_id == contacts.c.id)
+        .correlate(contacts)
+    )
+    stmt = select(literal(segment_id), contacts.c.id, literal(now, UTCDateTime())).where(
+        contacts.c.erased_at.is_(None), matches, ~already.exists()
+    )
+    if contact_ids is not None:
+        stmt = stmt.where(contacts.c.id.in_(list(contact_ids)))
+    # One row order for every writer: concurrent inserts then wait on each other
+    # instead of deadlocking on each other's keys.
+    return stmt.order_by(contacts.c.id)
+
+
+def _dialect_insert(session: Session) -> postgresql.Insert | sqlite.Insert:
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(members)
+    return sqlite.insert(members)
+
+
+def event_row(
+    segment_id: int, kind: str, contact_id: int, *, since: datetime, now: datetime
+) -> EventRow:
+    """The enter/exit event of one membership row; its key names the membership period."""
+    stamp = since.strftime("%Y%m%dT%H%M%S.%f")
+    verb = kind.removeprefix("segment.")
+    return EventRow(
+        contact_id=contact_id,
+        type=kind,
+        occurred_at=now,
+        properties={"segment_id": segment_id},
+        idempotency_key=f"segment:{segment_id}:{contact_id}:{verb}:{stamp}",
+    )
+
+
+def _dynamic_rules(session: Session) -> dict[int, Rule]:
+    """Parsed rules of the dynamic segments (parsing is cheap next to the queries)."""
+    stmt = select(Segment.id, Segment.rule).where(
+        Segment.kind == SegmentKind.DYNAMIC.value, Segment.rule.is_not(None)
+    )
+    return {segment_id: parse_rule(document) for segment_id, document in session.execute(stmt)}
