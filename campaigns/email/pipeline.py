@@ -269,7 +269,7 @@ def _deliver(
         records.mark_suppressed(session, claimed, reasons, props)
         session.commit()
         claimed = [c for c in claimed if c.id not in reasons]
-        if result is not None:
+        if result is not None and reasons:
             result.add(MessageStatus.SUPPRESSED.value, len(reasons))
     by_key = {j.key: j for j in jobs}
     tasks = [(c, by_key[c.idempotency_key].recipient, variants[c.idempotency_key]) for c in claimed]
