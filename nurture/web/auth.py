@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from threading import Lock
 from typing import Any
 
+from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
@@ -139,9 +140,12 @@ def ui_roles(*roles: Role) -> Guard:
     return guard
 
 
-def current_principal(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
-    """Dependency: the caller that a guard already authenticated."""
-    principal = connection.scope.get("state", {}).get("principal")
+def current_principal(request: Request[Any, Any, Any]) -> Principal:
+    """Dependency: the caller that a guard already authenticated.
+
+    The parameter must be named `request`: that is the name Litestar injects.
+    """
+    principal = request.scope.get("state", {}).get("principal")
     if not isinstance(principal, Principal):
         raise NotAuthorizedException("not authenticated")
     return principal
