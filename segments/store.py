@@ -12,7 +12,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from nurture.errors import Conflict, InvalidInput, NotFound, Problem
@@ -62,7 +61,7 @@ def create_segment(
         next_refresh_at=utcnow() if kind == SegmentKind.DYNAMIC.value else None,
     )
     session.add(segment)
-    _flush_unique_name(session, name)
+    _flush_unique_name(session, segment)
     return segment
 
 
@@ -93,7 +92,7 @@ def update_segment(
     if description is not None:
         segment.description = description or None
     segment.updated_by_id = user_id
-    _flush_unique_name(session, segment.name)
+    _flush_unique_name(session, segment)
     return segment
 
 
@@ -176,9 +175,15 @@ def _check_description(description: Any) -> list[Problem]:
     return []
 
 
-def _flush_unique_name(session: Session, name: str) -> None:
-    try:
-        with session.begin_nested():
-            session.flush()
-    except IntegrityError:
-        raise InvalidInput.single("name", f"a segment named {name.strip()!r} exists") from None
+def _flush_unique_name(session: Session, segment: Segment) -> None:
+    # Checked first for a clear message; the unique index still guards against races.
+    same_name = select(Segment.id).where(Segment.name == segment.name)
+    if segment.id is not None:
+        same_name = same_name.where(Segment.id != segment.id)
+    with session.no_autoflush:
+        taken = session.scalar(same_name)
+    if taken is not None:
+        if segment in session.new:
+            session.expunge(segment)
+        raise InvalidInput.single("name", f"a segment named {segment.name!r} exists")
+    session.flush()

@@ -6,10 +6,14 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import JSON, ForeignKey, Index, String
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from nurture.models.base import Base, BigId, JsonDoc, utcnow
+from nurture.models.base import Base, BigId, utcnow
+
+# None is stored as SQL NULL (a static list has no rule), not as the JSON value null.
+NullableJson = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
 
 
 class SegmentKind(enum.StrEnum):
@@ -30,7 +34,7 @@ class Segment(Base):
     name: Mapped[str] = mapped_column(String(200), unique=True)
     description: Mapped[str | None] = mapped_column(String(2000))
     kind: Mapped[str] = mapped_column(String(10))
-    rule: Mapped[dict[str, Any] | None] = mapped_column(JsonDoc)
+    rule: Mapped[dict[str, Any] | None] = mapped_column(NullableJson)
     revision: Mapped[int] = mapped_column(default=1)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
