@@ -48,7 +48,7 @@ def record_events(body: RawBody, db: NamedDependency[Session]) -> IngestAnswer:
     items = event_items(decode_json(body))
     # JSON can carry a NUL character only as the escape \u0000; without one in
     # the body, the per-item walk through properties looking for it is skipped.
-    result = events.ingest_raw(db, items, source="api", may_hold_nul=b"\\u0000" in body)
+    result = events.ingest_raw(db, items, source="api", may_hold_nul=body.find(b"\\u0000") >= 0)
     if items and result.count(events.Outcome.REJECTED) == len(items):
         raise InvalidInput([r.problem for r in result.items if r.problem is not None])
     # Commit before enqueueing, so no worker ever looks for rows it cannot see yet.
