@@ -22,6 +22,7 @@ from nurture.web.api import api_router
 from nurture.web.deps import DEPENDENCIES
 from nurture.web.errors import EXCEPTION_HANDLERS
 from nurture.web.ops import OpsPlugin
+from nurture.web.public import public_router, tracking_lifespan
 from nurture.web.ui import ui_router
 from workers import runtime
 
@@ -64,6 +65,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=[
             api_router,
             ui_router,
+            public_router,
             create_static_files_router(
                 path="/static/app", directories=[_HERE / "static"], name="static"
             ),
@@ -105,7 +107,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ),
             security=[{"apiKey": []}],
         ),
-        lifespan=[lifespan],
+        lifespan=[lifespan, tracking_lifespan],
         plugins=[OpsPlugin()],
         state=State({"settings": settings}),
         debug=False,

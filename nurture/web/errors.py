@@ -24,6 +24,8 @@ from litestar.status_codes import (
 
 from nurture.errors import Conflict, DomainError, InvalidInput, NotFound, Problem
 from nurture.web.auth import LoginRequired
+from templates.problems import TemplateRenderError
+from templates.tokens import TokenError
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +66,16 @@ def _domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response
         return error_response(request, HTTP_404_NOT_FOUND, str(exc))
     if isinstance(exc, Conflict):
         return error_response(request, HTTP_409_CONFLICT, str(exc))
+    if isinstance(exc, TemplateRenderError):
+        found = exc.problem
+        where = found.message if found.line is None else f"line {found.line}: {found.message}"
+        problem = Problem(found.part, where)
+        return error_response(
+            request, HTTP_422_UNPROCESSABLE_ENTITY, "the template cannot be rendered", [problem]
+        )
+    if isinstance(exc, TokenError):
+        # Signed links answer 400 and go nowhere: no redirect, no hint of a target.
+        return error_response(request, HTTP_400_BAD_REQUEST, "this link is not valid")
     return error_response(request, HTTP_400_BAD_REQUEST, str(exc))
 
 

@@ -1,0 +1,17 @@
+"""Public endpoints that recipients reach from their mail, without logging in:
+tracked links and the open pixel (`/t/...`), the preferences page (`/u/...`)."""
+
+from __future__ import annotations
+
+from litestar import Router
+
+from nurture.web.public import bench, tracking, unsubscribe
+from nurture.web.public.state import tracking_lifespan
+
+public_router = Router(
+    path="/",
+    route_handlers=[*tracking.handlers, *unsubscribe.handlers, *bench.handlers],
+    include_in_schema=False,
+)
+
+__all__ = ["public_router", "tracking_lifespan"]

@@ -1,0 +1,59 @@
+"""What the public tracking endpoints share in one app: the signer, the message cache
+and the event recorder, started and stopped with the app."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from litestar import Litestar
+
+from nurture.web.public.messages import MessageCache
+from nurture.web.public.recorder import EventRecorder
+from nurture.web.state import settings_of
+from templates.render import signer_for
+from templates.tokens import TokenSigner
+
+log = logging.getLogger(__name__)
+SPOOL_NAME = "tracking-spool.jsonl"
+
+
+@dataclass(frozen=True, slots=True)
+class Tracking:
+    signer: TokenSigner
+    messages: MessageCache
+    recorder: EventRecorder
+
+
+def _enqueue(event_ids: list[int]) -> None:
+    # Imported here: the actors module installs nothing, but binds to the broker of
+    # the running app, which exists only once the app has started.
+    from workers.actors import process_events
+
+    process_events.send(event_ids)
+
+
+@asynccontextmanager
+async def tracking_lifespan(app: Litestar) -> AsyncIterator[None]:
+    """Start the recorder with the app; on shutdown write (or spool) what is buffered."""
+    settings = settings_of(app)
+    recorder = EventRecorder(
+        settings.database_url, spool=settings.data_dir / SPOOL_NAME, enqueue=_enqueue
+    ).start()
+    app.state.tracking = Tracking(
+        signer_for(settings.secret_key), MessageCache(settings.database_url), recorder
+    )
+    try:
+        yield
+    finally:
+        recorder.stop()
+
+
+def tracking_of(app: Litestar) -> Tracking:
+    found: Any = app.state.get("tracking")
+    if not isinstance(found, Tracking):
+        raise RuntimeError("tracking_lifespan must be among the app's lifespans")
+    return found
