@@ -1,0 +1,538 @@
+"""`nurture demo`: a realistic consultancy's database, deterministic and safe to load again.
+
+Everything is generated from a seeded random stream, so each run produces the
+same companies (keyed by domain), contacts (by e-mail) and events (by
+idempotency key `demo:<n>`); a second run finds them all and stores nothing.
+Demo addresses use the reserved `.example` domain, so no real mailbox can ever
+receive a demo e-mail.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import unicodedata
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.orm import Session
+
+from nurture import accounts, audit
+from nurture.demo_data import (
+    CONTACTS_PER_SIZE,
+    COUNTRIES,
+    FORMS,
+    INDUSTRIES,
+    PAGES,
+    PLACES,
+    SERVICES,
+    SIZE_WEIGHTS,
+    STAGE_WEIGHTS,
+    TITLES_BY_INDUSTRY,
+    TITLES_COMMON,
+    WEBINARS,
+    WORDS,
+    Country,
+)
+from nurture.models import Company, Contact, Event, Role, User, utcnow
+
+COMPANIES_AT_SCALE_1 = 800
+CONTACTS_AT_SCALE_1 = 5000
+HISTORY_DAYS = 182
+KEY_PREFIX = "demo:"
+EVENT_BATCH = 5000
+
+
+@dataclass(frozen=True, slots=True)
+class DemoUser:
+    email: str
+    password: str
+    role: Role
+    name: str
+
+
+USERS = (
+    DemoUser("admin@demo.nurture", "nurture-demo-admin", Role.ADMIN, "Alex Admin"),
+    DemoUser("marketer@demo.nurture", "nurture-demo-marketer", Role.MARKETER, "Maria Marketer"),
+    DemoUser("sales1@demo.nurture", "nurture-demo-sales", Role.SALES, "Sam Sales"),
+    DemoUser("sales2@demo.nurture", "nurture-demo-sales", Role.SALES, "Priya Pipeline"),
+)
+
+# (stage, done, total) after each step of the load.
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(slots=True)
+class DemoResult:
+    """What this run added, and what the demo holds in total."""
+
+    users_created: int = 0
+    companies_created: int = 0
+    contacts_created: int = 0
+    events_created: int = 0
+    companies: int = 0
+    contacts: int = 0
+    events: int = 0
+    users: list[DemoUser] = field(default_factory=lambda: list(USERS))
+
+    @property
+    def changed(self) -> bool:
+        return any(
+            (
+                self.users_created,
+                self.companies_created,
+                self.contacts_created,
+                self.events_created,
+            )
+        )
+
+
+def load_demo(
+    session: Session,
+    *,
+    scale: float = 1.0,
+    seed: int = 2026,
+    now: datetime | None = None,
+    on_progress: Progress | None = None,
+) -> DemoResult:
+    """Load the demo (about 800·scale companies, 5,000·scale contacts, six months of events).
+
+    Only what is missing is stored, so running it again changes nothing. Keep
+    `scale` and `seed` the same between runs: they decide what is generated.
+    Commits as it goes.
+    """
+    if not 0 < scale <= 10:
+        raise ValueError("scale must be above 0 and at most 10")
+    end = (now or utcnow()).replace(hour=0, minute=0, second=0, microsecond=0)
+    rng = random.Random(seed)
+    progress = on_progress or (lambda _stage, _done, _total: None)
+    result = DemoResult()
+
+    sales_ids = _ensure_users(session, result)
+    progress("users", len(USERS), len(USERS))
+
+    companies = _companies(rng, max(len(INDUSTRIES), round(COMPANIES_AT_SCALE_1 * scale)))
+    result.companies_created = _insert_missing_companies(session, companies)
+    domains = [c["domain"] for c in companies]
+    company_ids = {
+        domain: company_id
+        for domain, company_id in session.execute(
+            select(Company.domain, Company.id).where(Company.domain.in_(domains))
+        )
+    }
+    session.commit()
+    progress("companies", len(companies), len(companies))
+
+    people = _contacts(rng, companies, round(CONTACTS_AT_SCALE_1 * scale), end)
+    result.contacts_created = _insert_missing_contacts(session, people, company_ids, sales_ids)
+    session.commit()
+    progress("contacts", len(people), len(people))
+
+    contact_ids = _ids_by_email(session, [p.email for p in people])
+    result.events_created = _insert_missing_events(session, rng, people, contact_ids, end, progress)
+    if result.events_created:
+        _set_last_activity(session, list(contact_ids.values()))
+    if result.changed:
+        audit.record(
+            session,
+            actor="cli",
+            action="demo.loaded",
+            entity_type="demo",
+            changes={
+                "companies": result.companies_created,
+                "contacts": result.contacts_created,
+                "events": result.events_created,
+            },
+        )
+    session.commit()
+    result.companies = len(company_ids)
+    result.contacts = len(contact_ids)
+    result.events = (
+        session.scalar(
+            select(func.count()).select_from(Event).where(Event.idempotency_key.like("demo:%"))
+        )
+        or 0
+    )
+    return result
+
+
+# ---------------------------------------------------------------- users
+
+
+def _ensure_users(session: Session, result: DemoResult) -> list[int]:
+    """Create the demo users that are missing; returns the sales reps' ids in USERS order."""
+    existing = {email: user_id for email, user_id in session.execute(select(User.email, User.id))}
+    for user in USERS:
+        if user.email not in existing:
+            created = accounts.create_user(
+                session,
+                email=user.email,
+                password=user.password,
+                role=user.role.value,
+                name=user.name,
+                actor="cli",
+            )
+            existing[user.email] = created.id
+            result.users_created += 1
+    session.commit()
+    return [existing[u.email] for u in USERS if u.role is Role.SALES]
+
+
+# ---------------------------------------------------------------- companies
+
+
+def _companies(rng: random.Random, count: int) -> list[dict[str, Any]]:
+    industries = list(INDUSTRIES)
+    countries = list(COUNTRIES)
+    weights = [c.weight for c in countries]
+    sizes = list(SIZE_WEIGHTS)
+    companies: list[dict[str, Any]] = []
+    domains: set[str] = set()
+    for n in range(count):
+        # Every industry gets companies, then the rest fall where they fall.
+        industry = industries[n] if n < len(industries) else rng.choice(industries)
+        country = rng.choices(countries, weights)[0]
+        name = _company_name(rng, industry, country)
+        domain = _unique(f"{_slug(name)}.example", domains)
+        companies.append(
+            {
+                "name": name,
+                "domain": domain,
+                "industry": industry,
+                "size_band": rng.choices(sizes, list(SIZE_WEIGHTS.values()))[0],
+                "country": country.code,
+            }
+        )
+    return companies
+
+
+def _company_name(rng: random.Random, industry: str, country: Country) -> str:
+    pattern = rng.choice(INDUSTRIES[industry])
+    last, last2 = rng.sample(country.last_names, 2)
+    return pattern.format(last=last, last2=last2, place=rng.choice(PLACES), word=rng.choice(WORDS))
+
+
+def _insert_missing_companies(session: Session, companies: list[dict[str, Any]]) -> int:
+    stored = set(
+        session.scalars(
+            select(Company.domain).where(Company.domain.in_([c["domain"] for c in companies]))
+        )
+    )
+    now = utcnow()
+    missing = [
+        {**c, "created_at": now, "updated_at": now} for c in companies if c["domain"] not in stored
+    ]
+    if missing:
+        session.execute(insert(Company.metadata.tables["companies"]), missing)
+    return len(missing)
+
+
+# ---------------------------------------------------------------- contacts
+
+
+@dataclass(slots=True)
+class _Person:
+    email: str
+    row: dict[str, Any]
+    company: dict[str, Any]
+    engagement: float  # 0 quiet .. 1 very engaged
+    since: datetime  # when they entered the database
+
+
+def _contacts(
+    rng: random.Random, companies: list[dict[str, Any]], count: int, end: datetime
+) -> list[_Person]:
+    countries = {c.code: c for c in COUNTRIES}
+    weights = [CONTACTS_PER_SIZE[c["size_band"]] for c in companies]
+    stages = list(STAGE_WEIGHTS)
+    emails: set[str] = set()
+    people = []
+    for _ in range(count):
+        company = rng.choices(companies, weights)[0]
+        country = countries[company["country"]]
+        # Most people share their company's nationality; some do not.
+        if rng.random() < 0.15:
+            country = rng.choice(COUNTRIES)
+        first, last = rng.choice(country.first_names), rng.choice(country.last_names)
+        local = f"{_ascii(first)}.{_ascii(last)}".replace(" ", "").replace("'", "")
+        email = _unique(f"{local}@{company['domain']}", emails)
+        stage = rng.choices(stages, list(STAGE_WEIGHTS.values()))[0]
+        titles = TITLES_COMMON + TITLES_BY_INDUSTRY[company["industry"]] * 3
+        # Customers have been around for a while; subscribers arrive all the time.
+        oldest = 900 if stage in ("customer", "former_customer") else 400
+        since = end - timedelta(days=rng.randint(5, oldest), minutes=rng.randint(0, 1439))
+        people.append(
+            _Person(
+                email=email,
+                row={
+                    "email": email,
+                    "first_name": first,
+                    "last_name": last,
+                    "title": rng.choice(titles),
+                    "phone": _phone(rng, country.code),
+                    "time_zone": rng.choice(countries[company["country"]].time_zones),
+                    "locale": country.locale,
+                    "lifecycle_stage": stage,
+                    "attributes": {"source": rng.choice(_SOURCES)},
+                    "created_at": since,
+                    "updated_at": since,
+                },
+                company=company,
+                engagement=_engagement(rng, stage),
+                since=since,
+            )
+        )
+    return people
+
+
+_SOURCES = ("website", "webinar", "referral", "event", "linkedin", "import")
+_ENGAGED_STAGES = {"mql": 0.55, "sql": 0.7, "opportunity": 0.8, "customer": 0.5}
+
+
+def _engagement(rng: random.Random, stage: str) -> float:
+    """Most contacts are quiet; a few are very engaged, more so further down the funnel."""
+    base = _ENGAGED_STAGES.get(stage, 0.15)
+    return min(1.0, rng.betavariate(1.2, 5.0) + (base if rng.random() < base else 0.0))
+
+
+def _insert_missing_contacts(
+    session: Session,
+    people: list[_Person],
+    company_ids: dict[str | None, int],
+    sales_ids: list[int],
+) -> int:
+    stored = set(_ids_by_email(session, [p.email for p in people]))
+    rows = []
+    for person in people:
+        if person.email in stored:
+            continue
+        row = dict(person.row)
+        company_id = company_ids[person.company["domain"]]
+        row["company_id"] = company_id
+        # Accounts further down the funnel belong to a sales rep, one rep per company.
+        owned = row["lifecycle_stage"] not in ("subscriber", "lead", "other")
+        row["owner_id"] = sales_ids[company_id % len(sales_ids)] if owned else None
+        rows.append(row)
+    for start in range(0, len(rows), 2000):
+        session.execute(insert(Contact.metadata.tables["contacts"]), rows[start : start + 2000])
+    return len(rows)
+
+
+def _ids_by_email(session: Session, emails: list[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for start in range(0, len(emails), 1000):
+        chunk = emails[start : start + 1000]
+        for email, contact_id in session.execute(
+            select(Contact.email, Contact.id).where(Contact.email.in_(chunk))
+        ):
+            if email is not None:
+                found[email] = contact_id
+    return found
+
+
+# ---------------------------------------------------------------- events
+
+
+def _insert_missing_events(
+    session: Session,
+    rng: random.Random,
+    people: list[_Person],
+    contact_ids: dict[str, int],
+    end: datetime,
+    progress: Progress,
+) -> int:
+    stored = set(
+        session.scalars(select(Event.idempotency_key).where(Event.idempotency_key.like("demo:%")))
+    )
+    now = utcnow()
+    batch: list[dict[str, Any]] = []
+    inserted = 0
+    table = Event.metadata.tables["events"]
+    history = _history(rng, people, end)
+    for n, (done, person, kind, when, properties) in enumerate(history):
+        key = f"{KEY_PREFIX}{n}"
+        if key in stored or person.email not in contact_ids:
+            continue
+        batch.append(
+            {
+                "contact_id": contact_ids[person.email],
+                "type": kind,
+                "occurred_at": when,
+                "received_at": when,
+                "properties": properties,
+                "source": "demo",
+                "idempotency_key": key,
+                # History, not news: the workers need not react to it.
+                "processed_at": now,
+            }
+        )
+        if len(batch) >= EVENT_BATCH:
+            session.execute(insert(table), batch)
+            session.commit()
+            inserted += len(batch)
+            batch = []
+            progress("events", done, len(people))
+    if batch:
+        session.execute(insert(table), batch)
+        inserted += len(batch)
+    progress("events", len(people), len(people))
+    return inserted
+
+
+Happening = tuple[_Person, str, datetime, dict[str, Any]]
+
+
+def _history(
+    rng: random.Random, people: list[_Person], end: datetime
+) -> Iterator[tuple[int, *Happening]]:
+    """Six months of plausible activity, in a fixed order so the keys stay stable.
+
+    Each item starts with how many people were fully done before it (for progress).
+    """
+    start = end - timedelta(days=HISTORY_DAYS)
+    newsletters = [start + timedelta(days=3 + 14 * i, hours=8) for i in range(HISTORY_DAYS // 14)]
+    webinars = [
+        (slug, title, start + timedelta(days=20 + 28 * i, hours=15))
+        for i, (slug, title) in enumerate(WEBINARS)
+    ]
+    for done, person in enumerate(people):
+        for happening in _person_history(rng, person, start, end, newsletters, webinars):
+            yield (done, *happening)
+
+
+def _person_history(
+    rng: random.Random,
+    person: _Person,
+    start: datetime,
+    end: datetime,
+    newsletters: list[datetime],
+    webinars: list[tuple[str, str, datetime]],
+) -> Iterator[Happening]:
+    engagement = person.engagement
+    stage = person.row["lifecycle_stage"]
+    industry = person.company["industry"]
+    first = max(start, person.since)
+
+    for issue, sent in enumerate(newsletters, start=1):
+        if sent < first or stage == "other":
+            continue
+        campaign = f"newsletter-{sent:%Y-%m}-{issue}"
+        yield person, "email.sent", sent, {"campaign": campaign}
+        if rng.random() < 0.05 + 0.6 * engagement:
+            opened = sent + timedelta(minutes=rng.randint(3, 48 * 60))
+            yield person, "email.opened", opened, {"campaign": campaign}
+            if rng.random() < 0.1 + 0.4 * engagement:
+                service = rng.choice(SERVICES)
+                clicked = opened + timedelta(seconds=rng.randint(10, 600))
+                url = f"/services/{service.slug}"
+                yield person, "email.clicked", clicked, {"campaign": campaign, "url": url}
+
+    visits = int(rng.expovariate(1.0) * 20 * engagement**2)
+    for _ in range(visits):
+        yield from _visit(rng, person, industry, _moment(rng, first, end))
+
+    if rng.random() < 0.6 * engagement:
+        yield person, "form.submitted", _moment(rng, first, end), {"form": rng.choice(FORMS)}
+
+    for slug, title, when in webinars:
+        if when < first or when > end or rng.random() > 0.3 * engagement:
+            continue
+        registered = when - timedelta(days=rng.randint(1, 14), hours=rng.randint(0, 8))
+        properties = {"webinar": slug, "title": title}
+        yield person, "webinar.registered", max(first, registered), properties
+        attended = rng.random() < 0.45 + 0.3 * engagement
+        yield person, "webinar.attended" if attended else "webinar.no_show", when, properties
+
+    if stage in ("sql", "opportunity") or (stage == "mql" and rng.random() < 0.2):
+        for _ in range(rng.randint(1, 2)):
+            yield person, "meeting.booked", _moment(rng, first, end), {"kind": "discovery call"}
+
+    if stage == "customer":
+        service = rng.choice(SERVICES)
+        won = _moment(rng, first, end - timedelta(days=30))
+        if rng.random() < 0.3:
+            amount = round(service.typical_fee * rng.uniform(0.6, 1.8), -3)
+            yield (
+                person,
+                "deal.won",
+                won,
+                {"service": service.slug, "amount": amount, "currency": "EUR"},
+            )
+        if rng.random() < 0.4:
+            done = min(end, won + timedelta(days=rng.randint(20, 90)))
+            yield person, "project.completed", done, {"service": service.slug}
+            if rng.random() < 0.7:
+                score = rng.choices(range(11), [2, 1, 1, 2, 2, 3, 4, 10, 20, 30, 25])[0]
+                answered = min(end, done + timedelta(days=rng.randint(2, 10)))
+                yield person, "nps.answered", answered, {"score": score, "service": service.slug}
+
+
+def _visit(
+    rng: random.Random, person: _Person, industry: str, when: datetime
+) -> Iterator[Happening]:
+    """A short session: one to four pages, a minute or two apart."""
+    for _ in range(rng.randint(1, 4)):
+        roll = rng.random()
+        if roll < 0.35:
+            service = rng.choice(SERVICES)
+            path, title = f"/services/{service.slug}", service.name
+        elif roll < 0.55:
+            path = f"/case-studies/{_slug(industry)}"
+            title = f"Case studies: {industry}"
+        else:
+            path, title = rng.choice(PAGES)
+        yield person, "page.visited", when, {"path": path, "title": title}
+        when += timedelta(seconds=rng.randint(20, 240))
+
+
+def _moment(rng: random.Random, first: datetime, end: datetime) -> datetime:
+    """A working-hours moment between `first` and `end`."""
+    span = max(1, (end - first).days)
+    day = first + timedelta(days=rng.randrange(span))
+    return day.replace(hour=rng.randint(7, 18), minute=rng.randint(0, 59), tzinfo=UTC)
+
+
+def _set_last_activity(session: Session, contact_ids: list[int]) -> None:
+    """Each demo contact's last activity: one statement per thousand contacts, not one each."""
+    latest = (
+        select(func.max(Event.occurred_at)).where(Event.contact_id == Contact.id).scalar_subquery()
+    )
+    for start in range(0, len(contact_ids), 1000):
+        chunk = contact_ids[start : start + 1000]
+        session.execute(
+            update(Contact).where(Contact.id.in_(chunk)).values(last_activity_at=latest),
+            execution_options={"synchronize_session": False},
+        )
+
+
+# ---------------------------------------------------------------- text helpers
+
+
+def _ascii(text: str) -> str:
+    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return plain.lower()
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", _ascii(text).replace("&", "and")).strip("-")
+
+
+def _unique(value: str, taken: set[str]) -> str:
+    """`value`, or `value` with a number before its first dot or @, not yet in `taken`."""
+    candidate, n = value, 1
+    while candidate in taken:
+        n += 1
+        head, sep, tail = value.partition("@") if "@" in value else value.partition(".")
+        candidate = f"{head}{n}{sep}{tail}"
+    taken.add(candidate)
+    return candidate
+
+
+def _phone(rng: random.Random, country: str) -> str:
+    codes = {"US": "+1", "CA": "+1", "GB": "+44", "DE": "+49", "FR": "+33", "NL": "+31"}
+    codes |= {"ES": "+34", "IT": "+39", "SE": "+46", "PL": "+48", "IN": "+91", "JP": "+81"}
+    codes |= {"BR": "+55", "AU": "+61"}
+    return f"{codes.get(country, '+1')} {rng.randint(100, 999)} {rng.randint(1000000, 9999999)}"

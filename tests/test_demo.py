@@ -1,0 +1,107 @@
+"""`nurture demo`: a plausible consultancy, loaded once however often it runs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from nurture import accounts
+from nurture.cli import main
+from nurture.config import get_settings
+from nurture.demo import USERS, load_demo
+from nurture.demo_data import INDUSTRIES
+from nurture.models import Company, Contact, Event, User
+
+SMALL = 0.04  # 32 companies, 200 contacts: quick, yet every industry and stage appears
+
+
+def counts(db: Session) -> tuple[int, ...]:
+    db.expire_all()
+    return tuple(
+        db.scalar(select(func.count()).select_from(model)) or 0
+        for model in (User, Company, Contact, Event)
+    )
+
+
+def test_second_run_adds_nothing_and_changes_no_counts(db: Session) -> None:
+    first = load_demo(db, scale=SMALL)
+    after_first = counts(db)
+    second = load_demo(db, scale=SMALL)
+    assert first.changed
+    assert not second.changed
+    assert counts(db) == after_first
+    assert (first.companies, first.contacts) == (32, 200)
+    assert second.events == first.events_created > 2000
+
+
+def test_demo_has_every_industry_the_users_and_event_patterns(db: Session) -> None:
+    load_demo(db, scale=SMALL)
+    industries = set(db.scalars(select(Company.industry).distinct()))
+    assert industries == set(INDUSTRIES)
+    roles = {u.role for u in db.scalars(select(User))}
+    assert roles == {"admin", "marketer", "sales"}
+    admin = accounts.authenticate(db, email=USERS[0].email, password=USERS[0].password)
+    assert admin is not None
+    assert admin.role == "admin"
+
+    by_type: dict[str, int] = {
+        kind: n for kind, n in db.execute(select(Event.type, func.count()).group_by(Event.type))
+    }
+    # The funnel narrows: sent > opened > clicked; attendance follows registration.
+    assert by_type["email.sent"] > by_type["email.opened"] > by_type["email.clicked"] > 0
+    assert by_type["webinar.registered"] == (
+        by_type.get("webinar.attended", 0) + by_type.get("webinar.no_show", 0)
+    )
+    assert by_type["page.visited"] > 0
+    keys = db.scalars(select(Event.idempotency_key).limit(50)).all()
+    assert all(key is not None and key.startswith("demo:") for key in keys)
+    # Demo addresses can never reach a real mailbox.
+    emails = db.scalars(select(Contact.email)).all()
+    assert all(email is not None and email.endswith(".example") for email in emails)
+    # Contacts further down the funnel belong to a sales rep.
+    owned = db.scalars(select(Contact.owner_id).where(Contact.lifecycle_stage == "customer"))
+    assert all(owner is not None for owner in owned)
+
+
+def test_existing_users_are_kept_as_they_are(db: Session) -> None:
+    accounts.create_user(
+        db, email=USERS[0].email, password="someone-elses-password", role="admin", actor="test"
+    )
+    db.commit()
+    result = load_demo(db, scale=0.01)
+    assert result.users_created == len(USERS) - 1
+    assert accounts.authenticate(db, email=USERS[0].email, password=USERS[0].password) is None
+
+
+@pytest.fixture
+def cli_env(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The command line pointed at the test database."""
+    monkeypatch.setenv("NURTURE_DATABASE_URL", db_url)
+    monkeypatch.setenv("NURTURE_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("NURTURE_SECRET_KEY", "s" * 40)
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+def run_cli(*args: str) -> Any:
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+@pytest.mark.usefixtures("cli_env")
+def test_demo_command_prints_the_logins_and_reruns_quietly() -> None:
+    first = run_cli("demo", "--scale", "0.01")
+    assert first.exit_code == 0, first.output
+    assert "demo loaded" in first.output
+    for user in USERS:
+        assert user.email in first.output
+        assert user.password in first.output
+    second = run_cli("demo", "--scale", "0.01")
+    assert second.exit_code == 0, second.output
+    assert "nothing to add" in second.output
