@@ -7,15 +7,43 @@ from datetime import timedelta
 import dramatiq
 
 from nurture import events
+from nurture.models import utcnow
+from segments import membership
 from workers import context
 from workers.imports import run_import
 
 
 @dramatiq.actor(queue_name="events", max_retries=20)
 def process_events(event_ids: list[int]) -> None:
-    """Run everything that reacts to newly ingested events (later: scoring, segments, sequences)."""
+    """Run everything that reacts to newly ingested events (later: scoring, sequences).
+
+    Segment enter/exit events this emits are processed in turn; the incremental
+    check ignores segment.* events, so that second round changes no membership.
+    """
     with context.session() as db:
-        events.mark_processed(db, event_ids)
+        marked = events.mark_processed(db, event_ids)
+        changes = membership.check_after_events(db, marked)
+    _send_in_batches([i for change in changes for i in change.event_ids])
+
+
+# Dynamic segments are fully refreshed this often (relative dates move with time;
+# contact edits that are not events are caught here too).
+SEGMENT_REFRESH_EVERY = timedelta(minutes=10)
+SEGMENT_REFRESH_TIME_LIMIT_MS = 60 * 60 * 1000
+
+
+@dramatiq.actor(queue_name="segments", max_retries=3, time_limit=SEGMENT_REFRESH_TIME_LIMIT_MS)
+def refresh_segments(segment_ids: list[int]) -> None:
+    """Fully refresh these segments in the given (dependency) order, one transaction each."""
+    for segment_id in segment_ids:
+        with context.session() as db:
+            change = membership.refresh_segment(db, segment_id)
+        _send_in_batches(change.event_ids)
+
+
+def _send_in_batches(event_ids: list[int], size: int = 1000) -> None:
+    for start in range(0, len(event_ids), size):
+        process_events.send(event_ids[start : start + size])
 
 
 # Events older than this and still unprocessed lost their queue message.
@@ -28,11 +56,16 @@ RECOVER_PER_TICK = 500
 
 @dramatiq.actor(queue_name="ticks", max_retries=0)
 def tick() -> None:
-    """Periodic housekeeping: re-enqueue events whose queue message was lost."""
+    """Periodic housekeeping: re-enqueue events whose queue message was lost, and
+    send the dynamic segments that are due for a full refresh."""
     with context.session() as db:
         lost = events.unprocessed_event_ids(db, older_than=LOST_AFTER, limit=RECOVER_PER_TICK)
     if lost:
         process_events.send(lost)
+    with context.session() as db:
+        due = membership.claim_due_segments(db, now=utcnow(), every=SEGMENT_REFRESH_EVERY)
+    if due:
+        refresh_segments.send(due)
 
 
-ALL: list[dramatiq.Actor] = [process_events, tick, run_import]  # type: ignore[type-arg]
+ALL: list[dramatiq.Actor] = [process_events, tick, run_import, refresh_segments]  # type: ignore[type-arg]
