@@ -47,11 +47,17 @@ def number(value: int) -> str:
     return f"{value:,}".replace(",", "\u202f")
 
 
+# Words that read wrong when only their first letter is capitalised.
+_ACRONYMS = {"it": "IT", "hr": "HR", "ai": "AI", "url": "URL", "nps": "NPS", "saas": "SaaS"}
+
+
 def humanise(value: str | None) -> str:
-    """'former_customer' -> 'Former customer'."""
+    """'former_customer' -> 'Former customer'; 'it services' -> 'IT services'."""
     if not value:
         return ""
-    text = value.replace("_", " ").replace(".", " ").strip()
+    words = value.replace("_", " ").replace(".", " ").split()
+    words = [_ACRONYMS.get(word.lower(), word) for word in words]
+    text = " ".join(words)
     return text[:1].upper() + text[1:]
 
 
