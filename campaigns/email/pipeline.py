@@ -19,7 +19,7 @@ durably before it is sent, and that is a commit.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
@@ -37,10 +37,10 @@ from nurture.contacts import get_contact
 from nurture.errors import InvalidInput
 from nurture.models import (
     EmailMessage,
+    EmailTemplateVariant,
     EmailTemplateVersion,
     MessageStatus,
     TemplateKind,
-    utcnow,
 )
 from templates.dkim import sign
 from templates.message import Address, build_message, make_message_id
@@ -127,13 +127,23 @@ def send_bulk(
     size: int = getattr(transport, "size", 1)
     workers = threads or size
     with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="mail") as pool:
+        # Two chunks in flight: while the threads render and send one, this thread
+        # records and claims the next and writes back the one before.
+        inflight: _Batch | None = None
         for chunk in _chunks(contact_ids, chunk_size):
             recipients = load_recipients(session, chunk, config)
             result.missing_contacts += [c for c in chunk if c not in recipients]
             jobs = [
                 _Job(f"{key_prefix}:{cid}", recipients[cid]) for cid in chunk if cid in recipients
             ]
-            _deliver(session, version, jobs, transport, config, extra, result, pool)
+            batch = _prepare(session, version, jobs, transport, config, extra, result)
+            if batch is not None:
+                batch.start(pool)
+            if inflight is not None:
+                _complete(session, inflight, result)
+            inflight = batch
+        if inflight is not None:
+            _complete(session, inflight, result)
     return result
 
 
@@ -206,6 +216,51 @@ def send_internal(
     return message
 
 
+_Task = tuple[records.Claimed, Recipient, EmailTemplateVariant]
+
+
+@dataclass
+class _Batch:
+    """Claimed messages of one chunk, ready to render and send from a thread pool."""
+
+    tasks: list[_Task]
+    version: EmailTemplateVersion
+    transport: Transport
+    config: MailConfig
+    extra: dict[str, Any]
+    kind: str
+    props: dict[str, Any]
+    futures: list[Future[records.Finished]] = field(default_factory=list)
+
+    def run(
+        self, task: tuple[records.Claimed, Recipient, EmailTemplateVariant]
+    ) -> records.Finished:
+        item, recipient, variant = task
+        compiled = compiled_variant(variant, tracking=self.version.tracking)
+        marketing = self.kind == TemplateKind.MARKETING.value
+        unsubscribe_for = recipient.contact_id if marketing else None
+        if self.kind == KIND_TEST:
+            unsubscribe_for = 0  # a link that names no contact
+        return _send_one(
+            item,
+            recipient,
+            compiled,
+            self.transport,
+            self.config,
+            self.extra,
+            unsubscribe_for,
+            uses_unsubscribe=marketing or self.kind == KIND_TEST,
+        )
+
+    def start(self, pool: ThreadPoolExecutor) -> None:
+        self.futures = [pool.submit(self.run, task) for task in self.tasks]
+
+    def results(self) -> list[records.Finished]:
+        if self.futures:
+            return [f.result() for f in self.futures]
+        return [self.run(task) for task in self.tasks]
+
+
 def _deliver(
     session: Session,
     version: EmailTemplateVersion,
@@ -214,37 +269,60 @@ def _deliver(
     config: MailConfig,
     extra: Mapping[str, Any] | None,
     result: BulkResult | None,
-    pool: ThreadPoolExecutor | None = None,
     *,
     kind: str | None = None,
     preview_contact: int | None = None,
 ) -> None:
+    batch = _prepare(
+        session,
+        version,
+        jobs,
+        transport,
+        config,
+        extra,
+        result,
+        kind=kind,
+        preview_contact=preview_contact,
+    )
+    if batch is not None:
+        _complete(session, batch, result)
+
+
+def _prepare(
+    session: Session,
+    version: EmailTemplateVersion,
+    jobs: Sequence[_Job],
+    transport: Transport,
+    config: MailConfig,
+    extra: Mapping[str, Any] | None,
+    result: BulkResult | None,
+    *,
+    kind: str | None = None,
+    preview_contact: int | None = None,
+) -> _Batch | None:
+    """Record, claim and check suppression for a chunk; answers what is left to send."""
     if not jobs:
-        return
+        return None
     template = get_template(session, version.template_id)
     kind = kind or version.kind
-    marketing = kind == TemplateKind.MARKETING.value
     extra_values = dict(extra or {})
     variants = {j.key: pick_variant(version, j.recipient.locale) for j in jobs}
     records.record_queued(
         session,
+        {
+            "kind": kind,
+            "template_id": template.id,
+            "template_version_id": version.id,
+            "topic": version.topic,
+            "from_email": config.sender.email,
+            "extra": extra_values,
+        },
         [
             {
                 "idempotency_key": j.key,
-                "status": MessageStatus.QUEUED.value,
-                "kind": kind,
-                "template_id": template.id,
-                "template_version_id": version.id,
                 "locale": variants[j.key].locale,
-                "topic": version.topic,
                 "contact_id": j.recipient.contact_id if kind != KIND_TEST else preview_contact,
                 "to_email": j.recipient.email,
-                "from_email": config.sender.email,
-                "links": [],
-                "attempts": 0,
-                "extra": extra_values,
-                "created_at": utcnow(),
-                "updated_at": utcnow(),
             }
             for j in jobs
         ],
@@ -263,7 +341,7 @@ def _deliver(
     props: dict[str, Any] = {"template_id": template.id, "template_version": version.number}
     if version.topic:
         props["topic"] = version.topic
-    if marketing:
+    if kind == TemplateKind.MARKETING.value:
         # Right before sending: an unsubscribe that landed a moment ago still counts.
         reasons = records.suppressed_among(session, claimed, version.topic)
         records.mark_suppressed(session, claimed, reasons, props)
@@ -273,30 +351,13 @@ def _deliver(
             result.add(MessageStatus.SUPPRESSED.value, len(reasons))
     by_key = {j.key: j for j in jobs}
     tasks = [(c, by_key[c.idempotency_key].recipient, variants[c.idempotency_key]) for c in claimed]
+    return _Batch(tasks, version, transport, config, extra_values, kind, props)
 
-    def run(task: tuple[records.Claimed, Recipient, Any]) -> records.Finished:
-        item, recipient, variant = task
-        compiled = compiled_variant(variant, tracking=version.tracking)
-        unsubscribe_for = recipient.contact_id if marketing else None
-        if kind == KIND_TEST:
-            unsubscribe_for = 0  # a link that names no contact
-        return _send_one(
-            item,
-            recipient,
-            compiled,
-            transport,
-            config,
-            extra_values,
-            unsubscribe_for,
-            uses_unsubscribe=marketing or kind == KIND_TEST,
-        )
 
-    finished = (
-        list(pool.map(run, tasks))
-        if pool is not None and len(tasks) > 1
-        else [run(t) for t in tasks]
-    )
-    records.finish(session, finished, props, events=kind != KIND_TEST)
+def _complete(session: Session, batch: _Batch, result: BulkResult | None) -> None:
+    """Wait for a batch's sends and write back how each ended."""
+    finished = batch.results()
+    records.finish(session, finished, batch.props, events=batch.kind != KIND_TEST)
     session.commit()
     if result is not None:
         for item in finished:

@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+import msgspec
+from sqlalchemy import Table, select, text, update
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
 from campaigns.delivery.transport import Delivery, Outcome
@@ -64,14 +65,74 @@ class Finished:
     error: str | None = None  # a render failure: no delivery attempted
 
 
-def record_queued(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
-    """Insert `queued` rows, skipping keys that exist already (a retry); the caller commits."""
+def record_queued(
+    session: Session, common: Mapping[str, Any], rows: Sequence[Mapping[str, Any]]
+) -> None:
+    """Insert `queued` rows, skipping keys that exist already (a retry); the caller commits.
+
+    `common` holds the columns every row shares (kind, template_id, template_version_id,
+    topic, from_email, extra); each row has idempotency_key, locale, contact_id, to_email.
+    """
     if not rows:
         return
-    dialect = session.get_bind().dialect.name
-    module: Any = postgresql if dialect == "postgresql" else sqlite
-    stmt = module.insert(_TABLE).on_conflict_do_nothing(index_elements=["idempotency_key"])
-    session.execute(stmt, [dict(row) for row in rows])
+    if session.get_bind().dialect.name == "postgresql":
+        # One statement with one JSON parameter, whatever the chunk size (see nurture.event_writes).
+        session.execute(
+            _PG_INSERT,
+            {
+                "rows": msgspec.json.encode([dict(r) for r in rows]).decode(),
+                "kind": common["kind"],
+                "template_id": common["template_id"],
+                "version_id": common["template_version_id"],
+                "topic": common["topic"],
+                "from_email": common["from_email"],
+                "extra": msgspec.json.encode(common["extra"]).decode(),
+            },
+        )
+        return
+    now = utcnow()
+    stmt = sqlite.insert(_TABLE).on_conflict_do_nothing(index_elements=["idempotency_key"])
+    session.execute(
+        stmt,
+        [
+            {
+                **common,
+                **row,
+                "status": MessageStatus.QUEUED.value,
+                "links": [],
+                "attempts": 0,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for row in rows
+        ],
+    )
+
+
+_PG_INSERT = text(
+    "INSERT INTO email_messages (idempotency_key, status, kind, template_id, template_version_id,"
+    " locale, topic, contact_id, to_email, from_email, links, attempts, extra, created_at,"
+    " updated_at)"
+    " SELECT r.idempotency_key, 'queued', :kind, :template_id, :version_id, r.locale, :topic,"
+    " r.contact_id, r.to_email, :from_email, CAST('[]' AS json), 0, CAST(:extra AS jsonb), now(),"
+    " now()"
+    " FROM jsonb_to_recordset(CAST(:rows AS jsonb))"
+    " AS r(idempotency_key text, locale text, contact_id bigint, to_email text)"
+    " ON CONFLICT (idempotency_key) DO NOTHING"
+)
+_PG_FINISH = text(
+    "UPDATE email_messages AS m SET status = r.status,"
+    " subject = COALESCE(r.subject, m.subject),"
+    " message_id_header = COALESCE(r.message_id_header, m.message_id_header),"
+    " links = COALESCE(CAST(r.links AS json), m.links),"
+    " last_error = r.last_error, next_attempt_at = r.next_attempt_at,"
+    " sent_at = COALESCE(r.sent_at, m.sent_at),"
+    " pending_raw = CASE WHEN r.keep_raw THEN m.pending_raw END, updated_at = now()"
+    " FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r(id bigint, status text, subject text,"
+    " message_id_header text, links jsonb, last_error text, next_attempt_at timestamptz,"
+    " sent_at timestamptz, keep_raw boolean)"
+    " WHERE m.id = r.id"
+)
 
 
 def claim(session: Session, keys: Sequence[str]) -> list[Claimed]:
@@ -216,14 +277,42 @@ def finish(
             deferred = {**base, "smtp_code": delivery.code, "attempt": claimed.attempts}
             happened.append(("email.deferred", claimed, deferred, str(claimed.attempts)))
         updates.append(values)
+    _write_back(session, updates)
+    if events:
+        _events(session, happened, now)
+
+
+def _write_back(session: Session, updates: list[dict[str, Any]]) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        rows = []
+        raws = []
+        for values in updates:
+            raw = values.pop("pending_raw", None)
+            if raw is not None:
+                raws.append({"id": values["id"], "pending_raw": raw})
+            rows.append(
+                {
+                    "id": values["id"],
+                    "status": values["status"],
+                    "subject": values.get("subject"),
+                    "message_id_header": values.get("message_id_header"),
+                    "links": values.get("links"),
+                    "last_error": values.get("last_error"),
+                    "next_attempt_at": values.get("next_attempt_at"),
+                    "sent_at": values.get("sent_at"),
+                    "keep_raw": raw is not None or values["status"] == "deferred",
+                }
+            )
+        session.execute(_PG_FINISH, {"rows": msgspec.json.encode(rows).decode()})
+        if raws:
+            session.execute(update(EmailMessage), raws)
+        return
     # Rows differ in which columns they set: group them so each executemany is uniform.
     by_shape: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for values in updates:
         by_shape.setdefault(tuple(sorted(values)), []).append(values)
-    for rows in by_shape.values():
-        session.execute(update(EmailMessage), rows)
-    if events:
-        _events(session, happened, now)
+    for group in by_shape.values():
+        session.execute(update(EmailMessage), group)
 
 
 def backoff(attempts: int) -> timedelta:
