@@ -4,10 +4,16 @@ from __future__ import annotations
 
 from litestar import Router
 
-from nurture.web.api import contacts, events
+from nurture.web.api import contacts, events, messages, templates, webhooks
 
 api_router = Router(
     path="/api/v1",
-    route_handlers=[*contacts.HANDLERS, events.record_events],
+    route_handlers=[
+        *contacts.HANDLERS,
+        events.record_events,
+        *templates.HANDLERS,
+        *messages.HANDLERS,
+        *webhooks.HANDLERS,
+    ],
     tags=["api"],
 )

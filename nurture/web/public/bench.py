@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 
 from litestar import Response, get
+from litestar.params import FromPath
 
 from nurture.web.public.tracking import NO_STORE
 
@@ -14,7 +15,7 @@ BARE_TARGET = "https://example.com/bench/target"
 
 
 @get("/t/bench/{token:str}", include_in_schema=False, name="bench-bare")
-async def bare_redirect(token: str) -> Response[bytes]:
+async def bare_redirect(token: FromPath[str]) -> Response[bytes]:
     return Response(
         b"", status_code=302, headers={"Location": BARE_TARGET, "Cache-Control": NO_STORE}
     )

@@ -17,6 +17,7 @@ from typing import Any
 import anyio
 from litestar import Request, Response, get, head
 from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
 
 from nurture.events import EventInput
 from nurture.web.public import machines
@@ -83,21 +84,21 @@ async def _click(request: Request[Any, Any, Any], token: str) -> str:
 
 
 @get("/t/c/{token:str}", name="track-click")
-async def track_click(request: Request[Any, Any, Any], token: str) -> Response[bytes]:
+async def track_click(request: Request[Any, Any, Any], token: FromPath[str]) -> Response[bytes]:
     """302 to the stored target of a tracked link, recording the click."""
     target = await _click(request, token)
     return Response(b"", status_code=302, headers={"Location": target, "Cache-Control": NO_STORE})
 
 
 @head("/t/c/{token:str}", name="track-click-head")
-async def track_click_head(request: Request[Any, Any, Any], token: str) -> Response[None]:
+async def track_click_head(request: Request[Any, Any, Any], token: FromPath[str]) -> Response[None]:
     """Link scanners ask with HEAD: same answer, recorded as a machine click."""
     target = await _click(request, token)
     return Response(None, status_code=302, headers={"Location": target, "Cache-Control": NO_STORE})
 
 
 @get("/t/o/{token:str}", name="track-open")
-async def track_open(request: Request[Any, Any, Any], token: str) -> Response[bytes]:
+async def track_open(request: Request[Any, Any, Any], token: FromPath[str]) -> Response[bytes]:
     """A transparent 1x1 GIF, recording the open."""
     tracking = tracking_of(request.app)
     message_id = tracking.signer.verify_open(token)

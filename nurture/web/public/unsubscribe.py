@@ -17,6 +17,7 @@ from typing import Any
 
 import anyio
 from litestar import Request, get, post
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from campaigns.email import preferences as prefs
@@ -54,7 +55,9 @@ def _is_test_token(request: Request[Any, Any, Any], token: str) -> bool:
 
 
 @get("/u/{token:str}", sync_to_thread=True, name="preferences-page")
-def preferences_page(request: Request[Any, Any, Any], token: str, done: str = "") -> Template:
+def preferences_page(
+    request: Request[Any, Any, Any], token: FromPath[str], done: FromQuery[str] = ""
+) -> Template:
     """The preferences page; GET never changes anything."""
     if _is_test_token(request, token):
         return _page(request, "test_link.html")
@@ -71,7 +74,9 @@ def preferences_page(request: Request[Any, Any, Any], token: str, done: str = ""
 
 
 @post("/u/{token:str}", status_code=200, name="preferences-post")
-async def preferences_post(request: Request[Any, Any, Any], token: str) -> Template | Redirect:
+async def preferences_post(
+    request: Request[Any, Any, Any], token: FromPath[str]
+) -> Template | Redirect:
     """One-click unsubscribe (RFC 8058) or the page's form."""
     form = await request.form()
     one_click = form.get("List-Unsubscribe") == "One-Click"
