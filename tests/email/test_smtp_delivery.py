@@ -382,3 +382,35 @@ def test_message_stuck_in_sending_is_failed_not_resent(
     db.refresh(again)
     assert again.status == MessageStatus.FAILED.value
     assert server.received == []
+
+
+def test_pipelined_transactions_deliver_defer_and_refuse_like_plain_ones(
+    smtp: tuple[int, Behaviour],
+) -> None:
+    from campaigns.delivery.transport import Envelope, Outcome
+
+    port, server = smtp
+    server.refuse.add("gone@client.example")
+    server.defer["later@client.example"] = 1
+    transport = SmtpPool(parse_smtp_url(f"smtp://127.0.0.1:{port}"), size=1, pipelining=True)
+    body = b"Subject: dots\r\n\r\n.starts with a dot\r\n..two\r\nend\r\n"
+
+    def send(to: str) -> Outcome:
+        return transport.send(Envelope("news@firm.example", (to,), body)).outcome
+
+    outcomes = [
+        send("ok@client.example"),
+        send("gone@client.example"),
+        send("later@client.example"),
+        send("later@client.example"),
+    ]
+    transport.close()
+
+    assert outcomes == [Outcome.SENT, Outcome.PERMANENT, Outcome.TEMPORARY, Outcome.SENT]
+    assert [r.rcpt_tos for r in server.received] == [
+        ["ok@client.example"],
+        ["later@client.example"],
+    ]
+    # The server undid our dot-stuffing: the body arrives exactly as built.
+    assert server.received[0].content == body
+    assert transport.connections_opened == 1
