@@ -10,7 +10,7 @@ from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from nurture import audit
@@ -94,9 +94,20 @@ def authenticate(session: Session, *, email: str, password: str) -> User | None:
 
 
 def set_user_active(session: Session, *, user_id: int, active: bool, actor: str) -> User:
+    """(De)activate a user; the last active admin cannot be deactivated, nor can you yourself."""
     user = session.get(User, user_id)
     if user is None:
         raise NotFound("user", user_id)
+    if not active and actor == f"user:{user_id}":
+        raise Conflict("you cannot deactivate your own account")
+    if not active and user.role == Role.ADMIN.value and user.is_active:
+        admins = session.scalar(
+            select(func.count())
+            .select_from(User)
+            .where(User.role == Role.ADMIN.value, User.is_active.is_(True))
+        )
+        if (admins or 0) <= 1:
+            raise Conflict("this is the last active admin; make someone else admin first")
     user.is_active = active
     audit.record(
         session,

@@ -15,7 +15,6 @@ from nurture.web.ui import (
     settings_keys,
     settings_users,
 )
-from nurture.web.ui.params import UI_DEPENDENCIES
 
 ui_router = Router(
     path="/",
@@ -30,6 +29,5 @@ ui_router = Router(
         *settings_audit.handlers,
         *placeholders.handlers,
     ],
-    dependencies=UI_DEPENDENCIES,
     include_in_schema=False,
 )

@@ -76,16 +76,10 @@ def set_active(
     db: Db, principal: Me, user_id: FromPath[int], data: FormData
 ) -> Template | Redirect:
     active = data.get("active") == "1"
-    if user_id == principal.id and not active:
-        # Locking yourself out would leave nobody to undo it if you are the last admin.
-        return _users_page(
-            db,
-            principal,
-            notice="You cannot deactivate your own account.",
-            notice_error=True,
-            status=409,
-        )
-    accounts.set_user_active(db, user_id=user_id, active=active, actor=principal.actor)
+    try:
+        accounts.set_user_active(db, user_id=user_id, active=active, actor=principal.actor)
+    except Conflict as exc:
+        return _users_page(db, principal, notice=f"{exc}.", notice_error=True, status=409)
     return Redirect("/settings/users", status_code=303)
 
 
