@@ -31,8 +31,14 @@ from sqlalchemy.sql.elements import ColumnElement
 from nurture.event_writes import EventRow, insert_events
 from nurture.models import Event, Segment, SegmentKind, SegmentMember, SegmentSizeHistory, utcnow
 from nurture.models.base import UTCDateTime
-from segments.compiler import compile_rule, contacts
-from segments.schema import Rule, parse_rule, referenced_event_types, uses_activity
+from segments.compiler import RULE_FROM, compile_rule, contacts
+from segments.schema import (
+    Rule,
+    parse_rule,
+    referenced_event_types,
+    referenced_segments,
+    uses_activity,
+)
 from segments.sqlfuncs import prepare_connection
 from segments.validation import dependency_graph, dependency_order, dependents
 
@@ -111,15 +117,9 @@ def check_contacts(
     first, inserting and deleting their membership rows; the caller commits."""
     if not contact_ids:
         return []
-    now = now or utcnow()
-    rules = _dynamic_rules(session)
-    graph = dependency_graph(session)
+    rules, graph = _load_segments(session)
     wanted = rules.keys() if segment_ids is None else set(segment_ids) & rules.keys()
-    ids = sorted(set(contact_ids))
-    return [
-        apply_rule(session, sid, rules[sid], now=now, contact_ids=ids)
-        for sid in dependency_order(graph, wanted)
-    ]
+    return _check(session, rules, graph, contact_ids, wanted, now or utcnow())
 
 
 def check_after_events(
@@ -138,7 +138,7 @@ def check_after_events(
     if not rows:
         return []
     types = {kind for _, kind in rows}
-    rules = _dynamic_rules(session)
+    rules, graph = _load_segments(session)
     touched = {
         sid
         for sid, rule in rules.items()
@@ -146,11 +146,24 @@ def check_after_events(
     }
     if not touched:
         return []
-    graph = dependency_graph(session)
     affected = dependents(graph, touched) & rules.keys()
-    return check_contacts(
-        session, [contact_id for contact_id, _ in rows], segment_ids=affected, now=now
-    )
+    contact_ids = [contact_id for contact_id, _ in rows]
+    return _check(session, rules, graph, contact_ids, affected, now or utcnow())
+
+
+def _check(
+    session: Session,
+    rules: dict[int, Rule],
+    graph: dict[int, set[int]],
+    contact_ids: Sequence[int],
+    segment_ids: Iterable[int],
+    now: datetime,
+) -> list[Change]:
+    ids = sorted(set(contact_ids))
+    return [
+        apply_rule(session, sid, rules[sid], now=now, contact_ids=ids)
+        for sid in dependency_order(graph, segment_ids)
+    ]
 
 
 def apply_rule(
@@ -170,7 +183,7 @@ def apply_rule(
     entered = list(session.scalars(insert.on_conflict_do_nothing().returning(members.c.contact_id)))
     still = (
         select(literal(1))
-        .select_from(contacts)
+        .select_from(RULE_FROM)
         .where(contacts.c.id == members.c.contact_id, contacts.c.erased_at.is_(None), matches)
         .correlate(members)
     )
@@ -187,6 +200,15 @@ def apply_rule(
 def _joining(
     segment_id: int, matches: ColumnElement[bool], now: datetime, contact_ids: Sequence[int] | None
 ) -> Select[int, int, datetime]:
+    stmt = (
+        select(literal(segment_id), contacts.c.id, literal(now, UTCDateTime()))
+        .select_from(RULE_FROM)
+        .where(contacts.c.erased_at.is_(None), matches)
+    )
+    if contact_ids is not None:
+        # For a handful of contacts ON CONFLICT alone skips members cheaply; an
+        # anti-join would only lengthen planning.
+        return stmt.where(contacts.c.id.in_(list(contact_ids))).order_by(contacts.c.id)
     current = members.alias("current_members")
     already = (
         select(literal(1))
@@ -194,11 +216,7 @@ def _joining(
         .where(current.c.segment_id == segment_id, current.c.contact_id == contacts.c.id)
         .correlate(contacts)
     )
-    stmt = select(literal(segment_id), contacts.c.id, literal(now, UTCDateTime())).where(
-        contacts.c.erased_at.is_(None), matches, ~already.exists()
-    )
-    if contact_ids is not None:
-        stmt = stmt.where(contacts.c.id.in_(list(contact_ids)))
+    stmt = stmt.where(~already.exists())
     # One row order for every writer: concurrent inserts then wait on each other
     # instead of deadlocking on each other's keys.
     return stmt.order_by(contacts.c.id)
@@ -225,9 +243,19 @@ def event_row(
     )
 
 
-def _dynamic_rules(session: Session) -> dict[int, Rule]:
-    """Parsed rules of the dynamic segments (parsing is cheap next to the queries)."""
-    stmt = select(Segment.id, Segment.rule).where(
-        Segment.kind == SegmentKind.DYNAMIC.value, Segment.rule.is_not(None)
-    )
-    return {segment_id: parse_rule(document) for segment_id, document in session.execute(stmt)}
+def _load_segments(session: Session) -> tuple[dict[int, Rule], dict[int, set[int]]]:
+    """Parsed rules of the dynamic segments, and every segment's references, in one query
+    (parsing is cheap next to a round trip)."""
+    rules: dict[int, Rule] = {}
+    graph: dict[int, set[int]] = {}
+    for segment_id, kind, document in session.execute(
+        select(Segment.id, Segment.kind, Segment.rule)
+    ):
+        if document is None:
+            graph[segment_id] = set()
+            continue
+        rule = parse_rule(document)
+        graph[segment_id] = referenced_segments(rule.root)
+        if kind == SegmentKind.DYNAMIC.value:
+            rules[segment_id] = rule
+    return rules, graph
