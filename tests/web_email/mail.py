@@ -15,7 +15,9 @@ _OPEN = re.compile(r"/t/o/([A-Za-z0-9_-]+)")
 _UNSUBSCRIBE = re.compile(r"/u/([A-Za-z0-9_-]+)")
 
 
-def send(client: TestClient[Litestar], template_id: int, contact_id: int, headers: dict[str, str]) -> int:
+def send(
+    client: TestClient[Litestar], template_id: int, contact_id: int, headers: dict[str, str]
+) -> int:
     answer = client.post(
         f"/api/v1/templates/{template_id}/send", json={"contact_id": contact_id}, headers=headers
     )

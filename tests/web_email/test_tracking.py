@@ -23,7 +23,8 @@ Client = TestClient[Litestar]
 def _sent_a_while_ago(db: Session, app: Litestar, message_id: int) -> None:
     # Clicks within seconds of delivery look like link scanners; a person reads later.
     message = db.get(EmailMessage, message_id, populate_existing=True)
-    assert message is not None and message.sent_at is not None
+    assert message is not None
+    assert message.sent_at is not None
     message.sent_at -= timedelta(minutes=5)
     db.commit()
     tracking_of(app).messages.forget(message_id)
@@ -139,7 +140,8 @@ def test_open_pixel_is_an_uncacheable_gif_and_records_the_open(
 
     assert answer.status_code == 200
     assert answer.headers["content-type"] == "image/gif"
-    assert answer.content.startswith(b"GIF89a") and len(answer.content) < 64
+    assert answer.content.startswith(b"GIF89a")
+    assert len(answer.content) < 64
     assert "no-store" in answer.headers["cache-control"]
     wait_for_events(app)
     opens = _events(db, "email.opened")
