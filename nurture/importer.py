@@ -118,6 +118,8 @@ class _Plan:
     field_headers: dict[str, str]  # contact-input field -> header, for messages
     update_columns: list[str]
     owners: dict[str, int]
+    # Companies as stored, by key, learnt while the import runs (see _upsert_companies).
+    companies: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
 
 
 def import_contacts(
@@ -323,7 +325,7 @@ def _apply_chunk(
     rows = _drop_erased(session, rows, reject)
     if not rows:
         return
-    company_ids = _upsert_companies(session, companies, dry_run)
+    company_ids = _upsert_companies(session, companies, plan.companies, dry_run)
     columns = plan.update_columns
     existing = _existing_contacts(session, {r.email for r in rows}, columns)
     states: dict[str, dict[str, Any]] = {}
@@ -446,58 +448,68 @@ def _existing_contacts(
 
 
 def _upsert_companies(
-    session: Session, companies: dict[tuple[str, str], dict[str, Any]], dry_run: bool
+    session: Session,
+    companies: dict[tuple[str, str], dict[str, Any]],
+    known: dict[tuple[str, str], dict[str, Any]],
+    dry_run: bool,
 ) -> dict[tuple[str, str], int]:
-    """Companies of a chunk by key, created or updated with the given fields, in bulk."""
+    """Companies of a chunk by key, created or updated with the given fields, in bulk.
+
+    `known` remembers companies (as stored) across the chunks of one import:
+    files repeat the same companies, so most chunks need no look-up at all.
+    """
     if not companies:
         return {}
     fields = ("name", "domain", "industry", "size_band", "country")
-    domains = {value for kind, value in companies if kind == "domain"}
-    names = {value for kind, value in companies if kind == "name"}
-    stored: dict[tuple[str, str], dict[str, Any]] = {}
     columns = [getattr(Company, f) for f in fields]
+    unknown = [key for key in companies if key not in known]
+    domains = {value for kind, value in unknown if kind == "domain"}
+    names = {value for kind, value in unknown if kind == "name"}
     if domains:
-        for row in session.execute(
-            select(Company.id, *columns).where(_among(session, Company.domain, domains))
-        ):
-            stored[("domain", row.domain)] = dict(row._mapping)
+        query = select(Company.id, *columns).where(_among(session, Company.domain, domains))
+        for row in session.execute(query):
+            known[("domain", row.domain)] = dict(row._mapping)
     if names:
         query = select(Company.id, *columns).where(_among(session, func.lower(Company.name), names))
         for row in session.execute(query.order_by(Company.id)):
-            stored.setdefault(("name", row.name.lower()), dict(row._mapping))
-    ids = {key: current["id"] for key, current in stored.items()}
+            known.setdefault(("name", row.name.lower()), dict(row._mapping))
+    ids = {key: known[key]["id"] for key in companies if key in known}
     if dry_run:
         return ids
     now = utcnow()
     updates = []
-    for key, current in stored.items():
-        wanted = {**current, **companies[key]}
+    missing = []
+    for key, given in companies.items():
+        current = known.get(key)
+        if current is None:
+            missing.append(key)
+            continue
+        wanted = {**current, **given}
         if wanted != current:
             updates.append({**wanted, "updated_at": now})
+            known[key] = wanted
     if updates:
         session.execute(update(Company), updates)
-    missing = [key for key in companies if key not in stored]
     if missing:
         rows = [
             {f: companies[key].get(f) for f in fields} | {"created_at": now, "updated_at": now}
             for key in missing
         ]
         inserted = session.execute(
-            _insert_ignoring_duplicates(session, Company).returning(
-                Company.id, Company.domain, Company.name
-            ),
+            _insert_ignoring_duplicates(session, Company).returning(*columns, Company.id),
             rows,
         )
-        for company_id, domain, name in inserted:
-            ids[("domain", domain) if domain else ("name", name.lower())] = company_id
+        for row in inserted:
+            key = ("domain", row.domain) if row.domain else ("name", row.name.lower())
+            ids[key] = row.id
+            known[key] = dict(row._mapping)
         # A concurrent import may have created a domain between our two statements.
         late = [value for kind, value in missing if kind == "domain" and (kind, value) not in ids]
         if late:
-            for company_id, domain in session.execute(
-                select(Company.id, Company.domain).where(_among(session, Company.domain, late))
-            ):
-                if domain is not None:
-                    ids[("domain", domain)] = company_id
+            query = select(Company.id, *columns).where(_among(session, Company.domain, late))
+            for row in session.execute(query):
+                ids[("domain", row.domain)] = row.id
+                known[("domain", row.domain)] = dict(row._mapping)
     return ids
 
 
