@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
-
 import pytest
-from click.testing import CliRunner
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from nurture import accounts
-from nurture.cli import main
-from nurture.config import get_settings
 from nurture.demo import USERS, load_demo
 from nurture.demo_data import INDUSTRIES
 from nurture.models import Company, Contact, Event, User
+from tests.cli_helpers import cli_env, run_cli  # noqa: F401  (cli_env is a fixture)
 
 SMALL = 0.04  # 32 companies, 200 contacts: quick, yet every industry and stage appears
 
@@ -77,21 +71,6 @@ def test_existing_users_are_kept_as_they_are(db: Session) -> None:
     result = load_demo(db, scale=0.01)
     assert result.users_created == len(USERS) - 1
     assert accounts.authenticate(db, email=USERS[0].email, password=USERS[0].password) is None
-
-
-@pytest.fixture
-def cli_env(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """The command line pointed at the test database."""
-    monkeypatch.setenv("NURTURE_DATABASE_URL", db_url)
-    monkeypatch.setenv("NURTURE_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("NURTURE_SECRET_KEY", "s" * 40)
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
-
-
-def run_cli(*args: str) -> Any:
-    return CliRunner().invoke(main, list(args), catch_exceptions=False)
 
 
 @pytest.mark.usefixtures("cli_env")

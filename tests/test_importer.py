@@ -18,6 +18,7 @@ from nurture.errors import InvalidInput
 from nurture.import_csv import CsvProblem, default_mapping
 from nurture.importer import import_contacts
 from nurture.models import AuditEntry, Company, Contact, ImportStatus
+from tests.cli_helpers import cli_env, run_cli  # noqa: F401  (cli_env is a fixture)
 from tests.factories import make_contact, make_user
 
 
@@ -345,6 +346,55 @@ def test_a_job_whose_file_became_unreadable_fails_with_the_reason(
     assert finished.error is not None
     assert "not UTF-8" in finished.error
     assert count(db, Contact) == 0
+
+
+@pytest.mark.usefixtures("cli_env")
+def test_import_command_reports_counts_and_writes_all_rejected_lines(
+    db: Session, tmp_path: Path
+) -> None:
+    rows = [["Mail", "Name", "Legacy id"]]
+    rows += [[f"p{n}@example.com", f"P{n}", str(n)] for n in range(30)]
+    rows += [[f"bad{n}@", "", ""] for n in range(25)]
+    path = write_csv(tmp_path / "crm.csv", rows)
+    out = tmp_path / "rejected.csv"
+    result = run_cli(
+        "import",
+        "contacts",
+        str(path),
+        "--map",
+        "Name=first_name",
+        "--map",
+        "Legacy id=-",
+        "--rejected-out",
+        str(out),
+    )
+    assert result.exit_code == 0, result.output
+    assert "created           30" in result.output
+    assert "rejected          25" in result.output
+    assert "rejected lines (first 20 of 25):" in result.output
+    assert "line 32: Mail: 'bad0@' is not an e-mail address" in result.output
+    assert len(out.read_text().splitlines()) == 1 + 25
+    assert contact(db, "p3@example.com").first_name == "P3"
+    assert contact(db, "p3@example.com").attributes == {}
+
+
+@pytest.mark.usefixtures("cli_env")
+def test_import_command_dry_run_writes_nothing_and_bad_files_fail_clearly(
+    db: Session, tmp_path: Path
+) -> None:
+    path = write_csv(tmp_path / "dry.csv", [["email"], ["a@example.com"]])
+    dry = run_cli("import", "contacts", str(path), "--dry-run")
+    assert dry.exit_code == 0, dry.output
+    assert "dry run: nothing was written" in dry.output
+    assert count(db, Contact) == 0
+    broken = tmp_path / "broken.csv"
+    broken.write_bytes(b"name\nAda\n")
+    failed = run_cli("import", "contacts", str(broken))
+    assert failed.exit_code == 1
+    assert "no column is mapped to email" in failed.output
+    bad_map = run_cli("import", "contacts", str(path), "--map", "email")
+    assert bad_map.exit_code == 2
+    assert "write it as 'Header=field'" in bad_map.output
 
 
 @pytest.fixture
