@@ -10,6 +10,7 @@ from nurture import events
 from nurture.models import utcnow
 from segments import membership
 from workers import context
+from workers.email import email_tick, send_email
 from workers.imports import run_import
 
 
@@ -68,4 +69,11 @@ def tick() -> None:
         refresh_segments.send(due)
 
 
-ALL: list[dramatiq.Actor] = [process_events, tick, run_import, refresh_segments]  # type: ignore[type-arg]
+ALL: list[dramatiq.Actor] = [  # type: ignore[type-arg]
+    process_events,
+    tick,
+    run_import,
+    refresh_segments,
+    send_email,
+    email_tick,
+]

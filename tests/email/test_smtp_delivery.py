@@ -7,7 +7,7 @@ import ssl
 from datetime import timedelta
 from pathlib import Path
 
-import dkim
+import dkim  # type: ignore[import-untyped]
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import func, select
