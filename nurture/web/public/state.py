@@ -4,6 +4,7 @@ and the event recorder, started and stopped with the app."""
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -36,6 +37,16 @@ def _enqueue(event_ids: list[int]) -> None:
     process_events.send(event_ids)
 
 
+def _prefill(messages: MessageCache) -> None:
+    try:
+        count = messages.prefill()
+    except Exception:
+        # Only a warm-up: every miss still reads the message when it is clicked.
+        log.exception("could not prefill the tracked-message cache")
+        return
+    log.info("tracked-message cache prefilled with %d messages", count)
+
+
 @asynccontextmanager
 async def tracking_lifespan(app: Litestar) -> AsyncIterator[None]:
     """Start the recorder with the app; on shutdown write (or spool) what is buffered."""
@@ -43,9 +54,9 @@ async def tracking_lifespan(app: Litestar) -> AsyncIterator[None]:
     recorder = EventRecorder(
         settings.database_url, spool=settings.data_dir / SPOOL_NAME, enqueue=_enqueue
     ).start()
-    app.state.tracking = Tracking(
-        signer_for(settings.secret_key), MessageCache(settings.database_url), recorder
-    )
+    messages = MessageCache(settings.database_url)
+    app.state.tracking = Tracking(signer_for(settings.secret_key), messages, recorder)
+    threading.Thread(target=_prefill, args=(messages,), name="message-cache", daemon=True).start()
     try:
         yield
     finally:
