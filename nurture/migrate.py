@@ -6,6 +6,9 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+
+from nurture.db import get_engine
 
 _HERE = Path(__file__).resolve().parent
 
@@ -26,10 +29,7 @@ def upgrade(database_url: str, revision: str = "heads") -> None:
     command.upgrade(alembic_config(database_url), revision)
 
 
-def current_revision(database_url: str) -> str | None:
-    from alembic.runtime.migration import MigrationContext
-
-    from nurture.db import get_engine
-
+def current_revisions(database_url: str) -> tuple[str, ...]:
+    """The revisions the database is at (one per branch head); empty before any migration."""
     with get_engine(database_url).connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        return tuple(MigrationContext.configure(connection).get_current_heads())

@@ -19,12 +19,13 @@ def upgrade(revision: str) -> None:
     """Apply migrations (safe to run again)."""
     settings = load_settings()
     migrate.upgrade(settings.database_url, revision)
-    click.echo(f"database at revision {migrate.current_revision(settings.database_url)}")
+    click.echo(
+        f"database at revision {', '.join(migrate.current_revisions(settings.database_url))}"
+    )
 
 
 @db.command()
 def current() -> None:
     """Print the revision the database is at."""
-    click.echo(
-        migrate.current_revision(load_settings().database_url) or "empty (no migrations applied)"
-    )
+    revisions = migrate.current_revisions(load_settings().database_url)
+    click.echo(", ".join(revisions) or "empty (no migrations applied)")
