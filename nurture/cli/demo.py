@@ -25,7 +25,8 @@ def demo_command(scale: float) -> None:
     """Load a realistic consultancy's data; safe to run again (it adds only what is missing)."""
     settings = load_settings()
     # One bar, re-labelled for each step (users, companies, contacts, events).
-    bar: tqdm[Any] = tqdm(unit=" rows", leave=False)
+    # delay: a run with nothing to add finishes before any bar is drawn.
+    bar: tqdm[Any] = tqdm(unit=" rows", leave=False, delay=0.5)
 
     def progress(stage: str, done: int, total: int) -> None:
         if bar.desc != f"demo {stage}":
