@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campaigns.email.mailconfig import MailConfig
+from campaigns.email.sqlsets import among
 from nurture.models import Company, Contact, User
 from templates.context import contact_view, rep_view
 
@@ -51,7 +52,11 @@ def load_recipients(
         )
         .outerjoin(Company, Company.id == Contact.company_id)
         .outerjoin(User, User.id == Contact.owner_id)
-        .where(Contact.id.in_(ids), Contact.erased_at.is_(None), Contact.email.is_not(None))
+        .where(
+            among(session, Contact.id, ids, integers=True),
+            Contact.erased_at.is_(None),
+            Contact.email.is_not(None),
+        )
     )
     default_rep = _default_rep(config)
     found: dict[int, Recipient] = {}

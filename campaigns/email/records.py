@@ -22,6 +22,7 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
 from campaigns.delivery.transport import Delivery, Outcome
+from campaigns.email.sqlsets import among
 from nurture.contacts import suppress
 from nurture.emails import email_hash, normalise_email
 from nurture.events import EventInput, ingest
@@ -142,7 +143,10 @@ def claim(session: Session, keys: Sequence[str]) -> list[Claimed]:
     now = utcnow()
     result = session.execute(
         update(_TABLE)
-        .where(_TABLE.c.idempotency_key.in_(keys), _TABLE.c.status == MessageStatus.QUEUED.value)
+        .where(
+            among(session, EmailMessage.idempotency_key, keys),
+            _TABLE.c.status == MessageStatus.QUEUED.value,
+        )
         .values(
             status=MessageStatus.SENDING.value,
             claimed_at=now,
@@ -170,7 +174,7 @@ def suppressed_among(
     hashes = {c.id: email_hash(normalise_email(c.to_email)) for c in claimed}
     rows = session.execute(
         select(Suppression.email_hash, Suppression.reason).where(
-            Suppression.email_hash.in_(set(hashes.values()))
+            among(session, Suppression.email_hash, set(hashes.values()))
         )
     )
     listed = {digest: reason for digest, reason in rows}
@@ -180,7 +184,8 @@ def suppressed_among(
         opted_out = set(
             session.scalars(
                 select(TopicOptOut.contact_id).where(
-                    TopicOptOut.contact_id.in_(contact_ids), TopicOptOut.topic == topic
+                    among(session, TopicOptOut.contact_id, contact_ids, integers=True),
+                    TopicOptOut.topic == topic,
                 )
             )
         )
