@@ -13,7 +13,7 @@ from functools import cache
 from typing import Any, Generic, TypeVar
 from zoneinfo import available_timezones
 
-from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy import Select, delete, func, or_, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from nurture import audit
@@ -25,6 +25,7 @@ from nurture.models import (
     Contact,
     Event,
     LifecycleStage,
+    SegmentMember,
     SizeBand,
     Suppression,
     SuppressionReason,
@@ -236,6 +237,8 @@ def erase_contact(session: Session, contact_id: int, *, actor: str) -> None:
     contact.attributes = {}
     contact.erased_at = utcnow()
     session.execute(update(Event).where(Event.contact_id == contact_id).values(properties={}))
+    # An erased person is in no segment (and so in no list a sequence could mail).
+    session.execute(delete(SegmentMember).where(SegmentMember.contact_id == contact_id))
     # Audit entries may quote the person's data in their changes; keep the fact, drop the data.
     session.execute(
         update(AuditEntry)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from litestar import Router
 
-from nurture.web.api import contacts, events, messages, templates, webhooks
+from nurture.web.api import contacts, events, messages, segments, templates, webhooks
 
 api_router = Router(
     path="/api/v1",
@@ -14,6 +14,7 @@ api_router = Router(
         *templates.HANDLERS,
         *messages.HANDLERS,
         *webhooks.HANDLERS,
+        *segments.HANDLERS,
     ],
     tags=["api"],
 )

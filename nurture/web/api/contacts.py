@@ -24,6 +24,7 @@ from nurture.web.api.schemas import (
     event_out,
 )
 from nurture.web.auth import Principal, api_roles
+from segments.membership import check_contacts
 
 READERS = api_roles()
 WRITERS = api_roles(Role.ADMIN, Role.MARKETER, Role.SALES)
@@ -62,6 +63,7 @@ def upsert_contact(
     body: RawBody, db: NamedDependency[Session], principal: NamedDependency[Principal]
 ) -> Response[ContactOut]:
     contact, created = contacts.upsert_contact(db, json_object(body), actor=principal.actor)
+    check_contacts(db, [contact.id])
     return Response(contact_out(contact), status_code=201 if created else 200)
 
 
@@ -143,7 +145,9 @@ def change_contact(
     contact_id: ContactId,
 ) -> ContactOut:
     data = json_object(body)
-    return contact_out(contacts.update_contact(db, contact_id, data, actor=principal.actor))
+    contact = contacts.update_contact(db, contact_id, data, actor=principal.actor)
+    check_contacts(db, [contact.id])
+    return contact_out(contact)
 
 
 @delete(

@@ -18,6 +18,7 @@ from nurture.web.ui import contact_form, queries
 from nurture.web.ui.params import Db, FormData, Me
 from nurture.web.ui.render import EVERYONE, fragment, page
 from nurture.web.ui.timeline import entry
+from segments.membership import check_contacts
 
 PAGE_SIZE = 50
 TIMELINE_PAGE = 25
@@ -185,6 +186,7 @@ def edit_contact(
     if not problems:
         try:
             contacts.update_contact(db, contact_id, update, actor=principal.actor)
+            check_contacts(db, [contact_id])
         except InvalidInput as exc:
             problems = exc.problems
     if problems:
