@@ -6,8 +6,10 @@ from litestar import Router
 
 from nurture.web.ui import (
     contacts,
+    content,
     home,
     imports,
+    outbox,
     placeholders,
     session,
     settings,
@@ -23,6 +25,8 @@ ui_router = Router(
         *home.handlers,
         *contacts.handlers,
         *imports.handlers,
+        *content.handlers,
+        *outbox.handlers,
         *settings.handlers,
         *settings_users.handlers,
         *settings_keys.handlers,

@@ -46,16 +46,6 @@ UPCOMING = (
         ),
     ),
     Upcoming(
-        "content",
-        "Content",
-        "E-mail templates and the case studies, guides and invitations they carry.",
-        (
-            "A starter library of templates for consultancies, law firms and agencies.",
-            "Personalisation with contact and company fields, previewed before sending.",
-            "Tracked links and one-click unsubscribe added automatically.",
-        ),
-    ),
-    Upcoming(
         "inbox",
         "Sales inbox",
         "Qualified leads handed over from marketing, waiting for a sales rep.",
