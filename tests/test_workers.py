@@ -6,6 +6,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import select, update
@@ -130,3 +131,25 @@ def test_stopped_runtime_reports_why_it_is_not_ready(settings: Settings) -> None
     handle.stop()  # a second stop (lifespan and signal handler both) is harmless
 
     assert handle.problem() == "background runtime stopped"
+
+
+def test_tick_also_enqueues_the_email_housekeeping(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dramatiq.brokers.stub import StubBroker
+
+    from workers import broker, context
+
+    monkeypatch.setattr(context, "_settings", settings)
+    stub = broker.install(StubBroker())
+    actors.tick.fn()
+    queued = [message.actor_name for message in _queued(stub, "ticks")]
+    assert queued == ["email_tick"]
+
+
+def _queued(stub: object, queue: str) -> list[Any]:
+    import dramatiq
+
+    assert isinstance(stub, dramatiq.brokers.stub.StubBroker)
+    pending = stub.queues[queue]
+    return [dramatiq.Message.decode(pending.get_nowait()) for _ in range(pending.qsize())]

@@ -57,8 +57,8 @@ RECOVER_PER_TICK = 500
 
 @dramatiq.actor(queue_name="ticks", max_retries=0)
 def tick() -> None:
-    """Periodic housekeeping: re-enqueue events whose queue message was lost, and
-    send the dynamic segments that are due for a full refresh."""
+    """Periodic housekeeping: re-enqueue events whose queue message was lost, send
+    the dynamic segments that are due for a full refresh, and the e-mail retries."""
     with context.session() as db:
         lost = events.unprocessed_event_ids(db, older_than=LOST_AFTER, limit=RECOVER_PER_TICK)
     if lost:
@@ -67,6 +67,8 @@ def tick() -> None:
         due = membership.claim_due_segments(db, now=utcnow(), every=SEGMENT_REFRESH_EVERY)
     if due:
         refresh_segments.send(due)
+    # Deferred (4xx) messages, interrupted sends and stranded queued messages.
+    email_tick.send()
 
 
 ALL: list[dramatiq.Actor] = [  # type: ignore[type-arg]
