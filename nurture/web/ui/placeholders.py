@@ -25,17 +25,6 @@ class Upcoming:
 
 UPCOMING = (
     Upcoming(
-        "segments",
-        "Segments",
-        "Groups of contacts defined by rules, kept up to date as events arrive.",
-        (
-            "Rules on contact fields, company industry and size, and behaviour "
-            "(\u201copened three e-mails in 30 days\u201d).",
-            "Live member counts and a preview of who matches before you save.",
-            "Segments feed sequences: joining a segment can enrol a contact.",
-        ),
-    ),
-    Upcoming(
         "sequences",
         "Sequences",
         "Multi-step nurture journeys that run for weeks or months.",
