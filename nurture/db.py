@@ -8,6 +8,7 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -30,6 +31,17 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether a database error is a deadlock or serialization failure, worth one more try."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    return getattr(exc.orig, "sqlstate", None) in _TRANSIENT_SQLSTATES
+
+
+# PostgreSQL: serialization_failure, deadlock_detected.
+_TRANSIENT_SQLSTATES = frozenset({"40001", "40P01"})
 
 
 @cache

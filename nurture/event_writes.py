@@ -64,7 +64,7 @@ def create_contacts(session: Session, emails: Sequence[str]) -> dict[str, int]:
         stmt = text(
             "INSERT INTO contacts (email, lifecycle_stage, attributes, created_at, updated_at) "
             "SELECT e, 'lead', '{}'::jsonb, now(), now() FROM unnest(CAST(:emails AS text[])) AS e "
-            "ON CONFLICT (email) DO NOTHING RETURNING email, id"
+            "ORDER BY e ON CONFLICT (email) DO NOTHING RETURNING email, id"
         )
         created = session.execute(stmt, {"emails": list(emails)})
     else:
@@ -98,6 +98,9 @@ _PG_INSERT = text(
     "(id, contact_id, type, occurred_at, received_at, properties, source, idempotency_key) "
     "SELECT i, c, t, o, now(), p, :source, k FROM jsonb_to_recordset(CAST(:rows AS jsonb)) "
     "AS r(i bigint, c bigint, t text, o timestamptz, p jsonb, k text) "
+    # Keys in one order in every transaction: two batches sharing keys then wait
+    # for each other instead of deadlocking on the unique index.
+    "ORDER BY k "
     "ON CONFLICT (idempotency_key) DO NOTHING RETURNING id"
 ).bindparams(bindparam("source"))
 _encode_json = msgspec.json.Encoder().encode

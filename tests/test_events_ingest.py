@@ -84,3 +84,45 @@ def test_mark_processed_is_idempotent_and_moves_last_activity(db: Session) -> No
     db.refresh(contact)
     assert contact.last_activity_at is not None
     assert contact.last_activity_at.isoformat() == "2026-03-02T08:00:00+00:00"
+
+
+def test_concurrent_batches_sharing_keys_store_each_once_without_deadlock(db_url: str) -> None:
+    """Two writers post the same keys in opposite orders, many times over."""
+    import threading
+
+    from nurture.db import session_scope
+
+    keys = [f"shared-{n}" for n in range(200)]
+    failures: list[BaseException] = []
+    # Both writers start each round together, so their inserts overlap in time.
+    start_round = threading.Barrier(2, timeout=60)
+
+    def writer(order: list[str]) -> None:
+        try:
+            for round_ in range(5):
+                items = [
+                    {
+                        "type": "page.visited",
+                        "email": f"reader{n % 40}@example.com",
+                        "idempotency_key": f"{key}-{round_}",
+                    }
+                    for n, key in enumerate(order)
+                ]
+                start_round.wait()
+                with session_scope(db_url) as db:
+                    ingest_raw(db, items, source="test")
+        except BaseException as exc:
+            failures.append(exc)
+
+    threads = [
+        threading.Thread(target=writer, args=(keys,)),
+        threading.Thread(target=writer, args=(list(reversed(keys)),)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    with session_scope(db_url) as db:
+        assert db.scalar(select(func.count()).select_from(Event)) == 200 * 5
+        assert db.scalar(select(func.count()).select_from(Contact)) == 40

@@ -7,9 +7,11 @@ import logging
 from litestar import post
 from litestar.di import NamedDependency
 from litestar.params import RawBody
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from nurture import events
+from nurture.db import is_transient
 from nurture.errors import InvalidInput
 from nurture.models import Role
 from nurture.web.api.bodies import (
@@ -26,6 +28,7 @@ from workers.actors import process_events
 
 log = logging.getLogger(__name__)
 ENQUEUE_CHUNK = 1000
+TRIES = 3
 
 
 @post(
@@ -48,7 +51,17 @@ def record_events(body: RawBody, db: NamedDependency[Session]) -> IngestAnswer:
     items = event_items(decode_json(body))
     # JSON can carry a NUL character only as the escape \u0000; without one in
     # the body, the per-item walk through properties looking for it is skipped.
-    result = events.ingest_raw(db, items, source="api", may_hold_nul=body.find(b"\\u0000") >= 0)
+    may_hold_nul = body.find(b"\\u0000") >= 0
+    for attempt in range(1, TRIES + 1):
+        try:
+            result = events.ingest_raw(db, items, source="api", may_hold_nul=may_hold_nul)
+            break
+        except DBAPIError as exc:
+            # Concurrent batches creating the same contacts can still deadlock in
+            # rare orders; the loser rolls back and goes again from scratch.
+            db.rollback()
+            if attempt == TRIES or not is_transient(exc):
+                raise
     if items and result.count(events.Outcome.REJECTED) == len(items):
         raise InvalidInput([r.problem for r in result.items if r.problem is not None])
     # Commit before enqueueing, so no worker ever looks for rows it cannot see yet.
