@@ -9,7 +9,9 @@ from litestar.testing import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from nurture.config import Settings
 from nurture.models import Contact, EmailMessage, Event
+from nurture.web.app import create_app
 from nurture.web.public.state import tracking_of
 from templates.tokens import TokenSigner
 from tests.email.smtpd import Behaviour
@@ -200,3 +202,17 @@ def test_tracking_is_off_for_templates_that_turn_it_off(
     assert click_tokens(mail) == []
     assert 'href="https://example.net/guide?c=1"' in html_of(mail)
     assert "/t/o/" not in html_of(mail)
+
+
+def test_clicks_buffered_at_shutdown_are_written_before_the_app_stops(
+    settings: Settings, db: Session, template_id: int, contact: Contact, headers: Headers
+) -> None:
+    app = create_app(settings)
+    with TestClient(app) as client:
+        message_id = send(client, template_id, contact.id, headers)
+        token = tracking_of(app).signer.click(message_id, 1)
+        # Never flushed by time: the batch interval is far longer than this test.
+        tracking_of(app).recorder._interval = 3600
+        answers = [client.get(f"/t/c/{token}", follow_redirects=False) for _ in range(25)]
+        assert {a.status_code for a in answers} == {302}
+    assert len(_events(db, "email.clicked")) == 25
