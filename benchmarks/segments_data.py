@@ -85,7 +85,8 @@ FROM (
               WHEN r < 0.985 THEN 'nps.answered' ELSE 'deal.won' END AS type,
          :now - power(random(), 1.3) * interval '365 days' AS at,
          {_array(TOPICS)} AS topic
-  FROM (SELECT g, random() AS r FROM generate_series(CAST(:lo AS bigint), CAST(:hi AS bigint)) AS g) AS drawn
+  FROM (SELECT g, random() AS r
+        FROM generate_series(CAST(:lo AS bigint), CAST(:hi AS bigint)) AS g) AS drawn
 ) AS made
 """
 
