@@ -15,6 +15,8 @@ free_port() {
 
 start() {
   mkdir -p "$dir"
+  # mktemp makes folders only root can enter; the postgres user must reach its own.
+  chmod 755 "$dir"
   if [ -f "$dir/env" ]; then cat "$dir/env"; return; fi
   pg_port=$(free_port)
   redis_port=$(free_port)
