@@ -6,22 +6,20 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
 from templates.library import starter_template
 from tests.templates_library.rendering import ALL_VARIANTS, VARIANT_IDS, mjml_then_jinja
 
 pytestmark = pytest.mark.browser
-CHROMIUM = "/usr/bin/chromium"
 
 
 @pytest.fixture(scope="module")
-def page() -> Iterator[Page]:
+def page(browser: Browser) -> Iterator[Page]:
     """One tab for the whole module: opening a tab costs more than rendering an e-mail."""
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield chromium.new_page()
-        chromium.close()
+    tab = browser.new_page()
+    yield tab
+    tab.close()
 
 
 @pytest.fixture(scope="module")
