@@ -21,16 +21,17 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import Select, Table, delete, func, literal, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from nurture.event_writes import EventRow, insert_events
 from nurture.models import Event, Segment, SegmentKind, SegmentMember, SegmentSizeHistory, utcnow
 from nurture.models.base import UTCDateTime
+from segments import pg_apply
 from segments.compiler import RULE_FROM, compile_rule, contacts
 from segments.schema import (
     Rule,
@@ -68,15 +69,19 @@ def refresh_segment(session: Session, segment_id: int, *, now: datetime | None =
     segment = session.get(Segment, segment_id)
     if segment is None:
         return Change(segment_id)
-    change = Change(segment_id)
     if segment.kind == SegmentKind.DYNAMIC.value and segment.rule is not None:
-        change = apply_rule(session, segment_id, parse_rule(segment.rule), now=now)
-    change.size = (
-        session.scalar(
-            select(func.count()).select_from(members).where(members.c.segment_id == segment_id)
-        )
-        or 0
-    )
+        rule = _parsed((segment_id, segment.revision, segment.updated_at), segment.rule)
+        assert rule is not None
+        if session.get_bind().dialect.name == "postgresql":
+            done = pg_apply.refresh_rule(
+                session, segment_id, rule, now=now, event_source=EVENT_SOURCE
+            )
+            change = Change(segment_id, *done)
+        else:
+            change = apply_rule(session, segment_id, rule, now=now)
+            change.size = _size(session, segment_id)
+    else:
+        change = Change(segment_id, size=_size(session, segment_id))
     session.add(SegmentSizeHistory(segment_id=segment_id, at=now, size=change.size))
     session.execute(update(Segment).where(Segment.id == segment_id).values(refreshed_at=now))
     return change
@@ -160,10 +165,22 @@ def _check(
     now: datetime,
 ) -> list[Change]:
     ids = sorted(set(contact_ids))
-    return [
-        apply_rule(session, sid, rules[sid], now=now, contact_ids=ids)
-        for sid in dependency_order(graph, segment_ids)
-    ]
+    changes: list[Change] = []
+    for level in _levels(graph, dependency_order(graph, segment_ids)):
+        changes += _apply(session, [(sid, rules[sid]) for sid in level], now=now, contact_ids=ids)
+    return changes
+
+
+def _levels(graph: dict[int, set[int]], ordered: Sequence[int]) -> list[list[int]]:
+    """The segments (in dependency order) in groups that can be applied together: a
+    segment comes after every segment of the set whose membership it tests."""
+    level: dict[int, int] = {}
+    for sid in ordered:
+        level[sid] = 1 + max((level[d] for d in graph.get(sid, set()) if d in level), default=-1)
+    groups: list[list[int]] = [[] for _ in range(1 + max(level.values(), default=-1))]
+    for sid in ordered:
+        groups[level[sid]].append(sid)
+    return groups
 
 
 def apply_rule(
@@ -176,10 +193,37 @@ def apply_rule(
 ) -> Change:
     """Insert who matches and is not a member, delete members who no longer match
     (only among `contact_ids` when given), and emit one event per changed row."""
+    return _apply(session, [(segment_id, rule)], now=now, contact_ids=contact_ids)[0]
+
+
+def _apply(
+    session: Session,
+    rules: Sequence[tuple[int, Rule]],
+    *,
+    now: datetime,
+    contact_ids: Sequence[int] | None = None,
+) -> list[Change]:
+    """apply_rule for several segments none of which tests another's membership; on
+    PostgreSQL one statement does all (pg_apply), elsewhere one rule at a time."""
+    if session.get_bind().dialect.name == "postgresql":
+        done = pg_apply.apply_rules(
+            session, rules, now=now, event_source=EVENT_SOURCE, contact_ids=contact_ids
+        )
+        return [Change(sid, *done[sid]) for sid, _ in rules]
+    return [_apply_generic(session, sid, rule, now, contact_ids) for sid, rule in rules]
+
+
+def _apply_generic(
+    session: Session,
+    segment_id: int,
+    rule: Rule,
+    now: datetime,
+    contact_ids: Sequence[int] | None,
+) -> Change:
     prepare_connection(session)
     matches = compile_rule(rule, now=now)
     joined = _joining(segment_id, matches, now, contact_ids)
-    insert = _dialect_insert(session).from_select(["segment_id", "contact_id", "since"], joined)
+    insert = sqlite.insert(members).from_select(["segment_id", "contact_id", "since"], joined)
     entered = list(session.scalars(insert.on_conflict_do_nothing().returning(members.c.contact_id)))
     still = (
         select(literal(1))
@@ -195,6 +239,11 @@ def apply_rule(
     rows += [event_row(segment_id, EXITED, cid, since=since, now=now) for cid, since in exited]
     event_ids = [i for i in insert_events(session, rows, source=EVENT_SOURCE) if i is not None]
     return Change(segment_id, sorted(entered), sorted(c for c, _ in exited), event_ids)
+
+
+def _size(session: Session, segment_id: int) -> int:
+    stmt = select(func.count()).select_from(members).where(members.c.segment_id == segment_id)
+    return session.scalar(stmt) or 0
 
 
 def _joining(
@@ -222,12 +271,6 @@ def _joining(
     return stmt.order_by(contacts.c.id)
 
 
-def _dialect_insert(session: Session) -> postgresql.Insert | sqlite.Insert:
-    if session.get_bind().dialect.name == "postgresql":
-        return postgresql.insert(members)
-    return sqlite.insert(members)
-
-
 def event_row(
     segment_id: int, kind: str, contact_id: int, *, since: datetime, now: datetime
 ) -> EventRow:
@@ -243,19 +286,45 @@ def event_row(
     )
 
 
+# Parsed rules by segment id, revision and last update (ids alone can be reused by a
+# new database or, on SQLite, after a delete): the incremental check, which runs for
+# every ingested batch, then parses each rule once per process.
+_Key = tuple[int, int, datetime]
+_PARSED: dict[_Key, Rule | None] = {}
+
+
+def _parsed(key: _Key, document: dict[str, Any] | None) -> Rule | None:
+    if key not in _PARSED:
+        if len(_PARSED) > 10_000:
+            _PARSED.clear()
+        _PARSED[key] = None if document is None else parse_rule(document)
+    return _PARSED[key]
+
+
 def _load_segments(session: Session) -> tuple[dict[int, Rule], dict[int, set[int]]]:
-    """Parsed rules of the dynamic segments, and every segment's references, in one query
-    (parsing is cheap next to a round trip)."""
+    """Parsed rules of the dynamic segments, and every segment's references.
+
+    Reads ids and revisions; rule documents only of segments not parsed before."""
+    listed = [
+        (sid, kind, (sid, revision, updated))
+        for sid, kind, revision, updated in session.execute(
+            select(Segment.id, Segment.kind, Segment.revision, Segment.updated_at)
+        )
+    ]
+    missing = [sid for sid, _, key in listed if key not in _PARSED]
+    if missing:
+        stmt = select(Segment.id, Segment.rule).where(Segment.id.in_(missing))
+        documents: dict[int, dict[str, Any] | None] = {
+            sid: document for sid, document in session.execute(stmt)
+        }
+        for sid, _, key in listed:
+            if sid in documents:
+                _parsed(key, documents[sid])
     rules: dict[int, Rule] = {}
     graph: dict[int, set[int]] = {}
-    for segment_id, kind, document in session.execute(
-        select(Segment.id, Segment.kind, Segment.rule)
-    ):
-        if document is None:
-            graph[segment_id] = set()
-            continue
-        rule = parse_rule(document)
-        graph[segment_id] = referenced_segments(rule.root)
-        if kind == SegmentKind.DYNAMIC.value:
+    for segment_id, kind, key in listed:
+        rule = _PARSED.get(key)
+        graph[segment_id] = set() if rule is None else referenced_segments(rule.root)
+        if rule is not None and kind == SegmentKind.DYNAMIC.value:
             rules[segment_id] = rule
     return rules, graph
