@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import (
     Float,
+    Interval,
     Select,
     String,
     and_,
@@ -56,7 +57,9 @@ members = SegmentMember.__table__
 suppressions = Suppression.__table__
 
 Expr = ColumnElement[Any]
-Test = Callable[[Expr, Any, datetime], ColumnElement[bool]]
+# `now` is a datetime, or a bound parameter when a statement is built once and reused.
+Now = datetime | ColumnElement[datetime]
+Test = Callable[[Expr, Any, Now], ColumnElement[bool]]
 
 # Positive operators only; each negated operator is NOT of its positive twin
 # (fields.NEGATIONS), and presence tests are handled where the column is known.
@@ -72,9 +75,17 @@ OPERATORS: dict[str, Test] = {
     "between": lambda col, v, _: col.between(v[0], v[1]),
     "before": lambda col, v, _: col < v,
     "after": lambda col, v, _: col > v,
-    "within_last_days": lambda col, v, now: col >= now - timedelta(days=v),
-    "more_than_days_ago": lambda col, v, now: col < now - timedelta(days=v),
+    "within_last_days": lambda col, v, now: col >= _days_before(now, v),
+    "more_than_days_ago": lambda col, v, now: col < _days_before(now, v),
 }
+
+
+def _days_before(now: Now, days: int) -> Any:
+    if isinstance(now, datetime):
+        return now - timedelta(days=days)
+    # A bound `now`: explicit interval arithmetic, which the UTC date type does not infer.
+    return now - literal(timedelta(days=days), Interval())
+
 
 # NPS answers map to categories by the `score` property of the latest nps.answered event.
 NPS_EVENT = "nps.answered"
@@ -102,14 +113,14 @@ _NOT_NULL = frozenset({"score"})
 RULE_FROM = contacts.outerjoin(companies, companies.c.id == contacts.c.company_id)
 
 
-def compile_rule(rule: Rule, *, now: datetime) -> ColumnElement[bool]:
+def compile_rule(rule: Rule, *, now: Now) -> ColumnElement[bool]:
     """The rule as a boolean SQL expression over RULE_FROM (contacts left-joined to
     their company), relative to `now`. Select from RULE_FROM when using it."""
     return compile_node(rule.root, now)
 
 
 def matching_contacts(
-    rule: Rule, *, now: datetime, contact_ids: Sequence[int] | None = None
+    rule: Rule, *, now: Now, contact_ids: Sequence[int] | None = None
 ) -> Select[int]:
     """SELECT contacts.id of live (not erased) contacts matching the rule.
 
@@ -125,7 +136,7 @@ def matching_contacts(
     return stmt
 
 
-def compile_node(node: Node, now: datetime) -> ColumnElement[bool]:
+def compile_node(node: Node, now: Now) -> ColumnElement[bool]:
     if isinstance(node, Group):
         if not node.children:
             return true()
@@ -144,7 +155,7 @@ def compile_node(node: Node, now: datetime) -> ColumnElement[bool]:
     raise TypeError(f"not a rule node: {node!r}")
 
 
-def _field(cond: FieldCondition, now: datetime) -> ColumnElement[bool]:
+def _field(cond: FieldCondition, now: Now) -> ColumnElement[bool]:
     spec = FIELDS[cond.field]
     op, value = cond.op, cond.value
     if spec.type is FieldType.ORDERED and op in ("at_least", "at_most"):
@@ -169,7 +180,7 @@ def _field(cond: FieldCondition, now: datetime) -> ColumnElement[bool]:
 
 
 def _test(
-    column: Expr, op: str, value: Value, now: datetime, *, nullable: bool, text: bool
+    column: Expr, op: str, value: Value, now: Now, *, nullable: bool, text: bool
 ) -> ColumnElement[bool]:
     """A two-valued test of one column; negated operators are NOT of the positive."""
     if op in NEGATIONS:
@@ -194,7 +205,7 @@ def _numbers(value: Value) -> Any:
     return value
 
 
-def _json(column: Expr, test: JsonTest, now: datetime) -> ColumnElement[bool]:
+def _json(column: Expr, test: JsonTest, now: Now) -> ColumnElement[bool]:
     if test.op in NEGATIONS:
         positive = JsonTest(test.key, NEGATIONS[test.op], test.kind, test.value)
         return not_(_json(column, positive, now))
@@ -205,14 +216,14 @@ def _json(column: Expr, test: JsonTest, now: datetime) -> ColumnElement[bool]:
     return _test(typed, test.op, value, now, nullable=True, text=False)
 
 
-def _event(cond: EventCondition, now: datetime) -> ColumnElement[bool]:
+def _event(cond: EventCondition, now: Now) -> ColumnElement[bool]:
     ev = events.alias()
     where: list[ColumnElement[bool]] = [
         ev.c.contact_id == contacts.c.id,
         ev.c.type == cond.event_type,
     ]
     if cond.within_last_days is not None:
-        where.append(ev.c.occurred_at >= now - timedelta(days=cond.within_last_days))
+        where.append(ev.c.occurred_at >= _days_before(now, cond.within_last_days))
     if cond.between is not None:
         where.append(ev.c.occurred_at.between(*cond.between))
     where.extend(_json(ev.c.properties, test, now) for test in cond.where)

@@ -73,10 +73,7 @@ def refresh_segment(session: Session, segment_id: int, *, now: datetime | None =
         rule = _parsed((segment_id, segment.revision, segment.updated_at), segment.rule)
         assert rule is not None
         if session.get_bind().dialect.name == "postgresql":
-            done = pg_apply.refresh_rule(
-                session, segment_id, rule, now=now, event_source=EVENT_SOURCE
-            )
-            change = Change(segment_id, *done)
+            change = _refresh_postgres(session, segment_id, rule, now)
         else:
             change = apply_rule(session, segment_id, rule, now=now)
             change.size = _size(session, segment_id)
@@ -153,7 +150,7 @@ def check_after_events(
         return []
     affected = dependents(graph, touched) & rules.keys()
     contact_ids = [contact_id for contact_id, _ in rows]
-    return _check(session, rules, graph, contact_ids, affected, now or utcnow())
+    return _check(session, rules, graph, contact_ids, affected, now or utcnow(), touched)
 
 
 def _check(
@@ -163,11 +160,25 @@ def _check(
     contact_ids: Sequence[int],
     segment_ids: Iterable[int],
     now: datetime,
+    direct: set[int] | None = None,
 ) -> list[Change]:
+    """Check the contacts in segment_ids, dependencies first; those not in `direct`
+    (default: all are) only when a segment they test changed."""
+    segment_ids = list(segment_ids)
+    if direct is None:
+        direct = set(segment_ids)
     ids = sorted(set(contact_ids))
     changes: list[Change] = []
+    moved: set[int] = set()
     for level in _levels(graph, dependency_order(graph, segment_ids)):
-        changes += _apply(session, [(sid, rules[sid]) for sid in level], now=now, contact_ids=ids)
+        # A segment reached only through its dependencies can change only if one of
+        # them did, for these contacts; otherwise it need not be evaluated at all.
+        due = [sid for sid in level if sid in direct or graph.get(sid, set()) & moved]
+        if not due:
+            continue
+        done = _apply(session, [(sid, rules[sid]) for sid in due], now=now, contact_ids=ids)
+        moved |= {c.segment_id for c in done if c.entered or c.exited}
+        changes += done
     return changes
 
 
@@ -206,11 +217,18 @@ def _apply(
     """apply_rule for several segments none of which tests another's membership; on
     PostgreSQL one statement does all (pg_apply), elsewhere one rule at a time."""
     if session.get_bind().dialect.name == "postgresql":
+        if contact_ids is None:
+            return [_refresh_postgres(session, sid, rule, now) for sid, rule in rules]
         done = pg_apply.apply_rules(
             session, rules, now=now, event_source=EVENT_SOURCE, contact_ids=contact_ids
         )
         return [Change(sid, *done[sid]) for sid, _ in rules]
     return [_apply_generic(session, sid, rule, now, contact_ids) for sid, rule in rules]
+
+
+def _refresh_postgres(session: Session, segment_id: int, rule: Rule, now: datetime) -> Change:
+    done = pg_apply.refresh_rule(session, segment_id, rule, now=now, event_source=EVENT_SOURCE)
+    return Change(segment_id, *done)
 
 
 def _apply_generic(

@@ -28,6 +28,7 @@ from sqlalchemy import (
     Integer,
     String,
     Table,
+    bindparam,
     cast,
     delete,
     func,
@@ -57,21 +58,74 @@ def apply_rules(
     *,
     now: datetime,
     event_source: str,
-    contact_ids: Sequence[int] | None = None,
+    contact_ids: Sequence[int],
 ) -> Applied:
-    """Bring these independent segments up to date among `contact_ids`, in one statement.
+    """Bring these independent segments up to date for `contact_ids`, in one statement.
 
     Per segment id: contacts that entered, contacts that exited (both sorted) and the
     ids of the events announcing them.
     """
-    stamp = literal(now, UTCDateTime())
+    statement = _check_statement(tuple(rules), event_source)
+    params = {"now": now, "contact_ids": _array_text(contact_ids)}
+    return _collect(session.execute(statement, params), [sid for sid, _ in rules])
+
+
+# Checks run for every ingested batch; building and keying a statement of a few
+# rules costs more Python time than running it, so each set of parsed rules keeps
+# its statement (now and the contacts are parameters). Keyed by rule identity:
+# membership's rule cache hands out the same object until a segment changes.
+_CHECKS: dict[tuple[tuple[int, int], ...], tuple[tuple[tuple[int, Rule], ...], Any]] = {}
+
+
+def _check_statement(rules: tuple[tuple[int, Rule], ...], event_source: str) -> Any:
+    key = tuple((sid, id(rule)) for sid, rule in rules)
+    cached = _CHECKS.get(key)
+    if cached is not None and all(a is b for (_, a), (_, b) in zip(cached[0], rules, strict=True)):
+        return cached[1]
+    now = bindparam("now", type_=UTCDateTime())
+    ids = cast(bindparam("contact_ids", type_=String()), ARRAY(BigInteger()))
     pairs = []
     for n, (segment_id, rule) in enumerate(rules):
-        matching = _matching(rule, now, contact_ids).cte(f"m{n}")
-        joined = _inserted(segment_id, matching, stamp, contact_ids).cte(f"i{n}")
-        left = _deleted(segment_id, matching, contact_ids).cte(f"d{n}")
+        matching = (
+            select(contacts.c.id.label("contact_id"))
+            .select_from(RULE_FROM)
+            .where(
+                contacts.c.id == func.any(ids),
+                contacts.c.erased_at.is_(None),
+                compile_rule(rule, now=now),
+            )
+            .cte(f"m{n}")
+        )
+        # ON CONFLICT alone skips members: for a handful of contacts an anti-join
+        # would only lengthen planning. One row order for every writer: concurrent
+        # inserts then wait on each other instead of deadlocking on each other's keys.
+        rows = select(literal(segment_id, Integer()), matching.c.contact_id, now).order_by(
+            matching.c.contact_id
+        )
+        joined = (
+            postgresql.insert(members)
+            .from_select(["segment_id", "contact_id", "since"], rows)
+            .on_conflict_do_nothing()
+            .returning(members.c.contact_id)
+            .cte(f"i{n}")
+        )
+        still = select(literal(1)).where(matching.c.contact_id == members.c.contact_id)
+        left = (
+            delete(members)
+            .where(
+                members.c.segment_id == segment_id,
+                members.c.contact_id == func.any(ids),
+                ~still.exists(),
+            )
+            .returning(members.c.contact_id, members.c.since)
+            .cte(f"d{n}")
+        )
         pairs.append((segment_id, joined, left))
-    return _announce(session, pairs, stamp, event_source)
+    statement = _announcing(pairs, now, event_source)
+    if len(_CHECKS) > 1_000:
+        _CHECKS.clear()
+    _CHECKS[key] = (rules, statement)
+    return statement
 
 
 def refresh_rule(
@@ -130,21 +184,24 @@ def refresh_rule(
         .returning(members.c.contact_id, members.c.since)
         .cte("d0")
     )
-    entered, exited, event_ids, _ = _announce(
-        session, [(segment_id, joined, left)], stamp, event_source
-    )[segment_id]
+    statement = _announcing([(segment_id, joined, left)], stamp, event_source)
+    entered, exited, event_ids, _ = _collect(session.execute(statement), [segment_id])[segment_id]
     return entered, exited, event_ids, size + len(entered) - len(exited)
 
 
 def _ids(ids: Sequence[int]) -> Any:
-    # One text parameter: psycopg would quote a list element by element in Python.
-    return cast(literal("{" + ",".join(map(str, ids)) + "}", String()), ARRAY(BigInteger()))
+    return cast(literal(_array_text(ids), String()), ARRAY(BigInteger()))
 
 
-def _announce(
-    session: Session, pairs: Sequence[tuple[int, CTE, CTE]], stamp: Any, event_source: str
-) -> Applied:
-    """Run the inserting and deleting CTEs with the insert of one event per changed row."""
+def _array_text(ids: Sequence[int]) -> str:
+    # One text parameter cast to bigint[]: psycopg would quote a list element by
+    # element in Python, and the statement text stays the same for any number of ids.
+    return "{" + ",".join(str(int(i)) for i in ids) + "}"
+
+
+def _announcing(pairs: Sequence[tuple[int, CTE, CTE]], stamp: Any, event_source: str) -> Any:
+    """The inserting and deleting CTEs with the insert of one event per changed row,
+    answering (segment id, verb, contact id, event id) per changed row."""
     changed_parts: list[Any] = []
     for segment_id, joined, left in pairs:
         sid = literal(segment_id, Integer())
@@ -187,8 +244,12 @@ def _announce(
     answer = select(
         changed.c.segment_id, changed.c.verb, changed.c.contact_id, announced.c.id
     ).outerjoin(announced, announced.c.idempotency_key == changed.c.key)
-    result: Applied = {segment_id: ([], [], [], None) for segment_id, _, _ in pairs}
-    for segment_id, verb, contact_id, event_id in session.execute(answer):
+    return answer
+
+
+def _collect(rows: Any, segment_ids: Sequence[int]) -> Applied:
+    result: Applied = {segment_id: ([], [], [], None) for segment_id in segment_ids}
+    for segment_id, verb, contact_id, event_id in rows:
         entered, exited, event_ids, _ = result[segment_id]
         (entered if verb == "entered" else exited).append(contact_id)
         if event_id is not None:
@@ -209,35 +270,6 @@ def _matching(rule: Rule, now: datetime, contact_ids: Sequence[int] | None) -> A
     if contact_ids is not None:
         stmt = stmt.where(contacts.c.id.in_(list(contact_ids)))
     return stmt
-
-
-def _inserted(segment_id: int, matching: CTE, stamp: Any, contact_ids: Sequence[int] | None) -> Any:
-    rows = select(literal(segment_id, Integer()), matching.c.contact_id, stamp)
-    if contact_ids is None:
-        # For a handful of contacts ON CONFLICT alone skips members cheaply; for
-        # everyone an anti-join keeps the insert from touching every existing row.
-        current = members.alias("current_members")
-        already = select(literal(1)).where(
-            current.c.segment_id == segment_id, current.c.contact_id == matching.c.contact_id
-        )
-        rows = rows.where(~already.exists())
-    # One row order for every writer: concurrent inserts then wait on each other
-    # instead of deadlocking on each other's keys.
-    rows = rows.order_by(matching.c.contact_id)
-    return (
-        postgresql.insert(members)
-        .from_select(["segment_id", "contact_id", "since"], rows)
-        .on_conflict_do_nothing()
-        .returning(members.c.contact_id)
-    )
-
-
-def _deleted(segment_id: int, matching: CTE, contact_ids: Sequence[int] | None) -> Any:
-    still = select(literal(1)).where(matching.c.contact_id == members.c.contact_id)
-    stmt = delete(members).where(members.c.segment_id == segment_id, ~still.exists())
-    if contact_ids is not None:
-        stmt = stmt.where(members.c.contact_id.in_(list(contact_ids)))
-    return stmt.returning(members.c.contact_id, members.c.since)
 
 
 def _key(changed: Any) -> Any:
