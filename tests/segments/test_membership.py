@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from nurture.contacts import erase_contact
@@ -64,15 +64,20 @@ def test_rejoining_is_announced_again_with_its_own_key(db: Session) -> None:
     assert segment_events(db, "segment.exited", segment_id) == [alice.id]
 
 
-def test_erased_contact_leaves_the_segment(db: Session) -> None:
+def test_erased_contact_leaves_the_segment_at_once_and_never_returns(db: Session) -> None:
     alice = make_contact(db, title="Partner")
+    bob = make_contact(db, title="Partner")
     segment_id = _partners(db)
     membership.refresh_segment(db, segment_id, now=NOW)
 
     erase_contact(db, alice.id, actor="test")
+    members = db.scalars(
+        select(SegmentMember.contact_id).where(SegmentMember.segment_id == segment_id)
+    )
+    assert list(members) == [bob.id]
     change = membership.refresh_segment(db, segment_id, now=NOW + timedelta(minutes=1))
 
-    assert change.exited == [alice.id]
+    assert (change.entered, change.exited, change.size) == ([], [], 1)
 
 
 def test_each_full_refresh_records_the_size(db: Session) -> None:
