@@ -7,6 +7,7 @@ import secrets
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -65,6 +66,7 @@ def server(env: dict[str, str], *, workers: int = 1) -> Iterator[str]:
     """`nurture serve` in a subprocess; yields its base URL once /healthz answers."""
     port = free_port()
     full_env = {**os.environ, **env}
+    log = tempfile.NamedTemporaryFile(prefix="nurture-server-", suffix=".log", delete=False)  # noqa: SIM115
     process = subprocess.Popen(
         [
             sys.executable,
@@ -81,7 +83,9 @@ def server(env: dict[str, str], *, workers: int = 1) -> Iterator[str]:
         env=full_env,
         cwd=REPO,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        # A file, not a pipe: nobody reads a pipe while the server runs, and a
+        # full one would stall the server on its next log line.
+        stderr=log,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -94,7 +98,7 @@ def server(env: dict[str, str], *, workers: int = 1) -> Iterator[str]:
             except OSError:
                 pass
             if process.poll() is not None or time.monotonic() > deadline:
-                error = process.stderr.read().decode() if process.stderr else ""
+                error = Path(log.name).read_text(errors="replace")
                 raise RuntimeError(f"server did not start:\n{error[-3000:]}")
             time.sleep(0.2)
         yield base
@@ -104,3 +108,5 @@ def server(env: dict[str, str], *, workers: int = 1) -> Iterator[str]:
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             process.kill()
+        log.close()
+        Path(log.name).unlink(missing_ok=True)

@@ -45,7 +45,14 @@ def find_contacts_by_email(session: Session, emails: Sequence[str]) -> dict[str,
     if not emails:
         return {}
     if _dialect(session) == "postgresql":
-        stmt = text("SELECT email, id FROM contacts WHERE email = ANY(CAST(:emails AS text[]))")
+        # A join from the unnested list probes the unique index once per address.
+        # `email = ANY(:emails)` looks equivalent, but once psycopg prepares it
+        # PostgreSQL plans it generically: a scan comparing every contact with
+        # every address in the list (130 ms per 500 addresses at 10k contacts).
+        stmt = text(
+            "SELECT c.email, c.id FROM unnest(CAST(:emails AS text[])) AS wanted(email) "
+            "JOIN contacts AS c ON c.email = wanted.email"
+        )
         rows = session.execute(stmt, {"emails": list(emails)})
     else:
         rows = session.execute(select(Contact.email, Contact.id).where(Contact.email.in_(emails)))
