@@ -84,3 +84,19 @@ def test_demo_command_prints_the_logins_and_reruns_quietly() -> None:
     second = run_cli("demo", "--scale", "0.01")
     assert second.exit_code == 0, second.output
     assert "nothing to add" in second.output
+
+
+def test_demo_content_loads_templates_and_segments_once(db: Session) -> None:
+    from nurture.demo_content import SEGMENTS, seed_demo_content
+    from nurture.models import EmailTemplate, Segment, SegmentMember
+
+    load_demo(db, scale=SMALL)
+    first = seed_demo_content(db)
+    second = seed_demo_content(db)
+    assert first == (9, len(SEGMENTS))
+    assert second == (0, 0)
+    assert db.scalar(select(func.count()).select_from(EmailTemplate)) == 9
+    names = set(db.scalars(select(Segment.name)))
+    assert names == {name for name, _, _ in SEGMENTS}
+    # The no-show segment is refreshed at once, so the demo shows members straight away.
+    assert (db.scalar(select(func.count()).select_from(SegmentMember)) or 0) > 0

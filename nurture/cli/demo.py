@@ -11,6 +11,7 @@ from tqdm import tqdm
 from nurture import demo
 from nurture.cli.root import load_settings, main
 from nurture.db import session_scope
+from nurture.demo_content import seed_demo_content
 
 
 @main.command("demo")
@@ -55,6 +56,10 @@ def demo_command(scale: float) -> None:
         f"the demo holds {result.companies:,} companies, {result.contacts:,} contacts "
         f"and {result.events:,} events"
     )
+    with session_scope(settings.database_url) as session:
+        templates, segments = seed_demo_content(session)
+    if templates or segments:
+        click.echo(f"added {templates} starter e-mail templates and {segments} segments")
     click.echo(f"\nsign in at {settings.base_url}/login with:")
     for user in result.users:
         click.echo(f"  {user.role.value:<9} {user.email:<24} password: {user.password}")
