@@ -5,6 +5,7 @@ from nurture.models.audit import AuditEntry
 from nurture.models.base import Base, utcnow
 from nurture.models.captured_emails import CapturedEmail
 from nurture.models.contacts import Company, Contact, LifecycleStage, SizeBand
+from nurture.models.content import Article, CaseStudy, Service, Webinar
 from nurture.models.email_messages import FINAL_STATUSES, EmailMessage, MessageStatus
 from nurture.models.email_preferences import TopicOptOut
 from nurture.models.email_templates import (
@@ -21,9 +22,11 @@ from nurture.models.suppressions import Suppression, SuppressionReason
 __all__ = [
     "FINAL_STATUSES",
     "ApiKey",
+    "Article",
     "AuditEntry",
     "Base",
     "CapturedEmail",
+    "CaseStudy",
     "Company",
     "Contact",
     "EmailMessage",
@@ -40,11 +43,13 @@ __all__ = [
     "SegmentKind",
     "SegmentMember",
     "SegmentSizeHistory",
+    "Service",
     "SizeBand",
     "Suppression",
     "SuppressionReason",
     "TemplateKind",
     "TopicOptOut",
     "User",
+    "Webinar",
     "utcnow",
 ]
