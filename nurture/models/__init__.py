@@ -17,6 +17,16 @@ from nurture.models.email_templates import (
 from nurture.models.events import Event
 from nurture.models.imports import ImportJob, ImportStatus
 from nurture.models.segments import Segment, SegmentKind, SegmentMember, SegmentSizeHistory
+from nurture.models.sequences import (
+    Enrolment,
+    EnrolmentState,
+    Sequence,
+    SequenceStatus,
+    SequenceVersion,
+    StepRun,
+    Task,
+    TaskOutcome,
+)
 from nurture.models.suppressions import Suppression, SuppressionReason
 
 __all__ = [
@@ -33,6 +43,8 @@ __all__ = [
     "EmailTemplate",
     "EmailTemplateVariant",
     "EmailTemplateVersion",
+    "Enrolment",
+    "EnrolmentState",
     "Event",
     "ImportJob",
     "ImportStatus",
@@ -43,10 +55,16 @@ __all__ = [
     "SegmentKind",
     "SegmentMember",
     "SegmentSizeHistory",
+    "Sequence",
+    "SequenceStatus",
+    "SequenceVersion",
     "Service",
     "SizeBand",
+    "StepRun",
     "Suppression",
     "SuppressionReason",
+    "Task",
+    "TaskOutcome",
     "TemplateKind",
     "TopicOptOut",
     "User",
