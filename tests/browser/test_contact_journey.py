@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
-from urllib.parse import quote
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, expect
 from sqlalchemy.orm import Session
 
 from nurture.events import ingest_raw
 from nurture.web.ui.contacts import TIMELINE_PAGE
-from tests.factories import PASSWORD, make_contact, make_user
+from tests.browser.signin import sign_in
+from tests.factories import make_contact, make_user
 
 SCREENSHOTS = "/tmp/nurture-browser"
 pytestmark = pytest.mark.browser
@@ -52,17 +52,6 @@ def _seed(db: Session) -> tuple[str, int]:
     return user.email, contact.id
 
 
-def _sign_in(page: Page, base: str, email: str, then: str = "/") -> None:
-    page.goto(f"{base}{then}")
-    expect(page).to_have_url(f"{base}/login?next={quote(then)}")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(f"{base}{then}")
-    # Scripts are deferred; a person never types before they have run, so neither do we.
-    page.wait_for_load_state("load")
-
-
 def test_marketer_opens_a_contact_and_reads_its_timeline(
     browser: Browser, live_server: str, db: Session
 ) -> None:
@@ -71,7 +60,7 @@ def test_marketer_opens_a_contact_and_reads_its_timeline(
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    _sign_in(page, live_server, email, then="/contacts")
+    sign_in(page, live_server, email, then="/contacts")
 
     page.get_by_label("Search").fill("lena mey")
     rows = page.locator("#contact-rows tr")
@@ -103,7 +92,7 @@ def test_edit_form_shows_a_bad_email_inline_and_then_saves(
     email, contact_id = _seed(db)
     context = browser.new_context(viewport={"width": 1366, "height": 860})
     page = context.new_page()
-    _sign_in(page, live_server, email, then=f"/contacts/{contact_id}/edit")
+    sign_in(page, live_server, email, then=f"/contacts/{contact_id}/edit")
 
     page.get_by_label("Job title").fill("Managing Partner")
     page.get_by_label("E-mail").fill("not-an-address")
@@ -125,7 +114,7 @@ def test_phone_layout_uses_a_menu_instead_of_the_sidebar(
     email, _ = _seed(db)
     context = browser.new_context(viewport={"width": 375, "height": 760}, is_mobile=True)
     page = context.new_page()
-    _sign_in(page, live_server, email, then="/contacts")
+    sign_in(page, live_server, email, then="/contacts")
     navigation = page.get_by_role("navigation", name="Main")
     expect(navigation).to_be_hidden()
     page.screenshot(path=f"{SCREENSHOTS}-contacts-phone.png")

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import quote
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, expect
 from sqlalchemy.orm import Session
 
 from campaigns.email.store import VariantInput, create_template
-from tests.factories import PASSWORD, make_contact, make_user
+from tests.browser.signin import sign_in
+from tests.factories import make_contact, make_user
 
 SCREENSHOTS = "/tmp/nurture-browser"
 pytestmark = pytest.mark.browser
@@ -42,16 +42,6 @@ def _seed(db: Session) -> tuple[str, int]:
     return user.email, template.id
 
 
-def _sign_in(page: Page, base: str, email: str, then: str) -> None:
-    page.goto(f"{base}{then}")
-    expect(page).to_have_url(f"{base}/login?next={quote(then)}")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(f"{base}{then}")
-    page.wait_for_load_state("load")
-
-
 def test_marketer_edits_a_template_and_the_preview_changes(
     browser: Browser, live_server: str, db: Session
 ) -> None:
@@ -60,7 +50,7 @@ def test_marketer_edits_a_template_and_the_preview_changes(
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    _sign_in(page, live_server, email, f"/content/{template_id}")
+    sign_in(page, live_server, email, f"/content/{template_id}")
 
     preview = page.frame_locator("iframe.preview-frame")
     expect(preview.locator("body")).to_contain_text("Hello Lena,")

@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 import re
 import urllib.request
-from urllib.parse import quote
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy.orm import Session
 
-from tests.factories import PASSWORD, make_api_key, make_contact, make_user
+from tests.browser.signin import sign_in
+from tests.factories import make_api_key, make_contact, make_user
 
 SCREENSHOTS = "/tmp/nurture-browser"
 pytestmark = pytest.mark.browser
@@ -28,16 +28,6 @@ def _seed(db: Session) -> tuple[str, str]:
     _, key = make_api_key(db, role="marketer")
     db.commit()
     return user.email, key
-
-
-def _sign_in(page: Page, base: str, email: str, then: str) -> None:
-    page.goto(f"{base}{then}")
-    expect(page).to_have_url(f"{base}/login?next={quote(then)}")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(f"{base}{then}")
-    page.wait_for_load_state("load")
 
 
 def _api_preview(base: str, key: str, document: object) -> int:
@@ -67,7 +57,7 @@ def test_a_two_level_rule_counts_what_the_api_previews(
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    _sign_in(page, live_server, email, "/segments/new")
+    sign_in(page, live_server, email, "/segments/new")
     count = page.locator("#preview-count")
     # An empty rule matches everyone.
     expect(count).to_have_attribute("data-count", "4")
@@ -128,7 +118,7 @@ def test_the_builder_stacks_on_a_phone(browser: Browser, live_server: str, db: S
     email, _ = _seed(db)
     context = browser.new_context(viewport={"width": 375, "height": 760}, is_mobile=True)
     page = context.new_page()
-    _sign_in(page, live_server, email, "/segments/new")
+    sign_in(page, live_server, email, "/segments/new")
     page.locator('[data-path="rule"]').get_by_role("button", name="+ Group").click()
     expect(page.locator('[data-path="rule.all[0].any[0]"]')).to_be_visible()
     expect(page.locator("#preview-count")).to_have_attribute("data-count", "3")
