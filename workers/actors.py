@@ -12,6 +12,7 @@ from segments import membership
 from workers import context
 from workers.email import email_tick, send_email
 from workers.imports import run_import
+from workers.sequences import enrol_for_events, run_enrolment_step, sequence_tick
 
 
 @dramatiq.actor(queue_name="events", max_retries=20)
@@ -25,6 +26,8 @@ def process_events(event_ids: list[int]) -> None:
         marked = events.mark_processed(db, event_ids)
         changes = membership.check_after_events(db, marked)
     _send_in_batches([i for change in changes for i in change.event_ids])
+    if marked:
+        enrol_for_events.send(marked)
 
 
 # Dynamic segments are fully refreshed this often (relative dates move with time;
@@ -69,6 +72,7 @@ def tick() -> None:
         refresh_segments.send(due)
     # Deferred (4xx) messages, interrupted sends and stranded queued messages.
     email_tick.send()
+    sequence_tick.send()
 
 
 ALL: list[dramatiq.Actor] = [  # type: ignore[type-arg]
@@ -78,4 +82,7 @@ ALL: list[dramatiq.Actor] = [  # type: ignore[type-arg]
     refresh_segments,
     send_email,
     email_tick,
+    run_enrolment_step,
+    sequence_tick,
+    enrol_for_events,
 ]

@@ -1,0 +1,437 @@
+"""The step graph of a sequence: its JSON format, validation and the compiled flow.
+
+A definition is a JSON object:
+
+    {"steps": [...], "goals": [...], "send_window": {...}, "quiet_hours": {...},
+     "triggers": [...], "reenrol": "never" | "after_finish", "exclude_customers": true}
+
+Steps run in list order; `branch` and `split` hold nested lists and, when a
+nested list ends, the flow continues after the step that holds it. Every step
+has a `key` that is unique in the definition and stable across versions.
+Problems name the step path, like `steps[2].then[0].template_id`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import time
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from nurture.errors import InvalidInput, Problem
+from nurture.models import EmailTemplate, TaskOutcome
+
+STEP_TYPES = ("email", "task", "wait", "branch", "split", "goal", "exit")
+TASK_KINDS = ("linkedin_connect", "linkedin_message", "call", "meeting")
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+REENROL_POLICIES = ("never", "after_finish")
+TERMINAL = frozenset({"goal", "exit"})
+MAX_STEPS = 200
+MAX_INSTRUCTIONS = 5000
+_KEY = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}\Z")
+_EVENT_TYPE = re.compile(r"[a-z0-9._-]{1,100}\Z")
+_CLOCK = re.compile(r"([01]\d|2[0-3]):([0-5]\d)\Z")
+_DURATION_UNITS = ("days", "hours", "minutes")
+_FIELDS: dict[str, frozenset[str]] = {
+    "email": frozenset({"template_id"}),
+    "task": frozenset({"kind", "instructions", "due_in_hours"}),
+    "wait": frozenset({"duration", "until", "event", "timeout"}),
+    "branch": frozenset({"condition", "then", "else"}),
+    "split": frozenset({"paths"}),
+    "goal": frozenset(),
+    "exit": frozenset(),
+}
+_TOP_FIELDS = frozenset(
+    {"steps", "goals", "send_window", "quiet_hours", "triggers", "reenrol", "exclude_customers"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    key: str
+    type: str
+    path: str
+    spec: Mapping[str, Any]
+    # First step key of each arm: "then"/"else" for a branch, "0", "1"... for a split.
+    arms: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """Local clock hours (and days, 0 = Monday) in which e-mail may go out."""
+
+    start: time
+    end: time
+    days: frozenset[int] = frozenset(range(7))
+
+
+@dataclass(frozen=True, slots=True)
+class Flow:
+    """A validated definition: steps by key and where each one leads."""
+
+    steps: dict[str, Step]
+    first: str | None
+    # The step after `key` when it finishes without choosing an arm (None: the end).
+    following: dict[str, str | None]
+    goals: tuple[Mapping[str, Any], ...]
+    send_window: Window | None
+    quiet_hours: Window | None
+    triggers: tuple[Mapping[str, Any], ...]
+    reenrol: str
+    exclude_customers: bool
+
+    def next_key(self, key: str, arm: str | None = None) -> str | None:
+        """Where the flow goes after step `key`, taking `arm` for a branch or split."""
+        if arm is not None:
+            return self.steps[key].arms[arm]
+        return self.following[key]
+
+    def template_ids(self) -> set[int]:
+        return {int(s.spec["template_id"]) for s in self.steps.values() if s.type == "email"}
+
+
+def parse(definition: object) -> Flow:
+    """Validate a definition; raises InvalidInput listing every problem found."""
+    problems: list[Problem] = []
+    if not isinstance(definition, Mapping):
+        raise InvalidInput.single("definition", "must be an object")
+    for name in sorted(str(k) for k in definition if k not in _TOP_FIELDS):
+        problems.append(Problem(name, "is not a known field"))
+    builder = _Builder(problems)
+    raw_steps = definition.get("steps")
+    first = builder.sequence(raw_steps, "steps", None)
+    if isinstance(raw_steps, list) and not raw_steps:
+        problems.append(Problem("steps", "must hold at least one step"))
+    builder.check_references()
+    flow = Flow(
+        steps=builder.steps,
+        first=first,
+        following=builder.following,
+        goals=tuple(_goals(definition.get("goals", []), problems)),
+        send_window=_window(definition.get("send_window"), "send_window", problems, days=True),
+        quiet_hours=_window(definition.get("quiet_hours"), "quiet_hours", problems, days=False),
+        triggers=tuple(_triggers(definition.get("triggers", []), problems)),
+        reenrol=_choice(definition.get("reenrol", "never"), "reenrol", REENROL_POLICIES, problems),
+        exclude_customers=_flag(definition.get("exclude_customers", True), problems),
+    )
+    if problems:
+        raise InvalidInput(problems)
+    return flow
+
+
+def template_problems(session: Session, flow: Flow) -> list[Problem]:
+    """Email steps naming a template that does not exist."""
+    wanted = flow.template_ids()
+    if not wanted:
+        return []
+    found = set(session.scalars(select(EmailTemplate.id).where(EmailTemplate.id.in_(wanted))))
+    return [
+        Problem(f"{step.path}.template_id", f"no such template ({step.spec['template_id']})")
+        for step in flow.steps.values()
+        if step.type == "email" and int(step.spec["template_id"]) not in found
+    ]
+
+
+def parse_checked(session: Session, definition: object) -> Flow:
+    """`parse`, then check the templates it names exist."""
+    flow = parse(definition)
+    problems = template_problems(session, flow)
+    if problems:
+        raise InvalidInput(problems)
+    return flow
+
+
+class _Builder:
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        self.steps: dict[str, Step] = {}
+        self.following: dict[str, str | None] = {}
+        self.references: list[tuple[str, str, tuple[str, ...]]] = []
+
+    def problem(self, where: str, message: str) -> None:
+        self.problems.append(Problem(where, message))
+
+    def sequence(self, raw: object, path: str, after: str | None) -> str | None:
+        """Add a list of steps that continues at `after`; answers its first key."""
+        if not isinstance(raw, list):
+            self.problem(path, "must be a list of steps")
+            return None
+        keys: list[str | None] = []
+        for index, item in enumerate(raw):
+            where = f"{path}[{index}]"
+            if keys and keys[-1] is not None and self.steps[keys[-1]].type in TERMINAL:
+                self.problem(where, "is unreachable: it follows a goal or exit step")
+            keys.append(self.step(item, where))
+        # Link each step to the next one in its list; the last leads to `after`.
+        for index, key in enumerate(keys):
+            if key is None:
+                continue
+            later = next((k for k in keys[index + 1 :] if k is not None), after)
+            self.following[key] = None if self.steps[key].type in TERMINAL else later
+        for index, key in enumerate(keys):
+            if key is not None:
+                self.arms(self.steps[key], raw[index])
+        return next((k for k in keys if k is not None), after)
+
+    def step(self, raw: object, where: str) -> str | None:
+        if len(self.steps) >= MAX_STEPS:
+            self.problem(where, f"a sequence holds at most {MAX_STEPS} steps")
+            return None
+        if not isinstance(raw, Mapping):
+            self.problem(where, "must be an object")
+            return None
+        kind = raw.get("type")
+        if kind not in STEP_TYPES:
+            self.problem(f"{where}.type", f"must be one of {', '.join(STEP_TYPES)}")
+            return None
+        key = raw.get("key")
+        if not isinstance(key, str) or not _KEY.match(key):
+            self.problem(f"{where}.key", "must be 1-40 of a-z, 0-9, '_' or '-'")
+            return None
+        if key in self.steps:
+            self.problem(f"{where}.key", f"{key!r} is already used by {self.steps[key].path}")
+            return None
+        for name in sorted(str(k) for k in raw if k not in _FIELDS[kind] | {"key", "type"}):
+            self.problem(f"{where}.{name}", f"is not a field of a {kind} step")
+        check: Callable[[Mapping[str, Any], str], None] = getattr(self, f"check_{kind}")
+        check(raw, where)
+        self.steps[key] = Step(key, kind, where, dict(raw))
+        return key
+
+    def arms(self, step: Step, raw: Mapping[str, Any]) -> None:
+        after = self.following.get(step.key)
+        if step.type == "branch":
+            for arm in ("then", "else"):
+                if isinstance(raw.get(arm), list) and not raw[arm]:
+                    self.problem(f"{step.path}.{arm}", "is empty: add at least one step")
+                    continue
+                first = self.sequence(raw.get(arm), f"{step.path}.{arm}", after)
+                if first is not None:
+                    step.arms[arm] = first
+        elif step.type == "split":
+            paths = raw.get("paths")
+            if not isinstance(paths, list):
+                return
+            for index, path in enumerate(paths):
+                where = f"{step.path}.paths[{index}].steps"
+                if not isinstance(path, Mapping):
+                    continue
+                if isinstance(path.get("steps"), list) and not path["steps"]:
+                    self.problem(where, "is empty: add at least one step")
+                    continue
+                first = self.sequence(path.get("steps"), where, after)
+                if first is not None:
+                    step.arms[str(index)] = first
+
+    def check_email(self, raw: Mapping[str, Any], where: str) -> None:
+        if not _positive_int(raw.get("template_id")):
+            self.problem(f"{where}.template_id", "must be a template id (a positive integer)")
+
+    def check_task(self, raw: Mapping[str, Any], where: str) -> None:
+        if raw.get("kind") not in TASK_KINDS:
+            self.problem(f"{where}.kind", f"must be one of {', '.join(TASK_KINDS)}")
+        text = raw.get("instructions", "")
+        if not isinstance(text, str) or len(text) > MAX_INSTRUCTIONS:
+            self.problem(f"{where}.instructions", f"must be text of up to {MAX_INSTRUCTIONS}")
+        hours = raw.get("due_in_hours", 48)
+        if not isinstance(hours, int) or isinstance(hours, bool) or not 0 <= hours <= 24 * 90:
+            self.problem(f"{where}.due_in_hours", "must be a whole number of hours, 0 to 2160")
+
+    def check_wait(self, raw: Mapping[str, Any], where: str) -> None:
+        given = [name for name in ("duration", "until", "event") if name in raw]
+        if len(given) != 1:
+            self.problem(where, "give exactly one of duration, until or event")
+            return
+        if "duration" in raw:
+            _duration(raw["duration"], f"{where}.duration", self.problems)
+        elif "until" in raw:
+            until = raw["until"]
+            if not isinstance(until, Mapping):
+                self.problem(
+                    f"{where}.until", 'must be like {"weekday": "tuesday", "time": "10:00"}'
+                )
+                return
+            if until.get("weekday") not in WEEKDAYS:
+                self.problem(f"{where}.until.weekday", "must be a weekday name, like tuesday")
+            if not isinstance(until.get("time"), str) or not _CLOCK.match(until["time"]):
+                self.problem(f"{where}.until.time", "must be a 24-hour HH:MM time")
+        else:
+            if not isinstance(raw["event"], str) or not _EVENT_TYPE.match(raw["event"]):
+                self.problem(f"{where}.event", "must be an event type, like email.clicked")
+            if "timeout" not in raw:
+                self.problem(f"{where}.timeout", "is required when waiting for an event")
+            else:
+                _duration(raw["timeout"], f"{where}.timeout", self.problems)
+        if "timeout" in raw and "event" not in raw:
+            self.problem(f"{where}.timeout", "only applies when waiting for an event")
+
+    def check_branch(self, raw: Mapping[str, Any], where: str) -> None:
+        for arm in ("then", "else"):
+            if arm not in raw:
+                self.problem(f"{where}.{arm}", "is required")
+        condition = raw.get("condition")
+        where = f"{where}.condition"
+        if not isinstance(condition, Mapping):
+            self.problem(where, "must be an object")
+            return
+        if "event" in condition:
+            unknown = set(condition) - {"event", "step"}
+            if not isinstance(condition["event"], str) or not _EVENT_TYPE.match(condition["event"]):
+                self.problem(f"{where}.event", "must be an event type, like email.clicked")
+            if "step" in condition:
+                self.references.append((f"{where}.step", str(condition["step"]), ("email",)))
+        elif "task_outcome" in condition:
+            unknown = set(condition) - {"task_outcome", "step"}
+            outcomes = condition["task_outcome"]
+            allowed = [o.value for o in TaskOutcome]
+            if (
+                not isinstance(outcomes, list)
+                or not outcomes
+                or any(o not in allowed for o in outcomes)
+            ):
+                self.problem(f"{where}.task_outcome", f"must list outcomes from {allowed}")
+            self.references.append((f"{where}.step", str(condition.get("step")), ("task",)))
+        elif "segment_id" in condition:
+            unknown = set(condition) - {"segment_id"}
+            if not _positive_int(condition["segment_id"]):
+                self.problem(f"{where}.segment_id", "must be a segment id")
+        else:
+            self.problem(where, "must test an event, a task_outcome or a segment_id")
+            return
+        for name in sorted(unknown):
+            self.problem(f"{where}.{name}", "is not a field of this condition")
+
+    def check_split(self, raw: Mapping[str, Any], where: str) -> None:
+        paths = raw.get("paths")
+        if not isinstance(paths, list) or len(paths) < 2:
+            self.problem(f"{where}.paths", "must list at least two paths")
+            return
+        total = 0
+        for index, path in enumerate(paths):
+            at = f"{where}.paths[{index}]"
+            if not isinstance(path, Mapping) or set(path) - {"percent", "steps"}:
+                self.problem(at, 'must be {"percent": N, "steps": [...]}')
+                continue
+            percent = path.get("percent")
+            if not isinstance(percent, int) or isinstance(percent, bool) or not 0 < percent < 100:
+                self.problem(f"{at}.percent", "must be a whole number from 1 to 99")
+            else:
+                total += percent
+        if total != 100 and not any(p.field.startswith(f"{where}.paths") for p in self.problems):
+            self.problem(f"{where}.paths", f"percentages must add up to 100, not {total}")
+
+    def check_goal(self, raw: Mapping[str, Any], where: str) -> None:
+        """A goal step completes the enrolment; nothing to check."""
+
+    def check_exit(self, raw: Mapping[str, Any], where: str) -> None:
+        """An exit step ends the enrolment early; nothing to check."""
+
+    def check_references(self) -> None:
+        for where, key, types in self.references:
+            step = self.steps.get(key)
+            if step is None:
+                self.problem(where, f"no step with key {key!r}")
+            elif step.type not in types:
+                self.problem(where, f"{key!r} is a {step.type} step, not {' or '.join(types)}")
+
+
+def _duration(raw: object, where: str, problems: list[Problem]) -> None:
+    if (
+        not isinstance(raw, Mapping)
+        or not raw
+        or set(raw) - set(_DURATION_UNITS)
+        or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in raw.values())
+    ):
+        problems.append(Problem(where, 'must be like {"days": 4, "hours": 2} (whole numbers)'))
+    elif sum(raw.values()) == 0 or raw.get("days", 0) > 365:
+        problems.append(Problem(where, "must be longer than zero and at most 365 days"))
+
+
+def _goals(raw: object, problems: list[Problem]) -> list[Mapping[str, Any]]:
+    if not isinstance(raw, list):
+        problems.append(Problem("goals", "must be a list"))
+        return []
+    for index, goal in enumerate(raw):
+        where = f"goals[{index}]"
+        if isinstance(goal, Mapping) and set(goal) == {"event"}:
+            if not isinstance(goal["event"], str) or not _EVENT_TYPE.match(goal["event"]):
+                problems.append(Problem(f"{where}.event", "must be an event type"))
+        elif isinstance(goal, Mapping) and set(goal) == {"lifecycle"}:
+            stages = goal["lifecycle"]
+            if (
+                not isinstance(stages, list)
+                or not stages
+                or not all(isinstance(s, str) for s in stages)
+            ):
+                problems.append(Problem(f"{where}.lifecycle", "must list lifecycle stages"))
+        else:
+            problems.append(Problem(where, 'must be {"event": "..."} or {"lifecycle": [...]}'))
+    return list(raw)
+
+
+def _triggers(raw: object, problems: list[Problem]) -> list[Mapping[str, Any]]:
+    if not isinstance(raw, list):
+        problems.append(Problem("triggers", "must be a list"))
+        return []
+    for index, trigger in enumerate(raw):
+        where = f"triggers[{index}]"
+        if not isinstance(trigger, Mapping) or set(trigger) - {"event", "segment_id"}:
+            problems.append(Problem(where, 'must be {"event": "...", "segment_id": N}'))
+            continue
+        if not isinstance(trigger.get("event"), str) or not _EVENT_TYPE.match(trigger["event"]):
+            problems.append(Problem(f"{where}.event", "must be an event type"))
+        if "segment_id" in trigger and not _positive_int(trigger["segment_id"]):
+            problems.append(Problem(f"{where}.segment_id", "must be a segment id"))
+    return list(raw)
+
+
+def _window(raw: object, where: str, problems: list[Problem], *, days: bool) -> Window | None:
+    if raw is None:
+        return None
+    allowed = {"start", "end", "days"} if days else {"start", "end"}
+    if not isinstance(raw, Mapping) or set(raw) - allowed:
+        problems.append(Problem(where, f"must be an object with {', '.join(sorted(allowed))}"))
+        return None
+    clock: dict[str, time] = {}
+    for name in ("start", "end"):
+        value = raw.get(name)
+        match = _CLOCK.match(value) if isinstance(value, str) else None
+        if match is None:
+            problems.append(Problem(f"{where}.{name}", "must be a 24-hour HH:MM time"))
+        else:
+            clock[name] = time(int(match[1]), int(match[2]))
+    weekdays = raw.get("days", list(WEEKDAYS))
+    if not isinstance(weekdays, list) or not weekdays or any(d not in WEEKDAYS for d in weekdays):
+        problems.append(Problem(f"{where}.days", "must list weekday names, like monday"))
+        weekdays = list(WEEKDAYS)
+    if len(clock) < 2:
+        return None
+    if clock["start"] == clock["end"]:
+        problems.append(Problem(where, "start and end must differ"))
+        return None
+    if days and clock["start"] > clock["end"]:
+        problems.append(Problem(where, "start must come before end (same day)"))
+        return None
+    return Window(clock["start"], clock["end"], frozenset(WEEKDAYS.index(d) for d in weekdays))
+
+
+def _choice(value: object, where: str, allowed: tuple[str, ...], problems: list[Problem]) -> str:
+    if value not in allowed:
+        problems.append(Problem(where, f"must be one of {', '.join(allowed)}"))
+        return allowed[0]
+    return str(value)
+
+
+def _flag(value: object, problems: list[Problem]) -> bool:
+    if not isinstance(value, bool):
+        problems.append(Problem("exclude_customers", "must be true or false"))
+        return True
+    return value
+
+
+def _positive_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 2**63 - 1

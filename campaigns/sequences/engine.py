@@ -1,0 +1,329 @@
+"""Run one due step of one enrolment and move it on: the sequence engine's only entry point.
+
+Safety rests on two things. First, every change to an enrolment is a
+compare-and-set on (id, step_key, state = active): a duplicated or redelivered
+message for a step that already moved on changes nothing. Second, an outward
+effect (an e-mail, a task) carries the key `seq:<enrolment>:<step>`, written to
+the step run and committed before the e-mail is handed to the pipeline, whose
+own idempotency key makes a second attempt a no-op. A worker killed anywhere
+leaves the enrolment at its step; the scheduler claims it again after the
+lease, and the re-run finds the effect done and only moves on.
+
+`run_step` commits: the e-mail pipeline must commit a message before sending it.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from campaigns.delivery.transport import Transport
+from campaigns.email.mailconfig import MailConfig
+from campaigns.email.pipeline import send_to_contact
+from campaigns.sequences import waits
+from campaigns.sequences.caps import FrequencyCap, postpone_until
+from campaigns.sequences.conditions import branch_holds, effect_key, event_since, exit_reason
+from campaigns.sequences.definition import Flow, Step
+from campaigns.sequences.tasks import create_task
+from campaigns.sequences.versions import flow_of
+from nurture.errors import InvalidInput, NotFound
+from nurture.models import (
+    Contact,
+    Enrolment,
+    EnrolmentState,
+    Sequence,
+    SequenceStatus,
+    StepRun,
+)
+
+END = "end"
+
+
+class Verdict(enum.StrEnum):
+    ADVANCED = "advanced"  # the step ran; the enrolment is at its next step
+    POSTPONED = "postponed"  # not yet (a wait, the send window, the frequency cap)
+    FINISHED = "finished"  # completed, exited or failed
+    SKIPPED = "skipped"  # not due, not at this step, paused: nothing changed
+
+
+@dataclass(frozen=True, slots=True)
+class Mailer:
+    transport: Transport
+    config: MailConfig
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    cap: FrequencyCap = field(default_factory=FrequencyCap)
+    # An event wait looks again this often until its event or its timeout.
+    event_poll: timedelta = timedelta(minutes=15)
+
+
+@dataclass(frozen=True, slots=True)
+class StepResult:
+    verdict: Verdict
+    state: str | None = None
+    step_key: str | None = None
+    next_run_at: datetime | None = None
+    outcome: str | None = None
+
+
+def run_step(
+    session: Session,
+    enrolment_id: int,
+    expected_step_key: str,
+    *,
+    now: datetime,
+    mailer: Mailer,
+    limits: Limits | None = None,
+) -> StepResult:
+    """Run the step `expected_step_key` of the enrolment if it is still there and due.
+
+    Records the step run and the enrolment's next step and `next_run_at` in one
+    transaction, and commits. Anything else (a stale or duplicate message, a
+    paused sequence) answers SKIPPED and changes nothing.
+    """
+    enrolment = session.get(Enrolment, enrolment_id, with_for_update=True, populate_existing=True)
+    if (
+        enrolment is None
+        or enrolment.state != EnrolmentState.ACTIVE.value
+        or enrolment.step_key != expected_step_key
+        or enrolment.next_run_at is None
+        or enrolment.next_run_at > now
+    ):
+        session.rollback()
+        return StepResult(Verdict.SKIPPED)
+    sequence = session.get(Sequence, enrolment.sequence_id)
+    if sequence is None or sequence.status != SequenceStatus.ACTIVE.value:
+        session.rollback()
+        return StepResult(Verdict.SKIPPED)
+    run = _Run(session, enrolment, now, mailer, limits or Limits())
+    return run.execute()
+
+
+def split_bucket(sequence_id: int, enrolment_id: int, step_key: str) -> int:
+    """A stable number 0-99 for this enrolment at this split: re-runs take the same path."""
+    digest = hashlib.sha256(f"{sequence_id}:{enrolment_id}:{step_key}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") % 100
+
+
+class _Run:
+    def __init__(
+        self, session: Session, enrolment: Enrolment, now: datetime, mailer: Mailer, limits: Limits
+    ) -> None:
+        self.session = session
+        self.enrolment = enrolment
+        self.key = enrolment.step_key or ""
+        self.now = now
+        self.mailer = mailer
+        self.limits = limits
+
+    def execute(self) -> StepResult:
+        contact = self.session.get(Contact, self.enrolment.contact_id)
+        if contact is None:  # pragma: no cover - enrolments are deleted with their contact
+            return self.finish(EnrolmentState.EXITED, "erased")
+        flow = flow_of(self.session, self.enrolment.version_id)
+        reason = exit_reason(self.session, self.enrolment, contact, flow)
+        if reason is not None:
+            return self.finish(EnrolmentState.EXITED, reason)
+        step = flow.steps.get(self.key)
+        if step is None:
+            return self.finish(EnrolmentState.FAILED, f"no step {self.key!r} in the version")
+        handler = getattr(self, f"step_{step.type}")
+        result: StepResult = handler(step, flow, contact)
+        return result
+
+    # Step types -----------------------------------------------------------
+
+    def step_email(self, step: Step, flow: Flow, contact: Contact) -> StepResult:
+        key = effect_key(self.enrolment.id, self.key)
+        run = self.step_run()
+        if run.effect_key is None:
+            # Timing is decided only before the first attempt: once the key is written
+            # the e-mail may be out, and a re-run must not hold the enrolment back.
+            tz = waits.zone(contact.time_zone)
+            allowed = waits.next_allowed(
+                self.now, tz, window=flow.send_window, quiet=flow.quiet_hours
+            )
+            if allowed > self.now:
+                return self.postpone(allowed, "send_window")
+            capped = postpone_until(
+                self.session,
+                contact.id,
+                now=self.now,
+                cap=self.limits.cap,
+                ignore_key=key,
+            )
+            if capped is not None:
+                later = waits.next_allowed(
+                    capped, tz, window=flow.send_window, quiet=flow.quiet_hours
+                )
+                return self.postpone(later, "frequency_cap")
+            run.effect_key = key
+            self.session.commit()
+        if contact.email is None:
+            return self.advance(flow, "no_address")
+        try:
+            message = send_to_contact(
+                self.session,
+                int(step.spec["template_id"]),
+                contact.id,
+                idempotency_key=key,
+                transport=self.mailer.transport,
+                config=self.mailer.config,
+            )
+        except (NotFound, InvalidInput) as exc:
+            self.session.rollback()
+            return self.finish(EnrolmentState.FAILED, str(exc)[:100])
+        return self.advance(flow, message.status, detail={"message_id": message.id})
+
+    def step_task(self, step: Step, flow: Flow, contact: Contact) -> StepResult:
+        key = effect_key(self.enrolment.id, self.key)
+        run = self.step_run()
+        run.effect_key = key
+        task = create_task(
+            self.session,
+            key=key,
+            contact=contact,
+            enrolment_id=self.enrolment.id,
+            step_key=self.key,
+            spec=step.spec,
+            now=self.now,
+        )
+        return self.advance(flow, "created", detail={"task_id": task.id})
+
+    def step_wait(self, step: Step, flow: Flow, contact: Contact) -> StepResult:
+        started = self.step_run().started_at
+        spec = step.spec
+        if "event" in spec:
+            if event_since(self.session, contact.id, spec["event"], started):
+                return self.advance(flow, "event")
+            timeout_at = started + waits.duration(spec["timeout"])
+            if self.now >= timeout_at:
+                return self.advance(flow, "timeout")
+            return self.postpone(min(timeout_at, self.now + self.limits.event_poll), "waiting")
+        if "duration" in spec:
+            target = started + waits.duration(spec["duration"])
+        else:
+            until = spec["until"]
+            tz = waits.zone(contact.time_zone)
+            target = waits.next_weekday_time(started, until["weekday"], until["time"], tz)
+        if self.now >= target:
+            return self.advance(flow, "waited")
+        return self.postpone(target, "waiting")
+
+    def step_branch(self, step: Step, flow: Flow, contact: Contact) -> StepResult:
+        arm = (
+            "then" if branch_holds(self.session, self.enrolment, step.spec["condition"]) else "else"
+        )
+        self.step_run()
+        return self.advance(flow, arm, arm=arm)
+
+    def step_split(self, step: Step, flow: Flow, contact: Contact) -> StepResult:
+        bucket = split_bucket(self.enrolment.sequence_id, self.enrolment.id, self.key)
+        edge = 0
+        chosen = 0
+        for index, path in enumerate(step.spec["paths"]):
+            edge += int(path["percent"])
+            if bucket < edge:
+                chosen = index
+                break
+        self.step_run()
+        return self.advance(flow, f"path:{chosen}", arm=str(chosen))
+
+    def step_goal(self, step: Step, flow: Flow, contact: Contact) -> StepResult:
+        self.step_run()
+        return self.finish(EnrolmentState.COMPLETED, f"goal:{self.key}", outcome="goal")
+
+    def step_exit(self, step: Step, flow: Flow, contact: Contact) -> StepResult:
+        self.step_run()
+        return self.finish(EnrolmentState.EXITED, f"exit:{self.key}", outcome="exit")
+
+    # Moving the enrolment ---------------------------------------------------
+
+    def step_run(self) -> StepRun:
+        """This step's run row, created at its first execution (a wait measures from it)."""
+        run = self.session.scalars(
+            select(StepRun).where(
+                StepRun.enrolment_id == self.enrolment.id, StepRun.step_key == self.key
+            )
+        ).one_or_none()
+        if run is None:
+            run = StepRun(enrolment_id=self.enrolment.id, step_key=self.key, started_at=self.now)
+            self.session.add(run)
+            self.session.flush()
+        return run
+
+    def advance(
+        self,
+        flow: Flow,
+        outcome: str,
+        *,
+        arm: str | None = None,
+        detail: dict[str, Any] | None = None,
+    ) -> StepResult:
+        self.close_run(outcome, detail)
+        following = flow.next_key(self.key, arm)
+        if following is None:
+            return self.finish(EnrolmentState.COMPLETED, END, outcome=outcome, closed=True)
+        moved = self.move(step_key=following, next_run_at=self.now)
+        if not moved:
+            return StepResult(Verdict.SKIPPED)
+        return StepResult(
+            Verdict.ADVANCED, EnrolmentState.ACTIVE.value, following, self.now, outcome
+        )
+
+    def postpone(self, when: datetime, why: str) -> StepResult:
+        if not self.move(next_run_at=when):
+            return StepResult(Verdict.SKIPPED)
+        return StepResult(Verdict.POSTPONED, EnrolmentState.ACTIVE.value, self.key, when, why)
+
+    def finish(
+        self,
+        state: EnrolmentState,
+        reason: str,
+        *,
+        outcome: str | None = None,
+        closed: bool = False,
+    ) -> StepResult:
+        if outcome is not None and not closed:
+            self.close_run(outcome, None)
+        moved = self.move(
+            state=state.value, exit_reason=reason, finished_at=self.now, next_run_at=None
+        )
+        if not moved:
+            return StepResult(Verdict.SKIPPED)
+        return StepResult(Verdict.FINISHED, state.value, self.key, None, outcome or reason)
+
+    def close_run(self, outcome: str, detail: dict[str, Any] | None) -> None:
+        run = self.step_run()
+        run.finished_at = self.now
+        run.outcome = outcome[:40]
+        if detail:
+            run.detail = {**run.detail, **detail}
+
+    def move(self, **values: Any) -> bool:
+        """Compare-and-set the enrolment from this step, release its claim and commit."""
+        self.session.flush()
+        result = self.session.execute(
+            update(Enrolment)
+            .where(
+                Enrolment.id == self.enrolment.id,
+                Enrolment.step_key == self.key,
+                Enrolment.state == EnrolmentState.ACTIVE.value,
+            )
+            .values(claim_token=None, claimed_until=None, **values)
+            .execution_options(synchronize_session=False)
+        )
+        if int(getattr(result, "rowcount", 0) or 0) != 1:
+            # Another run of this message moved the enrolment first: keep nothing of ours.
+            self.session.rollback()
+            return False
+        self.session.commit()
+        return True

@@ -1,0 +1,156 @@
+"""Putting contacts into a sequence: by id (manual, API) or when a trigger event happens.
+
+Set-based: a handful of statements per call whatever the number of contacts.
+Excluded are erased and suppressed contacts, customers (unless the sequence
+says otherwise), contacts already in the sequence, and, under the `never`
+re-enrolment policy, anyone who was ever in it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from campaigns.sequences.versions import current_version, flow_of, get_sequence
+from nurture.emails import email_hash
+from nurture.errors import Conflict
+from nurture.models import (
+    Contact,
+    Enrolment,
+    EnrolmentState,
+    Event,
+    LifecycleStage,
+    Sequence,
+    SequenceStatus,
+    Suppression,
+)
+
+_LIVE = (EnrolmentState.ACTIVE.value, EnrolmentState.PAUSED.value)
+_CHUNK = 1000
+
+
+@dataclass(slots=True)
+class EnrolResult:
+    enrolled: list[int] = field(default_factory=list)
+    # contact id -> why not: missing, erased, suppressed, customer, enrolled, enrolled_before
+    skipped: dict[int, str] = field(default_factory=dict)
+
+
+def enrol_contacts(
+    session: Session, sequence_id: int, contact_ids: Iterable[int], *, now: datetime
+) -> EnrolResult:
+    """Enrol these contacts in the sequence's current version, due at once; the caller commits.
+
+    Conflict when the sequence is a draft or stopped.
+    """
+    sequence = get_sequence(session, sequence_id)
+    if sequence.status not in (SequenceStatus.ACTIVE.value, SequenceStatus.PAUSED.value):
+        raise Conflict(
+            f"contacts can join an active or paused sequence, not a {sequence.status} one"
+        )
+    version = current_version(session, sequence)
+    flow = flow_of(session, version.id)
+    wanted = sorted(set(contact_ids))
+    result = EnrolResult()
+    for start in range(0, len(wanted), _CHUNK):
+        chunk = wanted[start : start + _CHUNK]
+        reasons = _exclusions(session, sequence, chunk, flow.reenrol, flow.exclude_customers)
+        result.skipped.update(reasons)
+        fresh = [cid for cid in chunk if cid not in reasons]
+        if fresh and flow.first is not None:
+            session.execute(
+                insert(Enrolment),
+                [
+                    {
+                        "sequence_id": sequence.id,
+                        "version_id": version.id,
+                        "contact_id": cid,
+                        "state": EnrolmentState.ACTIVE.value,
+                        "step_key": flow.first,
+                        "next_run_at": now,
+                        "enrolled_at": now,
+                    }
+                    for cid in fresh
+                ],
+            )
+            result.enrolled.extend(fresh)
+    return result
+
+
+def enrol_from_events(session: Session, event_ids: list[int], *, now: datetime) -> EnrolResult:
+    """Enrol the contacts of these events in every active sequence they trigger.
+
+    A trigger names an event type and, optionally, a segment id that the
+    event's properties must carry (as `segment.entered` does). The caller commits.
+    """
+    result = EnrolResult()
+    if not event_ids:
+        return result
+    events = session.execute(
+        select(Event.contact_id, Event.type, Event.properties).where(Event.id.in_(event_ids))
+    ).all()
+    types = {kind for _, kind, _ in events}
+    for sequence in session.scalars(
+        select(Sequence).where(Sequence.status == SequenceStatus.ACTIVE.value).order_by(Sequence.id)
+    ):
+        assert sequence.current_version_id is not None
+        triggers = flow_of(session, sequence.current_version_id).triggers
+        if not triggers or not types & {t["event"] for t in triggers}:
+            continue
+        contacts = {
+            contact_id
+            for contact_id, kind, properties in events
+            if any(
+                trigger["event"] == kind
+                and (
+                    "segment_id" not in trigger
+                    or properties.get("segment_id") == trigger["segment_id"]
+                )
+                for trigger in triggers
+            )
+        }
+        if contacts:
+            done = enrol_contacts(session, sequence.id, contacts, now=now)
+            result.enrolled.extend(done.enrolled)
+            result.skipped.update(done.skipped)
+    return result
+
+
+def _exclusions(
+    session: Session, sequence: Sequence, ids: list[int], reenrol: str, exclude_customers: bool
+) -> dict[int, str]:
+    reasons: dict[int, str] = {}
+    contacts = session.execute(
+        select(Contact.id, Contact.email, Contact.erased_at, Contact.lifecycle_stage).where(
+            Contact.id.in_(ids)
+        )
+    ).all()
+    found = {row[0] for row in contacts}
+    reasons.update({cid: "missing" for cid in ids if cid not in found})
+    hashes = {email_hash(email): cid for cid, email, _, _ in contacts if email}
+    suppressed = set(
+        session.scalars(select(Suppression.email_hash).where(Suppression.email_hash.in_(hashes)))
+    )
+    for cid, email, erased_at, stage in contacts:
+        if erased_at is not None:
+            reasons[cid] = "erased"
+        elif email and email_hash(email) in suppressed:
+            reasons[cid] = "suppressed"
+        elif exclude_customers and stage == LifecycleStage.CUSTOMER.value:
+            reasons[cid] = "customer"
+    for cid, state in session.execute(
+        select(Enrolment.contact_id, Enrolment.state).where(
+            Enrolment.sequence_id == sequence.id, Enrolment.contact_id.in_(ids)
+        )
+    ):
+        if cid in reasons:
+            continue
+        if state in _LIVE:
+            reasons[cid] = "enrolled"
+        elif reenrol == "never":
+            reasons[cid] = "enrolled_before"
+    return reasons

@@ -1,0 +1,83 @@
+"""Claim due enrolments in batches, so each due step is handed to exactly one message.
+
+One UPDATE marks a batch with a fresh claim token and a lease: on PostgreSQL
+the inner SELECT locks its rows `FOR UPDATE SKIP LOCKED`, so concurrent
+claimers take disjoint batches without waiting; SQLite runs one writer at a
+time, so the same statement is safe there as it is. A claimed enrolment is
+not claimed again until its lease runs out: if the message was lost, the next
+claim after the lease finds it; if it was merely slow, the engine's
+compare-and-set makes the second run a no-op.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, or_, select, update
+from sqlalchemy.orm import Session
+
+from nurture.models import Enrolment, EnrolmentState, Sequence, SequenceStatus
+
+DEFAULT_BATCH = 500
+DEFAULT_LEASE = timedelta(minutes=10)
+
+
+def claim_due(
+    session: Session,
+    *,
+    now: datetime,
+    limit: int = DEFAULT_BATCH,
+    lease: timedelta = DEFAULT_LEASE,
+) -> list[tuple[int, str]]:
+    """Claim up to `limit` due enrolments of active sequences; answers (id, step key) pairs.
+
+    The caller commits (the claim holds once committed).
+    """
+    due = (
+        select(Enrolment.id)
+        .join(Sequence, Sequence.id == Enrolment.sequence_id)
+        .where(_claimable(now), Sequence.status == SequenceStatus.ACTIVE.value)
+        .order_by(Enrolment.next_run_at)
+        .limit(limit)
+        .with_for_update(of=Enrolment, skip_locked=True)
+    )
+    return _claim(session, due, now=now, lease=lease)
+
+
+def claim_one(
+    session: Session, enrolment_id: int, *, now: datetime, lease: timedelta = DEFAULT_LEASE
+) -> str | None:
+    """Claim this enrolment if it is due and unclaimed; answers its step key. The caller commits."""
+    mine = (
+        select(Enrolment.id)
+        .where(Enrolment.id == enrolment_id, _claimable(now))
+        .with_for_update(skip_locked=True)
+    )
+    claimed = _claim(session, mine, now=now, lease=lease)
+    return claimed[0][1] if claimed else None
+
+
+def _claimable(now: datetime) -> ColumnElement[bool]:
+    return (
+        (Enrolment.state == EnrolmentState.ACTIVE.value)
+        & (Enrolment.next_run_at <= now)
+        & or_(Enrolment.claimed_until.is_(None), Enrolment.claimed_until < now)
+    )
+
+
+def _claim(
+    session: Session, ids: Select[Any], *, now: datetime, lease: timedelta
+) -> list[tuple[int, str]]:
+    token = secrets.token_hex(16)
+    rows = session.execute(
+        update(Enrolment)
+        # The outer condition repeats the inner one: PostgreSQL re-checks it on a row
+        # another claimer changed meanwhile, so a row is never claimed twice.
+        .where(Enrolment.id.in_(ids), _claimable(now))
+        .values(claim_token=token, claimed_until=now + lease)
+        .returning(Enrolment.id, Enrolment.step_key)
+        .execution_options(synchronize_session=False)
+    ).all()
+    return sorted((int(row[0]), str(row[1])) for row in rows)

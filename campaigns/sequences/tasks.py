@@ -1,0 +1,110 @@
+"""Tasks for sales reps created by `task` steps, and the outcome a rep records."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from jinja2 import TemplateError
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from nurture.errors import Conflict, InvalidInput, NotFound
+from nurture.events import EventInput, ingest
+from nurture.models import Contact, Role, Task, TaskOutcome, User
+from templates.context import contact_view
+from templates.sandbox import environment
+
+TASK_COMPLETED = "task.completed"
+
+
+def create_task(
+    session: Session,
+    *,
+    key: str,
+    contact: Contact,
+    enrolment_id: int | None,
+    step_key: str | None,
+    spec: Mapping[str, Any],
+    now: datetime,
+) -> Task:
+    """The task for this idempotency key, created once; a second call answers the first task."""
+    existing = session.scalars(select(Task).where(Task.idempotency_key == key)).one_or_none()
+    if existing is not None:
+        return existing
+    task = Task(
+        idempotency_key=key,
+        contact_id=contact.id,
+        enrolment_id=enrolment_id,
+        step_key=step_key,
+        assignee_id=contact.owner_id or _round_robin(session),
+        kind=str(spec["kind"]),
+        instructions=render_instructions(str(spec.get("instructions", "")), contact),
+        due_at=now + timedelta(hours=int(spec.get("due_in_hours", 48))),
+        created_at=now,
+    )
+    session.add(task)
+    session.flush()
+    return task
+
+
+def record_task_outcome(session: Session, task_id: int, outcome: str, *, now: datetime) -> Task:
+    """Record the rep's outcome once and add a `task.completed` event that branches read.
+
+    Recording the same outcome again changes nothing; a different one is a Conflict.
+    """
+    allowed = [o.value for o in TaskOutcome]
+    if outcome not in allowed:
+        raise InvalidInput.single("outcome", f"must be one of {', '.join(allowed)}")
+    task = session.get(Task, task_id, with_for_update=True)
+    if task is None:
+        raise NotFound("task", task_id)
+    if task.outcome is not None:
+        if task.outcome != outcome:
+            raise Conflict(f"the task already has the outcome {task.outcome}")
+        return task
+    task.outcome = outcome
+    task.outcome_at = now
+    properties = {"task_id": task.id, "outcome": outcome, "kind": task.kind}
+    if task.enrolment_id is not None:
+        properties.update(enrolment_id=task.enrolment_id, step_key=task.step_key)
+    event = EventInput(
+        TASK_COMPLETED, now, properties, f"{TASK_COMPLETED}:{task.id}", contact_id=task.contact_id
+    )
+    ingest(session, [(0, event)], source="sequences")
+    return task
+
+
+def render_instructions(source: str, contact: Contact) -> str:
+    """Instructions written by a marketer, rendered in the sandbox; the raw text if they fail."""
+    if "{" not in source:
+        return source
+    view = contact_view(
+        email=contact.email or "",
+        first_name=contact.first_name,
+        last_name=contact.last_name,
+        title=contact.title,
+        company_name=contact.company.name if contact.company else None,
+        company_industry=contact.company.industry if contact.company else None,
+        attributes=contact.attributes,
+    )
+    try:
+        return str(environment(html=False).from_string(source).render(contact=view))
+    except (TemplateError, ValueError, TypeError):
+        return source
+
+
+def _round_robin(session: Session) -> int | None:
+    """The next active sales user in turn (by how many tasks exist), or None if there are none."""
+    reps = list(
+        session.scalars(
+            select(User.id)
+            .where(User.role == Role.SALES.value, User.is_active.is_(True))
+            .order_by(User.id)
+        )
+    )
+    if not reps:
+        return None
+    count = session.scalar(select(func.count()).select_from(Task)) or 0
+    return reps[count % len(reps)]

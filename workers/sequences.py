@@ -1,0 +1,52 @@
+"""Sequence actors: claim due enrolments, run one step per message, enrol on trigger events."""
+
+from __future__ import annotations
+
+import dramatiq
+
+from campaigns.delivery.factory import transport_for
+from campaigns.email.mailconfig import MailConfig
+from campaigns.sequences.engine import Mailer, Verdict, run_step
+from campaigns.sequences.enrol import enrol_from_events
+from campaigns.sequences.scheduler import DEFAULT_BATCH, claim_due, claim_one
+from nurture.models import utcnow
+from workers import context
+
+# Batches claimed per tick at most; what is left waits for the next tick.
+MAX_BATCHES_PER_TICK = 20
+
+
+# Safe to retry: the engine's compare-and-set and effect keys make a re-run a no-op.
+@dramatiq.actor(queue_name="sequences", max_retries=10)
+def run_enrolment_step(enrolment_id: int, expected_step_key: str) -> None:
+    """Run one step; when the next one is due at once, claim it and send it on."""
+    settings = context.settings()
+    mailer = Mailer(transport_for(settings), MailConfig.from_settings(settings))
+    with context.session() as db:
+        now = utcnow()
+        result = run_step(db, enrolment_id, expected_step_key, now=now, mailer=mailer)
+    if result.verdict is not Verdict.ADVANCED or result.next_run_at is None:
+        return
+    with context.session() as db:
+        step_key = claim_one(db, enrolment_id, now=utcnow())
+    if step_key is not None:
+        run_enrolment_step.send(enrolment_id, step_key)
+
+
+@dramatiq.actor(queue_name="ticks", max_retries=0)
+def sequence_tick() -> None:
+    """Claim due enrolments batch by batch and enqueue one message (ids only) for each."""
+    for _ in range(MAX_BATCHES_PER_TICK):
+        with context.session() as db:
+            claimed = claim_due(db, now=utcnow(), limit=DEFAULT_BATCH)
+        for enrolment_id, step_key in claimed:
+            run_enrolment_step.send(enrolment_id, step_key)
+        if len(claimed) < DEFAULT_BATCH:
+            return
+
+
+@dramatiq.actor(queue_name="events", max_retries=10)
+def enrol_for_events(event_ids: list[int]) -> None:
+    """Enrol the contacts of these events in every active sequence they trigger."""
+    with context.session() as db:
+        enrol_from_events(db, event_ids, now=utcnow())
