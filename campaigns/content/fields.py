@@ -127,7 +127,9 @@ class FieldReader:
                 return self._fail(name, "must be a date and time such as 2026-12-01T10:00:00Z")
         if not isinstance(value, datetime):
             return self._fail(name, "must be a date and time such as 2026-12-01T10:00:00Z")
-        self.values[name] = value.replace(tzinfo=UTC) if value.tzinfo is None else value
+        self.values[name] = (
+            value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        )
 
     def tags(self, name: str) -> None:
         """A list of labels, or one text of labels separated by commas or new lines."""

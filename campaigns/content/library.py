@@ -82,6 +82,8 @@ def update(
             setattr(item, name, value)
     if changed:
         session.flush()
+        # Reload, so relationships (a case study's service) follow changed foreign keys.
+        session.refresh(item)
         record(
             session,
             actor=actor,

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from litestar import Router
 
-from nurture.web.api import contacts, events, messages, segments, templates, webhooks
+from nurture.web.api import (
+    contacts,
+    content_library,
+    events,
+    messages,
+    segments,
+    templates,
+    webhooks,
+)
 
 api_router = Router(
     path="/api/v1",
@@ -15,6 +23,7 @@ api_router = Router(
         *messages.HANDLERS,
         *webhooks.HANDLERS,
         *segments.HANDLERS,
+        *content_library.HANDLERS,
     ],
     tags=["api"],
 )
