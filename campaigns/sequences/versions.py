@@ -77,21 +77,24 @@ def current_version(session: Session, sequence: Sequence) -> SequenceVersion:
 
 
 def flow_of(session: Session, version_id: int) -> Flow:
-    """The compiled flow of a version; versions never change, so it is cached by id."""
+    """The compiled flow of a version. Versions never change, but an id can come back
+    after a delete (or name a row in another database), so the cache also compares
+    the stored definition before trusting an entry."""
+    version = session.get(SequenceVersion, version_id)
+    if version is None:
+        raise NotFound("sequence version", version_id)
     cached = _flows.get(version_id)
-    if cached is None:
-        version = session.get(SequenceVersion, version_id)
-        if version is None:
-            raise NotFound("sequence version", version_id)
-        cached = definition.parse(version.definition)
-        if len(_flows) >= _FLOW_CACHE:
-            _flows.clear()
-        _flows[version_id] = cached
-    return cached
+    if cached is not None and cached[0] == version.definition:
+        return cached[1]
+    flow = definition.parse(version.definition)
+    if len(_flows) >= _FLOW_CACHE:
+        _flows.clear()
+    _flows[version_id] = (version.definition, flow)
+    return flow
 
 
 _FLOW_CACHE = 1000
-_flows: dict[int, Flow] = {}
+_flows: dict[int, tuple[dict[str, Any], Flow]] = {}
 
 
 def _publish(session: Session, sequence: Sequence, body: dict[str, Any]) -> SequenceVersion:
