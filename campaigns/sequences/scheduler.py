@@ -1,9 +1,10 @@
 """Claim due enrolments in batches, so each due step is handed to exactly one message.
 
-One UPDATE marks a batch with a fresh claim token and a lease: on PostgreSQL
-the inner SELECT locks its rows `FOR UPDATE SKIP LOCKED`, so concurrent
-claimers take disjoint batches without waiting; SQLite runs one writer at a
-time, so the same statement is safe there as it is. A claimed enrolment is
+A SELECT picks a batch of due rows and an UPDATE marks them with a fresh claim
+token and a lease. On PostgreSQL the SELECT locks its rows `FOR UPDATE SKIP
+LOCKED`, so concurrent claimers take disjoint batches without waiting; SQLite
+has no row locks, so the UPDATE repeats the claim condition and answers, with
+RETURNING, only the rows it changed (SQLite runs one writer at a time). A claimed enrolment is
 not claimed again until its lease runs out: if the message was lost, the next
 claim after the lease finds it; if it was merely slow, the engine's
 compare-and-set makes the second run a no-op.
@@ -68,13 +69,18 @@ def _claimable(now: datetime) -> ColumnElement[bool]:
 
 
 def _claim(
-    session: Session, ids: Select[Any], *, now: datetime, lease: timedelta
+    session: Session, candidates: Select[Any], *, now: datetime, lease: timedelta
 ) -> list[tuple[int, str]]:
+    # Two statements, not `UPDATE ... WHERE id IN (SELECT ... LIMIT n FOR UPDATE)`:
+    # PostgreSQL may re-run such a subquery while updating and claim more than n rows.
+    ids = list(session.scalars(candidates))
+    if not ids:
+        return []
     token = secrets.token_hex(16)
     rows = session.execute(
         update(Enrolment)
-        # The outer condition repeats the inner one: PostgreSQL re-checks it on a row
-        # another claimer changed meanwhile, so a row is never claimed twice.
+        # The claim condition again: on SQLite another claimer may have taken a row
+        # between the two statements (PostgreSQL holds the row locks), so it is skipped.
         .where(Enrolment.id.in_(ids), _claimable(now))
         .values(claim_token=token, claimed_until=now + lease)
         .returning(Enrolment.id, Enrolment.step_key)
