@@ -12,7 +12,12 @@ from segments import membership
 from workers import context
 from workers.email import email_tick, send_email
 from workers.imports import run_import
-from workers.sequences import enrol_for_events, run_enrolment_step, sequence_tick
+from workers.sequences import (
+    enqueue_due_steps,
+    enrol_for_events,
+    run_enrolment_step,
+    sequence_tick,
+)
 
 
 @dramatiq.actor(queue_name="events", max_retries=20)
@@ -72,7 +77,8 @@ def tick() -> None:
         refresh_segments.send(due)
     # Deferred (4xx) messages, interrupted sends and stranded queued messages.
     email_tick.send()
-    sequence_tick.send()
+    # Due sequence steps: claimed here, one message per step on the sequences queue.
+    enqueue_due_steps()
 
 
 ALL: list[dramatiq.Actor] = [  # type: ignore[type-arg]

@@ -33,16 +33,27 @@ def run_enrolment_step(enrolment_id: int, expected_step_key: str) -> None:
         run_enrolment_step.send(enrolment_id, step_key)
 
 
-@dramatiq.actor(queue_name="ticks", max_retries=0)
-def sequence_tick() -> None:
-    """Claim due enrolments batch by batch and enqueue one message (ids only) for each."""
+def enqueue_due_steps() -> int:
+    """Claim due enrolments batch by batch and enqueue one message (ids only) for each.
+
+    Called from the scheduler tick itself; answers how many steps were enqueued.
+    """
+    total = 0
     for _ in range(MAX_BATCHES_PER_TICK):
         with context.session() as db:
             claimed = claim_due(db, now=utcnow(), limit=DEFAULT_BATCH)
         for enrolment_id, step_key in claimed:
             run_enrolment_step.send(enrolment_id, step_key)
+        total += len(claimed)
         if len(claimed) < DEFAULT_BATCH:
-            return
+            break
+    return total
+
+
+@dramatiq.actor(queue_name="ticks", max_retries=0)
+def sequence_tick() -> None:
+    """Enqueue the due sequence steps now (the periodic tick does the same)."""
+    enqueue_due_steps()
 
 
 @dramatiq.actor(queue_name="events", max_retries=10)

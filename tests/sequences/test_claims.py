@@ -74,4 +74,5 @@ def test_concurrent_claimers_never_share_an_enrolment(db: Session, db_url: str) 
     every = [item for batch in claimed for item in batch]
     assert len(every) == 400
     assert len(set(every)) == 400
-    assert sum(1 for batch in claimed if batch) > 1
+    if db_url.startswith("postgresql"):  # SQLite may let one writer win every round
+        assert sum(1 for batch in claimed if batch) > 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import select, update
@@ -197,7 +198,7 @@ def test_editing_an_active_sequence_keeps_enrolled_people_on_their_version(
     db: Session, mailer: Mailer
 ) -> None:
     now = utcnow()
-    old_steps = [
+    old_steps: list[dict[str, Any]] = [
         {"key": "gap", "type": "wait", "duration": {"days": 1}},
         {"key": "old", "type": "task", "kind": "call"},
     ]
