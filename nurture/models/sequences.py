@@ -68,6 +68,16 @@ class Enrolment(Base):
     __table_args__ = (
         Index("ix_sequence_enrolments_sequence_contact", "sequence_id", "contact_id"),
         Index("ix_sequence_enrolments_contact_id", "contact_id"),
+        # One live enrolment per contact and sequence, even when two triggers race:
+        # a second one would have its own effect keys and send everything twice.
+        Index(
+            "uq_sequence_enrolments_live",
+            "sequence_id",
+            "contact_id",
+            unique=True,
+            postgresql_where=text("state IN ('active', 'paused')"),
+            sqlite_where=text("state IN ('active', 'paused')"),
+        ),
         # The scheduler's claim reads active enrolments by due time.
         Index(
             "ix_sequence_enrolments_due",

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from campaigns.email.pipeline import send_to_contact
@@ -16,10 +17,19 @@ from campaigns.sequences.caps import FrequencyCap
 from campaigns.sequences.engine import Limits, Mailer, Verdict, run_step, split_bucket
 from campaigns.sequences.enrol import enrol_contacts, enrol_from_events
 from campaigns.sequences.scheduler import claim_due
+from campaigns.sequences.tasks import record_task_outcome
 from nurture.contacts import suppress
-from nurture.errors import Conflict
+from nurture.errors import Conflict, InvalidInput
 from nurture.events import EventInput, ingest
-from nurture.models import EmailMessage, EnrolmentState, SuppressionReason, utcnow
+from nurture.models import (
+    EmailMessage,
+    Enrolment,
+    EnrolmentState,
+    Event,
+    SuppressionReason,
+    Task,
+    utcnow,
+)
 from tests.factories import make_contact
 from tests.sequences.helpers import (
     captured_count,
@@ -305,3 +315,67 @@ def test_stopped_enrolment_runs_no_more_steps(db: Session, mailer: Mailer) -> No
         control.resume_enrolment(db, enrolment, now=now)
     assert drive(db, enrolment, now, mailer)[-1].verdict is Verdict.SKIPPED
     assert db.scalars(select(EmailMessage)).all() == []
+
+
+def test_a_contact_has_at_most_one_live_enrolment_per_sequence(db: Session) -> None:
+    now = utcnow()
+    sequence = make_sequence(db, [{"key": "call", "type": "task", "kind": "call"}])
+    contact = make_contact(db)
+    enrol(db, sequence, contact.id, now)
+    first = enrolment_of(db, sequence, contact.id)
+    # What a racing second trigger would insert: the database refuses it.
+    db.add(
+        Enrolment(
+            sequence_id=sequence,
+            version_id=first.version_id,
+            contact_id=contact.id,
+            step_key="call",
+            next_run_at=now,
+            enrolled_at=now,
+        )
+    )
+    with pytest.raises(IntegrityError):
+        db.flush()
+    db.rollback()
+
+
+def test_stopping_a_sequence_exits_everyone_in_it(db: Session, mailer: Mailer) -> None:
+    now = utcnow()
+    sequence = make_sequence(db, [{"key": "call", "type": "task", "kind": "call"}])
+    enrolments = [enrol(db, sequence, make_contact(db).id, now) for _ in range(3)]
+    control.pause_enrolment(db, enrolments[0])
+
+    stopped = control.stop_sequence(db, sequence, now=now)
+    db.commit()
+
+    assert stopped == 3
+    assert {reload(db, e).exit_reason for e in enrolments} == {"stopped"}
+    assert claim_due(db, now=now) == []
+    with pytest.raises(Conflict):
+        enrol_contacts(db, sequence, [make_contact(db).id], now=now)
+
+
+def test_a_task_outcome_is_recorded_once(db: Session, mailer: Mailer) -> None:
+    now = utcnow()
+    sequence = make_sequence(db, [{"key": "call", "type": "task", "kind": "call"}])
+    drive(db, enrol(db, sequence, make_contact(db).id, now), now, mailer)
+    task = db.scalars(select(Task)).one()
+
+    record_task_outcome(db, task.id, "no_answer", now=now)
+    record_task_outcome(db, task.id, "no_answer", now=now)  # a double click
+    db.commit()
+
+    with pytest.raises(Conflict):
+        record_task_outcome(db, task.id, "meeting_booked", now=now)
+    with pytest.raises(InvalidInput):
+        record_task_outcome(db, task.id, "maybe", now=now)
+    events = db.scalars(select(Event.properties).where(Event.type == "task.completed")).all()
+    assert events == [
+        {
+            "task_id": task.id,
+            "outcome": "no_answer",
+            "kind": "call",
+            "enrolment_id": task.enrolment_id,
+            "step_key": "call",
+        }
+    ]
