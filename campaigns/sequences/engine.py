@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from campaigns.delivery.transport import Transport
@@ -104,13 +105,20 @@ def run_step(
         session.rollback()
         return StepResult(Verdict.SKIPPED)
     run = _Run(session, enrolment, now, mailer, limits or Limits())
-    return run.execute()
+    try:
+        return run.execute()
+    except _Busy:
+        return StepResult(Verdict.SKIPPED)
 
 
 def split_bucket(sequence_id: int, enrolment_id: int, step_key: str) -> int:
     """A stable number 0-99 for this enrolment at this split: re-runs take the same path."""
     digest = hashlib.sha256(f"{sequence_id}:{enrolment_id}:{step_key}".encode()).digest()
     return int.from_bytes(digest[:8], "big") % 100
+
+
+class _Busy(Exception):
+    """Another worker started this very step first (SQLite has no row lock to wait on)."""
 
 
 class _Run:
@@ -257,7 +265,12 @@ class _Run:
         if run is None:
             run = StepRun(enrolment_id=self.enrolment.id, step_key=self.key, started_at=self.now)
             self.session.add(run)
-            self.session.flush()
+            try:
+                self.session.flush()
+            except IntegrityError:
+                # Nothing is written before the step run, so rolling back loses nothing.
+                self.session.rollback()
+                raise _Busy from None
         return run
 
     def advance(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
@@ -11,6 +12,7 @@ from campaigns.email.pipeline import send_to_contact
 from campaigns.sequences.conditions import effect_key
 from campaigns.sequences.engine import Mailer, Verdict, run_step
 from campaigns.sequences.tasks import record_task_outcome
+from nurture.db import session_scope
 from nurture.events import EventInput, ingest
 from nurture.models import EmailMessage, EnrolmentState, Task, utcnow
 from tests.factories import make_contact, make_user
@@ -257,3 +259,34 @@ def test_branch_reads_the_outcome_a_rep_recorded_on_the_task(db: Session, mailer
 
     assert outcomes(db, enrolment)["booked"] == "then"
     assert reload(db, enrolment).exit_reason == "goal:won"
+
+
+def test_two_workers_running_the_same_email_step_at_once_send_one_email(
+    db: Session, db_url: str, mailer: Mailer, template_id: int
+) -> None:
+    now = utcnow()
+    sequence = make_sequence(
+        db,
+        [
+            {"key": "intro", "type": "email", "template_id": template_id},
+            {"key": "call", "type": "task", "kind": "call"},
+        ],
+    )
+    enrolment = enrol(db, sequence, make_contact(db).id, now)
+    start = threading.Barrier(2)
+    verdicts: list[Verdict] = []
+
+    def worker() -> None:
+        start.wait()
+        with session_scope(db_url) as session:
+            verdicts.append(run_step(session, enrolment, "intro", now=now, mailer=mailer).verdict)
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert sorted(verdicts) == [Verdict.ADVANCED, Verdict.SKIPPED]
+    assert captured_count(db) == 1
+    assert reload(db, enrolment).step_key == "call"
