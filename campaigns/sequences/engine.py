@@ -102,7 +102,10 @@ def run_step(
         return StepResult(Verdict.SKIPPED)
     sequence = session.get(Sequence, enrolment.sequence_id)
     if sequence is None or sequence.status != SequenceStatus.ACTIVE.value:
-        session.rollback()
+        # Paused meanwhile: drop the claim so the step is claimed as soon as it resumes.
+        enrolment.claim_token = None
+        enrolment.claimed_until = None
+        session.commit()
         return StepResult(Verdict.SKIPPED)
     run = _Run(session, enrolment, now, mailer, limits or Limits())
     try:

@@ -289,6 +289,7 @@ def test_paused_sequence_is_neither_claimed_nor_run_until_resumed(
     now = utcnow()
     sequence = make_sequence(db, [{"key": "call", "type": "task", "kind": "call"}])
     enrolment = enrol(db, sequence, make_contact(db).id, now)
+    assert claim_due(db, now=now) == [(enrolment, "call")]  # its message is on the way
     versions.pause(db, sequence)
     db.commit()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from campaigns.email.pipeline import send_to_contact
@@ -14,7 +14,7 @@ from campaigns.sequences.engine import Mailer, Verdict, run_step
 from campaigns.sequences.tasks import record_task_outcome
 from nurture.db import session_scope
 from nurture.events import EventInput, ingest
-from nurture.models import EmailMessage, EnrolmentState, Task, utcnow
+from nurture.models import EmailMessage, EnrolmentState, StepRun, Task, utcnow
 from tests.factories import make_contact, make_user
 from tests.sequences.helpers import (
     captured_count,
@@ -290,3 +290,31 @@ def test_two_workers_running_the_same_email_step_at_once_send_one_email(
     assert sorted(verdicts) == [Verdict.ADVANCED, Verdict.SKIPPED]
     assert captured_count(db) == 1
     assert reload(db, enrolment).step_key == "call"
+
+
+def test_a_step_killed_after_writing_its_key_sends_once_on_the_rerun(
+    db: Session, mailer: Mailer, template_id: int
+) -> None:
+    now = utcnow()
+    sequence = make_sequence(
+        db,
+        [{"key": "intro", "type": "email", "template_id": template_id}],
+        # Quiet from an hour ago to an hour ahead (UTC: the contact has no zone).
+        quiet_hours={
+            "start": f"{(now - timedelta(hours=1)):%H:%M}",
+            "end": f"{(now + timedelta(hours=1)):%H:%M}",
+        },
+    )
+    enrolment = enrol(db, sequence, make_contact(db).id, now)
+    # The worker wrote the effect key, then died before the pipeline sent anything;
+    # the quiet hours that began since must not hold back a send already decided.
+    db.add(StepRun(enrolment_id=enrolment, step_key="intro", started_at=now))
+    db.flush()
+    db.execute(update(StepRun).values(effect_key=effect_key(enrolment, "intro")))
+    db.commit()
+
+    result = run_step(db, enrolment, "intro", now=now, mailer=mailer)
+    run_step(db, enrolment, "intro", now=now, mailer=mailer)
+
+    assert result.state == EnrolmentState.COMPLETED
+    assert captured_count(db) == 1
