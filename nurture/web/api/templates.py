@@ -14,13 +14,14 @@ from litestar.params import PathParameter, QueryParameter, RawBody
 from sqlalchemy.orm import Session
 
 from campaigns.email import pipeline, store
+from campaigns.email.preview import render_for_contact
 from nurture.models import Role
 from nurture.web.api import template_io as io
 from nurture.web.api.bodies import MAX_ID, json_body_operation, json_object
 from nurture.web.api.responses import errors
 from nurture.web.api.schemas import ErrorOut
 from nurture.web.auth import Principal, api_roles
-from nurture.web.mail import mail_config, render_for_contact, transport
+from nurture.web.mail import mail_config, transport
 
 READERS = api_roles()
 WRITERS = api_roles(Role.ADMIN, Role.MARKETER)

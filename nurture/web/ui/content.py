@@ -16,11 +16,12 @@ from litestar.response import Redirect, Template
 from sqlalchemy import select
 
 from campaigns.email import pipeline, store
+from campaigns.email.preview import render_for_contact
 from campaigns.email.seed import seed_starter_library
 from nurture.errors import InvalidInput
 from nurture.models import Contact, EmailTemplate, User
 from nurture.web.auth import ui_roles
-from nurture.web.mail import mail_config, render_for_contact, transport
+from nurture.web.mail import mail_config, transport
 from nurture.web.ui import content_form as form
 from nurture.web.ui.params import Db, FormData, Me
 from nurture.web.ui.render import EVERYONE, MARKETING, fragment, page
