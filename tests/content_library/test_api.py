@@ -110,3 +110,17 @@ def test_pages_follow_the_cursor_to_the_end(client: Client, headers_for: Make) -
     assert seen == ["s0", "s1", "s2", "s3", "s4"]
     bad = client.get("/api/v1/services", params={"cursor": "abc"}, headers=headers)
     assert bad.status_code == 422
+
+
+def test_every_library_endpoint_is_documented_with_its_errors(client: Client) -> None:
+    paths = client.get("/schema/openapi.json").json()["paths"]
+    for path in BODIES:
+        collection = paths[f"/api/v1/{path}"]
+        item = paths[f"/api/v1/{path}/{{item_id}}"]
+        assert set(collection) >= {"get", "post"}
+        assert set(item) >= {"get", "patch", "delete"}
+        for operation in [collection["get"], collection["post"], *item.values()]:
+            assert operation["summary"]
+            assert {"400", "401", "403"} <= set(operation["responses"])
+        assert "409" in collection["post"]["responses"]
+        assert "requestBody" in collection["post"]

@@ -59,7 +59,13 @@ def _page(db: Session, kind: Kind[M], cursor: str | None, limit: int) -> tuple[l
     return items, str(items[-1].id) if len(items) == limit else None
 
 
-@get("/services", guards=[READERS], sync_to_thread=True, summary="List service items by id")
+@get(
+    "/services",
+    guards=[READERS],
+    sync_to_thread=True,
+    summary="List service items by id",
+    responses=_errors(422),
+)
 def list_services(db: Db, cursor: Cursor = None, limit: Limit = 50) -> io.ServicePage:
     items, next_cursor = _page(db, SERVICES, cursor, limit)
     return io.ServicePage([io.service_out(i) for i in items], next_cursor)
@@ -79,7 +85,13 @@ def create_service(body: RawBody, db: Db, principal: Me) -> io.ServiceOut:
     return io.service_out(item)
 
 
-@get("/services/{item_id:int}", guards=[READERS], sync_to_thread=True, responses=_errors(404))
+@get(
+    "/services/{item_id:int}",
+    guards=[READERS],
+    sync_to_thread=True,
+    summary="Read a service",
+    responses=_errors(404),
+)
 def read_service(db: Db, item_id: ItemId) -> io.ServiceOut:
     return io.service_out(library.get(db, SERVICES, item_id))
 
@@ -108,7 +120,13 @@ def delete_service(db: Db, principal: Me, item_id: ItemId) -> None:
     library.delete(db, SERVICES, item_id, actor=principal.actor)
 
 
-@get("/case-studies", guards=[READERS], sync_to_thread=True, summary="List case study items by id")
+@get(
+    "/case-studies",
+    guards=[READERS],
+    sync_to_thread=True,
+    summary="List case study items by id",
+    responses=_errors(422),
+)
 def list_case_studies(db: Db, cursor: Cursor = None, limit: Limit = 50) -> io.CaseStudyPage:
     items, next_cursor = _page(db, CASE_STUDIES, cursor, limit)
     return io.CaseStudyPage([io.case_study_out(i) for i in items], next_cursor)
@@ -128,7 +146,13 @@ def create_case_study(body: RawBody, db: Db, principal: Me) -> io.CaseStudyOut:
     return io.case_study_out(item)
 
 
-@get("/case-studies/{item_id:int}", guards=[READERS], sync_to_thread=True, responses=_errors(404))
+@get(
+    "/case-studies/{item_id:int}",
+    guards=[READERS],
+    sync_to_thread=True,
+    summary="Read a case study",
+    responses=_errors(404),
+)
 def read_case_study(db: Db, item_id: ItemId) -> io.CaseStudyOut:
     return io.case_study_out(library.get(db, CASE_STUDIES, item_id))
 
@@ -159,7 +183,13 @@ def delete_case_study(db: Db, principal: Me, item_id: ItemId) -> None:
     library.delete(db, CASE_STUDIES, item_id, actor=principal.actor)
 
 
-@get("/webinars", guards=[READERS], sync_to_thread=True, summary="List webinar items by id")
+@get(
+    "/webinars",
+    guards=[READERS],
+    sync_to_thread=True,
+    summary="List webinar items by id",
+    responses=_errors(422),
+)
 def list_webinars(db: Db, cursor: Cursor = None, limit: Limit = 50) -> io.WebinarPage:
     items, next_cursor = _page(db, WEBINARS, cursor, limit)
     return io.WebinarPage([io.webinar_out(i) for i in items], next_cursor)
@@ -179,7 +209,13 @@ def create_webinar(body: RawBody, db: Db, principal: Me) -> io.WebinarOut:
     return io.webinar_out(item)
 
 
-@get("/webinars/{item_id:int}", guards=[READERS], sync_to_thread=True, responses=_errors(404))
+@get(
+    "/webinars/{item_id:int}",
+    guards=[READERS],
+    sync_to_thread=True,
+    summary="Read a webinar",
+    responses=_errors(404),
+)
 def read_webinar(db: Db, item_id: ItemId) -> io.WebinarOut:
     return io.webinar_out(library.get(db, WEBINARS, item_id))
 
@@ -208,7 +244,13 @@ def delete_webinar(db: Db, principal: Me, item_id: ItemId) -> None:
     library.delete(db, WEBINARS, item_id, actor=principal.actor)
 
 
-@get("/articles", guards=[READERS], sync_to_thread=True, summary="List article items by id")
+@get(
+    "/articles",
+    guards=[READERS],
+    sync_to_thread=True,
+    summary="List article items by id",
+    responses=_errors(422),
+)
 def list_articles(db: Db, cursor: Cursor = None, limit: Limit = 50) -> io.ArticlePage:
     items, next_cursor = _page(db, ARTICLES, cursor, limit)
     return io.ArticlePage([io.article_out(i) for i in items], next_cursor)
@@ -228,7 +270,13 @@ def create_article(body: RawBody, db: Db, principal: Me) -> io.ArticleOut:
     return io.article_out(item)
 
 
-@get("/articles/{item_id:int}", guards=[READERS], sync_to_thread=True, responses=_errors(404))
+@get(
+    "/articles/{item_id:int}",
+    guards=[READERS],
+    sync_to_thread=True,
+    summary="Read a article",
+    responses=_errors(404),
+)
 def read_article(db: Db, item_id: ItemId) -> io.ArticleOut:
     return io.article_out(library.get(db, ARTICLES, item_id))
 
