@@ -117,7 +117,7 @@ def test_sales_reps_read_items_but_cannot_change_them(client: Client, db: Sessio
     url = f"/content/library/services/{service.id}"
     view = client.get(url, headers=HTML)
     assert view.status_code == 200
-    assert "<fieldset disabled>" in view.text
+    assert '<fieldset class="library-fields" disabled>' in view.text
     assert client.get("/content/library/services/new", headers=HTML).status_code == 403
     assert post_form(client, url, {"slug": "x", "name": "X"}).status_code == 403
     assert post_form(client, f"{url}/delete").status_code == 403
