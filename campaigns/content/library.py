@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from campaigns.content.kinds import Kind, M
 from nurture.audit import record
 from nurture.errors import Conflict, InvalidInput, NotFound
-from nurture.models import Service
+from nurture.models import Service, Webinar
 
 MAX_PAGE = 200
 
@@ -70,6 +70,7 @@ def update(
     item = get(session, kind, item_id)
     values = kind.clean(data, partial=True)
     _check_references(session, values)
+    _check_capacity(item, values)
     merged = {name: getattr(item, name) for name in _unique_columns(kind)} | values
     _check_unique(session, kind, merged, item_id)
     changed: dict[str, Any] = {}
@@ -127,6 +128,15 @@ def _check_references(session: Session, values: Mapping[str, Any]) -> None:
     service_id = values.get("service_id")
     if service_id is not None and session.get(Service, service_id) is None:
         raise InvalidInput.single("service_id", f"no service with id {service_id}")
+
+
+def _check_capacity(item: object, values: Mapping[str, Any]) -> None:
+    # Seats already given away stay given: a webinar cannot shrink below them.
+    capacity = values.get("capacity")
+    if isinstance(item, Webinar) and capacity is not None and capacity < item.seats_taken:
+        raise InvalidInput.single(
+            "capacity", f"{item.seats_taken} seats are already taken; it cannot be lower"
+        )
 
 
 def _check_unique(

@@ -5,11 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy.orm import Session
 
 from campaigns.content import library
 from campaigns.content.kinds import CASE_STUDIES, SERVICES, WEBINARS
+from campaigns.content.seats import give_back_seat, take_seat
 from campaigns.content.selection import best_case_study, next_webinar
+from nurture.errors import InvalidInput
 from nurture.models import CaseStudy, Webinar
 
 NOW = datetime(2026, 11, 26, 12, tzinfo=UTC)
@@ -73,3 +76,22 @@ def test_next_webinar_respects_industries_and_prefers_the_topic(db: Session) -> 
     assert next_webinar(db, now=NOW, industry="legal", topics=["GDPR"]) == legal_gdpr
     assert next_webinar(db, now=NOW, industry="retail", topics=["gdpr"]) == general
     assert next_webinar(db, now=NOW + timedelta(days=10)) is None
+
+
+def test_seats_run_out_and_come_back(db: Session) -> None:
+    webinar = _webinar(db, "small room", 2, capacity=2)
+    assert [take_seat(db, webinar.id) for _ in range(3)] == [True, True, False]
+    assert next_webinar(db, now=NOW) is None
+    give_back_seat(db, webinar.id)
+    assert webinar.seats_taken == 1
+    assert next_webinar(db, now=NOW) == webinar
+
+
+def test_capacity_cannot_drop_below_the_seats_taken(db: Session) -> None:
+    webinar = _webinar(db, "room", 2, capacity=5)
+    take_seat(db, webinar.id)
+    take_seat(db, webinar.id)
+    with pytest.raises(InvalidInput, match="2 seats are already taken"):
+        library.update(db, WEBINARS, webinar.id, actor="t", data={"capacity": 1})
+    library.update(db, WEBINARS, webinar.id, actor="t", data={"capacity": 2})
+    assert webinar.capacity == 2
