@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import dramatiq
 
+from campaigns.sequences.enrol import enrol_from_events
 from nurture import events
 from nurture.models import utcnow
 from segments import membership
@@ -14,7 +15,6 @@ from workers.email import email_tick, send_email
 from workers.imports import run_import
 from workers.sequences import (
     enqueue_due_steps,
-    enrol_for_events,
     run_enrolment_step,
     sequence_tick,
 )
@@ -22,17 +22,19 @@ from workers.sequences import (
 
 @dramatiq.actor(queue_name="events", max_retries=20)
 def process_events(event_ids: list[int]) -> None:
-    """Run everything that reacts to newly ingested events (later: scoring, sequences).
+    """Run everything that reacts to newly ingested events: segment membership and
+    sequence triggers (later: scoring), in the transaction that marks them processed.
 
-    Segment enter/exit events this emits are processed in turn; the incremental
-    check ignores segment.* events, so that second round changes no membership.
+    One transaction, so a lost or failed message leaves the events unprocessed and
+    the tick sends them again; nothing is half done. Segment enter/exit events this
+    emits are processed in turn (they may trigger sequences); the incremental check
+    ignores segment.* events, so that second round changes no membership.
     """
     with context.session() as db:
         marked = events.mark_processed(db, event_ids)
         changes = membership.check_after_events(db, marked)
+        enrol_from_events(db, marked, now=utcnow())
     _send_in_batches([i for change in changes for i in change.event_ids])
-    if marked:
-        enrol_for_events.send(marked)
 
 
 # Dynamic segments are fully refreshed this often (relative dates move with time;
@@ -90,5 +92,4 @@ ALL: list[dramatiq.Actor] = [  # type: ignore[type-arg]
     email_tick,
     run_enrolment_step,
     sequence_tick,
-    enrol_for_events,
 ]

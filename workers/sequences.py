@@ -7,7 +7,6 @@ import dramatiq
 from campaigns.delivery.factory import transport_for
 from campaigns.email.mailconfig import MailConfig
 from campaigns.sequences.engine import Mailer, Verdict, run_step
-from campaigns.sequences.enrol import enrol_from_events
 from campaigns.sequences.scheduler import DEFAULT_BATCH, claim_due, claim_one
 from nurture.models import utcnow
 from workers import context
@@ -54,10 +53,3 @@ def enqueue_due_steps() -> int:
 def sequence_tick() -> None:
     """Enqueue the due sequence steps now (the periodic tick does the same)."""
     enqueue_due_steps()
-
-
-@dramatiq.actor(queue_name="events", max_retries=10)
-def enrol_for_events(event_ids: list[int]) -> None:
-    """Enrol the contacts of these events in every active sequence they trigger."""
-    with context.session() as db:
-        enrol_from_events(db, event_ids, now=utcnow())
