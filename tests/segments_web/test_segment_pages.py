@@ -207,7 +207,10 @@ def test_the_segment_page_charts_size_after_refreshes(client: Client, db: Sessio
     page = client.get(f"/segments/{segment.id}", headers=HTML)
     chart = re.search(r'id="size-chart-data">(.*?)</script>', page.text, re.S)
     assert chart is not None
-    assert json.loads(chart.group(1))["sizes"] == [1, 1]
+    sizes = json.loads(chart.group(1))["sizes"]
+    # The app's scheduler may refresh the new (due) segment too, adding a point of its own.
+    assert len(sizes) >= 2
+    assert set(sizes) == {1}
 
 
 def test_static_list_members_page_by_page(client: Client, db: Session) -> None:
