@@ -91,6 +91,9 @@ def settings(db_url: str, tmp_path: Path) -> Settings:
         database_url=db_url,
         secret_key="test-secret-" + "x" * 40,
         embedded_worker_threads=2,
+        # No background ticks unless a test asks for them (it runs the tick itself or
+        # sets a short interval): they would race the test's own steps.
+        tick_seconds=3600.0,
     )
 
 

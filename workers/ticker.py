@@ -67,10 +67,11 @@ class Ticker:
         return bool(self.broker.client.set(key, self._token, nx=True, px=ttl_ms))
 
     def _run(self) -> None:
-        while not self._stopping.is_set():
+        # The first tick comes one interval after start, not at once: a process that
+        # is still starting (or a test that is still setting up) is not raced by it.
+        while not self._stopping.wait(self.every):
             try:
                 self.tick_once()
             except Exception:
                 # A broker hiccup must not kill the scheduler; the next tick retries.
                 log.exception("could not enqueue the scheduler tick")
-            self._stopping.wait(self.every)
