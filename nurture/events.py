@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, select, update
 from sqlalchemy.orm import Session
 
 from nurture import event_writes as writes
@@ -277,10 +277,6 @@ def unprocessed_event_ids(
             .limit(limit)
         )
     )
-
-
-def count_events(session: Session) -> int:
-    return session.scalar(select(func.count()).select_from(Event)) or 0
 
 
 def _contacts_by_email(session: Session, emails: set[str]) -> tuple[dict[str, int], list[int]]:
