@@ -10,6 +10,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"
+# Marketing e-mails per contact in any rolling 7 days, across all sequences.
+DEFAULT_FREQUENCY_CAP = 3
 
 
 class SettingsError(ValueError):
@@ -28,6 +30,8 @@ class Settings:
     embedded_worker_threads: int = 4
     # Seconds between scheduler ticks (finding lost work, due enrolments).
     tick_seconds: float = 5.0
+    # At most this many marketing e-mails per contact per rolling 7 days; 0 turns it off.
+    frequency_cap: int = DEFAULT_FREQUENCY_CAP
     # Where `npm ci` put front-end packages; the web app serves a few files from it.
     assets_dir: Path = field(default_factory=lambda: _repo_root() / "node_modules")
     # Outgoing mail: the From address and name, SMTP connections and per-domain rate.
@@ -85,6 +89,7 @@ class Settings:
             smtp_url=values.get("NURTURE_SMTP_URL") or None,
             embedded_worker_threads=_int(values, "NURTURE_WORKER_THREADS", 4),
             tick_seconds=float(_int(values, "NURTURE_TICK_SECONDS", 5)),
+            frequency_cap=_count(values, "NURTURE_FREQUENCY_CAP", DEFAULT_FREQUENCY_CAP),
             **extra,  # type: ignore[arg-type]
         )
 
@@ -109,6 +114,20 @@ def _int(values: dict[str, str], name: str, default: int) -> int:
         raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
     if number < 1:
         raise SettingsError(f"{name} must be at least 1, got {number}")
+    return number
+
+
+def _count(values: dict[str, str], name: str, default: int) -> int:
+    """A whole number that may be 0 (which turns the feature off)."""
+    raw = values.get(name)
+    if not raw:
+        return default
+    try:
+        number = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
+    if number < 0:
+        raise SettingsError(f"{name} must not be negative, got {number}")
     return number
 
 

@@ -6,7 +6,8 @@ import dramatiq
 
 from campaigns.delivery.factory import transport_for
 from campaigns.email.mailconfig import MailConfig
-from campaigns.sequences.engine import Mailer, Verdict, run_step
+from campaigns.sequences.caps import FrequencyCap
+from campaigns.sequences.engine import Limits, Mailer, Verdict, run_step
 from campaigns.sequences.scheduler import DEFAULT_BATCH, claim_due, claim_one
 from nurture.models import utcnow
 from workers import context
@@ -21,9 +22,12 @@ def run_enrolment_step(enrolment_id: int, expected_step_key: str) -> None:
     """Run one step; when the next one is due at once, claim it and send it on."""
     settings = context.settings()
     mailer = Mailer(transport_for(settings), MailConfig.from_settings(settings))
+    limits = Limits(cap=FrequencyCap.from_settings(settings))
     with context.session() as db:
         now = utcnow()
-        result = run_step(db, enrolment_id, expected_step_key, now=now, mailer=mailer)
+        result = run_step(
+            db, enrolment_id, expected_step_key, now=now, mailer=mailer, limits=limits
+        )
     if result.verdict is not Verdict.ADVANCED or result.next_run_at is None:
         return
     with context.session() as db:

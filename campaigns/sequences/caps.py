@@ -1,4 +1,8 @@
-"""The global frequency cap: at most N marketing e-mails per contact per rolling window."""
+"""The global frequency cap: at most N marketing e-mails per contact per rolling window.
+
+N comes from the NURTURE_FREQUENCY_CAP setting (workers build the cap with
+`FrequencyCap.from_settings`); every sequence and broadcast counts towards it.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from nurture.config import DEFAULT_FREQUENCY_CAP, Settings
 from nurture.models import EmailMessage, MessageStatus, TemplateKind
 
 # Messages that went out or may still go out count; suppressed or failed ones do not.
@@ -23,8 +28,12 @@ _COUNTED = (
 class FrequencyCap:
     """`limit` marketing e-mails per contact in any `window`; 0 turns the cap off."""
 
-    limit: int = 3
+    limit: int = DEFAULT_FREQUENCY_CAP
     window: timedelta = timedelta(days=7)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> FrequencyCap:
+        return cls(limit=settings.frequency_cap)
 
 
 def postpone_until(

@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from campaigns.sequences import triggers as entry
 from nurture.errors import InvalidInput, Problem
 from nurture.models import EmailTemplate, TaskOutcome
 
@@ -47,7 +48,7 @@ _FIELDS: dict[str, frozenset[str]] = {
 }
 _TOP_FIELDS = frozenset(
     {"steps", "goals", "send_window", "quiet_hours", "triggers", "reenrol", "exclude_customers"}
-)
+) | {"goal_group"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +84,8 @@ class Flow:
     triggers: tuple[Mapping[str, Any], ...]
     reenrol: str
     exclude_customers: bool
+    # At most one live sequence per contact and goal group (see triggers.parse_goal_group).
+    goal_group: str | None = None
 
     def next_key(self, key: str, arm: str | None = None) -> str | None:
         """Where the flow goes after step `key`, taking `arm` for a branch or split."""
@@ -117,6 +120,7 @@ def parse(definition: object) -> Flow:
         triggers=tuple(_triggers(definition.get("triggers", []), problems)),
         reenrol=_choice(definition.get("reenrol", "never"), "reenrol", REENROL_POLICIES, problems),
         exclude_customers=_flag(definition.get("exclude_customers", True), problems),
+        goal_group=entry.parse_goal_group(definition.get("goal_group"), problems),
     )
     if problems:
         raise InvalidInput(problems)
@@ -374,19 +378,7 @@ def _goals(raw: object, problems: list[Problem]) -> list[Mapping[str, Any]]:
 
 
 def _triggers(raw: object, problems: list[Problem]) -> list[Mapping[str, Any]]:
-    if not isinstance(raw, list):
-        problems.append(Problem("triggers", "must be a list"))
-        return []
-    for index, trigger in enumerate(raw):
-        where = f"triggers[{index}]"
-        if not isinstance(trigger, Mapping) or set(trigger) - {"event", "segment_id"}:
-            problems.append(Problem(where, 'must be {"event": "...", "segment_id": N}'))
-            continue
-        if not isinstance(trigger.get("event"), str) or not _EVENT_TYPE.match(trigger["event"]):
-            problems.append(Problem(f"{where}.event", "must be an event type"))
-        if "segment_id" in trigger and not _positive_int(trigger["segment_id"]):
-            problems.append(Problem(f"{where}.segment_id", "must be a segment id"))
-    return list(raw)
+    return list(entry.parse_triggers(raw, problems))
 
 
 def _window(raw: object, where: str, problems: list[Problem], *, days: bool) -> Window | None:

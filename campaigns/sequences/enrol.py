@@ -2,8 +2,10 @@
 
 Set-based: a handful of statements per call whatever the number of contacts.
 Excluded are erased and suppressed contacts, customers (unless the sequence
-says otherwise), contacts already in the sequence, and, under the `never`
-re-enrolment policy, anyone who was ever in it.
+says otherwise), contacts already in the sequence, under the `never`
+re-enrolment policy anyone who was ever in it, and contacts live in another
+sequence of the same `goal_group` (active or paused: a paused sequence still
+holds its people and will go on mailing them).
 """
 
 from __future__ import annotations
@@ -15,9 +17,10 @@ from datetime import datetime
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from campaigns.sequences.triggers import matches
 from campaigns.sequences.versions import current_version, flow_of, get_sequence
 from nurture.emails import email_hash
-from nurture.errors import Conflict
+from nurture.errors import Conflict, InvalidInput
 from nurture.models import (
     Contact,
     Enrolment,
@@ -30,13 +33,15 @@ from nurture.models import (
 )
 
 _LIVE = (EnrolmentState.ACTIVE.value, EnrolmentState.PAUSED.value)
+_RUNNING = (SequenceStatus.ACTIVE.value, SequenceStatus.PAUSED.value)
 _CHUNK = 1000
 
 
 @dataclass(slots=True)
 class EnrolResult:
     enrolled: list[int] = field(default_factory=list)
-    # contact id -> why not: missing, erased, suppressed, customer, enrolled, enrolled_before
+    # contact id -> why not: missing, erased, suppressed, customer, enrolled,
+    # enrolled_before, same_goal
     skipped: dict[int, str] = field(default_factory=dict)
 
 
@@ -48,7 +53,7 @@ def enrol_contacts(
     Conflict when the sequence is a draft or stopped.
     """
     sequence = get_sequence(session, sequence_id)
-    if sequence.status not in (SequenceStatus.ACTIVE.value, SequenceStatus.PAUSED.value):
+    if sequence.status not in _RUNNING:
         raise Conflict(
             f"contacts can join an active or paused sequence, not a {sequence.status} one"
         )
@@ -56,9 +61,11 @@ def enrol_contacts(
     flow = flow_of(session, version.id)
     wanted = sorted(set(contact_ids))
     result = EnrolResult()
+    rivals = _same_goal_sequences(session, sequence.id, flow.goal_group)
     for start in range(0, len(wanted), _CHUNK):
         chunk = wanted[start : start + _CHUNK]
         reasons = _exclusions(session, sequence, chunk, flow.reenrol, flow.exclude_customers)
+        reasons.update(_in_rival_sequences(session, rivals, chunk, reasons))
         result.skipped.update(reasons)
         fresh = [cid for cid in chunk if cid not in reasons]
         if fresh and flow.first is not None:
@@ -84,8 +91,8 @@ def enrol_contacts(
 def enrol_from_events(session: Session, event_ids: list[int], *, now: datetime) -> EnrolResult:
     """Enrol the contacts of these events in every active sequence they trigger.
 
-    A trigger names an event type and, optionally, a segment id that the
-    event's properties must carry (as `segment.entered` does). The caller commits.
+    A trigger names an event type, optionally a segment id and conditions on the
+    event's properties (see campaigns.sequences.triggers). The caller commits.
     """
     result = EnrolResult()
     if not event_ids:
@@ -101,23 +108,53 @@ def enrol_from_events(session: Session, event_ids: list[int], *, now: datetime) 
         triggers = flow_of(session, sequence.current_version_id).triggers
         if not triggers or not types & {t["event"] for t in triggers}:
             continue
+        # The batch is at most one message's events, already in memory.
         contacts = {
             contact_id
             for contact_id, kind, properties in events
-            if any(
-                trigger["event"] == kind
-                and (
-                    "segment_id" not in trigger
-                    or properties.get("segment_id") == trigger["segment_id"]
-                )
-                for trigger in triggers
-            )
+            if any(matches(trigger, kind, properties or {}) for trigger in triggers)
         }
         if contacts:
             done = enrol_contacts(session, sequence.id, contacts, now=now)
             result.enrolled.extend(done.enrolled)
             result.skipped.update(done.skipped)
     return result
+
+
+def _same_goal_sequences(session: Session, sequence_id: int, goal_group: str | None) -> list[int]:
+    """The other running sequences that declare this goal group."""
+    if goal_group is None:
+        return []
+    rivals: list[int] = []
+    for other_id, version_id in session.execute(
+        select(Sequence.id, Sequence.current_version_id).where(
+            Sequence.id != sequence_id, Sequence.status.in_(_RUNNING)
+        )
+    ):
+        if version_id is None:
+            continue
+        try:
+            other = flow_of(session, version_id)
+        except InvalidInput:  # pragma: no cover - stored versions were valid when published
+            continue
+        if other.goal_group == goal_group:
+            rivals.append(other_id)
+    return rivals
+
+
+def _in_rival_sequences(
+    session: Session, rivals: list[int], ids: list[int], reasons: dict[int, str]
+) -> dict[int, str]:
+    if not rivals:
+        return {}
+    busy = session.scalars(
+        select(Enrolment.contact_id).where(
+            Enrolment.sequence_id.in_(rivals),
+            Enrolment.contact_id.in_(ids),
+            Enrolment.state.in_(_LIVE),
+        )
+    )
+    return {cid: "same_goal" for cid in busy if cid not in reasons}
 
 
 def _exclusions(
