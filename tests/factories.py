@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from itertools import count
 
 from sqlalchemy.orm import Session
 
+from campaigns.sequences.tasks import create_task
 from nurture import accounts
 from nurture.contacts import upsert_contact
-from nurture.models import ApiKey, Contact, User
+from nurture.models import ApiKey, Contact, Task, User
 
 _seq = count(1)
 PASSWORD = "correct horse battery"
@@ -36,3 +38,29 @@ def make_contact(db: Session, **fields: object) -> Contact:
     data.update(fields)
     contact, _ = upsert_contact(db, data, actor="test")
     return contact
+
+
+def make_task(
+    db: Session,
+    contact: Contact,
+    *,
+    kind: str = "call",
+    due_at: datetime | None = None,
+    instructions: str = "",
+    assignee_id: int | None = None,
+) -> Task:
+    """A rep's task outside any sequence, due when asked (default: in an hour)."""
+    now = datetime.now(UTC)
+    task = create_task(
+        db,
+        key=f"test-task:{next(_seq)}",
+        contact=contact,
+        enrolment_id=None,
+        step_key=None,
+        spec={"kind": kind, "instructions": instructions, "due_in_hours": 0},
+        now=now,
+    )
+    task.due_at = due_at or now + timedelta(hours=1)
+    task.assignee_id = assignee_id
+    db.flush()
+    return task

@@ -7,12 +7,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from jinja2 import TemplateError
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from campaigns.sequences.versions import flow_of
+from nurture import audit
 from nurture.errors import Conflict, InvalidInput, NotFound
 from nurture.events import EventInput, ingest
-from nurture.models import Contact, Role, Task, TaskOutcome, User
+from nurture.models import Contact, Enrolment, EnrolmentState, Role, Task, TaskOutcome, User
 from templates.context import contact_view
 from templates.sandbox import environment
 
@@ -49,23 +51,36 @@ def create_task(
     return task
 
 
-def record_task_outcome(session: Session, task_id: int, outcome: str, *, now: datetime) -> Task:
+def record_task_outcome(
+    session: Session, task_id: int, outcome: str, *, now: datetime, actor: str = "system"
+) -> Task:
     """Record the rep's outcome once and add a `task.completed` event that branches read.
 
-    Recording the same outcome again changes nothing; a different one is a Conflict.
+    Recording the same outcome again changes nothing; a different one is a Conflict
+    naming the outcome already stored. The change is audited, and an enrolment waiting
+    for `task.completed` is made due at once instead of at its next poll.
     """
     allowed = [o.value for o in TaskOutcome]
     if outcome not in allowed:
         raise InvalidInput.single("outcome", f"must be one of {', '.join(allowed)}")
-    task = session.get(Task, task_id, with_for_update=True)
+    # Compare-and-set on "no outcome yet": of two clicks racing, exactly one records.
+    claimed = session.execute(
+        update(Task)
+        .where(Task.id == task_id, Task.outcome.is_(None))
+        .values(outcome=outcome, outcome_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    task = session.get(Task, task_id, populate_existing=True)
     if task is None:
         raise NotFound("task", task_id)
-    if task.outcome is not None:
+    if int(getattr(claimed, "rowcount", 0) or 0) != 1:
         if task.outcome != outcome:
-            raise Conflict(f"the task already has the outcome {task.outcome}")
+            when = f" on {task.outcome_at:%Y-%m-%d %H:%M} UTC" if task.outcome_at else ""
+            raise Conflict(
+                f"task {task.id} was already marked {outcome_label(task.outcome or '')!r}{when}; "
+                "a recorded outcome cannot be changed"
+            )
         return task
-    task.outcome = outcome
-    task.outcome_at = now
     properties = {"task_id": task.id, "outcome": outcome, "kind": task.kind}
     if task.enrolment_id is not None:
         properties.update(enrolment_id=task.enrolment_id, step_key=task.step_key)
@@ -73,7 +88,49 @@ def record_task_outcome(session: Session, task_id: int, outcome: str, *, now: da
         TASK_COMPLETED, now, properties, f"{TASK_COMPLETED}:{task.id}", contact_id=task.contact_id
     )
     ingest(session, [(0, event)], source="sequences")
+    audit.record(
+        session,
+        actor=actor,
+        action="task.outcome_recorded",
+        entity_type="task",
+        entity_id=task.id,
+        changes={"outcome": outcome, "contact_id": task.contact_id},
+    )
+    if task.enrolment_id is not None:
+        _wake_waiting_enrolment(session, task.enrolment_id, now)
     return task
+
+
+def outcome_label(outcome: str) -> str:
+    """'meeting_booked' -> 'meeting booked': how people read an outcome."""
+    return outcome.replace("_", " ")
+
+
+def _wake_waiting_enrolment(session: Session, enrolment_id: int, now: datetime) -> None:
+    """Bring forward an enrolment that waits for `task.completed`, so its branch runs now."""
+    enrolment = session.get(Enrolment, enrolment_id)
+    if (
+        enrolment is None
+        or enrolment.state != EnrolmentState.ACTIVE.value
+        or enrolment.step_key is None
+        or enrolment.next_run_at is None
+        or enrolment.next_run_at <= now
+    ):
+        return
+    step = flow_of(session, enrolment.version_id).steps.get(enrolment.step_key)
+    if step is None or step.type != "wait" or step.spec.get("event") != TASK_COMPLETED:
+        return
+    # Compare-and-set: a worker that moved the enrolment meanwhile wins.
+    session.execute(
+        update(Enrolment)
+        .where(
+            Enrolment.id == enrolment.id,
+            Enrolment.step_key == enrolment.step_key,
+            Enrolment.state == EnrolmentState.ACTIVE.value,
+        )
+        .values(next_run_at=now)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def render_instructions(source: str, contact: Contact) -> str:

@@ -10,6 +10,7 @@ from nurture.web.api import (
     events,
     messages,
     segments,
+    tasks,
     templates,
     webhooks,
 )
@@ -24,6 +25,7 @@ api_router = Router(
         *webhooks.HANDLERS,
         *segments.HANDLERS,
         *content_library.HANDLERS,
+        *tasks.HANDLERS,
     ],
     tags=["api"],
 )

@@ -18,6 +18,7 @@ from nurture.web.ui import (
     settings_audit,
     settings_keys,
     settings_users,
+    tasks,
 )
 
 ui_router = Router(
@@ -36,6 +37,7 @@ ui_router = Router(
         *settings_keys.handlers,
         *settings_audit.handlers,
         *placeholders.handlers,
+        *tasks.handlers,
     ],
     include_in_schema=False,
 )

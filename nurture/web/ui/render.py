@@ -35,6 +35,7 @@ NAVIGATION = (
     NavItem("sequences", "Sequences", "/sequences", "sequences", EVERYONE),
     NavItem("content", "Content", "/content", "content", EVERYONE),
     NavItem("inbox", "Sales inbox", "/inbox", "inbox", SELLING),
+    NavItem("tasks", "Tasks", "/tasks", "check", EVERYONE),
     NavItem("reviews", "Reviews", "/reviews", "reviews", EVERYONE),
     NavItem("reports", "Reports", "/reports", "reports", EVERYONE),
     NavItem("settings", "Settings", "/settings", "settings", EVERYONE),
