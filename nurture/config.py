@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from dataclasses import dataclass, field
 from functools import cache
@@ -12,6 +13,7 @@ from urllib.parse import urlsplit
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 # Marketing e-mails per contact in any rolling 7 days, across all sequences.
 DEFAULT_FREQUENCY_CAP = 3
+_DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 
 
 class SettingsError(ValueError):
@@ -47,6 +49,8 @@ class Settings:
     # Relay webhooks: SendGrid's verification key (base64 DER or PEM), SES topic ARNs accepted.
     sendgrid_public_key: str | None = None
     ses_topic_arns: tuple[str, ...] = ()
+    # Replies: outgoing e-mails carry Reply-To reply+<token>@<this domain> when it is set.
+    reply_domain: str | None = None
 
     @property
     def is_postgres(self) -> bool:
@@ -146,6 +150,14 @@ def _mail_settings(values: dict[str, str]) -> dict[str, object]:
             if arn.strip()
         ),
     }
+    reply_domain = (values.get("NURTURE_REPLY_DOMAIN") or "").strip().lower().rstrip(".")
+    if reply_domain:
+        if not _DOMAIN.match(reply_domain):
+            raise SettingsError(
+                f"NURTURE_REPLY_DOMAIN must be a domain name like replies.example.com: "
+                f"{reply_domain!r}"
+            )
+        extra["reply_domain"] = reply_domain
     if "@" not in str(extra["mail_from"]):
         raise SettingsError(f"NURTURE_MAIL_FROM must be an e-mail address: {extra['mail_from']!r}")
     rate = values.get("NURTURE_SMTP_RATE_PER_DOMAIN")

@@ -31,6 +31,8 @@ class MailConfig:
     dkim: DkimKey | None = None
     # The domain of our Message-IDs (the sender's domain by default).
     message_id_domain: str = ""
+    # Where replies go (reply+<token>@domain); None keeps replies going to the sender.
+    reply_domain: str | None = None
 
     @property
     def signer(self) -> TokenSigner:
@@ -54,6 +56,7 @@ class MailConfig:
             brand=brand or default_brand(name),
             dkim=dkim,
             message_id_domain=settings.mail_from.rpartition("@")[2],
+            reply_domain=settings.reply_domain,
         )
 
 

@@ -40,6 +40,10 @@ def exit_reason(session: Session, enrolment: Enrolment, contact: Contact, flow: 
             return f"goal:lifecycle:{contact.lifecycle_stage}"
         if "event" in goal and _had_event(session, enrolment, goal["event"]):
             return f"goal:{goal['event']}"
+    # A reply stops every sequence (campaigns.email.replies exits the rows at once); this
+    # also catches one recorded through the events API, or racing a new enrolment.
+    if _had_event(session, enrolment, "email.replied"):
+        return "replied"
     return None
 
 
