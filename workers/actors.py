@@ -7,6 +7,7 @@ from datetime import timedelta
 import dramatiq
 
 from campaigns.sequences.enrol import enrol_from_events
+from campaigns.sequences.wakeups import wake_event_waits
 from nurture import events
 from nurture.models import utcnow
 from segments import membership
@@ -34,6 +35,7 @@ def process_events(event_ids: list[int]) -> None:
         marked = events.mark_processed(db, event_ids)
         changes = membership.check_after_events(db, marked)
         enrol_from_events(db, marked, now=utcnow())
+        wake_event_waits(db, marked, now=utcnow())
     _send_in_batches([i for change in changes for i in change.event_ids])
 
 
