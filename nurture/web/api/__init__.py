@@ -8,6 +8,7 @@ from nurture.web.api import (
     contacts,
     content_library,
     events,
+    inbound,
     messages,
     segments,
     tasks,
@@ -26,6 +27,7 @@ api_router = Router(
         *segments.HANDLERS,
         *content_library.HANDLERS,
         *tasks.HANDLERS,
+        *inbound.HANDLERS,
     ],
     tags=["api"],
 )
