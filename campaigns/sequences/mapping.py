@@ -54,7 +54,7 @@ def map_enrolments(
     session: Session,
     sequence_id: int,
     from_version_id: int,
-    step_map: Mapping[str, str],
+    step_map: Mapping[str, object],
     *,
     now: datetime,
 ) -> MappingResult:
@@ -74,9 +74,9 @@ def map_enrolments(
     if source.id == target.id:
         raise InvalidInput.single("from_version_id", "is the current version: nothing to map")
     old_flow, new_flow = flow_of(session, source.id), flow_of(session, target.id)
-    _check(step_map, old_flow, new_flow, source.number, target.number)
+    checked = _check(step_map, old_flow, new_flow, source.number, target.number)
     result = MappingResult(source.id, target.id)
-    for old, new in sorted(step_map.items()):
+    for old, new in sorted(checked.items()):
         ahead = reachable(new_flow, new)
         continuing = old == new and old_flow.steps[old].type == new_flow.steps[new].type
         if continuing:
@@ -124,13 +124,14 @@ def reachable(flow: Flow, key: str) -> set[str]:
 
 
 def _check(
-    step_map: Mapping[str, str], old: Flow, new: Flow, old_number: int, new_number: int
-) -> None:
+    step_map: object, old: Flow, new: Flow, old_number: int, new_number: int
+) -> dict[str, str]:
     if not isinstance(step_map, Mapping) or not step_map:
         raise InvalidInput.single("step_map", 'must map old step keys to new ones: {"old": "new"}')
     if len(step_map) > MAX_MAPPED_STEPS:
         raise InvalidInput.single("step_map", f"maps at most {MAX_MAPPED_STEPS} steps")
     problems: list[Problem] = []
+    checked: dict[str, str] = {}
     for old_key, new_key in step_map.items():
         where = f"step_map.{old_key}"
         if old_key not in old.steps:
@@ -139,5 +140,8 @@ def _check(
             problems.append(Problem(where, "must be the key of a step in the current version"))
         elif new_key not in new.steps:
             problems.append(Problem(where, f"version {new_number} has no step {new_key!r}"))
+        else:
+            checked[str(old_key)] = new_key
     if problems:
         raise InvalidInput(problems)
+    return checked

@@ -146,6 +146,8 @@ def test_mapping_problems_name_each_key(db: Session, mailer: Mailer) -> None:
         map_enrolments(db, sequence, other_v, {"one": "uno"}, now=utcnow())
     with pytest.raises(InvalidInput) as empty:
         map_enrolments(db, sequence, v1, {}, now=utcnow())
+    with pytest.raises(InvalidInput) as number:
+        map_enrolments(db, sequence, v1, {"one": 7}, now=utcnow())
 
     assert [p.describe() for p in caught.value.problems] == [
         "step_map.nope: version 1 has no step 'nope'",
@@ -153,6 +155,9 @@ def test_mapping_problems_name_each_key(db: Session, mailer: Mailer) -> None:
     ]
     assert [p.field for p in foreign.value.problems] == ["from_version_id"]
     assert [p.field for p in empty.value.problems] == ["step_map"]
+    assert [p.describe() for p in number.value.problems] == [
+        "step_map.one: must be the key of a step in the current version"
+    ]
 
 
 def test_the_current_version_cannot_be_mapped_onto_itself(db: Session) -> None:
