@@ -61,12 +61,14 @@ def next_webinar(
     now: datetime,
     industry: str | None = None,
     topics: Collection[str] = (),
+    exclude_ids: Collection[int] = (),
 ) -> Webinar | None:
     """The next webinar starting after `now` with a free seat that suits `industry`.
 
     A webinar suits an industry when its `industries` list is empty (for everyone)
     or names it. If any such webinar's topic is in `topics`, the earliest of those
-    wins; otherwise the earliest suitable one. None when nothing fits.
+    wins; otherwise the earliest suitable one. Never one in `exclude_ids` (say, those
+    the contact registered for already). None when nothing fits.
     """
     query = (
         select(Webinar)
@@ -77,6 +79,8 @@ def next_webinar(
         .order_by(Webinar.starts_at, Webinar.id)
         .limit(WEBINAR_HORIZON)
     )
+    if exclude_ids:
+        query = query.where(Webinar.id.not_in(sorted(exclude_ids)))
     wanted = (industry or "").strip().lower()
     suitable = [w for w in session.scalars(query) if _suits(w.industries, wanted)]
     interests = {t.strip().lower() for t in topics}

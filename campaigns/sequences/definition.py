@@ -24,21 +24,37 @@ from sqlalchemy.orm import Session
 
 from campaigns.sequences import triggers as entry
 from nurture.errors import InvalidInput, Problem
-from nurture.models import EmailTemplate, TaskOutcome
+from nurture.models import EmailTemplate, Service, TaskOutcome
 
-STEP_TYPES = ("email", "task", "wait", "branch", "split", "goal", "exit")
+STEP_TYPES = (
+    "email",
+    "case_study",
+    "webinar_invite",
+    "task",
+    "wait",
+    "branch",
+    "split",
+    "goal",
+    "exit",
+)
+# Step types that send one e-mail from a template (branches may test what it led to).
+MAIL_STEPS = ("email", "case_study", "webinar_invite")
 TASK_KINDS = ("linkedin_connect", "linkedin_message", "call", "meeting")
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 REENROL_POLICIES = ("never", "after_finish")
 TERMINAL = frozenset({"goal", "exit"})
+MAX_FILTER_TOPICS = 30
 MAX_STEPS = 200
 MAX_INSTRUCTIONS = 5000
 _KEY = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}\Z")
 _EVENT_TYPE = re.compile(r"[a-z0-9._-]{1,100}\Z")
+_SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*\Z")
 _CLOCK = re.compile(r"([01]\d|2[0-3]):([0-5]\d)\Z")
 _DURATION_UNITS = ("days", "hours", "minutes")
 _FIELDS: dict[str, frozenset[str]] = {
     "email": frozenset({"template_id"}),
+    "case_study": frozenset({"template_id", "service", "topics"}),
+    "webinar_invite": frozenset({"template_id", "topics"}),
     "task": frozenset({"kind", "instructions", "due_in_hours"}),
     "wait": frozenset({"duration", "until", "event", "timeout"}),
     "branch": frozenset({"condition", "then", "else"}),
@@ -94,7 +110,15 @@ class Flow:
         return self.following[key]
 
     def template_ids(self) -> set[int]:
-        return {int(s.spec["template_id"]) for s in self.steps.values() if s.type == "email"}
+        return {int(s.spec["template_id"]) for s in self.steps.values() if s.type in MAIL_STEPS}
+
+    def service_slugs(self) -> set[str]:
+        """Services that case study steps are limited to."""
+        return {
+            str(s.spec["service"])
+            for s in self.steps.values()
+            if s.type == "case_study" and "service" in s.spec
+        }
 
 
 def parse(definition: object) -> Flow:
@@ -128,7 +152,7 @@ def parse(definition: object) -> Flow:
 
 
 def template_problems(session: Session, flow: Flow) -> list[Problem]:
-    """Email steps naming a template that does not exist."""
+    """Mail steps naming a template that does not exist."""
     wanted = flow.template_ids()
     if not wanted:
         return []
@@ -136,14 +160,29 @@ def template_problems(session: Session, flow: Flow) -> list[Problem]:
     return [
         Problem(f"{step.path}.template_id", f"no such template ({step.spec['template_id']})")
         for step in flow.steps.values()
-        if step.type == "email" and int(step.spec["template_id"]) not in found
+        if step.type in MAIL_STEPS and int(step.spec["template_id"]) not in found
+    ]
+
+
+def service_problems(session: Session, flow: Flow) -> list[Problem]:
+    """Case study steps limited to a service that does not exist."""
+    wanted = flow.service_slugs()
+    if not wanted:
+        return []
+    found = set(session.scalars(select(Service.slug).where(Service.slug.in_(sorted(wanted)))))
+    return [
+        Problem(f"{step.path}.service", f"no such service ({step.spec['service']})")
+        for step in flow.steps.values()
+        if step.type == "case_study"
+        and "service" in step.spec
+        and step.spec["service"] not in found
     ]
 
 
 def parse_checked(session: Session, definition: object) -> Flow:
-    """`parse`, then check the templates it names exist."""
+    """`parse`, then check the templates (and services) it names exist."""
     flow = parse(definition)
-    problems = template_problems(session, flow)
+    problems = template_problems(session, flow) + service_problems(session, flow)
     if problems:
         raise InvalidInput(problems)
     return flow
@@ -235,6 +274,32 @@ class _Builder:
         if not _positive_int(raw.get("template_id")):
             self.problem(f"{where}.template_id", "must be a template id (a positive integer)")
 
+    def check_case_study(self, raw: Mapping[str, Any], where: str) -> None:
+        self.check_email(raw, where)
+        if "service" in raw:
+            service = raw["service"]
+            if not isinstance(service, str) or not _SLUG.match(service):
+                self.problem(f"{where}.service", "must be a service slug, like data-platform")
+        self.check_topics(raw, where)
+
+    def check_webinar_invite(self, raw: Mapping[str, Any], where: str) -> None:
+        self.check_email(raw, where)
+        self.check_topics(raw, where)
+
+    def check_topics(self, raw: Mapping[str, Any], where: str) -> None:
+        if "topics" not in raw:
+            return
+        topics = raw["topics"]
+        if (
+            not isinstance(topics, list)
+            or not topics
+            or len(topics) > MAX_FILTER_TOPICS
+            or not all(isinstance(t, str) and 0 < len(t.strip()) <= 80 for t in topics)
+        ):
+            self.problem(
+                f"{where}.topics", f"must list 1 to {MAX_FILTER_TOPICS} topics (text, 1-80 each)"
+            )
+
     def check_task(self, raw: Mapping[str, Any], where: str) -> None:
         if raw.get("kind") not in TASK_KINDS:
             self.problem(f"{where}.kind", f"must be one of {', '.join(TASK_KINDS)}")
@@ -287,7 +352,7 @@ class _Builder:
             if not isinstance(condition["event"], str) or not _EVENT_TYPE.match(condition["event"]):
                 self.problem(f"{where}.event", "must be an event type, like email.clicked")
             if "step" in condition:
-                self.references.append((f"{where}.step", str(condition["step"]), ("email",)))
+                self.references.append((f"{where}.step", str(condition["step"]), MAIL_STEPS))
         elif "task_outcome" in condition:
             unknown = set(condition) - {"task_outcome", "step"}
             outcomes = condition["task_outcome"]

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from campaigns.delivery.transport import Transport
 from campaigns.email.mailconfig import MailConfig
 from campaigns.email.pipeline import send_to_contact
-from campaigns.sequences import waits
+from campaigns.sequences import content_steps, waits
 from campaigns.sequences.caps import FrequencyCap, postpone_until
 from campaigns.sequences.conditions import branch_holds, effect_key, event_since, exit_reason
 from campaigns.sequences.definition import Flow, Step
@@ -156,26 +156,9 @@ class _Run:
         key = effect_key(self.enrolment.id, self.key)
         run = self.step_run()
         if run.effect_key is None:
-            # Timing is decided only before the first attempt: once the key is written
-            # the e-mail may be out, and a re-run must not hold the enrolment back.
-            tz = waits.zone(contact.time_zone)
-            allowed = waits.next_allowed(
-                self.now, tz, window=flow.send_window, quiet=flow.quiet_hours
-            )
-            if allowed > self.now:
-                return self.postpone(allowed, "send_window")
-            capped = postpone_until(
-                self.session,
-                contact.id,
-                now=self.now,
-                cap=self.limits.cap,
-                ignore_key=key,
-            )
-            if capped is not None:
-                later = waits.next_allowed(
-                    capped, tz, window=flow.send_window, quiet=flow.quiet_hours
-                )
-                return self.postpone(later, "frequency_cap")
+            held = self.hold_mail(flow, contact, key)
+            if held is not None:
+                return held
             run.effect_key = key
             self.session.commit()
         if contact.email is None:
@@ -193,6 +176,12 @@ class _Run:
             self.session.rollback()
             return self.finish(EnrolmentState.FAILED, str(exc)[:100])
         return self.advance(flow, message.status, detail={"message_id": message.id})
+
+    def step_case_study(self, step: Step, flow: Flow, contact: Contact) -> StepResult:
+        return self.send_content(step, flow, contact, content_steps.CASE_STUDY)
+
+    def step_webinar_invite(self, step: Step, flow: Flow, contact: Contact) -> StepResult:
+        return self.send_content(step, flow, contact, content_steps.WEBINAR)
 
     def step_task(self, step: Step, flow: Flow, contact: Contact) -> StepResult:
         key = effect_key(self.enrolment.id, self.key)
@@ -255,6 +244,67 @@ class _Run:
     def step_exit(self, step: Step, flow: Flow, contact: Contact) -> StepResult:
         self.step_run()
         return self.finish(EnrolmentState.EXITED, f"exit:{self.key}", outcome="exit")
+
+    # Sending mail ------------------------------------------------------------
+
+    def hold_mail(self, flow: Flow, contact: Contact, key: str) -> StepResult | None:
+        """Postpone an e-mail that may not go now (send window, quiet hours, frequency cap).
+
+        Asked only before the first attempt: once the key is written the e-mail may be
+        out, and a re-run must not hold the enrolment back.
+        """
+        tz = waits.zone(contact.time_zone)
+        allowed = waits.next_allowed(self.now, tz, window=flow.send_window, quiet=flow.quiet_hours)
+        if allowed > self.now:
+            return self.postpone(allowed, "send_window")
+        capped = postpone_until(
+            self.session, contact.id, now=self.now, cap=self.limits.cap, ignore_key=key
+        )
+        if capped is not None:
+            later = waits.next_allowed(capped, tz, window=flow.send_window, quiet=flow.quiet_hours)
+            return self.postpone(later, "frequency_cap")
+        return None
+
+    def send_content(
+        self, step: Step, flow: Flow, contact: Contact, kind: content_steps.ContentKind
+    ) -> StepResult:
+        """Pick the content once, keep the pick in the step run with the effect key, then
+        send it: a re-run finds both and sends the same content, at most once."""
+        key = effect_key(self.enrolment.id, self.key)
+        run = self.step_run()
+        if run.effect_key is None:
+            held = self.hold_mail(flow, contact, key)
+            if held is not None:
+                return held
+            if contact.email is None:
+                return self.advance(flow, "no_address")
+            picked = kind.choose(self.session, contact, step.spec, self.now)
+            if picked is None:
+                return self.advance(flow, content_steps.NONE_FITTING)
+            run.detail = {**run.detail, kind.detail_field: picked}
+            run.effect_key = key
+            self.session.commit()
+        item_id = int(run.detail[kind.detail_field])
+        if contact.email is None:
+            return self.advance(flow, "no_address")
+        extra = kind.context(self.session, item_id, contact, self.mailer.config)
+        if extra is None:
+            return self.advance(flow, content_steps.CONTENT_GONE)
+        try:
+            message = send_to_contact(
+                self.session,
+                int(step.spec["template_id"]),
+                contact.id,
+                idempotency_key=key,
+                transport=self.mailer.transport,
+                config=self.mailer.config,
+                extra=extra,
+            )
+        except (NotFound, InvalidInput) as exc:
+            self.session.rollback()
+            return self.finish(EnrolmentState.FAILED, str(exc)[:100])
+        content_steps.record_sent(self.session, kind, message, item_id, self.now)
+        return self.advance(flow, message.status, detail={"message_id": message.id})
 
     # Moving the enrolment ---------------------------------------------------
 

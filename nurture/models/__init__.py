@@ -28,10 +28,12 @@ from nurture.models.sequences import (
     TaskOutcome,
 )
 from nurture.models.suppressions import Suppression, SuppressionReason
+from nurture.models.webinar_registrations import Attendance, WebinarRegistration
 
 __all__ = [
     "FINAL_STATUSES",
     "ApiKey",
+    "Attendance",
     "Article",
     "AuditEntry",
     "Base",
@@ -69,5 +71,6 @@ __all__ = [
     "TopicOptOut",
     "User",
     "Webinar",
+    "WebinarRegistration",
     "utcnow",
 ]
