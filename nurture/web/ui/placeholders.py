@@ -25,16 +25,6 @@ class Upcoming:
 
 UPCOMING = (
     Upcoming(
-        "sequences",
-        "Sequences",
-        "Multi-step nurture journeys that run for weeks or months.",
-        (
-            "E-mail, wait, branch, LinkedIn and call task steps.",
-            "A/B tests on subject lines and content, with significance shown plainly.",
-            "Each contact\u2019s position in every sequence, visible on their page.",
-        ),
-    ),
-    Upcoming(
         "inbox",
         "Sales inbox",
         "Qualified leads handed over from marketing, waiting for a sales rep.",

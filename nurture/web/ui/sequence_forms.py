@@ -1,0 +1,78 @@
+"""The sequence builder form as posted and as shown again, and pasted e-mail addresses."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from nurture.emails import normalise_email
+from nurture.errors import Problem
+
+MAX_PASTED = 5000
+EMPTY_DEFINITION: dict[str, Any] = {"steps": [], "goals": [], "triggers": []}
+_SEPARATORS = re.compile(r"[\s,;]+")
+
+
+@dataclass(frozen=True, slots=True)
+class SequenceForm:
+    """The builder's values (the definition as JSON text) and the problems to show."""
+
+    name: str = ""
+    definition_json: str = field(default_factory=lambda: json.dumps(EMPTY_DEFINITION))
+    problems: tuple[Problem, ...] = ()
+
+    @property
+    def name_error(self) -> str | None:
+        return next((p.message for p in self.problems if p.field == "name"), None)
+
+    @property
+    def flow_problems(self) -> list[dict[str, str]]:
+        """Problems inside the definition, by path (`steps[2].then[0].template_id`)."""
+        return [{"path": p.field, "message": p.message} for p in self.problems if p.field != "name"]
+
+
+def form_of(name: str, body: Mapping[str, Any]) -> SequenceForm:
+    return SequenceForm(name=name, definition_json=json.dumps(body))
+
+
+def posted(data: Mapping[str, str]) -> tuple[SequenceForm, dict[str, Any] | None, list[Problem]]:
+    """The form as posted, its decoded definition (None when undecodable) and problems."""
+    state = SequenceForm(name=data.get("name", ""), definition_json=data.get("definition", ""))
+    problems: list[Problem] = []
+    if not state.name.strip():
+        problems.append(Problem("name", "give the sequence a name"))
+    try:
+        body = json.loads(state.definition_json)
+    except ValueError:
+        return state, None, [*problems, Problem("definition", "is not valid JSON")]
+    if not isinstance(body, dict):
+        return state, None, [*problems, Problem("definition", "must be a JSON object")]
+    return state, body, problems
+
+
+def with_problems(state: SequenceForm, problems: Sequence[Problem]) -> SequenceForm:
+    return SequenceForm(state.name, state.definition_json, tuple(problems))
+
+
+@dataclass(frozen=True, slots=True)
+class Pasted:
+    addresses: list[str]
+    invalid: list[str]
+
+
+def pasted_addresses(text: str) -> Pasted:
+    """Addresses separated by spaces, commas, semicolons or lines, normalised, each once."""
+    seen: dict[str, None] = {}
+    invalid: list[str] = []
+    for token in _SEPARATORS.split(text):
+        token = token.strip().strip("<>\"'")
+        if not token:
+            continue
+        try:
+            seen[normalise_email(token)] = None
+        except ValueError:
+            invalid.append(token)
+    return Pasted(list(seen)[:MAX_PASTED], invalid)

@@ -1,0 +1,264 @@
+"""What the sequence pages show, computed from plain values: the step outline with its
+labels, the funnel rows and chart data, and the builder's catalogue."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from campaigns.email.store import list_templates
+from campaigns.sequences import definition
+from campaigns.sequences.funnel import LIVE, Funnel, StepCounts
+from nurture.models import Contact, Enrolment, Segment, SequenceVersion, Service, TaskOutcome
+from nurture.models import Sequence as SequenceRow
+from segments.catalogue import COMMON_EVENTS
+
+PREVIEW_CONTACTS = 100
+TYPE_LABELS = {
+    "email": "E-mail",
+    "case_study": "Case study e-mail",
+    "webinar_invite": "Webinar invitation",
+    "task": "Task for a rep",
+    "wait": "Wait",
+    "branch": "Branch",
+    "split": "Split (A/B)",
+    "goal": "Goal",
+    "exit": "Exit",
+}
+TASK_LABELS = {
+    "linkedin_connect": "LinkedIn: connect",
+    "linkedin_message": "LinkedIn: message",
+    "call": "Call",
+    "meeting": "Meeting",
+}
+EXIT_REASONS = {
+    "missing": "no such contact",
+    "erased": "erased",
+    "suppressed": "unsubscribed or suppressed",
+    "customer": "already a customer",
+    "enrolled": "already in this sequence",
+    "enrolled_before": "was in this sequence before (no re-enrolment)",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class OutlineRow:
+    """One step as listed on the sequence page: indented under the arm that holds it."""
+
+    key: str
+    type: str
+    path: str
+    depth: int
+    arm: str | None  # "Yes", "No", "Path A (50%)" for the first step of an arm
+    label: str
+    template_id: int | None = None
+
+
+def outline(body: Mapping[str, Any], templates: Mapping[int, str]) -> list[OutlineRow]:
+    """Every step of a definition in reading order (arms after their branch or split)."""
+    rows: list[OutlineRow] = []
+
+    def walk(steps: object, path: str, depth: int, arm: str | None) -> None:
+        if not isinstance(steps, list):
+            return
+        for index, step in enumerate(steps):
+            if not isinstance(step, Mapping):
+                continue
+            where = f"{path}[{index}]"
+            kind = str(step.get("type", ""))
+            label = step_label(step, templates)
+            rows.append(
+                OutlineRow(
+                    str(step.get("key", "")),
+                    kind,
+                    where,
+                    depth,
+                    arm if index == 0 else None,
+                    label,
+                    template if isinstance(template := step.get("template_id"), int) else None,
+                )
+            )
+            if kind == "branch":
+                walk(step.get("then"), f"{where}.then", depth + 1, "Yes")
+                walk(step.get("else"), f"{where}.else", depth + 1, "No")
+            elif kind == "split" and isinstance(step.get("paths"), list):
+                for number, split in enumerate(step["paths"]):
+                    if isinstance(split, Mapping):
+                        name = f"Path {chr(65 + number % 26)} ({split.get('percent', '?')}%)"
+                        walk(split.get("steps"), f"{where}.paths[{number}].steps", depth + 1, name)
+
+    walk(body.get("steps"), "steps", 0, None)
+    return rows
+
+
+def step_label(step: Mapping[str, Any], templates: Mapping[int, str]) -> str:
+    """A short human description of a step, like "Wait 4 days" or "E-mail: Welcome"."""
+    kind = str(step.get("type", ""))
+    name = TYPE_LABELS.get(kind, kind)
+    if "template_id" in step:
+        template = (
+            templates.get(step["template_id"]) if isinstance(step["template_id"], int) else None
+        )
+        return f"{name}: {template or 'template ' + str(step['template_id'])}"
+    if kind == "task":
+        return f"Task: {TASK_LABELS.get(str(step.get('kind')), step.get('kind'))}"
+    if kind == "wait":
+        return _wait_label(step)
+    if kind == "branch":
+        return f"Branch: {_condition_label(step.get('condition'))}"
+    if kind == "split":
+        paths = step.get("paths")
+        shares = (
+            [str(p.get("percent", "?")) for p in paths if isinstance(p, Mapping)]
+            if isinstance(paths, list)
+            else []
+        )
+        return f"Split {'/'.join(shares)}"
+    return name
+
+
+def _duration(raw: object) -> str:
+    if not isinstance(raw, Mapping):
+        return "?"
+    parts = [f"{value} {unit if value != 1 else unit[:-1]}" for unit, value in raw.items() if value]
+    return " ".join(parts) or "0 minutes"
+
+
+def _wait_label(step: Mapping[str, Any]) -> str:
+    if "duration" in step:
+        return f"Wait {_duration(step['duration'])}"
+    if isinstance(step.get("until"), Mapping):
+        until = step["until"]
+        return f"Wait until {str(until.get('weekday', '')).capitalize()} {until.get('time', '')}"
+    if "event" in step:
+        return f"Wait for {step['event']} (at most {_duration(step.get('timeout'))})"
+    return "Wait"
+
+
+def _condition_label(condition: object) -> str:
+    if not isinstance(condition, Mapping):
+        return "?"
+    if "segment_id" in condition:
+        return f"in segment {condition['segment_id']}"
+    if "task_outcome" in condition:
+        outcomes = condition.get("task_outcome")
+        listed = ", ".join(str(o) for o in outcomes) if isinstance(outcomes, list) else "?"
+        return f"task {condition.get('step')} ended {listed}"
+    event = str(condition.get("event", "?"))
+    return f"{event} after {condition['step']}" if "step" in condition else f"had {event}"
+
+
+@dataclass(frozen=True, slots=True)
+class FunnelRow:
+    row: OutlineRow
+    counts: StepCounts
+
+
+def funnel_rows(rows: Sequence[OutlineRow], result: Funnel) -> list[FunnelRow]:
+    """The outline with counts, then steps that only earlier versions had (people may be there)."""
+    listed = [FunnelRow(row, result.step(row.key)) for row in rows]
+    known = {row.key for row in rows}
+    for key in sorted(set(result.steps) - known):
+        old = OutlineRow(key, "", "", 0, None, f"{key} (earlier version)")
+        listed.append(FunnelRow(old, result.step(key)))
+    return listed
+
+
+def chart_data(rows: Sequence[FunnelRow]) -> dict[str, list[Any]]:
+    """Per step: reached, there now and went on to a goal, for Chart.js."""
+    return {
+        "labels": [f"{'· ' * r.row.depth}{r.row.label}" for r in rows],
+        "reached": [r.counts.reached for r in rows],
+        "waiting": [r.counts.waiting for r in rows],
+        "converted": [r.counts.converted for r in rows],
+    }
+
+
+def template_names(session: Session) -> dict[int, str]:
+    return {t.id: t.name for t in list_templates(session, include_archived=True)}
+
+
+def sample_contacts(session: Session) -> list[dict[str, Any]]:
+    """Recent contacts with an address, to preview e-mails as."""
+    rows = session.execute(
+        select(Contact.id, Contact.email, Contact.first_name, Contact.last_name)
+        .where(Contact.erased_at.is_(None), Contact.email.is_not(None))
+        .order_by(Contact.id.desc())
+        .limit(PREVIEW_CONTACTS)
+    )
+    return [
+        {"id": cid, "label": " ".join(filter(None, [first, last])) + f" <{email}>"}
+        for cid, email, first, last in rows
+    ]
+
+
+def catalogue(session: Session) -> dict[str, Any]:
+    """Everything the builder offers: step types, templates, segments, services, choices."""
+    templates = list_templates(session)
+    return {
+        "step_types": [
+            {"type": kind, "label": TYPE_LABELS.get(kind, kind)} for kind in definition.STEP_TYPES
+        ],
+        "task_kinds": [{"value": k, "label": TASK_LABELS.get(k, k)} for k in definition.TASK_KINDS],
+        "weekdays": list(definition.WEEKDAYS),
+        "outcomes": [o.value for o in TaskOutcome],
+        "reenrol": list(definition.REENROL_POLICIES),
+        "event_types": list(COMMON_EVENTS),
+        "templates": [{"id": t.id, "name": t.name} for t in templates],
+        "segments": [
+            {"id": sid, "name": name}
+            for sid, name in session.execute(
+                select(Segment.id, Segment.name).order_by(Segment.name)
+            )
+        ],
+        "services": [
+            {"slug": slug, "name": name}
+            for slug, name in session.execute(
+                select(Service.slug, Service.name).order_by(Service.name)
+            )
+        ],
+        "contacts": sample_contacts(session),
+    }
+
+
+# Step types that send one e-mail from a template; `definition.MAIL_STEPS` where it exists.
+MAIL_STEP_TYPES: tuple[str, ...] = tuple(getattr(definition, "MAIL_STEPS", ("email",)))
+
+
+@dataclass(frozen=True, slots=True)
+class ListRow:
+    sequence: SequenceRow
+    version: int
+
+
+def sequence_page(session: Session, *, offset: int, limit: int) -> tuple[list[ListRow], int]:
+    """Sequences, most recently changed first, with their current version number; and the total."""
+    total = int(session.scalar(select(func.count()).select_from(SequenceRow)) or 0)
+    rows = session.execute(
+        select(SequenceRow, SequenceVersion.number)
+        .join(SequenceVersion, SequenceVersion.id == SequenceRow.current_version_id, isouter=True)
+        .order_by(SequenceRow.updated_at.desc(), SequenceRow.id.desc())
+        .offset(offset)
+        .limit(limit)
+    )
+    return [ListRow(sequence, number or 0) for sequence, number in rows], total
+
+
+def people_on_older_versions(session: Session, sequence_id: int, current_version_id: int) -> int:
+    """Live enrolments still walking an earlier version of the sequence."""
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(Enrolment)
+            .where(
+                Enrolment.sequence_id == sequence_id,
+                Enrolment.version_id != current_version_id,
+                Enrolment.state.in_(LIVE),
+            )
+        )
+        or 0
+    )

@@ -1,0 +1,385 @@
+"""Sequence pages: the list, the visual flow builder (create, edit, activate), a sequence's
+page with its per-step funnel, pause/resume/stop, manual enrolment and e-mail previews.
+
+Everyone may look; only marketers and admins may change anything.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, get, post
+from litestar.params import FromPath, FromQuery
+from litestar.response import Redirect, Template
+
+from campaigns.email.preview import render_for_contact
+from campaigns.sequences import control, versions
+from campaigns.sequences.enrol import enrol_contacts
+from campaigns.sequences.funnel import funnel, state_counts
+from nurture import audit
+from nurture.contacts import ContactFilter, list_contacts
+from nurture.errors import Conflict, InvalidInput, NotFound
+from nurture.event_writes import find_contacts_by_email
+from nurture.models import SequenceStatus, utcnow
+from nurture.web.auth import Principal, ui_roles
+from nurture.web.mail import mail_config
+from nurture.web.ui import sequence_forms as forms
+from nurture.web.ui import sequence_views as views
+from nurture.web.ui.params import Db, FormData, Me
+from nurture.web.ui.render import EVERYONE, MARKETING, fragment, page
+from templates.problems import TemplateInvalid, TemplateRenderError
+
+READ = [ui_roles(*EVERYONE)]
+WRITE = [ui_roles(*MARKETING)]
+PAGE_SIZE = 25
+SEARCH_RESULTS = 10
+ACTIVATE = "activate"
+
+
+@get("/sequences", guards=READ, sync_to_thread=True)
+def sequence_list(db: Db, principal: Me, page_number: FromQuery[int] = 1) -> Template:
+    number = max(page_number, 1)
+    rows, total = views.sequence_page(db, offset=(number - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+    counts = state_counts(db, [row.sequence.id for row in rows])
+    return page(
+        "sequences/list.html",
+        principal,
+        "sequences",
+        rows=rows,
+        counts=counts,
+        page_number=number,
+        has_next=number * PAGE_SIZE < total,
+        total=total,
+        can_edit=principal.role in MARKETING,
+    )
+
+
+def _builder(
+    db: Db,
+    principal: Principal,
+    form: forms.SequenceForm,
+    *,
+    sequence_id: int | None,
+    status_code: int = 200,
+    error: str | None = None,
+) -> Template:
+    sequence = versions.get_sequence(db, sequence_id) if sequence_id is not None else None
+    return page(
+        "sequences/edit.html",
+        principal,
+        "sequences",
+        status_code=status_code,
+        form=form,
+        sequence=sequence,
+        version=versions.current_version(db, sequence) if sequence is not None else None,
+        catalogue=views.catalogue(db),
+        error=error,
+    )
+
+
+@get("/sequences/new", guards=WRITE, sync_to_thread=True)
+def new_sequence(db: Db, principal: Me) -> Template:
+    return _builder(db, principal, forms.SequenceForm(), sequence_id=None)
+
+
+@post("/sequences/new", guards=WRITE, sync_to_thread=True)
+def create_sequence(db: Db, principal: Me, data: FormData) -> Template | Redirect:
+    state, body, problems = forms.posted(data)
+    if body is not None and not problems:
+        try:
+            sequence = versions.create_sequence(db, name=state.name, steps_definition=body)
+            _audit(db, principal, "sequence.created", sequence.id, {"name": sequence.name})
+            if data.get("action") == ACTIVATE:
+                versions.activate(db, sequence.id)
+                _audit(db, principal, "sequence.activated", sequence.id)
+                return Redirect(f"/sequences/{sequence.id}?activated=1", status_code=303)
+            return Redirect(f"/sequences/{sequence.id}?saved=1", status_code=303)
+        except InvalidInput as exc:
+            problems = exc.problems
+    # Nothing of a refused form is stored; the builder keeps what was built.
+    db.rollback()
+    return _builder(
+        db, principal, forms.with_problems(state, problems), sequence_id=None, status_code=422
+    )
+
+
+@get("/sequences/{sequence_id:int}/edit", guards=WRITE, sync_to_thread=True)
+def edit_sequence_form(db: Db, principal: Me, sequence_id: FromPath[int]) -> Template:
+    sequence = versions.get_sequence(db, sequence_id)
+    body = versions.current_version(db, sequence).definition
+    return _builder(db, principal, forms.form_of(sequence.name, body), sequence_id=sequence_id)
+
+
+@post("/sequences/{sequence_id:int}/edit", guards=WRITE, sync_to_thread=True)
+def edit_sequence(
+    db: Db, principal: Me, sequence_id: FromPath[int], data: FormData
+) -> Template | Redirect:
+    sequence = versions.get_sequence(db, sequence_id)
+    state, body, problems = forms.posted(data)
+    if body is not None and not problems:
+        try:
+            return _save(db, principal, sequence_id, state.name, body, data.get("action"))
+        except InvalidInput as exc:
+            problems = exc.problems
+        except Conflict as exc:
+            db.rollback()
+            return _builder(
+                db, principal, state, sequence_id=sequence.id, status_code=409, error=str(exc)
+            )
+    db.rollback()
+    return _builder(
+        db,
+        principal,
+        forms.with_problems(state, problems),
+        sequence_id=sequence_id,
+        status_code=422,
+    )
+
+
+def _save(
+    db: Db,
+    principal: Principal,
+    sequence_id: int,
+    name: str,
+    body: dict[str, Any],
+    action: str | None,
+) -> Redirect:
+    sequence = versions.get_sequence(db, sequence_id)
+    if len(name) > versions.MAX_NAME:
+        raise InvalidInput.single("name", f"must be 1 to {versions.MAX_NAME} characters")
+    unchanged = versions.current_version(db, sequence).definition == body
+    was_live = sequence.status in (SequenceStatus.ACTIVE.value, SequenceStatus.PAUSED.value)
+    sequence.name = name.strip()
+    query = "saved=1"
+    if not unchanged:
+        version = versions.edit_sequence(db, sequence_id, steps_definition=body)
+        _audit(db, principal, "sequence.published", sequence_id, {"version": version.number})
+        if was_live:
+            query = f"published={version.number}"
+    if action == ACTIVATE and sequence.status != SequenceStatus.ACTIVE.value:
+        if sequence.status == SequenceStatus.PAUSED.value:
+            control.resume_sequence(db, sequence_id)
+        else:
+            versions.activate(db, sequence_id)
+        _audit(db, principal, "sequence.activated", sequence_id)
+        query += "&activated=1"
+    return Redirect(f"/sequences/{sequence_id}?{query}", status_code=303)
+
+
+def _detail(
+    db: Db, principal: Principal, sequence_id: int, *, status_code: int = 200, **extra: Any
+) -> Template:
+    sequence = versions.get_sequence(db, sequence_id)
+    version = versions.current_version(db, sequence)
+    names = views.template_names(db)
+    rows = views.outline(version.definition, names)
+    result = funnel(db, sequence_id)
+    funnel_rows = views.funnel_rows(rows, result)
+    context: dict[str, Any] = {
+        "sequence": sequence,
+        "version": version,
+        "funnel": result,
+        "rows": funnel_rows,
+        "chart": views.chart_data(funnel_rows),
+        "on_older": views.people_on_older_versions(db, sequence_id, version.id),
+        "mail_steps": [row for row in rows if row.type in views.MAIL_STEP_TYPES],
+        "contacts": views.sample_contacts(db),
+        "can_edit": principal.role in MARKETING,
+        "reasons": views.EXIT_REASONS,
+        "notice": None,
+        "error": None,
+        "problems": [],
+        "report": None,
+        **extra,
+    }
+    return page("sequences/detail.html", principal, "sequences", status_code=status_code, **context)
+
+
+@get("/sequences/{sequence_id:int}", guards=READ, sync_to_thread=True)
+def sequence_page(
+    db: Db,
+    principal: Me,
+    sequence_id: FromPath[int],
+    saved: FromQuery[bool] = False,
+    activated: FromQuery[bool] = False,
+    published: FromQuery[int] = 0,
+    done: FromQuery[str] = "",
+) -> Template:
+    notes = []
+    if published:
+        notes.append(
+            f"Published version {published}. People already enrolled continue on the version "
+            "they joined; new enrolments join this one."
+        )
+    elif saved:
+        notes.append("Saved.")
+    if activated:
+        notes.append("The sequence is active: enrolled contacts move through it on schedule.")
+    if done in _DONE:
+        notes.append(_DONE[done])
+    return _detail(db, principal, sequence_id, notice=" ".join(notes) or None)
+
+
+_DONE = {
+    "paused": "Paused: nobody moves on until you resume.",
+    "resumed": "Resumed: steps that fell due meanwhile run now.",
+    "stopped": "Stopped for good: everyone still inside has left the sequence.",
+}
+
+
+@post("/sequences/{sequence_id:int}/activate", guards=WRITE, sync_to_thread=True)
+def activate_sequence(db: Db, principal: Me, sequence_id: FromPath[int]) -> Template | Redirect:
+    try:
+        versions.activate(db, sequence_id)
+    except InvalidInput as exc:
+        db.rollback()
+        return _detail(
+            db,
+            principal,
+            sequence_id,
+            status_code=422,
+            error="Not activated: the sequence has problems. Fix them in the editor first.",
+            problems=exc.problems,
+        )
+    except Conflict as exc:
+        db.rollback()
+        return _detail(db, principal, sequence_id, status_code=409, error=f"Not activated: {exc}.")
+    _audit(db, principal, "sequence.activated", sequence_id)
+    return Redirect(f"/sequences/{sequence_id}?activated=1", status_code=303)
+
+
+def _control(db: Db, principal: Principal, sequence_id: int, action: str) -> Template | Redirect:
+    try:
+        if action == "paused":
+            versions.pause(db, sequence_id)
+        elif action == "resumed":
+            control.resume_sequence(db, sequence_id)
+        else:
+            control.stop_sequence(db, sequence_id, now=utcnow())
+    except Conflict as exc:
+        db.rollback()
+        return _detail(db, principal, sequence_id, status_code=409, error=f"Not done: {exc}.")
+    _audit(db, principal, f"sequence.{action}", sequence_id)
+    return Redirect(f"/sequences/{sequence_id}?done={action}", status_code=303)
+
+
+@post("/sequences/{sequence_id:int}/pause", guards=WRITE, sync_to_thread=True)
+def pause_sequence(db: Db, principal: Me, sequence_id: FromPath[int]) -> Template | Redirect:
+    return _control(db, principal, sequence_id, "paused")
+
+
+@post("/sequences/{sequence_id:int}/resume", guards=WRITE, sync_to_thread=True)
+def resume_sequence(db: Db, principal: Me, sequence_id: FromPath[int]) -> Template | Redirect:
+    return _control(db, principal, sequence_id, "resumed")
+
+
+@post("/sequences/{sequence_id:int}/stop", guards=WRITE, sync_to_thread=True)
+def stop_sequence(db: Db, principal: Me, sequence_id: FromPath[int]) -> Template | Redirect:
+    """Stop for good: everyone still inside leaves with reason `stopped`."""
+    return _control(db, principal, sequence_id, "stopped")
+
+
+@post("/sequences/{sequence_id:int}/enrol", guards=WRITE, sync_to_thread=True)
+def enrol(db: Db, principal: Me, sequence_id: FromPath[int], data: FormData) -> Template:
+    """Enrol the contacts whose addresses were pasted or picked; report who was skipped and why."""
+    pasted = forms.pasted_addresses(data.get("emails", ""))
+    if not pasted.addresses and not pasted.invalid:
+        return _detail(
+            db, principal, sequence_id, status_code=422, error="Paste or pick at least one address."
+        )
+    found = find_contacts_by_email(db, pasted.addresses)
+    try:
+        result = enrol_contacts(db, sequence_id, found.values(), now=utcnow())
+    except Conflict as exc:
+        db.rollback()
+        return _detail(
+            db, principal, sequence_id, status_code=409, error=f"Nobody enrolled: {exc}."
+        )
+    if result.enrolled:
+        _audit(db, principal, "sequence.enrolled", sequence_id, {"count": len(result.enrolled)})
+    db.commit()
+    by_id = {cid: email for email, cid in found.items()}
+    report = {
+        "enrolled": [by_id[cid] for cid in result.enrolled],
+        "skipped": [
+            (by_id[cid], views.EXIT_REASONS.get(r, r)) for cid, r in result.skipped.items()
+        ],
+        "unknown": [email for email in pasted.addresses if email not in found],
+        "invalid": pasted.invalid,
+    }
+    return _detail(db, principal, sequence_id, report=report)
+
+
+@get("/sequences/contacts", guards=WRITE, sync_to_thread=True)
+def contact_search(db: Db, q: FromQuery[str] = "") -> Template:
+    """Contacts matching a search, for the enrol form to pick from (an htmx fragment)."""
+    text = q.strip()
+    found = (
+        list_contacts(db, ContactFilter(search=text), limit=SEARCH_RESULTS).items if text else []
+    )
+    return fragment("sequences/_contacts.html", contacts=found, query=text)
+
+
+@get("/sequences/preview", guards=READ, sync_to_thread=True)
+def preview(
+    request: Request[Any, Any, Any],
+    db: Db,
+    template_id: FromQuery[int] = 0,
+    contact_id: FromQuery[int] = 0,
+) -> Template:
+    """An e-mail step's template rendered for a sample contact (an htmx fragment)."""
+    if not template_id or not contact_id:
+        note = "Choose an e-mail step and a contact to preview it as."
+        return fragment("sequences/_preview.html", rendered=None, problems=[], note=note)
+    problems: list[str] = []
+    rendered = None
+    try:
+        rendered = render_for_contact(
+            db,
+            mail_config(request.app),
+            template_id=template_id,
+            contact_id=contact_id,
+            exact=False,
+            fill_samples=True,
+        ).rendered
+    except TemplateInvalid as exc:
+        problems = [p.describe() for p in exc.template_problems]
+    except TemplateRenderError as exc:
+        problems = [exc.problem.describe()]
+    except (NotFound, InvalidInput) as exc:
+        problems = [str(exc)]
+    return fragment("sequences/_preview.html", rendered=rendered, problems=problems, note=None)
+
+
+def _audit(
+    db: Db,
+    principal: Principal,
+    action: str,
+    sequence_id: int,
+    changes: dict[str, Any] | None = None,
+) -> None:
+    audit.record(
+        db,
+        actor=principal.actor,
+        action=action,
+        entity_type="sequence",
+        entity_id=sequence_id,
+        changes=changes,
+    )
+
+
+handlers = [
+    sequence_list,
+    new_sequence,
+    create_sequence,
+    contact_search,
+    preview,
+    sequence_page,
+    edit_sequence_form,
+    edit_sequence,
+    activate_sequence,
+    enrol,
+    pause_sequence,
+    resume_sequence,
+    stop_sequence,
+]
