@@ -47,21 +47,13 @@ def message_of_address(secret: str, address: str, domain: str | None = None) -> 
         raw = base64.b32decode(encoded + "=" * (-len(encoded) % 8))
     except (binascii.Error, ValueError):
         return None
+    if base64.b32encode(raw).decode("ascii").rstrip("=") != encoded:
+        return None  # unused trailing bits set: not an address we wrote
     token = base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
     try:
         return _signer(secret).verify_open(token)
     except TokenError:
         return None
-
-
-def is_reply_address(address: str, domain: str) -> bool:
-    """Whether `address` has the shape of a reply address at `domain` (signature unchecked)."""
-    local, at, host = address.strip().strip("<>").rpartition("@")
-    return (
-        bool(at)
-        and host.lower().rstrip(".") == domain.lower()
-        and bool(_LOCAL.match(local.lower()))
-    )
 
 
 @lru_cache(maxsize=8)
