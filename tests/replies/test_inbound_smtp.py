@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from campaigns.sequences.engine import Mailer
 from nurture.config import Settings
 from nurture.models import EnrolmentState
+from tests.cli_helpers import cli_env, run_cli  # noqa: F401  (cli_env is a fixture)
 from tests.email.smtpd import free_port
 from tests.replies.helpers import REPLY_DOMAIN, Sent, events_of, reply, sent_count
 from tests.sequences.helpers import drive, reload
@@ -152,3 +153,15 @@ def test_sigterm_stops_the_receiver_cleanly(receiver: Receiver) -> None:
     output = receiver.process.stdout.read().decode() if receiver.process.stdout else ""
     assert f"Receiving replies for {REPLY_DOMAIN}" in output
     assert "stopped" in output
+
+
+@pytest.mark.usefixtures("cli_env")
+def test_the_receiver_will_not_start_without_a_reply_domain(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("NURTURE_REPLY_DOMAIN", raising=False)
+
+    result = run_cli("inbound", "--port", str(free_port()))
+
+    assert result.exit_code == 1
+    assert "NURTURE_REPLY_DOMAIN" in result.output
