@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import secrets
 from base64 import b64encode
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime
@@ -52,6 +52,15 @@ class Address:
 
     def header(self) -> str:
         return format_address(self.email, self.name)
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file sent along with the e-mail, such as a calendar invitation (.ics)."""
+
+    filename: str
+    content_type: str
+    data: bytes
 
 
 def format_address(email: str, name: str | None = None) -> str:
@@ -106,6 +115,7 @@ def build_message(
     unsubscribe_mailto: str | None = None,
     headers: Mapping[str, str] | None = None,
     date: datetime | None = None,
+    attachments: Sequence[Attachment] = (),
 ) -> bytes:
     """The complete message as bytes, ready for SMTP DATA (CRLF line ends throughout).
 
@@ -113,6 +123,8 @@ def build_message(
     e-mail has an unsubscribe URL, List-Unsubscribe carries it (and `mailto:` if
     given) with `List-Unsubscribe-Post: List-Unsubscribe=One-Click`. `headers` adds
     custom ones (say `X-Nurture-Message`); they may not replace the headers above.
+    With `attachments`, the text and HTML go first in a multipart/mixed message and
+    each file follows, base64 encoded.
     """
     message_id = message_id or make_message_id(sender.email.rpartition("@")[2])
     lines = [
@@ -136,10 +148,11 @@ def build_message(
         lines.append(f"{name}: {encode_header(value)}")
     # "=_" cannot occur in quoted-printable text, so the boundary never collides.
     boundary = "=_" + secrets.token_hex(12)
-    lines += [
-        "MIME-Version: 1.0",
-        f'Content-Type: multipart/alternative; boundary="{boundary}"',
-    ]
+    lines.append("MIME-Version: 1.0")
+    mixed = "=_" + secrets.token_hex(12) if attachments else None
+    if mixed is not None:
+        lines += [f'Content-Type: multipart/mixed; boundary="{mixed}"', "", f"--{mixed}"]
+    lines.append(f'Content-Type: multipart/alternative; boundary="{boundary}"')
     head = ("\r\n".join(lines) + "\r\n\r\n").encode("ascii")
     text = rendered.text_qp if rendered.text_qp is not None else encode_qp(rendered.text)
     html = rendered.html_qp if rendered.html_qp is not None else encode_qp(rendered.html)
@@ -148,7 +161,7 @@ def build_message(
         "Content-Transfer-Encoding: quoted-printable\r\n\r\n"
     )
     delimiter = f"--{boundary}\r\n".encode("ascii")
-    return b"".join(
+    body = b"".join(
         (
             head,
             delimiter,
@@ -161,6 +174,28 @@ def build_message(
             f"\r\n--{boundary}--\r\n".encode("ascii"),
         )
     )
+    if mixed is None:
+        return body
+    return (
+        body
+        + b"".join(_attachment_part(a, mixed) for a in attachments)
+        + (f"--{mixed}--\r\n".encode("ascii"))
+    )
+
+
+def _attachment_part(attachment: Attachment, boundary: str) -> bytes:
+    if not _HEADER_NAME.match(attachment.content_type.split(";")[0]):
+        raise ValueError(f"content type {attachment.content_type!r} is not valid")
+    name = encode_header(attachment.filename).replace('"', "")
+    encoded = b64encode(attachment.data).decode("ascii")
+    lines = [encoded[i : i + 76] for i in range(0, len(encoded), 76)]
+    head = (
+        f"--{boundary}\r\n"
+        f'Content-Type: {_one_line(attachment.content_type)}; name="{name}"\r\n'
+        "Content-Transfer-Encoding: base64\r\n"
+        f'Content-Disposition: attachment; filename="{name}"\r\n\r\n'
+    )
+    return head.encode("ascii") + "\r\n".join(lines).encode("ascii") + b"\r\n"
 
 
 def _word(chunk: str) -> str:

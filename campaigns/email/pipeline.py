@@ -44,7 +44,7 @@ from nurture.models import (
     TemplateKind,
 )
 from templates.dkim import sign
-from templates.message import Address, build_message, make_message_id
+from templates.message import Address, Attachment, build_message, make_message_id
 from templates.problems import TemplateRenderError
 from templates.render import CompiledTemplate
 
@@ -80,12 +80,15 @@ def send_to_contact(
     transport: Transport,
     config: MailConfig,
     extra: Mapping[str, Any] | None = None,
+    attachments: Sequence[Attachment] = (),
 ) -> EmailMessage:
     """Send the template's current version to one contact; answers the message row.
 
     Idempotent by key: when a message with this key exists and is not `queued`,
     nothing is sent and that message is answered. NotFound for an unknown template
-    or contact, InvalidInput for a bad key or extra context.
+    or contact, InvalidInput for a bad key or extra context. `attachments` go with the
+    message (say an .ics invitation); they are not stored, so a caller that wants a
+    stranded message resent gives them again with the same key.
     """
     _check_key(idempotency_key)
     existing = _by_key(session, idempotency_key)
@@ -101,7 +104,16 @@ def send_to_contact(
         if existing is not None and existing.template_version_id is not None
         else get_version(session, template_id)
     )
-    _deliver(session, version, [_Job(idempotency_key, recipient)], transport, config, extra, None)
+    _deliver(
+        session,
+        version,
+        [_Job(idempotency_key, recipient)],
+        transport,
+        config,
+        extra,
+        None,
+        attachments=attachments,
+    )
     message = _by_key(session, idempotency_key)
     assert message is not None
     return message
@@ -232,6 +244,7 @@ class _Batch:
     kind: str
     props: dict[str, Any]
     futures: list[Future[records.Finished]] = field(default_factory=list)
+    attachments: Sequence[Attachment] = ()
 
     def run(
         self, task: tuple[records.Claimed, Recipient, EmailTemplateVariant]
@@ -251,6 +264,7 @@ class _Batch:
             self.extra,
             unsubscribe_for,
             uses_unsubscribe=marketing or self.kind == KIND_TEST,
+            attachments=self.attachments,
             # A reply stops the contact's sequences: test sends name no contact of theirs.
             replies=recipient.contact_id is not None and self.kind != KIND_TEST,
         )
@@ -275,6 +289,7 @@ def _deliver(
     *,
     kind: str | None = None,
     preview_contact: int | None = None,
+    attachments: Sequence[Attachment] = (),
 ) -> None:
     batch = _prepare(
         session,
@@ -286,6 +301,7 @@ def _deliver(
         result,
         kind=kind,
         preview_contact=preview_contact,
+        attachments=attachments,
     )
     if batch is not None:
         _complete(session, batch, result)
@@ -302,6 +318,7 @@ def _prepare(
     *,
     kind: str | None = None,
     preview_contact: int | None = None,
+    attachments: Sequence[Attachment] = (),
 ) -> _Batch | None:
     """Record, claim and check suppression for a chunk; answers what is left to send."""
     if not jobs:
@@ -354,7 +371,9 @@ def _prepare(
             result.add(MessageStatus.SUPPRESSED.value, len(reasons))
     by_key = {j.key: j for j in jobs}
     tasks = [(c, by_key[c.idempotency_key].recipient, variants[c.idempotency_key]) for c in claimed]
-    return _Batch(tasks, version, transport, config, extra_values, kind, props)
+    return _Batch(
+        tasks, version, transport, config, extra_values, kind, props, attachments=attachments
+    )
 
 
 def _complete(session: Session, batch: _Batch, result: BulkResult | None) -> None:
@@ -378,6 +397,7 @@ def _send_one(
     *,
     uses_unsubscribe: bool,
     replies: bool = False,
+    attachments: Sequence[Attachment] = (),
 ) -> records.Finished:
 
     context = {**extra, **recipient.context} if extra else recipient.context
@@ -399,6 +419,7 @@ def _send_one(
         message_id=message_id,
         reply_to=_reply_to(config, claimed.id) if replies else None,
         headers={"X-Nurture-Message": str(claimed.id)},
+        attachments=attachments,
     )
     if config.dkim is not None:
         raw = sign(raw, config.dkim.selector, config.dkim.domain, config.dkim.private_key_pem)

@@ -9,7 +9,10 @@ import pytest
 from campaigns.sequences.engine import Mailer
 from nurture.config import Settings
 from tests.email.smtpd import Behaviour
+from tests.sequences.conftest import mailer, template_id
 from tests.webinars.helpers import sink_mailer
+
+__all__ = ["mailer", "template_id"]
 
 
 @pytest.fixture
