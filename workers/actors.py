@@ -19,6 +19,7 @@ from workers.sequences import (
     run_enrolment_step,
     sequence_tick,
 )
+from workers.webinars import webinar_tick
 
 
 @dramatiq.actor(queue_name="events", max_retries=20)
@@ -81,6 +82,8 @@ def tick() -> None:
         refresh_segments.send(due)
     # Deferred (4xx) messages, interrupted sends and stranded queued messages.
     email_tick.send()
+    # Webinar reminders that are due.
+    webinar_tick.send()
     # Due sequence steps: claimed here, one message per step on the sequences queue.
     enqueue_due_steps()
 
@@ -94,4 +97,5 @@ ALL: list[dramatiq.Actor] = [  # type: ignore[type-arg]
     email_tick,
     run_enrolment_step,
     sequence_tick,
+    webinar_tick,
 ]
