@@ -554,7 +554,18 @@
       problems = problems.filter(function (p) { return p.path !== editing && p.path.indexOf(editing + ".") !== 0; });
     }
     if (redraw) draw();
+    else refreshSelectedCard();
     textarea.value = JSON.stringify(doc, null, 1);
+  }
+
+  // Typing does not redraw (focus stays in the box), but the card shows the new values.
+  function refreshSelectedCard() {
+    var step = selectedPath && stepsByPath[selectedPath];
+    var card = step && flowRoot.querySelector('.seq-card[data-path="' + selectedPath + '"]');
+    if (!card) return;
+    card.querySelector(":scope > .seq-card-summary").textContent = summary(step);
+    card.querySelector(":scope > .seq-card-head > .seq-card-key").textContent = step.key;
+    card.setAttribute("data-key", step.key);
   }
 
   function draw() {
