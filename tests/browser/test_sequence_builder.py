@@ -20,7 +20,8 @@ from campaigns.sequences.conditions import effect_key
 from campaigns.sequences.engine import Mailer, Verdict, run_step
 from nurture.config import Settings
 from nurture.events import EventInput, ingest
-from nurture.models import EmailMessage, Enrolment, Sequence, utcnow
+from nurture.models import EmailMessage, Enrolment, Sequence, SequenceVersion, utcnow
+from segments import changes
 from tests.browser.signin import sign_in
 from tests.email.conftest import make_template
 from tests.email.smtpd import Behaviour, smtp_server
@@ -176,5 +177,65 @@ def test_a_marketer_builds_activates_and_watches_a_contact_flow_through(
     expect(preview.get_by_text("Hello Lena")).to_be_visible()
     page.screenshot(path=str(SCREENSHOTS / "sequence-funnel.png"), full_page=True)
     assert len(sink.received) == 1  # one e-mail step, one message
+    assert errors == []
+    context.close()
+
+
+def test_settings_and_split_paths_are_built_in_the_page_and_checked_by_the_server(
+    browser: Browser, live_server: str, db: Session
+) -> None:
+    user = make_user(db, role="marketer")
+    make_template(db, name="Methodology guide")
+    segment = changes.create(
+        db,
+        actor="test",
+        user_id=None,
+        name="Law firms, engaged",
+        kind="static",
+        rule=None,
+        description=None,
+    )
+    db.commit()
+    context = browser.new_context(viewport={"width": 1440, "height": 1000})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    sign_in(page, live_server, user.email, "/sequences/new")
+    page.get_by_label("Name").fill("A/B on the first touch")
+
+    panel = _add(page, "steps", "split")
+    panel.get_by_label("Path A (%)").fill("70")
+    panel.get_by_label("Path B (%)").fill("30")
+    _add(page, "steps[0].paths[0].steps", "email")
+    _add(page, "steps[0].paths[1].steps", "task")
+    _add(page, "steps", "goal")
+    arms = _card(page, "split-1").locator(".seq-arm-label")
+    expect(arms).to_have_text(["Path A · 70%", "Path B · 30%"])
+
+    settings = page.locator("#settings")
+    settings.get_by_role("button", name="+ Trigger").click()
+    expect(settings.get_by_label("Segment")).to_have_value(str(segment.id))
+    settings.get_by_role("button", name="+ Goal").click()
+    settings.get_by_label("Goal event").fill("meeting.booked")
+    settings.locator('[data-path="send_window"] input[type="checkbox"]').first.check()
+    settings.get_by_label("Send window start").fill("18:00")
+    settings.get_by_label("Send window end").fill("09:00")
+    page.get_by_role("button", name="Save draft").click()
+
+    window_error = page.locator('[data-path="send_window"] > .seq-error')
+    expect(window_error).to_have_text("start must come before end (same day)")
+    page.locator("#settings").get_by_label("Send window start").fill("08:30")
+    page.get_by_role("button", name="Save draft").click()
+    expect(page.locator("#sequence-status")).to_have_text("Draft")
+
+    sequence = db.scalars(select(Sequence)).one()
+    stored = db.scalars(
+        select(SequenceVersion.definition).where(SequenceVersion.id == sequence.current_version_id)
+    ).one()
+    assert [p["percent"] for p in stored["steps"][0]["paths"]] == [70, 30]
+    assert stored["triggers"] == [{"event": "segment.entered", "segment_id": segment.id}]
+    assert stored["goals"] == [{"event": "meeting.booked"}]
+    assert stored["send_window"]["start"] == "08:30"
+    assert stored["send_window"]["end"] == "09:00"
     assert errors == []
     context.close()

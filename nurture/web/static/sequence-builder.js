@@ -487,9 +487,12 @@
       windowGroup("Send window", "send_window", true, "E-mail goes out only in these hours and days, in each contact's time zone."),
       windowGroup("Quiet hours", "quiet_hours", false, "No e-mail in these hours (may cross midnight)."),
       el("div", { class: "seq-setting-group", "data-path": "reenrol" }, [
-        el("h3", { text: "Re-enrolment" }),
+        el("h3", { text: "Entry rules" }),
         select(catalogue.reenrol.map(function (r) { return [r, r === "never" ? "Never: once in, never again" : "After finishing: may join again"]; }), doc.reenrol || "never",
           function (v) { doc.reenrol = v; changed(false); }, "Re-enrolment", "reenrol"),
+        field("Goal group (optional)", input("text", doc.goal_group || "", "Goal group", function (v) {
+          if (v.trim()) doc.goal_group = v.trim(); else delete doc.goal_group;
+        }, { "data-key": "goal_group", placeholder: "legal-compliance" }), "A contact is in at most one live sequence per goal group."),
         el("label", { class: "seq-check", "data-path": "exclude_customers" }, [
           el("input", { type: "checkbox", checked: doc.exclude_customers === false ? null : "checked", onchange: function (e) { doc.exclude_customers = e.target.checked; changed(false); } }),
           document.createTextNode(" Leave out customers")
