@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from nurture import accounts
+from nurture.config import Settings
 from nurture.demo import USERS, load_demo
 from nurture.demo_data import INDUSTRIES
 from nurture.models import Company, Contact, Event, User
@@ -100,3 +101,46 @@ def test_demo_content_loads_templates_and_segments_once(db: Session) -> None:
     assert names == {name for name, _, _ in SEGMENTS}
     # The no-show segment is refreshed at once, so the demo shows members straight away.
     assert (db.scalar(select(func.count()).select_from(SegmentMember)) or 0) > 0
+
+
+def test_demo_sequences_run_with_open_tasks_for_the_sales_reps_and_load_once(
+    db: Session, settings: Settings
+) -> None:
+    from nurture.demo_content import seed_demo_content
+    from nurture.demo_sequences import LEGAL, NO_SHOWS, demo_mailer, seed_demo_sequences
+    from nurture.models import CapturedEmail, Enrolment, Sequence, Task
+
+    def totals() -> tuple[int, ...]:
+        db.expire_all()
+        return tuple(
+            db.scalar(select(func.count()).select_from(model)) or 0
+            for model in (Sequence, Enrolment, Task, Event, CapturedEmail)
+        )
+
+    load_demo(db, scale=SMALL)
+    seed_demo_content(db)
+    assert seed_demo_sequences(db, mailer=demo_mailer(settings)) == 2
+    after_first = totals()
+    assert seed_demo_sequences(db, mailer=demo_mailer(settings)) == 0
+    assert totals() == after_first
+
+    sequences = {s.name: s for s in db.scalars(select(Sequence))}
+    assert set(sequences) == {LEGAL, NO_SHOWS}
+    assert all(s.status == "active" for s in sequences.values())
+    legal = sequences[LEGAL].id
+    waiting = db.scalars(
+        select(Enrolment).where(Enrolment.sequence_id == legal, Enrolment.state == "active")
+    ).all()
+    assert "answer" in {e.step_key for e in waiting}  # waiting for the rep's outcome
+    sam = db.scalars(select(User).where(User.email == "sales1@demo.nurture")).one()
+    open_for_sam = db.scalars(
+        select(Task).where(Task.assignee_id == sam.id, Task.outcome.is_(None))
+    ).all()
+    assert len(open_for_sam) >= 2
+    assert {t.kind for t in db.scalars(select(Task))} == {"linkedin_message", "call"}
+    # The rep already booked one meeting, and that contact reached the sequence's goal.
+    booked = select(func.count()).select_from(Task).where(Task.outcome == "meeting_booked")
+    assert db.scalar(booked) == 1
+    reached = db.scalars(select(Enrolment.exit_reason).where(Enrolment.sequence_id == legal))
+    assert "goal:meeting" in set(reached)
+    assert (db.scalar(select(func.count()).select_from(CapturedEmail)) or 0) > 0

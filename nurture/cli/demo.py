@@ -12,6 +12,7 @@ from nurture import demo
 from nurture.cli.root import load_settings, main
 from nurture.db import session_scope
 from nurture.demo_content import seed_demo_content
+from nurture.demo_sequences import demo_mailer, seed_demo_sequences
 
 
 @main.command("demo")
@@ -60,6 +61,10 @@ def demo_command(scale: float) -> None:
         templates, segments = seed_demo_content(session)
     if templates or segments:
         click.echo(f"added {templates} starter e-mail templates and {segments} segments")
+    with session_scope(settings.database_url) as session:
+        sequences = seed_demo_sequences(session, mailer=demo_mailer(settings))
+    if sequences:
+        click.echo(f"added {sequences} running sequences, with open tasks for the sales reps")
     click.echo(f"\nsign in at {settings.base_url}/login with:")
     for user in result.users:
         click.echo(f"  {user.role.value:<9} {user.email:<24} password: {user.password}")
