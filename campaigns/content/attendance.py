@@ -27,7 +27,7 @@ from nurture.emails import normalise_email
 from nurture.errors import Conflict, InvalidInput, NotFound, Problem
 from nurture.event_writes import find_contacts_by_email
 from nurture.events import EventInput, ingest
-from nurture.models import Attendance, Webinar, WebinarRegistration
+from nurture.models import Attendance, Contact, Webinar, WebinarRegistration
 
 MAX_ROWS = 50_000
 _YES = frozenset({"yes", "y", "true", "1", "attended", "да"})
@@ -49,6 +49,8 @@ class Report:
     attended: int = 0
     no_show: int = 0
     problems: list[Problem] = field(default_factory=list)
+    # The events stored by this call, for the caller to hand to the event workers.
+    event_ids: list[int] = field(default_factory=list)
 
 
 def marks_from_csv(data: bytes) -> tuple[list[Mark], list[Problem]]:
@@ -164,7 +166,8 @@ def record_attendance(
         ).all()
         events += [_event(webinar, contact_id, False, ended, None) for contact_id in rest]
     if events:
-        ingest(session, list(enumerate(events)), source="webinars")
+        stored = ingest(session, list(enumerate(events)), source="webinars")
+        report.event_ids = stored.stored_event_ids
     report.attended = sum(1 for e in events if e.type == "webinar.attended")
     report.no_show = len(events) - report.attended
     return report
@@ -229,3 +232,35 @@ def _minutes(value: object) -> int | None:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 100_000:
         raise ValueError("not minutes")
     return value
+
+
+@dataclass(frozen=True, slots=True)
+class RosterLine:
+    contact_id: int
+    email: str | None
+    name: str
+    registered_at: datetime
+    attendance: str
+    minutes: int | None
+
+
+def roster(session: Session, webinar_id: int, *, limit: int = 2000) -> list[RosterLine]:
+    """The webinar's registrations with who they are and whether they came, by time."""
+    rows = session.execute(
+        select(WebinarRegistration, Contact.email, Contact.first_name, Contact.last_name)
+        .join(Contact, Contact.id == WebinarRegistration.contact_id)
+        .where(WebinarRegistration.webinar_id == webinar_id)
+        .order_by(WebinarRegistration.registered_at, WebinarRegistration.id)
+        .limit(limit)
+    )
+    return [
+        RosterLine(
+            r.contact_id,
+            email,
+            " ".join(p for p in (first, last) if p),
+            r.registered_at,
+            r.attendance,
+            r.minutes_attended,
+        )
+        for r, email, first, last in rows
+    ]

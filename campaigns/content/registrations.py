@@ -267,3 +267,54 @@ def confirmation_message(session: Session, registration_id: int) -> EmailMessage
             EmailMessage.idempotency_key == f"webinar.confirmation:{registration_id}"
         )
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """What the public registration page shows the contact a link names."""
+
+    webinar: dict[str, object]
+    first_name: str | None
+    registered: bool
+    full: bool
+    over: bool
+
+
+def registration_page(session: Session, *, signer: TokenSigner, token: str, now: datetime) -> Page:
+    """The page for a registration link (TokenError for a bad link, NotFound when the
+    contact or webinar is gone); reads only."""
+    contact, webinar = contact_for_token(session, signer, token)
+    registered = find(session, webinar.id, contact.id) is not None
+    return Page(
+        webinar=webinar_view(webinar, tz=zone(contact.time_zone), locale=contact.locale),
+        first_name=contact.first_name,
+        registered=registered,
+        full=webinar.capacity is not None and webinar.seats_taken >= webinar.capacity,
+        over=webinar.starts_at + timedelta(minutes=webinar.duration_minutes) <= now,
+    )
+
+
+def register_by_token(
+    session: Session,
+    *,
+    token: str,
+    now: datetime,
+    transport: Transport,
+    config: MailConfig,
+) -> Registration:
+    """`register` for the contact and webinar a registration link names."""
+    contact, webinar = contact_for_token(session, config.signer, token)
+    return register(
+        session,
+        webinar_id=webinar.id,
+        contact_id=contact.id,
+        now=now,
+        transport=transport,
+        config=config,
+    )
+
+
+def invite_by_token(session: Session, *, token: str, config: MailConfig) -> bytes:
+    """The .ics of the webinar a registration link names, for its contact."""
+    contact, webinar = contact_for_token(session, config.signer, token)
+    return calendar_invite(webinar, contact, config)

@@ -14,6 +14,7 @@ from nurture.web.api import (
     tasks,
     templates,
     webhooks,
+    webinar_attendance,
 )
 
 api_router = Router(
@@ -28,6 +29,7 @@ api_router = Router(
         *content_library.HANDLERS,
         *tasks.HANDLERS,
         *inbound.HANDLERS,
+        *webinar_attendance.HANDLERS,
     ],
     tags=["api"],
 )

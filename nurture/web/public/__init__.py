@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from litestar import Router
 
-from nurture.web.public import bench, tracking, unsubscribe
+from nurture.web.public import bench, tracking, unsubscribe, webinars
 from nurture.web.public.state import tracking_lifespan
 
 public_router = Router(
     path="/",
-    route_handlers=[*tracking.handlers, *unsubscribe.handlers, *bench.handlers],
+    route_handlers=[*tracking.handlers, *unsubscribe.handlers, *webinars.handlers, *bench.handlers],
     include_in_schema=False,
 )
 

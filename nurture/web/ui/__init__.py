@@ -20,6 +20,7 @@ from nurture.web.ui import (
     settings_keys,
     settings_users,
     tasks,
+    webinar_attendance,
 )
 
 ui_router = Router(
@@ -40,6 +41,7 @@ ui_router = Router(
         *settings_audit.handlers,
         *placeholders.handlers,
         *tasks.handlers,
+        *webinar_attendance.handlers,
     ],
     include_in_schema=False,
 )
