@@ -11,10 +11,10 @@ from nurture.web.api import (
     inbound,
     messages,
     segments,
+    sequences,
     tasks,
     templates,
     webhooks,
-    webinar_attendance,
 )
 
 api_router = Router(
@@ -26,10 +26,10 @@ api_router = Router(
         *messages.HANDLERS,
         *webhooks.HANDLERS,
         *segments.HANDLERS,
+        *sequences.HANDLERS,
         *content_library.HANDLERS,
         *tasks.HANDLERS,
         *inbound.HANDLERS,
-        *webinar_attendance.HANDLERS,
     ],
     tags=["api"],
 )

@@ -1,0 +1,192 @@
+"""Sequence changes made by a person or an API key: the domain functions plus an audit entry.
+
+Every function here records who did what in the same transaction as the
+change; the caller commits.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from campaigns.sequences import control, definition, mapping, versions
+from campaigns.sequences.enrol_lists import ListEnrolment, enrol_csv, enrol_people
+from nurture import audit
+from nurture.errors import InvalidInput, NotFound
+from nurture.models import Enrolment, Sequence, SequenceStatus, SequenceVersion
+
+
+def create(session: Session, *, actor: str, name: object, body: object) -> Sequence:
+    """A draft sequence with version 1 (see versions.create_sequence)."""
+    if not isinstance(name, str):
+        raise InvalidInput.single("name", "must be text")
+    sequence = versions.create_sequence(session, name=name, steps_definition=_object(body))
+    _record(session, actor, "sequence.created", sequence.id, {"name": sequence.name})
+    return sequence
+
+
+def update_definition(
+    session: Session, sequence_id: int, *, actor: str, body: object
+) -> SequenceVersion:
+    """A draft's definition is replaced in place (nobody is on it yet); an active or
+    paused sequence publishes a new version, and the people inside keep theirs."""
+    steps_definition = _object(body)
+    sequence = versions.get_sequence(session, sequence_id, lock=True)
+    if sequence.status != SequenceStatus.DRAFT.value:
+        version = versions.edit_sequence(session, sequence_id, steps_definition=steps_definition)
+        _record(session, actor, "sequence.published", sequence_id, {"version": version.number})
+        return version
+    definition.parse_checked(session, steps_definition)
+    version = versions.current_version(session, sequence)
+    version.definition = steps_definition
+    _record(session, actor, "sequence.draft_edited", sequence_id, {"version": version.number})
+    return version
+
+
+def activate(session: Session, sequence_id: int, *, actor: str) -> Sequence:
+    sequence = versions.activate(session, sequence_id)
+    _record(session, actor, "sequence.activated", sequence_id)
+    return sequence
+
+
+def pause(session: Session, sequence_id: int, *, actor: str) -> Sequence:
+    sequence = versions.pause(session, sequence_id)
+    _record(session, actor, "sequence.paused", sequence_id)
+    return sequence
+
+
+def resume(session: Session, sequence_id: int, *, actor: str) -> Sequence:
+    sequence = control.resume_sequence(session, sequence_id)
+    _record(session, actor, "sequence.resumed", sequence_id)
+    return sequence
+
+
+def stop(session: Session, sequence_id: int, *, actor: str, now: datetime) -> int:
+    """Stop for good; answers how many live enrolments exited."""
+    stopped = control.stop_sequence(session, sequence_id, now=now)
+    _record(session, actor, "sequence.stopped", sequence_id, {"enrolments_stopped": stopped})
+    return stopped
+
+
+def enrol(
+    session: Session,
+    sequence_id: int,
+    *,
+    actor: str,
+    contact_ids: object,
+    emails: object,
+    now: datetime,
+) -> ListEnrolment:
+    result = enrol_people(session, sequence_id, contact_ids=contact_ids, emails=emails, now=now)
+    _record_enrolment(session, actor, sequence_id, result, "api")
+    return result
+
+
+def enrol_from_csv(
+    session: Session, sequence_id: int, *, actor: str, text: str, now: datetime
+) -> ListEnrolment:
+    result = enrol_csv(session, sequence_id, text, now=now)
+    _record_enrolment(session, actor, sequence_id, result, "csv")
+    return result
+
+
+def map_versions(
+    session: Session,
+    sequence_id: int,
+    *,
+    actor: str,
+    from_version_id: object,
+    step_map: object,
+    now: datetime,
+) -> mapping.MappingResult:
+    """Move people from an older version onto the current one (see mapping.map_enrolments)."""
+    if not isinstance(from_version_id, int) or isinstance(from_version_id, bool):
+        raise InvalidInput.single("from_version_id", "must be a version id")
+    if not isinstance(step_map, dict):
+        raise InvalidInput.single("step_map", 'must map old step keys to new ones: {"old": "new"}')
+    result = mapping.map_enrolments(session, sequence_id, from_version_id, step_map, now=now)
+    _record(
+        session,
+        actor,
+        "sequence.mapped",
+        sequence_id,
+        {
+            "from_version_id": result.from_version_id,
+            "to_version_id": result.to_version_id,
+            "step_map": step_map,
+            "moved": result.moved,
+            "kept": result.kept,
+        },
+    )
+    return result
+
+
+def pause_enrolment(
+    session: Session, sequence_id: int, enrolment_id: int, *, actor: str
+) -> Enrolment:
+    _belongs(session, sequence_id, enrolment_id)
+    enrolment = control.pause_enrolment(session, enrolment_id)
+    _record(session, actor, "enrolment.paused", sequence_id, {"enrolment_id": enrolment_id})
+    return enrolment
+
+
+def resume_enrolment(
+    session: Session, sequence_id: int, enrolment_id: int, *, actor: str, now: datetime
+) -> Enrolment:
+    _belongs(session, sequence_id, enrolment_id)
+    enrolment = control.resume_enrolment(session, enrolment_id, now=now)
+    _record(session, actor, "enrolment.resumed", sequence_id, {"enrolment_id": enrolment_id})
+    return enrolment
+
+
+def stop_enrolment(
+    session: Session, sequence_id: int, enrolment_id: int, *, actor: str, now: datetime
+) -> Enrolment:
+    _belongs(session, sequence_id, enrolment_id)
+    enrolment = control.stop_enrolment(session, enrolment_id, now=now)
+    _record(session, actor, "enrolment.stopped", sequence_id, {"enrolment_id": enrolment_id})
+    return enrolment
+
+
+def _belongs(session: Session, sequence_id: int, enrolment_id: int) -> None:
+    versions.get_sequence(session, sequence_id)
+    enrolment = session.get(Enrolment, enrolment_id)
+    if enrolment is None or enrolment.sequence_id != sequence_id:
+        raise NotFound("enrolment", enrolment_id)
+
+
+def _object(body: object) -> dict[str, Any]:
+    if not isinstance(body, dict):
+        raise InvalidInput.single("definition", "must be an object")
+    return body
+
+
+def _record_enrolment(
+    session: Session, actor: str, sequence_id: int, result: ListEnrolment, source: str
+) -> None:
+    _record(
+        session,
+        actor,
+        "sequence.enrolled",
+        sequence_id,
+        {"source": source, "enrolled": len(result.enrolled), "skipped": len(result.skipped)},
+    )
+
+
+def _record(
+    session: Session,
+    actor: str,
+    action: str,
+    sequence_id: int,
+    changes: dict[str, Any] | None = None,
+) -> None:
+    audit.record(
+        session,
+        actor=actor,
+        action=action,
+        entity_type="sequence",
+        entity_id=sequence_id,
+        changes=changes,
+    )

@@ -1,0 +1,90 @@
+"""Reading sequences for the API and pages: counts per state, versions, enrolment pages."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from campaigns.sequences.versions import get_sequence
+from nurture.errors import InvalidInput
+from nurture.models import Enrolment, EnrolmentState, Sequence, SequenceVersion
+
+MAX_PAGE = 500
+STATES = tuple(state.value for state in EnrolmentState)
+_LIVE = (EnrolmentState.ACTIVE.value, EnrolmentState.PAUSED.value)
+
+
+@dataclass(frozen=True, slots=True)
+class VersionInfo:
+    version: SequenceVersion
+    # Enrolments still walking this version (active or paused).
+    live: int
+
+
+def state_counts(
+    session: Session, sequence_ids: list[int] | None = None
+) -> dict[int, dict[str, int]]:
+    """Sequence id -> enrolments per state (every state present, zeros included)."""
+    query = select(Enrolment.sequence_id, Enrolment.state, func.count()).group_by(
+        Enrolment.sequence_id, Enrolment.state
+    )
+    if sequence_ids is not None:
+        query = query.where(Enrolment.sequence_id.in_(sequence_ids))
+    counts: dict[int, dict[str, int]] = defaultdict(lambda: dict.fromkeys(STATES, 0))
+    for sequence_id, state, number in session.execute(query):
+        counts[sequence_id][state] = int(number)
+    return counts
+
+
+def all_sequences(session: Session) -> list[tuple[Sequence, dict[str, int]]]:
+    """Every sequence by id, with its enrolments per state."""
+    sequences = list(session.scalars(select(Sequence).order_by(Sequence.id)))
+    counts = state_counts(session)
+    return [(s, counts[s.id]) for s in sequences]
+
+
+def versions_of(session: Session, sequence_id: int) -> list[VersionInfo]:
+    """The sequence's versions, newest first, with how many people are still on each."""
+    live: dict[int, int] = {
+        version_id: int(number)
+        for version_id, number in session.execute(
+            select(Enrolment.version_id, func.count())
+            .where(Enrolment.sequence_id == sequence_id, Enrolment.state.in_(_LIVE))
+            .group_by(Enrolment.version_id)
+        )
+    }
+    rows = session.scalars(
+        select(SequenceVersion)
+        .where(SequenceVersion.sequence_id == sequence_id)
+        .order_by(SequenceVersion.number.desc())
+    )
+    return [VersionInfo(v, int(live.get(v.id, 0))) for v in rows]
+
+
+def enrolment_page(
+    session: Session,
+    sequence_id: int,
+    *,
+    state: str | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> tuple[list[Enrolment], str | None]:
+    """A page of the sequence's enrolments by id, optionally in one state; answers the
+    items and the cursor of the next page (None: no more)."""
+    get_sequence(session, sequence_id)
+    if state is not None and state not in STATES:
+        raise InvalidInput.single("state", f"must be one of {', '.join(STATES)}")
+    if cursor is not None and not cursor.isdigit():
+        raise InvalidInput.single("cursor", "is not a cursor this API gave out")
+    if not 1 <= limit <= MAX_PAGE:
+        raise InvalidInput.single("limit", f"must be from 1 to {MAX_PAGE}")
+    query = select(Enrolment).where(Enrolment.sequence_id == sequence_id)
+    if state is not None:
+        query = query.where(Enrolment.state == state)
+    if cursor:
+        query = query.where(Enrolment.id > int(cursor))
+    items = list(session.scalars(query.order_by(Enrolment.id).limit(limit)))
+    return items, str(items[-1].id) if len(items) == limit else None
