@@ -98,6 +98,8 @@ def test_a_marketer_builds_activates_and_watches_a_contact_flow_through(
     # E-mail, goal, branch; then the branch is dragged above the goal.
     panel = _add(page, "steps", "email")
     expect(panel.get_by_label("Template")).to_have_value(re.compile(r"\d+"))
+    panel.get_by_role("button", name="Preview e-mail").click()
+    expect(panel.frame_locator("iframe").get_by_text("Hello Lena")).to_be_visible()
     _add(page, "steps", "goal")
     panel = _add(page, "steps", "branch")
     panel.get_by_label("If the contact…").select_option("opened")
