@@ -8,7 +8,7 @@ from campaigns.delivery.factory import transport_for
 from campaigns.email.mailconfig import MailConfig
 from campaigns.sequences.caps import FrequencyCap
 from campaigns.sequences.engine import Limits, Mailer, Verdict, run_step
-from campaigns.sequences.scheduler import DEFAULT_BATCH, claim_due, claim_one
+from campaigns.sequences.scheduler import DEFAULT_BATCH, claim_due, claim_one, release
 from nurture.models import utcnow
 from workers import context
 
@@ -33,7 +33,7 @@ def run_enrolment_step(enrolment_id: int, expected_step_key: str) -> None:
     with context.session() as db:
         step_key = claim_one(db, enrolment_id, now=utcnow())
     if step_key is not None:
-        run_enrolment_step.send(enrolment_id, step_key)
+        _send_or_release([(enrolment_id, step_key)])
 
 
 def enqueue_due_steps() -> int:
@@ -45,12 +45,23 @@ def enqueue_due_steps() -> int:
     for _ in range(MAX_BATCHES_PER_TICK):
         with context.session() as db:
             claimed = claim_due(db, now=utcnow(), limit=DEFAULT_BATCH)
-        for enrolment_id, step_key in claimed:
-            run_enrolment_step.send(enrolment_id, step_key)
+        _send_or_release(claimed)
         total += len(claimed)
         if len(claimed) < DEFAULT_BATCH:
             break
     return total
+
+
+def _send_or_release(claimed: list[tuple[int, str]]) -> None:
+    """Enqueue one message per claimed step; if the broker fails, drop the claims not sent,
+    or those steps would wait out their lease (ten minutes) before the tick found them."""
+    for sent, (enrolment_id, step_key) in enumerate(claimed):
+        try:
+            run_enrolment_step.send(enrolment_id, step_key)
+        except Exception:
+            with context.session() as db:
+                release(db, [i for i, _ in claimed[sent:]])
+            raise
 
 
 @dramatiq.actor(queue_name="ticks", max_retries=0)

@@ -60,6 +60,29 @@ def claim_one(
     return claimed[0][1] if claimed else None
 
 
+def release(session: Session, enrolment_ids: list[int]) -> int:
+    """Drop the claims on these enrolments so the next tick claims them at once; answers how
+    many were claimed. The caller commits.
+
+    For a claimed step whose message never reached the queue (the broker refused it):
+    without this it would wait out its lease. Clearing a claim that someone else took
+    meanwhile is harmless: the step is sent once more and its second run is a no-op.
+    """
+    if not enrolment_ids:
+        return 0
+    result = session.execute(
+        update(Enrolment)
+        .where(
+            Enrolment.id.in_(enrolment_ids),
+            Enrolment.state == EnrolmentState.ACTIVE.value,
+            Enrolment.claim_token.is_not(None),
+        )
+        .values(claim_token=None, claimed_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 def _claimable(now: datetime) -> ColumnElement[bool]:
     return (
         (Enrolment.state == EnrolmentState.ACTIVE.value)

@@ -16,19 +16,23 @@ from datetime import timedelta
 
 import dramatiq
 import pytest
+import redis
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.brokers.stub import StubBroker
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from campaigns.sequences.scheduler import claim_due
 from nurture.config import Settings
+from nurture.db import session_scope
 from nurture.models import EmailMessage, EnrolmentState, StepRun, utcnow
 from tests.email.conftest import make_template
 from tests.factories import make_contact
+from tests.faults.processes import free_port
 from tests.faults.smtp_sink import Sink, smtp_sink
 from tests.sequences.helpers import enrol, make_sequence, reload
 from workers import broker, context
-from workers.sequences import run_enrolment_step, sequence_tick
+from workers.sequences import enqueue_due_steps, run_enrolment_step, sequence_tick
 
 pytestmark = pytest.mark.redis
 
@@ -129,3 +133,28 @@ def test_email_wait_email_sequence_delivers_each_step_once_through_redis(
     assert delivered == sorted(f"seq:{e}:{step}" for e in enrolments for step in ("hello", "guide"))
     per_address = Counter(a.recipients for a in accepted)
     assert per_address == {(contact.email,): 2 for contact in contacts}
+
+
+def test_steps_claimed_while_redis_is_down_are_released_for_the_next_tick(
+    db: Session, settings: Settings
+) -> None:
+    template = make_template(db, name="Welcome")
+    sequence = make_sequence(db, [{"key": "hello", "type": "email", "template_id": template}])
+    enrolment = enrol(db, sequence, make_contact(db).id, utcnow())
+    # Nothing listens on this port: every enqueue fails as it does while Redis restarts.
+    down = replace(settings, redis_url=f"redis://127.0.0.1:{free_port()}/0")
+    context.configure(down)
+    installed = broker.install(broker.build_broker(down))
+    try:
+        with pytest.raises(redis.ConnectionError):
+            enqueue_due_steps()
+    finally:
+        installed.close()
+        context.configure(settings)
+        broker.install(StubBroker())
+
+    after = reload(db, enrolment)
+    assert (after.claim_token, after.claimed_until) == (None, None)
+    assert after.step_key == "hello"
+    with session_scope(settings.database_url) as other:
+        assert claim_due(other, now=utcnow()) == [(enrolment, "hello")]
