@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
+import dramatiq
 import pytest
+from dramatiq.brokers.stub import StubBroker
 from sqlalchemy.orm import Session
 
 from campaigns.sequences import definition, versions
@@ -13,10 +16,11 @@ from campaigns.sequences.engine import Mailer, Verdict
 from campaigns.sequences.wakeups import event_waits, wake_event_waits
 from nurture.config import Settings
 from nurture.events import EventInput, ingest
-from nurture.models import utcnow
+from nurture.models import EnrolmentState, utcnow
 from tests.factories import make_contact
-from tests.sequences.helpers import drive, enrol, make_sequence, outcomes, reload
-from workers import actors, context
+from tests.sequences.helpers import drive, enrol, enrolment_of, make_sequence, outcomes, reload
+from workers import actors, broker, context
+from workers.sequences import sequence_tick
 
 WAIT_FOR_CLICK: list[dict[str, Any]] = [
     {"key": "clicked", "type": "wait", "event": "email.clicked", "timeout": {"days": 3}},
@@ -24,8 +28,10 @@ WAIT_FOR_CLICK: list[dict[str, Any]] = [
 ]
 
 
-def event(db: Session, contact_id: int, kind: str) -> list[int]:
-    stored = ingest(db, [(0, EventInput(kind, utcnow(), {}, contact_id=contact_id))], source="test")
+def event(db: Session, contact_id: int, kind: str, **props: object) -> list[int]:
+    stored = ingest(
+        db, [(0, EventInput(kind, utcnow(), dict(props), contact_id=contact_id))], source="test"
+    )
     db.commit()
     return [i for i in stored.stored_event_ids if i is not None]
 
@@ -138,3 +144,50 @@ def test_a_wait_on_an_older_version_is_woken_by_its_own_step_key(
 
     assert (ignored, woken) == (0, 1)
     assert reload(db, old).next_run_at == start
+
+
+@pytest.fixture
+def worker(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[StubBroker]:
+    monkeypatch.setattr(context, "_settings", settings)
+    stub = broker.install(broker.build_broker(settings))
+    assert isinstance(stub, StubBroker)
+    running = dramatiq.Worker(stub, worker_threads=2, worker_timeout=100)
+    running.start()
+    try:
+        yield stub
+    finally:
+        running.stop(timeout=10_000)
+        stub.close()
+        broker.install(StubBroker())
+
+
+def drain(stub: StubBroker) -> None:
+    for _ in range(3):
+        for queue in ("events", "ticks", "sequences", "email"):
+            stub.join(queue, timeout=20_000, fail_fast=True)
+
+
+def test_through_the_workers_a_form_enrols_and_a_click_moves_the_wait_on_at_once(
+    db: Session, worker: StubBroker
+) -> None:
+    sequence = make_sequence(
+        db,
+        WAIT_FOR_CLICK,
+        triggers=[{"event": "form.submitted", "where": {"form": "whitepaper"}}],
+    )
+    contact = make_contact(db)
+
+    actors.process_events.send(event(db, contact.id, "form.submitted", form="whitepaper"))
+    drain(worker)
+    sequence_tick.send()  # runs the wait once: it polls again in 15 minutes
+    drain(worker)
+    enrolment = enrolment_of(db, sequence, contact.id)
+    assert enrolment.next_run_at is not None
+    assert enrolment.next_run_at > utcnow() + timedelta(minutes=10)
+    actors.process_events.send(event(db, contact.id, "email.clicked"))
+    drain(worker)
+    sequence_tick.send()
+    drain(worker)
+
+    assert outcomes(db, enrolment.id) == {"clicked": "event", "call": "created"}
+    assert enrolment_of(db, sequence, contact.id).state == EnrolmentState.COMPLETED
