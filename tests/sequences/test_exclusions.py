@@ -6,17 +6,27 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campaigns.sequences import control, definition, versions
 from campaigns.sequences.caps import FrequencyCap
 from campaigns.sequences.engine import Limits, Mailer, Verdict
-from campaigns.sequences.enrol import enrol_contacts
+from campaigns.sequences.enrol import enrol_contacts, enrol_from_events
 from nurture.config import DEFAULT_FREQUENCY_CAP, Settings, SettingsError
 from nurture.errors import InvalidInput
-from nurture.models import EnrolmentState, utcnow
+from nurture.events import EventInput, ingest
+from nurture.models import Enrolment, EnrolmentState, utcnow
 from tests.factories import make_contact
-from tests.sequences.helpers import captured_count, drive, enrol, make_sequence, outcomes, reload
+from tests.sequences.helpers import (
+    captured_count,
+    drive,
+    enrol,
+    enrolment_of,
+    make_sequence,
+    outcomes,
+    reload,
+)
 from workers import context
 from workers.sequences import run_enrolment_step
 
@@ -125,3 +135,31 @@ def test_cap_from_settings_of_zero_turns_the_cap_off(
 
     assert results[-1].verdict is Verdict.FINISHED
     assert captured_count(db) == 5
+
+
+def test_one_event_triggering_two_sequences_of_one_goal_enrols_in_the_first_only(
+    db: Session,
+) -> None:
+    trigger = [{"event": "form.submitted", "where": {"form": "whitepaper"}}]
+    first = make_sequence(db, CALL, goal_group="legal", triggers=trigger)
+    second = make_sequence(db, CALL, goal_group="legal", triggers=trigger)
+    contact = make_contact(db)
+    stored = ingest(
+        db,
+        [
+            (
+                0,
+                EventInput(
+                    "form.submitted", utcnow(), {"form": "whitepaper"}, contact_id=contact.id
+                ),
+            )
+        ],
+        source="test",
+    )
+
+    result = enrol_from_events(db, stored.stored_event_ids, now=utcnow())
+
+    assert result.enrolled == [contact.id]
+    assert result.skipped == {contact.id: "same_goal"}
+    assert enrolment_of(db, first, contact.id).state == EnrolmentState.ACTIVE
+    assert db.scalars(select(Enrolment.id).where(Enrolment.sequence_id == second)).all() == []
