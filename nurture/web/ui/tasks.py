@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -14,9 +15,9 @@ from litestar.response import Redirect, Template
 from campaigns.sequences import task_queue
 from campaigns.sequences.definition import TASK_KINDS
 from campaigns.sequences.task_queue import Assignee, TaskFilter, TaskState
-from campaigns.sequences.tasks import outcome_label, record_task_outcome
+from campaigns.sequences.tasks import TASK_COMPLETED, outcome_label, record_task_outcome
 from nurture.errors import Conflict, InvalidInput
-from nurture.models import Role, TaskOutcome, utcnow
+from nurture.models import Event, Role, TaskOutcome, utcnow
 from nurture.web.auth import Principal, ui_roles
 from nurture.web.ui.params import Db, FormData, Me
 from nurture.web.ui.render import EVERYONE, fragment, page
@@ -36,6 +37,9 @@ OUTCOME_BUTTONS = (
     (TaskOutcome.MEETING_BOOKED.value, "Meeting booked"),
     (TaskOutcome.NOT_INTERESTED.value, "Not interested"),
 )
+# Properties that say what an event was about, in a few words a rep can read.
+HINT_KEYS = ("subject", "title", "name", "url", "path", "campaign", "form", "webinar")
+HINT_LENGTH = 80
 # htmx listens for this event to refresh the nav badge after an outcome.
 CHANGED_EVENT = "tasks-changed"
 
@@ -76,15 +80,30 @@ class QueueQuery:
         return urlencode({k: v for k, v in params.items() if v not in ("", None)})
 
 
+def event_hint(event: Event) -> str:
+    """What the event was about in a few words, or '' when its properties hold only ids."""
+    properties = event.properties or {}
+    outcome = properties.get("outcome")
+    if event.type == TASK_COMPLETED and isinstance(outcome, str):
+        return outcome_label(outcome)
+    for key in HINT_KEYS:
+        value = properties.get(key)
+        if isinstance(value, str) and value:
+            return value if len(value) <= HINT_LENGTH else value[: HINT_LENGTH - 1] + "…"
+    return ""
+
+
 def _card_context() -> dict[str, Any]:
+    now = utcnow()
     return {
         "kinds": KIND_LABELS,
         "outcomes": OUTCOME_BUTTONS,
         "outcome_label": outcome_label,
         "linkedin_url": task_queue.linkedin_search_url,
         "timeline_entry": entry,
-        "now": utcnow(),
-        "today_ends": task_queue.end_of_day(utcnow()),
+        "event_hint": event_hint,
+        "now": now,
+        "today_ends": task_queue.end_of_day(now),
     }
 
 
@@ -184,7 +203,7 @@ def task_badge(db: Db, principal: Me) -> Template:
     return fragment("tasks/_badge.html", count=count, changed_event=CHANGED_EVENT)
 
 
-def _before(filters: TaskFilter, when: Any) -> TaskFilter:
+def _before(filters: TaskFilter, when: datetime) -> TaskFilter:
     return TaskFilter(
         assignee=filters.assignee, state=filters.state, kind=filters.kind, due_before=when
     )
