@@ -182,7 +182,10 @@ def test_attendance_csv_upload_page_records_lines_and_lists_refused_ones(
     user = make_user(db, role="marketer")
     db.commit()
     login(client, user)
-    url = f"/content/library/webinars/{webinar.id}/attendance"
+    url = f"/content/webinars/{webinar.id}/attendance"
+    assert (
+        f'href="{url}"' in client.get(f"/content/library/webinars/{webinar.id}", headers=HTML).text
+    )
 
     answer = client.post(
         url,

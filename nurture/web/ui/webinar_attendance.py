@@ -1,6 +1,6 @@
 """A webinar's registrations and the attendance upload, under its library page.
 
-`GET /content/library/webinars/{id}/attendance` lists who registered and whether
+`GET /content/webinars/{id}/attendance` lists who registered and whether
 they came; `POST` takes a CSV (columns `email` and `attended` yes/no or `duration`
 in minutes), records what is valid and lists the refused lines.
 """
@@ -24,7 +24,7 @@ from nurture.web.auth import ui_roles
 from nurture.web.ui.params import Db, Me
 from nurture.web.ui.render import EVERYONE, MARKETING, page
 
-PATH = "/content/library/webinars/{webinar_id:int}/attendance"
+PATH = "/content/webinars/{webinar_id:int}/attendance"
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 MultipartForm = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
 
