@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from litestar import Litestar
 from litestar.testing import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from nurture.models import AuditEntry, Event, Task, utcnow
+from nurture.models import AuditEntry, Event, Task, TaskOutcome, utcnow
 from tests.api.conftest import Headers
 from tests.factories import make_contact, make_task, make_user
 
@@ -181,3 +183,49 @@ def test_bad_outcome_bodies_are_refused_naming_the_field(
 def test_tasks_need_an_api_key(client: Client) -> None:
     assert client.get("/api/v1/tasks").status_code == 401
     assert client.post("/api/v1/tasks/1/outcome", json={"outcome": "done"}).status_code == 401
+
+
+FUZZ = settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.text(max_size=16)
+    | st.sampled_from([o.value for o in TaskOutcome]),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3)
+    ),
+    max_leaves=6,
+)
+bodies = json_values | st.fixed_dictionaries({}, optional={"outcome": json_values})
+query_values = st.text(max_size=30) | st.sampled_from(
+    ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-12:00", "unassigned", "9" * 25, "-1"]
+)
+
+
+@FUZZ
+@given(body=bodies)
+def test_any_outcome_body_gets_an_answer_or_a_4xx_never_a_500(
+    client: Client, headers: Headers, body: object
+) -> None:
+    response = client.post("/api/v1/tasks/1/outcome", json=body, headers=headers)
+    assert response.status_code in (200, 400, 404, 409, 422), response.text
+
+
+@FUZZ
+@given(
+    params=st.dictionaries(
+        st.sampled_from(["assignee", "kind", "status", "due_before", "cursor", "limit"]),
+        query_values,
+        max_size=4,
+    )
+)
+def test_any_list_query_gets_a_page_or_a_4xx_never_a_500(
+    client: Client, headers: Headers, params: dict[str, str]
+) -> None:
+    response = client.get("/api/v1/tasks", params=params, headers=headers)
+    assert response.status_code in (200, 400, 422), response.text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -17,8 +18,10 @@ from sqlalchemy.orm import Session
 from campaigns.sequences.engine import Limits, Mailer, Verdict
 from campaigns.sequences.tasks import record_task_outcome
 from nurture.config import Settings
-from nurture.models import EnrolmentState, Task, utcnow
-from tests.factories import make_api_key, make_contact, make_user
+from nurture.db import session_scope
+from nurture.errors import Conflict
+from nurture.models import EnrolmentState, Event, Task, utcnow
+from tests.factories import make_api_key, make_contact, make_task, make_user
 from tests.sequences.helpers import drive, enrol, enrolment_of, make_sequence, outcomes, reload
 from workers import broker, context
 from workers.sequences import sequence_tick
@@ -194,3 +197,38 @@ def test_through_the_workers_a_booked_meeting_reaches_the_goal(
     finished = enrolment_of(db, sequence, contact.id)
     assert finished.state == EnrolmentState.COMPLETED
     assert finished.exit_reason == "goal:won"
+
+
+def test_two_reps_clicking_different_outcomes_at_once_record_exactly_one(
+    db: Session, db_url: str
+) -> None:
+    task = make_task(db, make_contact(db))
+    db.commit()
+    start = threading.Barrier(2)
+    answers: dict[str, str] = {}
+
+    def click(outcome: str) -> None:
+        start.wait()
+        try:
+            with session_scope(db_url) as session:
+                record_task_outcome(session, task.id, outcome, now=utcnow())
+            answers[outcome] = "recorded"
+        except Conflict:
+            answers[outcome] = "conflict"
+
+    threads = [
+        threading.Thread(target=click, args=(outcome,))
+        for outcome in ("meeting_booked", "not_interested")
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert sorted(answers.values()) == ["conflict", "recorded"]
+    db.expire_all()
+    stored = db.get(Task, task.id)
+    assert stored is not None
+    assert answers[stored.outcome or ""] == "recorded"
+    events = db.scalars(select(Event).where(Event.type == "task.completed")).all()
+    assert [e.properties["outcome"] for e in events] == [stored.outcome]

@@ -190,7 +190,10 @@ def _assignee(value: str | None) -> Assignee:
 def _utc(value: datetime, name: str) -> datetime:
     if value.tzinfo is None:
         raise InvalidInput.single(name, "must include a time zone, like 2026-03-01T09:00:00Z")
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise InvalidInput.single(name, "is out of range") from None
 
 
 HANDLERS = [list_tasks, record_outcome]
