@@ -48,8 +48,8 @@ def pg_url() -> Iterator[str]:
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    upgrade(url)
     try:
+        upgrade(url)
         yield url
     finally:
         get_engine(url).dispose()
