@@ -271,3 +271,9 @@ def test_the_nav_badge_counts_tasks_due_today_or_overdue(client: Client, db: Ses
     empty = client.get("/tasks/badge", headers=HTMX).text
     assert 'data-count="0"' in empty
     assert "hidden" in empty.split(">")[0]
+
+
+def test_a_task_id_beyond_any_stored_id_is_a_client_error(client: Client, db: Session) -> None:
+    _rep(client, db)
+    response = post_form(client, f"/tasks/{2**64}/outcome", {"outcome": "done"})
+    assert response.status_code in (400, 404)

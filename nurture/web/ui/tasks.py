@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from litestar import Request, get, post
 from litestar.exceptions import PermissionDeniedException
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromQuery, PathParameter
 from litestar.response import Redirect, Template
 
 from campaigns.sequences import task_queue
@@ -37,6 +37,8 @@ OUTCOME_BUTTONS = (
     (TaskOutcome.MEETING_BOOKED.value, "Meeting booked"),
     (TaskOutcome.NOT_INTERESTED.value, "Not interested"),
 )
+# Ids are 64-bit signed integers in the database; a larger number is no id at all.
+TaskId = Annotated[int, PathParameter(ge=1, le=2**63 - 1)]
 # Properties that say what an event was about, in a few words a rep can read.
 HINT_KEYS = ("subject", "title", "name", "url", "path", "campaign", "form", "webinar")
 HINT_LENGTH = 80
@@ -169,7 +171,7 @@ def task_rows(
 
 @post("/tasks/{task_id:int}/outcome", guards=[ui_roles(*EVERYONE)], sync_to_thread=True)
 def task_outcome(
-    request: Request[Any, Any, Any], db: Db, principal: Me, task_id: FromPath[int], data: FormData
+    request: Request[Any, Any, Any], db: Db, principal: Me, task_id: TaskId, data: FormData
 ) -> Template | Redirect:
     """Record an outcome; htmx gets the card back in its new state, a plain form a redirect."""
     task = task_queue.get_task(db, task_id)
