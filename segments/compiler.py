@@ -115,10 +115,15 @@ _INTEGER_COLUMNS = frozenset({"score"})
 RULE_FROM = contacts.outerjoin(companies, companies.c.id == contacts.c.company_id)
 
 
-def compile_rule(rule: Rule, *, now: Now) -> ColumnElement[bool]:
+def compile_rule(rule: Rule, *, now: Now, whole: bool = False) -> ColumnElement[bool]:
     """The rule as a boolean SQL expression over RULE_FROM (contacts left-joined to
-    their company), relative to `now`. Select from RULE_FROM when using it."""
-    return compile_node(rule.root, now)
+    their company), relative to `now`. Select from RULE_FROM when using it.
+
+    `whole` says the expression will be evaluated for every contact (a full refresh,
+    a preview) rather than for a handful: counted behaviour conditions then become
+    one grouped pass over the events instead of a count per contact.
+    """
+    return compile_node(rule.root, now, whole=whole)
 
 
 def matching_contacts(
@@ -131,27 +136,30 @@ def matching_contacts(
     stmt = (
         select(contacts.c.id)
         .select_from(RULE_FROM)
-        .where(contacts.c.erased_at.is_(None), compile_rule(rule, now=now))
+        .where(
+            contacts.c.erased_at.is_(None),
+            compile_rule(rule, now=now, whole=contact_ids is None),
+        )
     )
     if contact_ids is not None:
         stmt = stmt.where(contacts.c.id.in_(list(contact_ids)))
     return stmt
 
 
-def compile_node(node: Node, now: Now) -> ColumnElement[bool]:
+def compile_node(node: Node, now: Now, *, whole: bool = False) -> ColumnElement[bool]:
     if isinstance(node, Group):
         if not node.children:
             return true()
-        parts = [compile_node(child, now) for child in node.children]
+        parts = [compile_node(child, now, whole=whole) for child in node.children]
         return and_(*parts) if node.kind == "all" else or_(*parts)
     if isinstance(node, Not):
-        return not_(compile_node(node.child, now))
+        return not_(compile_node(node.child, now, whole=whole))
     if isinstance(node, FieldCondition):
         return _field(node, now)
     if isinstance(node, AttributeCondition):
         return _json(contacts.c.attributes, node.test, now)
     if isinstance(node, EventCondition):
-        return _event(node, now)
+        return _event(node, now, whole=whole)
     if isinstance(node, SegmentCondition):
         return _segment(node)
     raise TypeError(f"not a rule node: {node!r}")
@@ -229,7 +237,7 @@ def _json(column: Expr, test: JsonTest, now: Now) -> ColumnElement[bool]:
     return _test(typed, test.op, value, now, nullable=True, text=False)
 
 
-def _event(cond: EventCondition, now: Now) -> ColumnElement[bool]:
+def _event(cond: EventCondition, now: Now, *, whole: bool) -> ColumnElement[bool]:
     ev = events.alias()
     where: list[ColumnElement[bool]] = [
         ev.c.contact_id == contacts.c.id,
@@ -248,6 +256,12 @@ def _event(cond: EventCondition, now: Now) -> ColumnElement[bool]:
         return matching.exists()
     if high == 0:
         return not_(matching.exists())
+    if whole and low >= 1:
+        # Over every contact, one grouped scan of the events (hash-joined) beats a
+        # correlated count per contact; for a few contacts the count is cheaper.
+        having = func.count() >= low if high is None else func.count().between(low, high)
+        grouped = select(ev.c.contact_id).where(*where[1:]).group_by(ev.c.contact_id).having(having)
+        return contacts.c.id.in_(grouped)
     counted = (
         select(func.count()).select_from(ev).where(*where).correlate(contacts).scalar_subquery()
     )

@@ -265,7 +265,10 @@ def _matching(rule: Rule, now: datetime, contact_ids: Sequence[int] | None) -> A
     stmt = (
         select(contacts.c.id.label("contact_id"))
         .select_from(RULE_FROM)
-        .where(contacts.c.erased_at.is_(None), compile_rule(rule, now=now))
+        .where(
+            contacts.c.erased_at.is_(None),
+            compile_rule(rule, now=now, whole=contact_ids is None),
+        )
     )
     if contact_ids is not None:
         stmt = stmt.where(contacts.c.id.in_(list(contact_ids)))
