@@ -426,3 +426,21 @@ def test_an_unknown_sequence_is_a_404(client: Client, db: Session) -> None:
     _signed_in(client, db)
     assert client.get("/sequences/999", headers=HTML).status_code == 404
     assert client.get("/sequences/999/edit", headers=HTML).status_code == 404
+
+
+def test_editing_a_draft_changes_it_in_place(client: Client, db: Session) -> None:
+    template_id = make_template(db)
+    sequence_id = _draft(db, template_id)
+    _signed_in(client, db)
+    body = _flow(template_id)
+    body["steps"].insert(0, {"key": "pause", "type": "wait", "duration": {"hours": 4}})
+
+    response = _post(client, f"/sequences/{sequence_id}/edit", "Legal nurture", body)
+
+    assert response.status_code == 303
+    assert "saved=1" in response.headers["location"]
+    db.expire_all()
+    stored = db.scalars(
+        select(SequenceVersion.definition).where(SequenceVersion.sequence_id == sequence_id)
+    ).all()
+    assert [steps["steps"][0]["key"] for steps in stored] == ["pause"]

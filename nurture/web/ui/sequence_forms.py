@@ -8,7 +8,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from nurture.emails import normalise_email
 from nurture.errors import Problem
 
 MAX_PASTED = 5000
@@ -57,22 +56,10 @@ def with_problems(state: SequenceForm, problems: Sequence[Problem]) -> SequenceF
     return SequenceForm(state.name, state.definition_json, tuple(problems))
 
 
-@dataclass(frozen=True, slots=True)
-class Pasted:
-    addresses: list[str]
-    invalid: list[str]
+def pasted_addresses(text: str) -> list[str]:
+    """What was pasted, split on spaces, commas, semicolons and lines, each once, in order.
 
-
-def pasted_addresses(text: str) -> Pasted:
-    """Addresses separated by spaces, commas, semicolons or lines, normalised, each once."""
-    seen: dict[str, None] = {}
-    invalid: list[str] = []
-    for token in _SEPARATORS.split(text):
-        token = token.strip().strip("<>\"'")
-        if not token:
-            continue
-        try:
-            seen[normalise_email(token)] = None
-        except ValueError:
-            invalid.append(token)
-    return Pasted(list(seen)[:MAX_PASTED], invalid)
+    Addresses are checked (and unknown ones reported) by the enrolment itself.
+    """
+    tokens = (token.strip().strip("<>\"'") for token in _SEPARATORS.split(text))
+    return list(dict.fromkeys(token for token in tokens if token))[:MAX_PASTED]

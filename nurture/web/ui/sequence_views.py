@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from campaigns.email.store import list_templates
 from campaigns.sequences import definition
+from campaigns.sequences.enrol_lists import ListEnrolment
 from campaigns.sequences.funnel import LIVE, Funnel, StepCounts
 from nurture.models import Contact, Enrolment, Segment, SequenceVersion, Service, TaskOutcome
 from nurture.models import Sequence as SequenceRow
@@ -35,13 +36,16 @@ TASK_LABELS = {
     "call": "Call",
     "meeting": "Meeting",
 }
-EXIT_REASONS = {
+SKIP_REASONS = {
     "missing": "no such contact",
-    "erased": "erased",
-    "suppressed": "unsubscribed or suppressed",
-    "customer": "already a customer",
-    "enrolled": "already in this sequence",
-    "enrolled_before": "was in this sequence before (no re-enrolment)",
+    "erased": "skipped, erased",
+    "suppressed": "skipped, unsubscribed or suppressed",
+    "customer": "skipped, already a customer",
+    "enrolled": "skipped, already in this sequence",
+    "enrolled_before": "skipped, was in this sequence before (no re-enrolment)",
+    "same_goal": "skipped, already in a live sequence of the same goal group",
+    "unknown_email": "no contact has this address",
+    "invalid_email": "not an e-mail address",
 }
 
 
@@ -262,3 +266,25 @@ def people_on_older_versions(session: Session, sequence_id: int, current_version
         )
         or 0
     )
+
+
+@dataclass(frozen=True, slots=True)
+class EnrolReport:
+    enrolled: list[str]
+    skipped: list[tuple[str, str]]  # (who, why) in words
+
+
+def enrol_report(session: Session, result: ListEnrolment) -> EnrolReport:
+    """Who joined (by address) and who was skipped, with the reason in words."""
+    emails: dict[int, str | None] = {
+        cid: email
+        for cid, email in session.execute(
+            select(Contact.id, Contact.email).where(Contact.id.in_(result.enrolled))
+        )
+    }
+    skipped = []
+    for skip in result.skipped:
+        who = skip.email or f"contact {skip.contact_id}"
+        code = skip.reason.partition(":")[0]
+        skipped.append((who, SKIP_REASONS.get(code, f"skipped, {skip.reason}")))
+    return EnrolReport([emails.get(cid) or f"contact {cid}" for cid in result.enrolled], skipped)

@@ -13,13 +13,11 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from campaigns.email.preview import render_for_contact
-from campaigns.sequences import control, versions
-from campaigns.sequences.enrol import enrol_contacts
+from campaigns.sequences import changes, versions
 from campaigns.sequences.funnel import funnel, state_counts
 from nurture import audit
 from nurture.contacts import ContactFilter, list_contacts
 from nurture.errors import Conflict, InvalidInput, NotFound
-from nurture.event_writes import find_contacts_by_email
 from nurture.models import SequenceStatus, utcnow
 from nurture.web.auth import Principal, ui_roles
 from nurture.web.mail import mail_config
@@ -87,11 +85,9 @@ def create_sequence(db: Db, principal: Me, data: FormData) -> Template | Redirec
     state, body, problems = forms.posted(data)
     if body is not None and not problems:
         try:
-            sequence = versions.create_sequence(db, name=state.name, steps_definition=body)
-            _audit(db, principal, "sequence.created", sequence.id, {"name": sequence.name})
+            sequence = changes.create(db, actor=principal.actor, name=state.name, body=body)
             if data.get("action") == ACTIVATE:
-                versions.activate(db, sequence.id)
-                _audit(db, principal, "sequence.activated", sequence.id)
+                changes.activate(db, sequence.id, actor=principal.actor)
                 return Redirect(f"/sequences/{sequence.id}?activated=1", status_code=303)
             return Redirect(f"/sequences/{sequence.id}?saved=1", status_code=303)
         except InvalidInput as exc:
@@ -144,26 +140,39 @@ def _save(
     body: dict[str, Any],
     action: str | None,
 ) -> Redirect:
+    """Rename, save the flow (a running sequence gets a new version) and maybe activate."""
     sequence = versions.get_sequence(db, sequence_id)
-    if len(name) > versions.MAX_NAME:
-        raise InvalidInput.single("name", f"must be 1 to {versions.MAX_NAME} characters")
-    unchanged = versions.current_version(db, sequence).definition == body
-    was_live = sequence.status in (SequenceStatus.ACTIVE.value, SequenceStatus.PAUSED.value)
-    sequence.name = name.strip()
+    _rename(db, principal, sequence_id, name)
     query = "saved=1"
-    if not unchanged:
-        version = versions.edit_sequence(db, sequence_id, steps_definition=body)
-        _audit(db, principal, "sequence.published", sequence_id, {"version": version.number})
-        if was_live:
+    if versions.current_version(db, sequence).definition != body:
+        was_draft = sequence.status == SequenceStatus.DRAFT.value
+        version = changes.update_definition(db, sequence_id, actor=principal.actor, body=body)
+        if not was_draft:
             query = f"published={version.number}"
-    if action == ACTIVATE and sequence.status != SequenceStatus.ACTIVE.value:
-        if sequence.status == SequenceStatus.PAUSED.value:
-            control.resume_sequence(db, sequence_id)
-        else:
-            versions.activate(db, sequence_id)
-        _audit(db, principal, "sequence.activated", sequence_id)
+    if action == ACTIVATE and sequence.status == SequenceStatus.PAUSED.value:
+        changes.resume(db, sequence_id, actor=principal.actor)
+        query += "&activated=1"
+    elif action == ACTIVATE and sequence.status == SequenceStatus.DRAFT.value:
+        changes.activate(db, sequence_id, actor=principal.actor)
         query += "&activated=1"
     return Redirect(f"/sequences/{sequence_id}?{query}", status_code=303)
+
+
+def _rename(db: Db, principal: Principal, sequence_id: int, name: str) -> None:
+    sequence = versions.get_sequence(db, sequence_id)
+    name = name.strip()
+    if not name or len(name) > versions.MAX_NAME:
+        raise InvalidInput.single("name", f"must be 1 to {versions.MAX_NAME} characters")
+    if name != sequence.name:
+        old, sequence.name = sequence.name, name
+        audit.record(
+            db,
+            actor=principal.actor,
+            action="sequence.renamed",
+            entity_type="sequence",
+            entity_id=sequence_id,
+            changes={"name": [old, name]},
+        )
 
 
 def _detail(
@@ -185,7 +194,6 @@ def _detail(
         "mail_steps": [row for row in rows if row.type in views.MAIL_STEP_TYPES],
         "contacts": views.sample_contacts(db),
         "can_edit": principal.role in MARKETING,
-        "reasons": views.EXIT_REASONS,
         "notice": None,
         "error": None,
         "problems": [],
@@ -230,7 +238,7 @@ _DONE = {
 @post("/sequences/{sequence_id:int}/activate", guards=WRITE, sync_to_thread=True)
 def activate_sequence(db: Db, principal: Me, sequence_id: FromPath[int]) -> Template | Redirect:
     try:
-        versions.activate(db, sequence_id)
+        changes.activate(db, sequence_id, actor=principal.actor)
     except InvalidInput as exc:
         db.rollback()
         return _detail(
@@ -244,22 +252,20 @@ def activate_sequence(db: Db, principal: Me, sequence_id: FromPath[int]) -> Temp
     except Conflict as exc:
         db.rollback()
         return _detail(db, principal, sequence_id, status_code=409, error=f"Not activated: {exc}.")
-    _audit(db, principal, "sequence.activated", sequence_id)
     return Redirect(f"/sequences/{sequence_id}?activated=1", status_code=303)
 
 
 def _control(db: Db, principal: Principal, sequence_id: int, action: str) -> Template | Redirect:
     try:
         if action == "paused":
-            versions.pause(db, sequence_id)
+            changes.pause(db, sequence_id, actor=principal.actor)
         elif action == "resumed":
-            control.resume_sequence(db, sequence_id)
+            changes.resume(db, sequence_id, actor=principal.actor)
         else:
-            control.stop_sequence(db, sequence_id, now=utcnow())
+            changes.stop(db, sequence_id, actor=principal.actor, now=utcnow())
     except Conflict as exc:
         db.rollback()
         return _detail(db, principal, sequence_id, status_code=409, error=f"Not done: {exc}.")
-    _audit(db, principal, f"sequence.{action}", sequence_id)
     return Redirect(f"/sequences/{sequence_id}?done={action}", status_code=303)
 
 
@@ -282,32 +288,28 @@ def stop_sequence(db: Db, principal: Me, sequence_id: FromPath[int]) -> Template
 @post("/sequences/{sequence_id:int}/enrol", guards=WRITE, sync_to_thread=True)
 def enrol(db: Db, principal: Me, sequence_id: FromPath[int], data: FormData) -> Template:
     """Enrol the contacts whose addresses were pasted or picked; report who was skipped and why."""
-    pasted = forms.pasted_addresses(data.get("emails", ""))
-    if not pasted.addresses and not pasted.invalid:
+    addresses = forms.pasted_addresses(data.get("emails", ""))
+    if not addresses:
         return _detail(
             db, principal, sequence_id, status_code=422, error="Paste or pick at least one address."
         )
-    found = find_contacts_by_email(db, pasted.addresses)
     try:
-        result = enrol_contacts(db, sequence_id, found.values(), now=utcnow())
-    except Conflict as exc:
-        db.rollback()
-        return _detail(
-            db, principal, sequence_id, status_code=409, error=f"Nobody enrolled: {exc}."
+        result = changes.enrol(
+            db,
+            sequence_id,
+            actor=principal.actor,
+            contact_ids=[],
+            emails=addresses,
+            now=utcnow(),
         )
-    if result.enrolled:
-        _audit(db, principal, "sequence.enrolled", sequence_id, {"count": len(result.enrolled)})
+    except (Conflict, InvalidInput) as exc:
+        db.rollback()
+        status = 409 if isinstance(exc, Conflict) else 422
+        return _detail(
+            db, principal, sequence_id, status_code=status, error=f"Nobody enrolled: {exc}."
+        )
     db.commit()
-    by_id = {cid: email for email, cid in found.items()}
-    report = {
-        "enrolled": [by_id[cid] for cid in result.enrolled],
-        "skipped": [
-            (by_id[cid], views.EXIT_REASONS.get(r, r)) for cid, r in result.skipped.items()
-        ],
-        "unknown": [email for email in pasted.addresses if email not in found],
-        "invalid": pasted.invalid,
-    }
-    return _detail(db, principal, sequence_id, report=report)
+    return _detail(db, principal, sequence_id, report=views.enrol_report(db, result))
 
 
 @get("/sequences/contacts", guards=WRITE, sync_to_thread=True)
@@ -349,23 +351,6 @@ def preview(
     except (NotFound, InvalidInput) as exc:
         problems = [str(exc)]
     return fragment("sequences/_preview.html", rendered=rendered, problems=problems, note=None)
-
-
-def _audit(
-    db: Db,
-    principal: Principal,
-    action: str,
-    sequence_id: int,
-    changes: dict[str, Any] | None = None,
-) -> None:
-    audit.record(
-        db,
-        actor=principal.actor,
-        action=action,
-        entity_type="sequence",
-        entity_id=sequence_id,
-        changes=changes,
-    )
 
 
 handlers = [
