@@ -56,21 +56,6 @@ class Funnel:
         return self.goals / self.enrolled if self.enrolled else None
 
 
-def state_counts(session: Session, sequence_ids: list[int]) -> dict[int, dict[str, int]]:
-    """Enrolments per state for each of these sequences (absent states are left out)."""
-    if not sequence_ids:
-        return {}
-    rows = session.execute(
-        select(Enrolment.sequence_id, Enrolment.state, func.count())
-        .where(Enrolment.sequence_id.in_(sequence_ids))
-        .group_by(Enrolment.sequence_id, Enrolment.state)
-    )
-    counts: dict[int, dict[str, int]] = defaultdict(dict)
-    for sequence_id, state, number in rows:
-        counts[sequence_id][state] = int(number)
-    return dict(counts)
-
-
 def funnel(session: Session, sequence_id: int) -> Funnel:
     """The per-step funnel of one sequence, over all its versions."""
     in_sequence = Enrolment.sequence_id == sequence_id

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from campaigns.sequences.conditions import effect_key
 from campaigns.sequences.control import pause_enrolment
 from campaigns.sequences.engine import Mailer
-from campaigns.sequences.funnel import funnel, state_counts
+from campaigns.sequences.funnel import funnel
 from nurture.events import EventInput, ingest
 from nurture.models import EmailMessage, utcnow
 from tests.factories import make_contact, make_user
@@ -102,23 +102,3 @@ def test_paused_enrolments_still_count_as_waiting_at_their_step(
     assert result.step("intro").waiting == 1
     assert result.step("won").reached == 0
     assert result.step("won").conversion is None
-
-
-def test_state_counts_group_enrolments_by_sequence(
-    db: Session, mailer: Mailer, template_id: int
-) -> None:
-    now = utcnow()
-    first = make_sequence(db, _steps(template_id))
-    second = make_sequence(db, _steps(template_id))
-    for _ in range(2):
-        enrol(db, first, make_contact(db).id, now)
-    done = enrol(db, second, make_contact(db).id, now)
-    for days in (0, 2, 6):
-        drive(db, done, now + timedelta(days=days), mailer)
-
-    counts = state_counts(db, [first, second, 999])
-
-    assert counts[first] == {"active": 2}
-    assert counts[second] == {"completed": 1}
-    assert 999 not in counts
-    assert state_counts(db, []) == {}

@@ -237,6 +237,8 @@ def test_editing_an_active_sequence_publishes_a_new_version_and_says_so(
 ) -> None:
     template_id = make_template(db)
     sequence_id = _active(db, template_id)
+    enrol_contacts(db, sequence_id, [make_contact(db).id], now=utcnow())
+    db.commit()
     _signed_in(client, db)
     editor = client.get(f"/sequences/{sequence_id}/edit", headers=HTML)
     assert "Publish new version" in editor.text
@@ -250,6 +252,10 @@ def test_editing_an_active_sequence_publishes_a_new_version_and_says_so(
     assert "Published version 2" in page.text
     assert "continue on the version they joined" in page.text
     assert "Legal nurture v2" in page.text
+    assert "1 still on earlier versions" in page.text
+    versions_table = re.search(r'id="versions-table">(.*?)</table>', page.text, re.S)
+    assert versions_table
+    assert re.findall(r"v(\d)", versions_table.group(1)) == ["2", "1"]
     numbers = db.scalars(
         select(SequenceVersion.number).where(SequenceVersion.sequence_id == sequence_id)
     ).all()

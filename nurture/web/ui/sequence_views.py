@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 from campaigns.email.store import list_templates
 from campaigns.sequences import definition
 from campaigns.sequences.enrol_lists import ListEnrolment
-from campaigns.sequences.funnel import LIVE, Funnel, StepCounts
-from nurture.models import Contact, Enrolment, Segment, SequenceVersion, Service, TaskOutcome
+from campaigns.sequences.funnel import Funnel, StepCounts
+from nurture.models import Contact, Segment, SequenceVersion, Service, TaskOutcome
 from nurture.models import Sequence as SequenceRow
 from segments.catalogue import COMMON_EVENTS
 
@@ -250,22 +250,6 @@ def sequence_page(session: Session, *, offset: int, limit: int) -> tuple[list[Li
         .limit(limit)
     )
     return [ListRow(sequence, number or 0) for sequence, number in rows], total
-
-
-def people_on_older_versions(session: Session, sequence_id: int, current_version_id: int) -> int:
-    """Live enrolments still walking an earlier version of the sequence."""
-    return int(
-        session.scalar(
-            select(func.count())
-            .select_from(Enrolment)
-            .where(
-                Enrolment.sequence_id == sequence_id,
-                Enrolment.version_id != current_version_id,
-                Enrolment.state.in_(LIVE),
-            )
-        )
-        or 0
-    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,8 @@ from litestar.response import Redirect, Template
 
 from campaigns.email.preview import render_for_contact
 from campaigns.sequences import changes, versions
-from campaigns.sequences.funnel import funnel, state_counts
+from campaigns.sequences.funnel import funnel
+from campaigns.sequences.listing import state_counts, versions_of
 from nurture import audit
 from nurture.contacts import ContactFilter, list_contacts
 from nurture.errors import Conflict, InvalidInput, NotFound
@@ -190,7 +191,7 @@ def _detail(
         "funnel": result,
         "rows": funnel_rows,
         "chart": views.chart_data(funnel_rows),
-        "on_older": views.people_on_older_versions(db, sequence_id, version.id),
+        "versions": versions_of(db, sequence_id),
         "mail_steps": [row for row in rows if row.type in views.MAIL_STEP_TYPES],
         "contacts": views.sample_contacts(db),
         "can_edit": principal.role in MARKETING,
