@@ -58,6 +58,8 @@ class Registration:
     contact_id: int
     created: bool
     confirmation_status: str | None
+    # The `webinar.registered` event stored by this call, for the event workers.
+    event_ids: tuple[int, ...] = ()
 
 
 def find(session: Session, webinar_id: int, contact_id: int) -> WebinarRegistration | None:
@@ -89,13 +91,13 @@ def register(
         raise NotFound("webinar", webinar_id)
     contact = get_contact(session, contact_id)
     row = find(session, webinar_id, contact_id)
-    created = False
+    event_ids: tuple[int, ...] = ()
     if row is None:
-        row, created = _insert(session, webinar, contact, now)
+        row, event_ids = _insert(session, webinar, contact, now)
     status = send_confirmation(
         session, row, webinar=webinar, contact=contact, transport=transport, config=config
     )
-    return Registration(row.id, webinar_id, contact_id, created, status)
+    return Registration(row.id, webinar_id, contact_id, bool(event_ids), status, event_ids)
 
 
 def send_confirmation(
@@ -227,7 +229,7 @@ def starter_template_id(session: Session, starter: str) -> int:
 
 def _insert(
     session: Session, webinar: Webinar, contact: Contact, now: datetime
-) -> tuple[WebinarRegistration, bool]:
+) -> tuple[WebinarRegistration, tuple[int, ...]]:
     if webinar.starts_at + timedelta(minutes=webinar.duration_minutes) <= now:
         raise RegistrationClosed("this webinar is over")
     if not take_seat(session, webinar.id):
@@ -248,7 +250,7 @@ def _insert(
         session.rollback()
         found = find(session, webinar.id, contact.id)
         assert found is not None
-        return found, False
+        return found, ()
     event = EventInput(
         "webinar.registered",
         now,
@@ -256,9 +258,9 @@ def _insert(
         f"webinar.registered:{webinar.id}:{contact.id}",
         contact_id=contact.id,
     )
-    ingest(session, [(0, event)], source="webinars")
+    stored = ingest(session, [(0, event)], source="webinars").stored_event_ids
     session.commit()
-    return row, True
+    return row, tuple(stored)
 
 
 def confirmation_message(session: Session, registration_id: int) -> EmailMessage | None:

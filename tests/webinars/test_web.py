@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
@@ -37,6 +38,21 @@ def web(relay: tuple[Settings, Behaviour]) -> Iterator[tuple[Client, Behaviour]]
         yield client, behaviour
 
 
+def wait_until_processed(db: Session, kind: str, seconds: float = 15) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        done = db.scalar(
+            select(Event.processed_at)
+            .where(Event.type == kind)
+            .execution_options(populate_existing=True)
+        )
+        db.rollback()
+        if done is not None:
+            return True
+        time.sleep(0.1)
+    return False
+
+
 def link(settings: Settings, contact_id: int, webinar_id: int) -> str:
     return f"/w/{signer_for(settings.secret_key).webinar(contact_id, webinar_id)}"
 
@@ -67,6 +83,8 @@ def test_one_click_registration_from_the_link_registers_once_and_confirms_by_mai
     assert [str(r.parsed()["Subject"]) for r in behaviour.received] == [
         "You're registered: Compliance clinic"
     ]
+    # The event is handed to the workers at once (segments, triggers), not at the next tick.
+    assert wait_until_processed(db, "webinar.registered")
     ics = client.get(f"{url}/invite.ics")
     assert ics.status_code == 200
     assert ics.headers["content-type"].startswith("text/calendar")

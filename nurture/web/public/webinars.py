@@ -10,6 +10,7 @@ as for the unsubscribe page, so these paths are exempt from the CSRF cookie.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from litestar import Request, get, post
@@ -23,6 +24,7 @@ from nurture.web.mail import mail_config, transport
 from nurture.web.state import settings_of
 from templates.ics import content_type
 
+log = logging.getLogger(__name__)
 _HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 
 
@@ -58,7 +60,7 @@ def webinar_register(request: Request[Any, Any, Any], token: FromPath[str]) -> R
     """Register (once) and send the confirmation; back to the page, or the 'full' page."""
     try:
         with session_scope(settings_of(request.app).database_url) as session:
-            registrations.register_by_token(
+            done = registrations.register_by_token(
                 session,
                 token=token,
                 now=utcnow(),
@@ -69,6 +71,7 @@ def webinar_register(request: Request[Any, Any, Any], token: FromPath[str]) -> R
         return _page(request, "webinar_full.html", status_code=409)
     except registrations.RegistrationClosed:
         return _page(request, "webinar_closed.html", status_code=409)
+    _enqueue(list(done.event_ids))
     return Redirect(f"/w/{token}?done=registered", status_code=303)
 
 
@@ -84,6 +87,17 @@ def webinar_invite_ics(request: Request[Any, Any, Any], token: FromPath[str]) ->
         media_type=content_type(invitation),
         headers={**_HEADERS, "Content-Disposition": 'attachment; filename="invite.ics"'},
     )
+
+
+def _enqueue(event_ids: list[int]) -> None:
+    from workers.actors import process_events  # bound to the running app's broker
+
+    try:
+        if event_ids:
+            process_events.send(event_ids)
+    except Exception:
+        # Committed already: the periodic tick re-enqueues unprocessed events.
+        log.exception("could not enqueue the registration event; the tick will")
 
 
 handlers = [webinar_page, webinar_register, webinar_invite_ics]
