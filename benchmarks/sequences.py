@@ -226,6 +226,7 @@ def main() -> int:
             enrol_s = started - enrol_started
             claim_s, enqueue_s = time_scheduler(url, servers.redis_url, logs)
             first_s = finished_s = None
+            first = done = 0
             deadline = started + args.timeout
             while finished_s is None and time.perf_counter() < deadline:
                 first, done = counts(url)
@@ -253,7 +254,15 @@ def main() -> int:
         baseline_s = run_baseline(port, raw, args.contacts)
         get_engine(url).dispose()
     if first_s is None or finished_s is None:
-        print(f"RESULT ok=no timeout_s={args.timeout:.0f} logs={logs}")
+        # Unfinished: the rates so far still say how far off the target this is.
+        rate = first / args.timeout
+        print(
+            f"RESULT contacts={args.contacts} timeout_s={args.timeout:.0f} first_step_sent={first}"
+            f" finished={done} first_step_msgs_per_s={rate:.0f}"
+            f" claim_batch_ms={claim_s * 1000:.1f} enqueue_batch_ms={enqueue_s * 1000:.1f}"
+            f" baseline_msgs_per_s={args.contacts / baseline_s:.0f}"
+            f" ratio={rate * baseline_s / args.contacts:.2f} ok=no"
+        )
         return 1
     executions = int(executions or 0)
     steps_per_s = executions / finished_s
