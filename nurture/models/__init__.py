@@ -33,8 +33,8 @@ from nurture.models.webinar_registrations import Attendance, WebinarRegistration
 __all__ = [
     "FINAL_STATUSES",
     "ApiKey",
-    "Attendance",
     "Article",
+    "Attendance",
     "AuditEntry",
     "Base",
     "CapturedEmail",

@@ -49,9 +49,7 @@ def upgrade() -> None:
             "webinar_id", "contact_id", name=op.f("uq_webinar_registrations_webinar_id")
         ),
     )
-    op.create_index(
-        "ix_webinar_registrations_contact_id", "webinar_registrations", ["contact_id"]
-    )
+    op.create_index("ix_webinar_registrations_contact_id", "webinar_registrations", ["contact_id"])
 
 
 def downgrade() -> None:
