@@ -9,6 +9,11 @@ Steps run in list order; `branch` and `split` hold nested lists and, when a
 nested list ends, the flow continues after the step that holds it. Every step
 has a `key` that is unique in the definition and stable across versions.
 Problems name the step path, like `steps[2].then[0].template_id`.
+
+Content steps send one e-mail like `email` does, with content picked per contact
+(see content_steps): `{"type": "case_study", "template_id": N, "service": "slug",
+"topics": [...]}` (service and topics optional, they restrict the candidates) and
+`{"type": "webinar_invite", "template_id": N, "topics": [...]}` (topics optional).
 """
 
 from __future__ import annotations
