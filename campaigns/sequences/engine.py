@@ -131,6 +131,8 @@ class _Run:
         self.session = session
         self.enrolment = enrolment
         self.key = enrolment.step_key or ""
+        # Read once: a commit mid-step expires the row, and a reload could see a new version.
+        self.version_id = enrolment.version_id
         self.now = now
         self.mailer = mailer
         self.limits = limits
@@ -139,7 +141,7 @@ class _Run:
         contact = self.session.get(Contact, self.enrolment.contact_id)
         if contact is None:  # pragma: no cover - enrolments are deleted with their contact
             return self.finish(EnrolmentState.EXITED, "erased")
-        flow = flow_of(self.session, self.enrolment.version_id)
+        flow = flow_of(self.session, self.version_id)
         reason = exit_reason(self.session, self.enrolment, contact, flow)
         if reason is not None:
             return self.finish(EnrolmentState.EXITED, reason)
@@ -383,6 +385,8 @@ class _Run:
                 Enrolment.id == self.enrolment.id,
                 Enrolment.step_key == self.key,
                 Enrolment.state == EnrolmentState.ACTIVE.value,
+                # Mapped onto another version meanwhile: our next step is the old flow's.
+                Enrolment.version_id == self.version_id,
             )
             .values(claim_token=None, claimed_until=None, **values)
             .execution_options(synchronize_session=False)
