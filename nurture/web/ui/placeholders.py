@@ -30,7 +30,7 @@ UPCOMING = (
         "Qualified leads handed over from marketing, waiting for a sales rep.",
         (
             "Accept or reject each handoff, with the reason fed back to scoring.",
-            "LinkedIn and call tasks that sequences create for you.",
+            "Handoffs next to the LinkedIn and call tasks already on the Tasks page.",
             "The full timeline of what the lead read before they qualified.",
         ),
     ),
