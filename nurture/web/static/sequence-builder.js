@@ -15,7 +15,7 @@
   var stepsByPath = {}; // step path -> the step object
   var dragging = null;
 
-  var SUMMARY_TYPES = { email: 1, case_study: 1, webinar_invite: 1 };
+  var SUMMARY_TYPES = {}; // step types that send an e-mail from a template (from the catalogue)
 
   function el(tag, attrs, children) {
     var node = document.createElement(tag);
@@ -625,6 +625,7 @@
     panelBody = document.getElementById("panel-body");
     textarea = document.getElementById("f-definition");
     catalogue = JSON.parse(document.getElementById("builder-catalogue").textContent);
+    catalogue.mail_steps.forEach(function (type) { SUMMARY_TYPES[type] = true; });
     problems = JSON.parse(document.getElementById("builder-problems").textContent);
     try { doc = JSON.parse(textarea.value); } catch (e) { doc = null; }
     if (!doc || typeof doc !== "object" || Array.isArray(doc)) doc = { steps: [], goals: [], triggers: [] };

@@ -207,6 +207,7 @@ def catalogue(session: Session) -> dict[str, Any]:
         "step_types": [
             {"type": kind, "label": TYPE_LABELS.get(kind, kind)} for kind in definition.STEP_TYPES
         ],
+        "mail_steps": list(definition.MAIL_STEPS),
         "task_kinds": [{"value": k, "label": TASK_LABELS.get(k, k)} for k in definition.TASK_KINDS],
         "weekdays": list(definition.WEEKDAYS),
         "outcomes": [o.value for o in TaskOutcome],
@@ -227,10 +228,6 @@ def catalogue(session: Session) -> dict[str, Any]:
         ],
         "contacts": sample_contacts(session),
     }
-
-
-# Step types that send one e-mail from a template; `definition.MAIL_STEPS` where it exists.
-MAIL_STEP_TYPES: tuple[str, ...] = tuple(getattr(definition, "MAIL_STEPS", ("email",)))
 
 
 @dataclass(frozen=True, slots=True)

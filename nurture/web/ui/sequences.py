@@ -14,6 +14,7 @@ from litestar.response import Redirect, Template
 
 from campaigns.email.preview import render_for_contact
 from campaigns.sequences import changes, versions
+from campaigns.sequences.definition import MAIL_STEPS
 from campaigns.sequences.funnel import funnel
 from campaigns.sequences.listing import state_counts, versions_of
 from nurture import audit
@@ -192,7 +193,7 @@ def _detail(
         "rows": funnel_rows,
         "chart": views.chart_data(funnel_rows),
         "versions": versions_of(db, sequence_id),
-        "mail_steps": [row for row in rows if row.type in views.MAIL_STEP_TYPES],
+        "mail_steps": [row for row in rows if row.type in MAIL_STEPS],
         "contacts": views.sample_contacts(db),
         "can_edit": principal.role in MARKETING,
         "notice": None,
