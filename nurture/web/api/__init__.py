@@ -15,6 +15,7 @@ from nurture.web.api import (
     tasks,
     templates,
     webhooks,
+    webinar_attendance,
 )
 
 api_router = Router(
@@ -30,6 +31,7 @@ api_router = Router(
         *content_library.HANDLERS,
         *tasks.HANDLERS,
         *inbound.HANDLERS,
+        *webinar_attendance.HANDLERS,
     ],
     tags=["api"],
 )
