@@ -365,7 +365,7 @@
       ], mode, function (v) {
         var mail = firstMailKey();
         if (v === "opened" || v === "clicked") step.condition = { event: "email." + v, step: mail || "" };
-        if (v === "event") step.condition = { event: "email.replied" };
+        if (v === "event") step.condition = { event: "webinar.attended" };
         if (v === "task") step.condition = { task_outcome: ["meeting_booked"], step: taskKeys()[0] || "" };
         if (v === "segment") step.condition = { segment_id: catalogue.segments.length ? catalogue.segments[0].id : 0 };
         changed(true);
