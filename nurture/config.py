@@ -32,6 +32,10 @@ class Settings:
     embedded_worker_threads: int = 4
     # Seconds between scheduler ticks (finding lost work, due enrolments).
     tick_seconds: float = 5.0
+    # Seconds a claimed (`sending`) e-mail may go without a result before it counts as
+    # interrupted and is sent again (same Message-ID). Far above the SMTP timeouts, so a
+    # slow but living sender is not doubled; the fault tests shorten it.
+    send_lease_seconds: int = 300
     # At most this many marketing e-mails per contact per rolling 7 days; 0 turns it off.
     frequency_cap: int = DEFAULT_FREQUENCY_CAP
     # Where `npm ci` put front-end packages; the web app serves a few files from it.
@@ -93,6 +97,7 @@ class Settings:
             smtp_url=values.get("NURTURE_SMTP_URL") or None,
             embedded_worker_threads=_int(values, "NURTURE_WORKER_THREADS", 4),
             tick_seconds=float(_int(values, "NURTURE_TICK_SECONDS", 5)),
+            send_lease_seconds=_int(values, "NURTURE_SEND_LEASE_SECONDS", 300),
             frequency_cap=_count(values, "NURTURE_FREQUENCY_CAP", DEFAULT_FREQUENCY_CAP),
             **extra,  # type: ignore[arg-type]
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import dramatiq
@@ -34,11 +35,11 @@ def send_email(
 
 @dramatiq.actor(queue_name="ticks", max_retries=0)
 def email_tick() -> None:
-    """Resend due deferred messages, fail interrupted sends, finish stranded queued ones."""
+    """Put back interrupted sends, resend due deferred messages, finish queued ones."""
     settings = context.settings()
     transport = transport_for(settings)
     with context.session() as db:
-        retry.recover_interrupted(db)
+        retry.recover_interrupted(db, lease=timedelta(seconds=settings.send_lease_seconds))
     with context.session() as db:
         retry.retry_due(db, transport=transport)
     with context.session() as db:

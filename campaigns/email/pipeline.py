@@ -7,7 +7,8 @@ For each chunk of recipients (one, or hundreds in a bulk send):
 3. check suppressions and topic opt-outs right before sending; suppressed
    messages are finished as `suppressed` and never reach the transport;
 4. render (the compiled template is cached per variant), build the MIME bytes
-   with a unique Message-ID, List-Unsubscribe headers and optional DKIM, and
+   with a Message-ID derived from the message row (a resend after an interrupted
+   send carries the same one), List-Unsubscribe headers and optional DKIM, and
    hand them to the transport from a few threads at once;
 5. write back sent / deferred / bounced / failed in bulk, suppress hard
    bounces, add `email.*` events (idempotency key `email.<what>:<message id>`).
@@ -18,6 +19,8 @@ durably before it is sent, and that is a commit.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -44,7 +47,7 @@ from nurture.models import (
     TemplateKind,
 )
 from templates.dkim import sign
-from templates.message import Address, Attachment, build_message, make_message_id
+from templates.message import Address, Attachment, build_message
 from templates.problems import TemplateRenderError
 from templates.render import CompiledTemplate
 
@@ -411,7 +414,7 @@ def _send_one(
         )
     except (TemplateRenderError, TypeError) as exc:
         return records.Finished(claimed, Delivery(Outcome.TEMPORARY), error=str(exc))
-    message_id = make_message_id(config.message_id_domain or "localhost")
+    message_id = message_id_for(config, claimed)
     raw = build_message(
         rendered,
         sender=config.sender,
@@ -440,6 +443,22 @@ def _send_one(
         links=rendered.links,
         raw=raw if delivery.outcome is Outcome.TEMPORARY else None,
     )
+
+
+def message_id_for(config: MailConfig, claimed: records.Claimed) -> str:
+    """The Message-ID header of a message: the same every time that row is built.
+
+    Not random: a send interrupted mid-transaction is sent again (see
+    `retry.recover_interrupted`), and if the relay had taken the first copy, the
+    receiver and mail clients see the same Message-ID and treat both as one message.
+    The keyed digest keeps ids from different installations with one domain apart.
+    """
+    digest = hmac.new(
+        config.secret.encode(),
+        f"message-id:{claimed.id}:{claimed.idempotency_key}".encode(),
+        hashlib.sha256,
+    ).hexdigest()[:24]
+    return f"<{claimed.id}.{digest}@{config.message_id_domain or 'localhost'}>"
 
 
 def _reply_to(config: MailConfig, message_id: int) -> Address | None:

@@ -5,8 +5,11 @@ idempotency key unique) and committed; a sender may hand it to a transport only
 after moving it from `queued` to `sending` itself, in one UPDATE that names the
 old status. Two workers that race for the same key: one claims, the other finds
 nothing to claim and does nothing. A crash after the claim leaves it `sending`:
-we cannot know whether the relay took it, so it is never sent again
-(`retry.recover_interrupted` marks it failed), which is the "never twice" half.
+while its lease lasts nobody sends it (a re-run with the key finds it claimed);
+after that `retry.recover_interrupted` puts it back to be sent again. Whether the
+relay took the first copy cannot be known, so a resend carries the same
+Message-ID (`pipeline.message_id_for`): never lost, and never two messages to
+the receiver.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ from campaigns.delivery.smtp import SmtpPool
 from campaigns.delivery.smtp_url import parse_smtp_url
 from campaigns.email.mailconfig import DkimKey, MailConfig
 from campaigns.email.pipeline import send_bulk, send_to_contact
-from campaigns.email.retry import recover_interrupted, retry_due
+from campaigns.email.retry import recover_interrupted, resume_queued, retry_due
 from nurture.contacts import is_suppressed, suppress
 from nurture.models import (
     CapturedEmail,
@@ -344,28 +344,15 @@ def test_capture_transport_stores_the_raw_message_for_the_outbox(
     assert captured.raw.startswith(b"From: Firm News <news@firm.example>\r\n")
 
 
-def test_message_stuck_in_sending_is_failed_not_resent(
-    db: Session, smtp: tuple[int, Behaviour], mail_config: MailConfig
-) -> None:
-    port, server = smtp
-    contact = make_contact(db)
+def _interrupted_after_the_relay_took_it(
+    db: Session, port: int, mail_config: MailConfig, claimed_ago: timedelta
+) -> tuple[int, int, EmailMessage]:
+    """A message the relay accepted, whose worker died before writing that back: the row
+    is left `sending`, claimed `claimed_ago`, with nothing recorded of the send."""
+    contact = make_contact(db, email="kim@client.example", first_name="Kim")
     template_id = make_template(db)
-    # A worker that died between claiming and finishing leaves the row `sending`.
-    db.add(
-        EmailMessage(
-            idempotency_key="crashed",
-            status=MessageStatus.SENDING.value,
-            kind="marketing",
-            template_id=template_id,
-            contact_id=contact.id,
-            to_email=contact.email,
-            claimed_at=utcnow() - timedelta(hours=1),
-            attempts=1,
-        )
-    )
-    db.commit()
     transport = pool(port)
-    again = send_to_contact(
+    message = send_to_contact(
         db,
         template_id,
         contact.id,
@@ -373,15 +360,101 @@ def test_message_stuck_in_sending_is_failed_not_resent(
         transport=transport,
         config=mail_config,
     )
-    status_after_retry = again.status
+    transport.close()
+    message.status = MessageStatus.SENDING.value
+    message.message_id_header = None
+    message.sent_at = None
+    message.claimed_at = utcnow() - claimed_ago
+    db.commit()
+    return template_id, contact.id, message
+
+
+def test_message_stuck_in_sending_past_its_lease_is_resent_once_with_the_same_message_id(
+    db: Session, smtp: tuple[int, Behaviour], mail_config: MailConfig
+) -> None:
+    port, server = smtp
+    template_id, contact_id, message = _interrupted_after_the_relay_took_it(
+        db, port, mail_config, claimed_ago=timedelta(minutes=6)
+    )
+    transport = pool(port)
+    # The step's re-run finds the message claimed and sends nothing itself.
+    again = send_to_contact(
+        db,
+        template_id,
+        contact_id,
+        idempotency_key="crashed",
+        transport=transport,
+        config=mail_config,
+    )
+    status_after_rerun = again.status
+    put_back = recover_interrupted(db, lease=timedelta(minutes=5))
+    db.commit()
+    resent = resume_queued(db, transport=transport, config=mail_config)
+    # A later tick finds nothing left to do.
+    later = recover_interrupted(db, lease=timedelta(minutes=5), now=utcnow() + timedelta(hours=1))
+    db.commit()
+    resent_later = resume_queued(db, transport=transport, config=mail_config)
+    transport.close()
+
+    assert status_after_rerun == MessageStatus.SENDING.value
+    assert put_back == resent == [message.id]
+    assert later == resent_later == []
+    db.refresh(message)
+    assert message.status == MessageStatus.SENT.value
+    first, second = server.received
+    assert first.parsed()["Message-ID"] == second.parsed()["Message-ID"]
+    assert second.parsed()["Message-ID"] == message.message_id_header
+    assert message.attempts == 2
+
+
+def test_message_sending_within_its_lease_is_not_sent_again(
+    db: Session, smtp: tuple[int, Behaviour], mail_config: MailConfig
+) -> None:
+    port, server = smtp
+    template_id, contact_id, message = _interrupted_after_the_relay_took_it(
+        db, port, mail_config, claimed_ago=timedelta(minutes=1)
+    )
+    transport = pool(port)
+    put_back = recover_interrupted(db, lease=timedelta(minutes=5))
+    db.commit()
+    resent = resume_queued(db, transport=transport, config=mail_config)
+    again = send_to_contact(
+        db,
+        template_id,
+        contact_id,
+        idempotency_key="crashed",
+        transport=transport,
+        config=mail_config,
+    )
+    transport.close()
+
+    assert put_back == resent == []
+    assert again.id == message.id
+    assert again.status == MessageStatus.SENDING.value
+    assert len(server.received) == 1
+
+
+def test_interrupted_internal_message_is_failed_as_it_cannot_be_built_again(db: Session) -> None:
+    db.add(
+        EmailMessage(
+            idempotency_key="handoff",
+            status=MessageStatus.SENDING.value,
+            kind="internal",
+            to_email="rep@firm.example",
+            claimed_at=utcnow() - timedelta(hours=1),
+            attempts=1,
+        )
+    )
+    db.commit()
+
     failed = recover_interrupted(db)
     db.commit()
-    transport.close()
-    assert status_after_retry == MessageStatus.SENDING.value  # the retry did not send it
-    assert failed == [again.id]
-    db.refresh(again)
-    assert again.status == MessageStatus.FAILED.value
-    assert server.received == []
+
+    message = db.scalars(
+        select(EmailMessage).where(EmailMessage.idempotency_key == "handoff")
+    ).one()
+    assert failed == [message.id]
+    assert message.status == MessageStatus.FAILED.value
 
 
 def test_pipelined_transactions_deliver_defer_and_refuse_like_plain_ones(
