@@ -36,6 +36,10 @@ class Settings:
     # interrupted and is sent again (same Message-ID). Far above the SMTP timeouts, so a
     # slow but living sender is not doubled; the fault tests shorten it.
     send_lease_seconds: int = 300
+    # Seconds a claimed sequence step may wait for its worker before the tick claims it
+    # again (its queue message may be lost: a killed worker, a restarted broker). A second
+    # run of a step that did run is a no-op, so a short lease only costs wasted claims.
+    step_lease_seconds: int = 600
     # At most this many marketing e-mails per contact per rolling 7 days; 0 turns it off.
     frequency_cap: int = DEFAULT_FREQUENCY_CAP
     # Where `npm ci` put front-end packages; the web app serves a few files from it.
@@ -98,6 +102,7 @@ class Settings:
             embedded_worker_threads=_int(values, "NURTURE_WORKER_THREADS", 4),
             tick_seconds=float(_int(values, "NURTURE_TICK_SECONDS", 5)),
             send_lease_seconds=_int(values, "NURTURE_SEND_LEASE_SECONDS", 300),
+            step_lease_seconds=_int(values, "NURTURE_STEP_LEASE_SECONDS", 600),
             frequency_cap=_count(values, "NURTURE_FREQUENCY_CAP", DEFAULT_FREQUENCY_CAP),
             **extra,  # type: ignore[arg-type]
         )

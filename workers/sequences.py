@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import dramatiq
 
 from campaigns.delivery.factory import transport_for
@@ -31,7 +33,7 @@ def run_enrolment_step(enrolment_id: int, expected_step_key: str) -> None:
     if result.verdict is not Verdict.ADVANCED or result.next_run_at is None:
         return
     with context.session() as db:
-        step_key = claim_one(db, enrolment_id, now=utcnow())
+        step_key = claim_one(db, enrolment_id, now=utcnow(), lease=_lease())
     if step_key is not None:
         _send_or_release([(enrolment_id, step_key)])
 
@@ -44,7 +46,7 @@ def enqueue_due_steps() -> int:
     total = 0
     for _ in range(MAX_BATCHES_PER_TICK):
         with context.session() as db:
-            claimed = claim_due(db, now=utcnow(), limit=DEFAULT_BATCH)
+            claimed = claim_due(db, now=utcnow(), limit=DEFAULT_BATCH, lease=_lease())
         _send_or_release(claimed)
         total += len(claimed)
         if len(claimed) < DEFAULT_BATCH:
@@ -52,9 +54,13 @@ def enqueue_due_steps() -> int:
     return total
 
 
+def _lease() -> timedelta:
+    return timedelta(seconds=context.settings().step_lease_seconds)
+
+
 def _send_or_release(claimed: list[tuple[int, str]]) -> None:
     """Enqueue one message per claimed step; if the broker fails, drop the claims not sent,
-    or those steps would wait out their lease (ten minutes) before the tick found them."""
+    or those steps would wait out their lease before the tick found them."""
     for sent, (enrolment_id, step_key) in enumerate(claimed):
         try:
             run_enrolment_step.send(enrolment_id, step_key)
