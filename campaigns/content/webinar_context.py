@@ -12,25 +12,12 @@ from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 from nurture.models import CaseStudy, Webinar
+from templates.sandbox import format_date
 from templates.tokens import TokenSigner
 
 # The case study starter shows three result figures; fewer would leave a hole the
 # strict renderer refuses, so the list is padded with empty figures.
 SHOWN_METRICS = 3
-_MONTHS_RU = (
-    "января",
-    "февраля",
-    "марта",
-    "апреля",
-    "мая",
-    "июня",
-    "июля",
-    "августа",
-    "сентября",
-    "октября",
-    "ноября",
-    "декабря",
-)
 _DAYS_RU = ("понедельник", "вторник", "среда", "четверг", "пятница", "суббота", "воскресенье")
 
 
@@ -99,8 +86,7 @@ def starts_in(hours: int, *, locale: str | None) -> str:
 
 def _date(moment: datetime, *, russian: bool) -> str:
     if russian:
-        month = _MONTHS_RU[moment.month - 1]
-        return f"{_DAYS_RU[moment.weekday()]}, {moment.day} {month} {moment.year}"
+        return f"{_DAYS_RU[moment.weekday()]}, {format_date(moment, '%-d %B %Y', locale='ru')}"
     return f"{moment:%A}, {moment.day} {moment:%B %Y}"
 
 
