@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
+from dramatiq.brokers.stub import StubBroker
 from sqlalchemy.orm import Session
 
 from campaigns.delivery.factory import transport_for
@@ -10,6 +13,7 @@ from campaigns.email.mailconfig import MailConfig
 from campaigns.sequences.engine import Mailer
 from nurture.config import Settings
 from tests.email.conftest import make_template
+from tests.stub_worker import stub_worker
 
 
 @pytest.fixture
@@ -20,3 +24,9 @@ def mailer(settings: Settings) -> Mailer:
 @pytest.fixture
 def template_id(db: Session) -> int:
     return make_template(db)
+
+
+@pytest.fixture
+def worker(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[StubBroker]:
+    with stub_worker(settings, monkeypatch) as stub:
+        yield stub

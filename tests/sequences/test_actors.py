@@ -2,45 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import dramatiq
-import pytest
 from dramatiq.brokers.stub import StubBroker
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from nurture.config import Settings
 from nurture.events import EventInput, ingest
 from nurture.models import EnrolmentState, StepRun, Task, utcnow
 from tests.factories import make_contact
 from tests.sequences.helpers import captured_count, enrolment_of, make_sequence
-from workers import actors, broker, context
+from tests.stub_worker import drain
+from workers import actors
 from workers.sequences import run_enrolment_step, sequence_tick
-
-QUEUES = ("events", "ticks", "sequences", "email")
-
-
-@pytest.fixture
-def worker(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[StubBroker]:
-    monkeypatch.setattr(context, "_settings", settings)
-    stub = broker.install(broker.build_broker(settings))
-    assert isinstance(stub, StubBroker)
-    running = dramatiq.Worker(stub, worker_threads=2, worker_timeout=100)
-    running.start()
-    try:
-        yield stub
-    finally:
-        running.stop(timeout=10_000)
-        stub.close()
-        broker.install(StubBroker())  # leave no closed broker behind for later tests
-
-
-def drain(stub: StubBroker) -> None:
-    """Wait until every queue is empty; a message may enqueue others, so look twice."""
-    for _ in range(3):
-        for queue in QUEUES:
-            stub.join(queue, timeout=20_000, fail_fast=True)
 
 
 def test_three_step_sequence_runs_through_the_workers_exactly_once(

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
-import dramatiq
-import pytest
 from dramatiq.brokers.stub import StubBroker
 from litestar import Litestar
 from litestar.testing import TestClient
@@ -17,13 +14,12 @@ from sqlalchemy.orm import Session
 
 from campaigns.sequences.engine import Limits, Mailer, Verdict
 from campaigns.sequences.tasks import record_task_outcome
-from nurture.config import Settings
 from nurture.db import session_scope
 from nurture.errors import Conflict
 from nurture.models import EnrolmentState, Event, Task, utcnow
 from tests.factories import make_api_key, make_contact, make_task, make_user
 from tests.sequences.helpers import drive, enrol, enrolment_of, make_sequence, outcomes, reload
-from workers import broker, context
+from tests.stub_worker import drain
 from workers.sequences import sequence_tick
 
 # The marketer's flow: ask the rep to call, give them three days, then branch on the answer.
@@ -155,26 +151,9 @@ def test_an_outcome_recorded_over_the_api_steers_the_branch(
     assert reload(db, enrolment).exit_reason == "goal:won"
 
 
-@pytest.fixture
-def worker(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[StubBroker]:
-    monkeypatch.setattr(context, "_settings", settings)
-    stub = broker.install(broker.build_broker(settings))
-    assert isinstance(stub, StubBroker)
-    running = dramatiq.Worker(stub, worker_threads=2, worker_timeout=100)
-    running.start()
-    try:
-        yield stub
-    finally:
-        running.stop(timeout=10_000)
-        stub.close()
-        broker.install(StubBroker())  # leave no closed broker behind for later tests
-
-
 def _tick(stub: StubBroker) -> None:
     sequence_tick.send()
-    for _ in range(3):
-        for queue in ("ticks", "sequences", "email", "events"):
-            stub.join(queue, timeout=20_000, fail_fast=True)
+    drain(stub)
 
 
 def test_through_the_workers_a_booked_meeting_reaches_the_goal(

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
-import dramatiq
 import pytest
 from dramatiq.brokers.stub import StubBroker
 from sqlalchemy.orm import Session
@@ -19,7 +17,8 @@ from nurture.events import EventInput, ingest
 from nurture.models import EnrolmentState, utcnow
 from tests.factories import make_contact
 from tests.sequences.helpers import drive, enrol, enrolment_of, make_sequence, outcomes, reload
-from workers import actors, broker, context
+from tests.stub_worker import drain
+from workers import actors, context
 from workers.sequences import sequence_tick
 
 WAIT_FOR_CLICK: list[dict[str, Any]] = [
@@ -144,27 +143,6 @@ def test_a_wait_on_an_older_version_is_woken_by_its_own_step_key(
 
     assert (ignored, woken) == (0, 1)
     assert reload(db, old).next_run_at == start
-
-
-@pytest.fixture
-def worker(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[StubBroker]:
-    monkeypatch.setattr(context, "_settings", settings)
-    stub = broker.install(broker.build_broker(settings))
-    assert isinstance(stub, StubBroker)
-    running = dramatiq.Worker(stub, worker_threads=2, worker_timeout=100)
-    running.start()
-    try:
-        yield stub
-    finally:
-        running.stop(timeout=10_000)
-        stub.close()
-        broker.install(StubBroker())
-
-
-def drain(stub: StubBroker) -> None:
-    for _ in range(3):
-        for queue in ("events", "ticks", "sequences", "email"):
-            stub.join(queue, timeout=20_000, fail_fast=True)
 
 
 def test_through_the_workers_a_form_enrols_and_a_click_moves_the_wait_on_at_once(

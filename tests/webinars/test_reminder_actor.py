@@ -6,7 +6,6 @@ from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
 
-import dramatiq
 import pytest
 from dramatiq.brokers.stub import StubBroker
 from sqlalchemy.orm import Session
@@ -18,8 +17,9 @@ from nurture.config import Settings
 from nurture.models import utcnow
 from tests.email.smtpd import Behaviour, smtp_server
 from tests.factories import make_contact
+from tests.stub_worker import stub_worker
 from tests.webinars.helpers import make_webinar
-from workers import actors, broker, context
+from workers import actors
 
 
 @pytest.fixture
@@ -33,17 +33,8 @@ def worker(
     relay: tuple[Settings, Behaviour], monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[StubBroker]:
     settings, _ = relay
-    monkeypatch.setattr(context, "_settings", settings)
-    stub = broker.install(broker.build_broker(settings))
-    assert isinstance(stub, StubBroker)
-    running = dramatiq.Worker(stub, worker_threads=2, worker_timeout=100)
-    running.start()
-    try:
+    with stub_worker(settings, monkeypatch) as stub:
         yield stub
-    finally:
-        running.stop(timeout=10_000)
-        stub.close()
-        broker.install(StubBroker())
 
 
 def test_the_tick_sends_a_due_reminder_once(
