@@ -10,11 +10,11 @@ from jinja2 import TemplateError
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from campaigns.sequences.versions import flow_of
+from campaigns.sequences.wakeups import wake_event_waits
 from nurture import audit
 from nurture.errors import Conflict, InvalidInput, NotFound
 from nurture.events import EventInput, ingest
-from nurture.models import Contact, Enrolment, EnrolmentState, Role, Task, TaskOutcome, User
+from nurture.models import Contact, Role, Task, TaskOutcome, User
 from templates.context import contact_view
 from templates.sandbox import environment
 
@@ -87,7 +87,7 @@ def record_task_outcome(
     event = EventInput(
         TASK_COMPLETED, now, properties, f"{TASK_COMPLETED}:{task.id}", contact_id=task.contact_id
     )
-    ingest(session, [(0, event)], source="sequences")
+    stored = ingest(session, [(0, event)], source="sequences").stored_event_ids
     audit.record(
         session,
         actor=actor,
@@ -96,41 +96,14 @@ def record_task_outcome(
         entity_id=task.id,
         changes={"outcome": outcome, "contact_id": task.contact_id},
     )
-    if task.enrolment_id is not None:
-        _wake_waiting_enrolment(session, task.enrolment_id, now)
+    # Now, not when a worker processes the event: the rep sees the branch move at once.
+    wake_event_waits(session, stored, now=now)
     return task
 
 
 def outcome_label(outcome: str) -> str:
     """'meeting_booked' -> 'meeting booked': how people read an outcome."""
     return outcome.replace("_", " ")
-
-
-def _wake_waiting_enrolment(session: Session, enrolment_id: int, now: datetime) -> None:
-    """Bring forward an enrolment that waits for `task.completed`, so its branch runs now."""
-    enrolment = session.get(Enrolment, enrolment_id)
-    if (
-        enrolment is None
-        or enrolment.state != EnrolmentState.ACTIVE.value
-        or enrolment.step_key is None
-        or enrolment.next_run_at is None
-        or enrolment.next_run_at <= now
-    ):
-        return
-    step = flow_of(session, enrolment.version_id).steps.get(enrolment.step_key)
-    if step is None or step.type != "wait" or step.spec.get("event") != TASK_COMPLETED:
-        return
-    # Compare-and-set: a worker that moved the enrolment meanwhile wins.
-    session.execute(
-        update(Enrolment)
-        .where(
-            Enrolment.id == enrolment.id,
-            Enrolment.step_key == enrolment.step_key,
-            Enrolment.state == EnrolmentState.ACTIVE.value,
-        )
-        .values(next_run_at=now)
-        .execution_options(synchronize_session=False)
-    )
 
 
 def render_instructions(source: str, contact: Contact) -> str:
