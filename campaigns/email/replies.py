@@ -29,20 +29,20 @@ from email.message import EmailMessage as MimeMessage
 from email.parser import BytesParser
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campaigns.email.reply_address import message_of_address
+from campaigns.sequences.control import exit_live_enrolments
 from nurture.errors import InvalidInput
 from nurture.events import EventInput, Outcome, ingest
-from nurture.models import Contact, EmailMessage, Enrolment, EnrolmentState
+from nurture.models import Contact, EmailMessage, Enrolment
 
 REPLIED = "email.replied"
 AUTO_REPLIED = "email.auto_replied"
 EXIT_REASON = "replied"
 SOURCE = "inbound"
 SUBJECT_SNIPPET = 200
-_LIVE = (EnrolmentState.ACTIVE.value, EnrolmentState.PAUSED.value)
 _RECIPIENT_HEADERS = ("to", "cc", "delivered-to", "x-original-to", "envelope-to")
 _REPLY_ADDRESS = re.compile(r"reply\+[a-z2-7]{24,80}@[a-z0-9.-]+", re.IGNORECASE)
 _MESSAGE_ID = re.compile(r"<[^<>\s]{1,250}>")
@@ -150,25 +150,10 @@ def check_message(raw: bytes, field: str) -> None:
 
 
 def stop_sequences(session: Session, contact_id: int, *, now: datetime) -> int:
-    """Exit every live (active or paused) enrolment of the contact with reason `replied`.
-
-    The engine moves an enrolment only by a compare-and-set on `state = active`, so
-    a step already running for it changes nothing once this row has exited.
-    """
-    result = session.execute(
-        update(Enrolment)
-        .where(Enrolment.contact_id == contact_id, Enrolment.state.in_(_LIVE))
-        .values(
-            state=EnrolmentState.EXITED.value,
-            exit_reason=EXIT_REASON,
-            finished_at=now,
-            next_run_at=None,
-            claim_token=None,
-            claimed_until=None,
-        )
-        .execution_options(synchronize_session=False)
+    """Exit every live (active or paused) enrolment of the contact with reason `replied`."""
+    return exit_live_enrolments(
+        session, Enrolment.contact_id == contact_id, reason=EXIT_REASON, now=now
     )
-    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def automatic_reason(mime: MimeMessage, envelope_sender: str | None = None) -> str | None:

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from campaigns.sequences.versions import get_sequence
 from nurture.errors import Conflict, NotFound
@@ -28,12 +29,25 @@ def stop_sequence(session: Session, sequence_id: int, *, now: datetime) -> int:
     """Stop for good: every live enrolment exits with reason `stopped`; answers how many."""
     sequence = get_sequence(session, sequence_id, lock=True)
     sequence.status = SequenceStatus.STOPPED.value
+    return exit_live_enrolments(
+        session, Enrolment.sequence_id == sequence_id, reason=STOPPED, now=now
+    )
+
+
+def exit_live_enrolments(
+    session: Session, which: ColumnElement[bool], *, reason: str, now: datetime
+) -> int:
+    """Exit every live (active or paused) enrolment matching `which`; answers how many.
+
+    The engine moves an enrolment only by a compare-and-set on `state = active`, so
+    a step already running for one changes nothing once its row has exited.
+    """
     result = session.execute(
         update(Enrolment)
-        .where(Enrolment.sequence_id == sequence_id, Enrolment.state.in_(_LIVE))
+        .where(which, Enrolment.state.in_(_LIVE))
         .values(
             state=EnrolmentState.EXITED.value,
-            exit_reason=STOPPED,
+            exit_reason=reason,
             finished_at=now,
             next_run_at=None,
             claim_token=None,
