@@ -7,10 +7,13 @@ from contextlib import contextmanager
 
 from sqlalchemy.orm import Session
 
+from campaigns.email.mailconfig import MailConfig
 from nurture.config import Settings, get_settings
 from nurture.db import session_scope
 
 _settings: Settings | None = None
+# Built once per settings object: building reads the DKIM key file from disk.
+_mail_config: tuple[Settings, MailConfig] | None = None
 
 
 def configure(settings: Settings) -> None:
@@ -21,6 +24,18 @@ def configure(settings: Settings) -> None:
 
 def settings() -> Settings:
     return _settings or get_settings()
+
+
+def mail_config() -> MailConfig:
+    """The mail configuration of the current settings."""
+    global _mail_config
+    current = settings()
+    cached = _mail_config
+    if cached is not None and cached[0] is current:
+        return cached[1]
+    config = MailConfig.from_settings(current)
+    _mail_config = (current, config)
+    return config
 
 
 @contextmanager

@@ -9,7 +9,6 @@ import dramatiq
 
 from campaigns.delivery.factory import transport_for
 from campaigns.email import retry
-from campaigns.email.mailconfig import MailConfig
 from campaigns.email.pipeline import send_to_contact
 from workers import context
 
@@ -28,7 +27,7 @@ def send_email(
             contact_id,
             idempotency_key=idempotency_key,
             transport=transport_for(settings),
-            config=MailConfig.from_settings(settings),
+            config=context.mail_config(),
             extra=extra,
         )
 
@@ -43,4 +42,4 @@ def email_tick() -> None:
     with context.session() as db:
         retry.retry_due(db, transport=transport)
     with context.session() as db:
-        retry.resume_queued(db, transport=transport, config=MailConfig.from_settings(settings))
+        retry.resume_queued(db, transport=transport, config=context.mail_config())

@@ -7,7 +7,6 @@ from datetime import timedelta
 import dramatiq
 
 from campaigns.delivery.factory import transport_for
-from campaigns.email.mailconfig import MailConfig
 from campaigns.sequences.caps import FrequencyCap
 from campaigns.sequences.engine import Limits, Mailer, Verdict, run_step
 from campaigns.sequences.scheduler import DEFAULT_BATCH, claim_due, claim_one, release
@@ -23,7 +22,7 @@ MAX_BATCHES_PER_TICK = 20
 def run_enrolment_step(enrolment_id: int, expected_step_key: str) -> None:
     """Run one step; when the next one is due at once, claim it and send it on."""
     settings = context.settings()
-    mailer = Mailer(transport_for(settings), MailConfig.from_settings(settings))
+    mailer = Mailer(transport_for(settings), context.mail_config())
     limits = Limits(cap=FrequencyCap.from_settings(settings))
     with context.session() as db:
         now = utcnow()

@@ -6,7 +6,6 @@ import dramatiq
 
 from campaigns.content.reminders import send_due_reminders
 from campaigns.delivery.factory import transport_for
-from campaigns.email.mailconfig import MailConfig
 from nurture.models import utcnow
 from workers import context
 
@@ -20,5 +19,5 @@ def webinar_tick() -> None:
             db,
             now=utcnow(),
             transport=transport_for(settings),
-            config=MailConfig.from_settings(settings),
+            config=context.mail_config(),
         )
