@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
+import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -36,6 +38,7 @@ from campaigns.email.compiled import compiled_variant
 from campaigns.email.mailconfig import MailConfig
 from campaigns.email.recipients import Recipient, contact_recipient, load_recipients
 from campaigns.email.reply_address import reply_address
+from campaigns.email.sqlsets import among
 from campaigns.email.store import get_template, get_version, get_version_by_id, pick_variant
 from nurture.contacts import get_contact
 from nurture.errors import InvalidInput
@@ -140,27 +143,71 @@ def send_bulk(
     _check_key(f"{key_prefix}:{2**63}")
     version = get_version(session, template_id)
     result = BulkResult()
-    size: int = getattr(transport, "size", 1)
-    workers = threads or size
-    with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="mail") as pool:
-        # Two chunks in flight: while the threads render and send one, this thread
-        # records and claims the next and writes back the one before.
-        inflight: _Batch | None = None
+
+    def jobs() -> Iterator[list[_Job]]:
         for chunk in _chunks(contact_ids, chunk_size):
             recipients = load_recipients(session, chunk, config)
             result.missing_contacts += [c for c in chunk if c not in recipients]
-            jobs = [
+            yield [
                 _Job(f"{key_prefix}:{cid}", recipients[cid]) for cid in chunk if cid in recipients
             ]
-            batch = _prepare(session, version, jobs, transport, config, extra, result)
-            if batch is not None:
-                batch.start(pool)
-            if inflight is not None:
-                _complete(session, inflight, result)
-            inflight = batch
-        if inflight is not None:
-            _complete(session, inflight, result)
+
+    _send_chunks(session, version, jobs(), transport, config, extra, result, threads)
     return result
+
+
+def send_keyed(
+    session: Session,
+    template_id: int,
+    sends: Sequence[tuple[str, int]],
+    *,
+    transport: Transport,
+    config: MailConfig,
+    threads: int | None = None,
+) -> dict[str, tuple[int, str]]:
+    """`send_to_contact` for many (idempotency key, contact id) pairs at once, set-based.
+
+    The same rules per key: a message that exists and is not `queued` is not sent
+    again, and one recorded but never claimed keeps the template version it named.
+    Answers key -> (message id, status) for every key that has a message afterwards;
+    a contact that does not exist or has no address has none.
+    """
+    for key, _ in sends:
+        _check_key(key)
+    keys = [key for key, _ in sends]
+    earlier = {
+        key: (status, version_id)
+        for key, status, version_id in session.execute(
+            select(
+                EmailMessage.idempotency_key,
+                EmailMessage.status,
+                EmailMessage.template_version_id,
+            ).where(among(session, EmailMessage.idempotency_key, keys))
+        )
+    }
+    recipients = load_recipients(session, [cid for _, cid in sends], config)
+    by_version: dict[int | None, list[_Job]] = {}
+    for key, contact_id in sends:
+        status, version_id = earlier.get(key, (None, None))
+        if status not in (None, MessageStatus.QUEUED.value) or contact_id not in recipients:
+            continue
+        by_version.setdefault(version_id, []).append(_Job(key, recipients[contact_id]))
+    for version_id, jobs in by_version.items():
+        version = (
+            get_version(session, template_id)
+            if version_id is None
+            else get_version_by_id(session, version_id)
+        )
+        chunks = (jobs[i : i + CHUNK] for i in range(0, len(jobs), CHUNK))
+        _send_chunks(session, version, chunks, transport, config, None, None, threads)
+    return {
+        key: (int(message_id), str(status))
+        for key, message_id, status in session.execute(
+            select(EmailMessage.idempotency_key, EmailMessage.id, EmailMessage.status).where(
+                among(session, EmailMessage.idempotency_key, keys)
+            )
+        )
+    }
 
 
 def send_test(
@@ -230,6 +277,52 @@ def send_internal(
     message = _by_key(session, idempotency_key)
     assert message is not None
     return message
+
+
+def _send_chunks(
+    session: Session,
+    version: EmailTemplateVersion,
+    chunks: Iterable[Sequence[_Job]],
+    transport: Transport,
+    config: MailConfig,
+    extra: Mapping[str, Any] | None,
+    result: BulkResult | None,
+    threads: int | None,
+) -> None:
+    size: int = getattr(transport, "size", 1)
+    pool = _mail_threads(max(1, threads or size))
+    # Two chunks in flight: while the threads render and send one, this thread
+    # records and claims the next and writes back the one before.
+    inflight: _Batch | None = None
+    for jobs in chunks:
+        batch = _prepare(session, version, jobs, transport, config, extra, result)
+        if batch is not None:
+            batch.start(pool)
+        if inflight is not None:
+            _complete(session, inflight, result)
+        inflight = batch
+    if inflight is not None:
+        _complete(session, inflight, result)
+
+
+_pools_lock = threading.Lock()
+_pools: dict[tuple[int, int], ThreadPoolExecutor] = {}
+
+
+def _mail_threads(count: int) -> ThreadPoolExecutor:
+    """The process's pool of `count` render-and-send threads, shared by every send.
+
+    Shared, not one per call: a worker runs several batches at once, and a pool per
+    batch put dozens of threads on a few SMTP connections and one GIL. Keyed by
+    process too, as a forked child does not inherit the parent's threads.
+    """
+    key = (os.getpid(), count)
+    with _pools_lock:
+        pool = _pools.get(key)
+        if pool is None:
+            pool = ThreadPoolExecutor(max_workers=count, thread_name_prefix="mail")
+            _pools[key] = pool
+        return pool
 
 
 _Task = tuple[records.Claimed, Recipient, EmailTemplateVariant]
@@ -501,4 +594,11 @@ def _chunks(ids: Iterable[int], size: int) -> Iterator[list[int]]:
         yield list(dict.fromkeys(chunk))
 
 
-__all__ = ["BulkResult", "send_bulk", "send_internal", "send_test", "send_to_contact"]
+__all__ = [
+    "BulkResult",
+    "send_bulk",
+    "send_internal",
+    "send_keyed",
+    "send_test",
+    "send_to_contact",
+]
