@@ -17,6 +17,7 @@ from workers.imports import run_import
 from workers.sequences import (
     enqueue_due_steps,
     run_enrolment_step,
+    run_enrolment_steps,
     sequence_tick,
 )
 from workers.webinars import webinar_tick
@@ -84,7 +85,7 @@ def tick() -> None:
     email_tick.send()
     # Webinar reminders that are due.
     webinar_tick.send()
-    # Due sequence steps: claimed here, one message per step on the sequences queue.
+    # Due sequence steps: claimed here, one message per batch on the sequences queue.
     enqueue_due_steps()
 
 
@@ -96,6 +97,7 @@ ALL: list[dramatiq.Actor] = [  # type: ignore[type-arg]
     send_email,
     email_tick,
     run_enrolment_step,
+    run_enrolment_steps,
     sequence_tick,
     webinar_tick,
 ]

@@ -16,7 +16,7 @@ from nurture.config import DEFAULT_FREQUENCY_CAP, Settings
 from nurture.models import EmailMessage, MessageStatus, TemplateKind
 
 # Messages that went out or may still go out count; suppressed or failed ones do not.
-_COUNTED = (
+COUNTED = (
     MessageStatus.QUEUED.value,
     MessageStatus.SENDING.value,
     MessageStatus.SENT.value,
@@ -57,7 +57,7 @@ def postpone_until(
             select(EmailMessage.created_at).where(
                 EmailMessage.contact_id == contact_id,
                 EmailMessage.kind == TemplateKind.MARKETING.value,
-                EmailMessage.status.in_(_COUNTED),
+                EmailMessage.status.in_(COUNTED),
                 EmailMessage.created_at > now - cap.window,
                 EmailMessage.idempotency_key != ignore_key,
             )

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, or_, select, update
 from sqlalchemy.orm import Session
 
+from campaigns.email.sqlsets import among
 from nurture.models import Enrolment, EnrolmentState, Sequence, SequenceStatus
 
 DEFAULT_BATCH = 500
@@ -51,13 +52,25 @@ def claim_one(
     session: Session, enrolment_id: int, *, now: datetime, lease: timedelta = DEFAULT_LEASE
 ) -> str | None:
     """Claim this enrolment if it is due and unclaimed; answers its step key. The caller commits."""
+    claimed = claim_ids(session, [enrolment_id], now=now, lease=lease)
+    return claimed[0][1] if claimed else None
+
+
+def claim_ids(
+    session: Session, enrolment_ids: list[int], *, now: datetime, lease: timedelta = DEFAULT_LEASE
+) -> list[tuple[int, str]]:
+    """Claim those of these enrolments that are due and unclaimed (a worker going straight
+    on to the next step of what it just ran); answers (id, step key) pairs. The caller
+    commits."""
+    if not enrolment_ids:
+        return []
     mine = (
         select(Enrolment.id)
-        .where(Enrolment.id == enrolment_id, _claimable(now))
+        .where(among(session, Enrolment.id, enrolment_ids, integers=True), _claimable(now))
+        .order_by(Enrolment.id)
         .with_for_update(skip_locked=True)
     )
-    claimed = _claim(session, mine, now=now, lease=lease)
-    return claimed[0][1] if claimed else None
+    return _claim(session, mine, now=now, lease=lease)
 
 
 def release(session: Session, enrolment_ids: list[int]) -> int:
@@ -104,7 +117,7 @@ def _claim(
         update(Enrolment)
         # The claim condition again: on SQLite another claimer may have taken a row
         # between the two statements (PostgreSQL holds the row locks), so it is skipped.
-        .where(Enrolment.id.in_(ids), _claimable(now))
+        .where(among(session, Enrolment.id, ids, integers=True), _claimable(now))
         .values(claim_token=token, claimed_until=now + lease)
         .returning(Enrolment.id, Enrolment.step_key)
         .execution_options(synchronize_session=False)

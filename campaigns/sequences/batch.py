@@ -1,0 +1,484 @@
+"""Run a claimed batch of steps: the common cases set-based, everything else one by one.
+
+The scheduler claims due steps 500 at a time and the worker gets the whole
+batch in one message. Run one at a time, an e-mail step costs a few dozen
+statements and several commits; most of a batch, though, is the same step of
+the same version for contacts that need nothing special. Those go together:
+
+- e-mail steps: lock the enrolments, write every step run with its effect key
+  in one statement and commit, hand the batch to the pipeline's set-based
+  send (`pipeline.send_keyed`, the same idempotency keys), then move every
+  enrolment on with one compare-and-set UPDATE and close the runs;
+- duration waits: start (or finish) every wait at once.
+
+Same guarantees as `engine.run_step`: an effect key is committed before its
+e-mail is handed over, and the move is a compare-and-set on (id, step, state,
+version), so a duplicated batch or one re-run after a crash sends nothing twice.
+Anything that is not plain — an exit to take, an e-mail held back by the send
+window, quiet hours or the frequency cap, a contact without an address, a step
+run that exists already in an unexpected shape — runs alone through
+`engine.run_step`, which knows every case.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from campaigns.email.pipeline import send_keyed
+from campaigns.email.sqlsets import among
+from campaigns.sequences import waits
+from campaigns.sequences.caps import COUNTED
+from campaigns.sequences.conditions import effect_key
+from campaigns.sequences.definition import Flow, Step
+from campaigns.sequences.engine import END, Limits, Mailer, StepResult, Verdict, run_step
+from campaigns.sequences.versions import flow_of
+from nurture.emails import email_hash
+from nurture.errors import InvalidInput, NotFound
+from nurture.models import (
+    Contact,
+    EmailMessage,
+    Enrolment,
+    EnrolmentState,
+    Event,
+    SequenceStatus,
+    StepRun,
+    Suppression,
+    TemplateKind,
+)
+from nurture.models import (
+    Sequence as SequenceRow,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Member:
+    enrolment_id: int
+    contact_id: int
+    enrolled_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class _Contact:
+    email: str | None
+    erased: bool
+    lifecycle_stage: str
+    time_zone: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Run:
+    id: int
+    started_at: datetime
+    effect_key: str | None
+    finished: bool
+    detail: dict[str, Any]
+
+
+def run_steps(
+    session: Session,
+    claimed: Sequence[tuple[int, str]],
+    *,
+    now: datetime,
+    mailer: Mailer,
+    limits: Limits | None = None,
+) -> dict[int, StepResult]:
+    """Run each claimed (enrolment id, step key); answers the result by enrolment id.
+
+    Commits. A pair whose enrolment moved on, is not due or belongs to a paused
+    sequence is answered as `engine.run_step` answers it.
+    """
+    limits = limits or Limits()
+    wanted = dict(claimed)
+    groups: dict[tuple[int, str], list[_Member]] = {}
+    if wanted:
+        rows = session.execute(
+            select(
+                Enrolment.id,
+                Enrolment.step_key,
+                Enrolment.version_id,
+                Enrolment.contact_id,
+                Enrolment.enrolled_at,
+            )
+            .join(SequenceRow, SequenceRow.id == Enrolment.sequence_id)
+            .where(
+                among(session, Enrolment.id, list(wanted), integers=True),
+                Enrolment.state == EnrolmentState.ACTIVE.value,
+                Enrolment.next_run_at <= now,
+                SequenceRow.status == SequenceStatus.ACTIVE.value,
+            )
+        ).all()
+        session.rollback()
+        for enrolment_id, step_key, version_id, contact_id, enrolled_at in rows:
+            if step_key == wanted[enrolment_id]:
+                groups.setdefault((version_id, step_key), []).append(
+                    _Member(enrolment_id, contact_id, enrolled_at)
+                )
+    results: dict[int, StepResult] = {}
+    for (version_id, step_key), members in groups.items():
+        flow = flow_of(session, version_id)
+        session.rollback()
+        step = flow.steps.get(step_key)
+        if step is None or not (step.type == "email" or _plain_wait(step)):
+            continue
+        group = _Group(session, flow, step, version_id, members, now, mailer, limits)
+        results.update(group.run())
+    for enrolment_id, step_key in claimed:
+        if enrolment_id not in results:
+            results[enrolment_id] = run_step(
+                session, enrolment_id, step_key, now=now, mailer=mailer, limits=limits
+            )
+    return results
+
+
+def _plain_wait(step: Step) -> bool:
+    return step.type == "wait" and "duration" in step.spec
+
+
+class _Group:
+    """One step of one version for many enrolments."""
+
+    def __init__(
+        self,
+        session: Session,
+        flow: Flow,
+        step: Step,
+        version_id: int,
+        members: list[_Member],
+        now: datetime,
+        mailer: Mailer,
+        limits: Limits,
+    ) -> None:
+        self.session = session
+        self.flow = flow
+        self.step = step
+        self.version_id = version_id
+        self.members = {m.enrolment_id: m for m in members}
+        self.now = now
+        self.mailer = mailer
+        self.limits = limits
+
+    def run(self) -> dict[int, StepResult]:
+        """Results for the enrolments run here; the rest are left to `engine.run_step`."""
+        try:
+            if self.step.type == "email":
+                return self.send_email()
+            return self.wait()
+        except IntegrityError:
+            # A step run written meanwhile by another runner (SQLite has no row lock to
+            # wait on): nothing of ours is kept, and each runs alone, which sorts it out.
+            self.session.rollback()
+            return {}
+
+    # E-mail ----------------------------------------------------------------
+
+    def send_email(self) -> dict[int, StepResult]:
+        ids = self.lock()
+        contacts = self.contacts(ids)
+        runs = self.runs(ids)
+        ready = self.without_exits(ids, contacts)
+        ready = [i for i in ready if contacts[self.members[i].contact_id].email is not None]
+        ready = [i for i in ready if i not in runs or not runs[i].finished]
+        fresh = [i for i in ready if i not in runs or runs[i].effect_key is None]
+        held = self.held_back(fresh, contacts)
+        ready = [i for i in ready if i not in held]
+        if not ready:
+            self.session.rollback()
+            return {}
+        new_runs = [i for i in ready if i not in runs]
+        keys = {i: effect_key(i, self.step.key) for i in ready}
+        if new_runs:
+            self.session.execute(
+                insert(StepRun),
+                [
+                    {
+                        "enrolment_id": i,
+                        "step_key": self.step.key,
+                        "started_at": self.now,
+                        "effect_key": keys[i],
+                        "detail": {},
+                    }
+                    for i in new_runs
+                ],
+            )
+        unkeyed = [i for i in ready if i in runs and runs[i].effect_key is None]
+        if unkeyed:
+            self.session.execute(
+                update(StepRun), [{"id": runs[i].id, "effect_key": keys[i]} for i in unkeyed]
+            )
+        # The keys are durable before any e-mail leaves.
+        self.session.commit()
+        try:
+            sent = send_keyed(
+                self.session,
+                int(self.step.spec["template_id"]),
+                [(keys[i], self.members[i].contact_id) for i in ready],
+                transport=self.mailer.transport,
+                config=self.mailer.config,
+            )
+        except (NotFound, InvalidInput):
+            # A template gone or broken: each fails alone with its own reason.
+            self.session.rollback()
+            return {}
+        outcomes: dict[int, tuple[str, dict[str, Any] | None]] = {}
+        for i in ready:
+            if keys[i] in sent:
+                message_id, status = sent[keys[i]]
+                outcomes[i] = (status, {"message_id": message_id})
+        return self.advance(outcomes, runs)
+
+    def held_back(self, ids: list[int], contacts: dict[int, _Contact]) -> set[int]:
+        """Enrolments whose first attempt must wait: the send window, quiet hours or the
+        frequency cap (engine.run_step postpones them to the right moment)."""
+        held = set()
+        for i in ids:
+            contact = contacts[self.members[i].contact_id]
+            tz = waits.zone(contact.time_zone)
+            window, quiet = self.flow.send_window, self.flow.quiet_hours
+            if waits.next_allowed(self.now, tz, window=window, quiet=quiet) > self.now:
+                held.add(i)
+        cap = self.limits.cap
+        if cap.limit <= 0:
+            return held
+        counted = [i for i in ids if i not in held]
+        by_contact = {self.members[i].contact_id: i for i in counted}
+        if not by_contact:
+            return held
+        recent: dict[int, int] = {}
+        for contact_id, key in self.session.execute(
+            select(EmailMessage.contact_id, EmailMessage.idempotency_key).where(
+                among(self.session, EmailMessage.contact_id, list(by_contact), integers=True),
+                EmailMessage.kind == TemplateKind.MARKETING.value,
+                EmailMessage.status.in_(COUNTED),
+                EmailMessage.created_at > self.now - cap.window,
+            )
+        ):
+            if contact_id is not None and key != effect_key(by_contact[contact_id], self.step.key):
+                recent[contact_id] = recent.get(contact_id, 0) + 1
+        held.update(by_contact[c] for c, n in recent.items() if n >= cap.limit)
+        return held
+
+    # Waits -------------------------------------------------------------------
+
+    def wait(self) -> dict[int, StepResult]:
+        ids = self.lock()
+        contacts = self.contacts(ids)
+        runs = self.runs(ids)
+        ready = self.without_exits(ids, contacts)
+        length = waits.duration(self.step.spec["duration"])
+        starting = [i for i in ready if i not in runs]
+        done = [i for i in ready if i in runs and self.now >= runs[i].started_at + length]
+        results: dict[int, StepResult] = {}
+        if starting:
+            self.session.execute(
+                insert(StepRun),
+                [
+                    {
+                        "enrolment_id": i,
+                        "step_key": self.step.key,
+                        "started_at": self.now,
+                        "detail": {},
+                    }
+                    for i in starting
+                ],
+            )
+            if length > timedelta(0):
+                target = self.now + length
+                moved = self.move(starting, next_run_at=target)
+                results = {
+                    i: StepResult(
+                        Verdict.POSTPONED,
+                        EnrolmentState.ACTIVE.value,
+                        self.step.key,
+                        target,
+                        "waiting",
+                    )
+                    for i in moved
+                }
+                self.session.commit()
+            else:
+                done += starting
+                runs.update(self.runs(starting))
+        if done:
+            results.update(self.advance({i: ("waited", None) for i in done}, runs))
+        else:
+            self.session.rollback()
+        return results
+
+    # Shared ------------------------------------------------------------------
+
+    def lock(self) -> list[int]:
+        """The members still at this step and due, locked until the next commit (in id
+        order, so two batches never wait on each other in a cycle)."""
+        return list(
+            self.session.scalars(
+                select(Enrolment.id)
+                .where(
+                    among(self.session, Enrolment.id, list(self.members), integers=True),
+                    Enrolment.step_key == self.step.key,
+                    Enrolment.state == EnrolmentState.ACTIVE.value,
+                    Enrolment.version_id == self.version_id,
+                    Enrolment.next_run_at <= self.now,
+                )
+                .order_by(Enrolment.id)
+                .with_for_update()
+            )
+        )
+
+    def contacts(self, ids: list[int]) -> dict[int, _Contact]:
+        contact_ids = [self.members[i].contact_id for i in ids]
+        if not contact_ids:
+            return {}
+        return {
+            cid: _Contact(email, erased is not None, stage, tz)
+            for cid, email, erased, stage, tz in self.session.execute(
+                select(
+                    Contact.id,
+                    Contact.email,
+                    Contact.erased_at,
+                    Contact.lifecycle_stage,
+                    Contact.time_zone,
+                ).where(among(self.session, Contact.id, contact_ids, integers=True))
+            )
+        }
+
+    def runs(self, ids: list[int]) -> dict[int, _Run]:
+        if not ids:
+            return {}
+        return {
+            enrolment_id: _Run(run_id, started, key, finished is not None, dict(detail or {}))
+            for enrolment_id, run_id, started, key, finished, detail in self.session.execute(
+                select(
+                    StepRun.enrolment_id,
+                    StepRun.id,
+                    StepRun.started_at,
+                    StepRun.effect_key,
+                    StepRun.finished_at,
+                    StepRun.detail,
+                ).where(
+                    among(self.session, StepRun.enrolment_id, ids, integers=True),
+                    StepRun.step_key == self.step.key,
+                )
+            )
+        }
+
+    def without_exits(self, ids: list[int], contacts: dict[int, _Contact]) -> list[int]:
+        """The enrolments that certainly stay in the sequence now: the same tests as
+        `conditions.exit_reason`, set-based. The others exit through `engine.run_step`."""
+        lifecycle = {
+            stage for goal in self.flow.goals if "lifecycle" in goal for stage in goal["lifecycle"]
+        }
+        kinds = {str(goal["event"]) for goal in self.flow.goals if "event" in goal}
+        kinds.add("email.replied")
+        present = [i for i in ids if self.members[i].contact_id in contacts]
+        staying = [
+            i
+            for i in present
+            if not contacts[self.members[i].contact_id].erased
+            and contacts[self.members[i].contact_id].lifecycle_stage not in lifecycle
+        ]
+        contact_ids = [self.members[i].contact_id for i in staying]
+        if not contact_ids:
+            return []
+        hashes = {c: email_hash(contacts[c].email or "") for c in contact_ids if contacts[c].email}
+        suppressed = (
+            set(
+                self.session.scalars(
+                    select(Suppression.email_hash).where(
+                        among(self.session, Suppression.email_hash, set(hashes.values()))
+                    )
+                )
+            )
+            if hashes
+            else set()
+        )
+        latest: dict[int, datetime] = {}
+        last: datetime | None
+        for contact_id, last in self.session.execute(
+            select(Event.contact_id, func.max(Event.occurred_at))
+            .where(
+                among(self.session, Event.contact_id, contact_ids, integers=True),
+                Event.type.in_(sorted(kinds)),
+            )
+            .group_by(Event.contact_id)
+        ):
+            if last is not None:
+                latest[contact_id] = last
+        kept = []
+        for i in staying:
+            member = self.members[i]
+            if hashes.get(member.contact_id) in suppressed:
+                continue
+            last = latest.get(member.contact_id)
+            if last is not None and last >= member.enrolled_at:
+                continue
+            kept.append(i)
+        return kept
+
+    def advance(
+        self, outcomes: dict[int, tuple[str, dict[str, Any] | None]], runs: dict[int, _Run]
+    ) -> dict[int, StepResult]:
+        """Move every enrolment in `outcomes` past this step (one compare-and-set), close
+        the step runs of those that moved, and commit."""
+        following = self.flow.next_key(self.step.key)
+        if following is None:
+            moved = self.move(
+                list(outcomes),
+                state=EnrolmentState.COMPLETED.value,
+                exit_reason=END,
+                finished_at=self.now,
+                next_run_at=None,
+            )
+        else:
+            moved = self.move(list(outcomes), step_key=following, next_run_at=self.now)
+        if moved:
+            runs = {**runs, **self.runs([i for i in moved if i not in runs])}
+            self.session.execute(
+                update(StepRun),
+                [
+                    {
+                        "id": runs[i].id,
+                        "finished_at": self.now,
+                        "outcome": outcomes[i][0][:40],
+                        "detail": {**runs[i].detail, **(outcomes[i][1] or {})},
+                    }
+                    for i in moved
+                ],
+            )
+        self.session.commit()
+        results = {}
+        for i in moved:
+            outcome = outcomes[i][0]
+            if following is None:
+                state = EnrolmentState.COMPLETED.value
+                results[i] = StepResult(Verdict.FINISHED, state, self.step.key, None, outcome)
+            else:
+                state = EnrolmentState.ACTIVE.value
+                results[i] = StepResult(Verdict.ADVANCED, state, following, self.now, outcome)
+        return results
+
+    def move(self, ids: list[int], **values: Any) -> list[int]:
+        """Compare-and-set these enrolments from this step and release their claims;
+        answers those that moved (a duplicate run may have moved some first)."""
+        if not ids:
+            return []
+        return list(
+            self.session.scalars(
+                update(Enrolment)
+                .where(
+                    among(self.session, Enrolment.id, ids, integers=True),
+                    Enrolment.step_key == self.step.key,
+                    Enrolment.state == EnrolmentState.ACTIVE.value,
+                    Enrolment.version_id == self.version_id,
+                )
+                .values(claim_token=None, claimed_until=None, **values)
+                .returning(Enrolment.id)
+                .execution_options(synchronize_session=False)
+            )
+        )
