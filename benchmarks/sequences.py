@@ -26,8 +26,8 @@ from sqlalchemy import func, insert, select
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks._harness import REPO, fresh_database, services
-from benchmarks.delivery import CASE_STUDY, run_baseline, sample_message, smtp_sink
-from benchmarks.render import bulk_template
+from benchmarks.delivery import CASE_STUDY, run_baseline, smtp_sink
+from benchmarks.render import bulk_template, compiled_bulk, render_one
 from campaigns.email.store import VariantInput, create_template
 from campaigns.sequences import versions
 from campaigns.sequences.enrol import enrol_contacts
@@ -36,8 +36,9 @@ from nurture.config import Settings
 from nurture.db import get_engine, session_scope
 from nurture.migrate import upgrade
 from nurture.models import Contact, EmailMessage, Enrolment, EnrolmentState, StepRun, utcnow
+from templates.render import signer_for
 from workers import broker, context
-from workers.sequences import run_enrolment_step
+from workers.sequences import run_enrolment_steps
 
 TARGET_RATIO = 0.5
 SECRET = "benchmark-secret-" + "x" * 32
@@ -172,8 +173,8 @@ def counts(url: str) -> tuple[int, int]:
 
 def time_scheduler(url: str, redis_url: str, data_dir: Path) -> tuple[float, float]:
     """Seconds per claimed batch, claiming and enqueueing: this process claims up to
-    TIMED_BATCHES batches of due steps and enqueues a message for each, as the tick does
-    (the workers then run those steps)."""
+    TIMED_BATCHES batches of due steps and enqueues one message for each, as the tick
+    does (the workers then run those steps)."""
     settings = Settings(data_dir=data_dir, database_url=url, secret_key=SECRET, redis_url=redis_url)
     context.configure(settings)
     installed = broker.install(broker.build_broker(settings))
@@ -184,8 +185,8 @@ def time_scheduler(url: str, redis_url: str, data_dir: Path) -> tuple[float, flo
             with session_scope(url) as db:
                 claimed = claim_due(db, now=utcnow(), limit=DEFAULT_BATCH)
             claimed_at = time.perf_counter()
-            for enrolment_id, step_key in claimed:
-                run_enrolment_step.send(enrolment_id, step_key)
+            if claimed:
+                run_enrolment_steps.send([list(pair) for pair in claimed])
             claiming += claimed_at - started
             enqueueing += time.perf_counter() - claimed_at
             batches += 1
@@ -199,11 +200,17 @@ def time_scheduler(url: str, redis_url: str, data_dir: Path) -> tuple[float, flo
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--contacts", type=int, default=100_000)
-    parser.add_argument("--threads", type=int, default=8, help="per worker process")
+    parser.add_argument("--threads", type=int, default=2, help="per worker process")
     parser.add_argument("--timeout", type=float, default=3600.0, help="seconds to give up after")
     args = parser.parse_args()
     logs = Path(tempfile.mkdtemp(prefix="nurture-bench-sequences-"))
     with services() as servers, smtp_sink() as port:
+        # The baseline before the run and again after it, and the faster of the two
+        # counts: on a shared virtual machine one timing alone can land in a slow spell
+        # (it measured from 420 to 1,300 messages/s here within one hour).
+        _, sample = render_one(compiled_bulk(), signer_for(SECRET), 1)
+        baseline_s = run_baseline(port, sample, args.contacts)
+        print(f"baseline: {args.contacts / baseline_s:,.0f} messages/s", flush=True)
         url = fresh_database(servers.pg_admin_url, "bench_sequences")
         upgrade(url)
         contact_ids = make_contacts(url, args.contacts)
@@ -250,9 +257,9 @@ def main() -> int:
                 )
             )
         print(f"messages by status: {statuses}", flush=True)
-        raw = sample_message(url)
-        baseline_s = run_baseline(port, raw, args.contacts)
         get_engine(url).dispose()
+        # Once more after the run; the faster of the two counts (the stricter ratio).
+        baseline_s = min(baseline_s, run_baseline(port, sample, args.contacts))
     if first_s is None or finished_s is None:
         # Unfinished: the rates so far still say how far off the target this is.
         rate = first / args.timeout
