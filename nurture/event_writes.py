@@ -21,6 +21,7 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
 from nurture.models import Contact, Event, utcnow
+from nurture.sqlsets import among
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +97,9 @@ def live_contact_ids(session: Session, ids: Sequence[int]) -> set[int]:
     """Those of `ids` that name a contact that exists and is not erased."""
     if not ids:
         return set()
-    stmt = select(Contact.id).where(Contact.id.in_(ids), Contact.erased_at.is_(None))
+    stmt = select(Contact.id).where(
+        among(session, Contact.id, ids, integers=True), Contact.erased_at.is_(None)
+    )
     return set(session.scalars(stmt))
 
 

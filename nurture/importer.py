@@ -17,7 +17,7 @@ Rules a user can rely on:
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from time import perf_counter
@@ -25,19 +25,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import (
-    ARRAY,
-    ColumnElement,
     Insert,
-    String,
-    any_,
-    cast,
     func,
     insert,
     select,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import QueryableAttribute, Session
+from sqlalchemy.orm import Session
 
 from nurture import audit
 from nurture.contacts import MAX_ATTRIBUTES, check_contact_input
@@ -61,6 +56,7 @@ from nurture.models import (
     User,
     utcnow,
 )
+from nurture.sqlsets import among
 
 CHUNK_SIZE = 1000
 # The report keeps this many rejected lines; `on_rejected` sees every one.
@@ -417,7 +413,7 @@ def _drop_erased(
         return rows
     erased_hashes = session.scalars(
         select(Suppression.email_hash).where(
-            _among(session, Suppression.email_hash, hashes),
+            among(session, Suppression.email_hash, hashes),
             Suppression.reason == SuppressionReason.ERASED.value,
         )
     ).all()
@@ -439,7 +435,7 @@ def _existing_contacts(
     wanted = [getattr(Contact, c) for c in columns]
     found: dict[str, dict[str, Any]] = {}
     for row in session.execute(
-        select(Contact.id, Contact.email, *wanted).where(_among(session, Contact.email, emails))
+        select(Contact.id, Contact.email, *wanted).where(among(session, Contact.email, emails))
     ):
         values = dict(zip(columns, row[2:], strict=True))
         values["_id"] = row[0]
@@ -466,11 +462,11 @@ def _upsert_companies(
     domains = {value for kind, value in unknown if kind == "domain"}
     names = {value for kind, value in unknown if kind == "name"}
     if domains:
-        query = select(Company.id, *columns).where(_among(session, Company.domain, domains))
+        query = select(Company.id, *columns).where(among(session, Company.domain, domains))
         for row in session.execute(query):
             known[("domain", row.domain)] = dict(row._mapping)
     if names:
-        query = select(Company.id, *columns).where(_among(session, func.lower(Company.name), names))
+        query = select(Company.id, *columns).where(among(session, func.lower(Company.name), names))
         for row in session.execute(query.order_by(Company.id)):
             known.setdefault(("name", row.name.lower()), dict(row._mapping))
     ids = {key: known[key]["id"] for key in companies if key in known}
@@ -506,7 +502,7 @@ def _upsert_companies(
         # A concurrent import may have created a domain between our two statements.
         late = [value for kind, value in missing if kind == "domain" and (kind, value) not in ids]
         if late:
-            query = select(Company.id, *columns).where(_among(session, Company.domain, late))
+            query = select(Company.id, *columns).where(among(session, Company.domain, late))
             for row in session.execute(query):
                 ids[("domain", row.domain)] = row.id
                 known[("domain", row.domain)] = dict(row._mapping)
@@ -517,12 +513,3 @@ def _insert_ignoring_duplicates(session: Session, model: type[Company]) -> Inser
     if session.get_bind().dialect.name == "postgresql":
         return postgresql.insert(model).on_conflict_do_nothing()
     return sqlite.insert(model).on_conflict_do_nothing()
-
-
-def _among(
-    session: Session, column: ColumnElement[Any] | QueryableAttribute[Any], values: Collection[str]
-) -> ColumnElement[bool]:
-    """`column IN values`; on PostgreSQL as `= ANY(array)`, one parameter instead of a thousand."""
-    if session.get_bind().dialect.name == "postgresql":
-        return column == any_(cast(list(values), ARRAY(String)))
-    return column.in_(values)

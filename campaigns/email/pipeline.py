@@ -38,7 +38,6 @@ from campaigns.email.compiled import compiled_variant
 from campaigns.email.mailconfig import MailConfig
 from campaigns.email.recipients import Recipient, contact_recipient, load_recipients
 from campaigns.email.reply_address import reply_address
-from campaigns.email.sqlsets import among
 from campaigns.email.store import get_template, get_version, get_version_by_id, pick_variant
 from nurture.contacts import get_contact
 from nurture.errors import InvalidInput
@@ -49,6 +48,7 @@ from nurture.models import (
     MessageStatus,
     TemplateKind,
 )
+from nurture.sqlsets import among
 from templates.dkim import sign
 from templates.message import Address, Attachment, build_message
 from templates.problems import TemplateRenderError

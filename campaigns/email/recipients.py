@@ -10,8 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campaigns.email.mailconfig import MailConfig
-from campaigns.email.sqlsets import among
 from nurture.models import Company, Contact, User
+from nurture.sqlsets import among
 from templates.context import contact_view, rep_view
 
 

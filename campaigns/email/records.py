@@ -25,7 +25,6 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
 from campaigns.delivery.transport import Delivery, Outcome
-from campaigns.email.sqlsets import among
 from nurture.contacts import suppress
 from nurture.emails import email_hash, normalise_email
 from nurture.events import EventInput, ingest
@@ -37,6 +36,7 @@ from nurture.models import (
     TopicOptOut,
     utcnow,
 )
+from nurture.sqlsets import among
 
 # Deferred messages are retried after 1, 2, 4 ... minutes; after this many attempts, failed.
 MAX_ATTEMPTS = 8

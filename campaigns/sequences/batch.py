@@ -32,7 +32,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from campaigns.email.pipeline import send_keyed
-from campaigns.email.sqlsets import among
 from campaigns.sequences import waits
 from campaigns.sequences.caps import COUNTED
 from campaigns.sequences.conditions import effect_key
@@ -55,6 +54,7 @@ from nurture.models import (
 from nurture.models import (
     Sequence as SequenceRow,
 )
+from nurture.sqlsets import among
 
 
 @dataclass(frozen=True, slots=True)

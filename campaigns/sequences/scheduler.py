@@ -19,8 +19,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, or_, select, update
 from sqlalchemy.orm import Session
 
-from campaigns.email.sqlsets import among
 from nurture.models import Enrolment, EnrolmentState, Sequence, SequenceStatus
+from nurture.sqlsets import among
 
 DEFAULT_BATCH = 500
 DEFAULT_LEASE = timedelta(minutes=10)

@@ -17,12 +17,12 @@ from typing import Any
 
 from sqlalchemy import BigInteger, ColumnElement, String, any_, bindparam
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.orm import QueryableAttribute, Session
 
 
 def among(
     session: Session,
-    column: InstrumentedAttribute[Any],
+    column: ColumnElement[Any] | QueryableAttribute[Any],
     values: Collection[int] | Collection[str],
     *,
     integers: bool = False,
