@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
 from campaigns.sequences.triggers import matches
@@ -35,6 +35,8 @@ from nurture.models import (
 _LIVE = (EnrolmentState.ACTIVE.value, EnrolmentState.PAUSED.value)
 _RUNNING = (SequenceStatus.ACTIVE.value, SequenceStatus.PAUSED.value)
 _CHUNK = 1000
+# The first key of the advisory locks that serialise enrolment per goal group.
+_GOAL_GROUP_LOCKS = 5_050_001
 
 
 @dataclass(slots=True)
@@ -61,6 +63,8 @@ def enrol_contacts(
     flow = flow_of(session, version.id)
     wanted = sorted(set(contact_ids))
     result = EnrolResult()
+    if flow.goal_group is not None:
+        _lock_goal_group(session, flow.goal_group)
     rivals = _same_goal_sequences(session, sequence.id, flow.goal_group)
     for start in range(0, len(wanted), _CHUNK):
         chunk = wanted[start : start + _CHUNK]
@@ -119,6 +123,24 @@ def enrol_from_events(session: Session, event_ids: list[int], *, now: datetime) 
             result.enrolled.extend(done.enrolled)
             result.skipped.update(done.skipped)
     return result
+
+
+def _lock_goal_group(session: Session, goal_group: str) -> None:
+    """Serialise enrolments into one goal group until the caller commits.
+
+    Without it two workers enrolling one contact into two sequences of the same group
+    at the same instant could both find the other sequence empty and both insert.
+    PostgreSQL: a transaction advisory lock on the group, so the second enrolment
+    waits, then reads the first one's rows. SQLite has one writer at a time, and a
+    transaction that read before another's commit cannot write after it (it fails
+    busy and is rolled back), so nothing is enrolled twice there either.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    session.execute(
+        text("SELECT pg_advisory_xact_lock(:space, hashtext(:group))"),
+        {"space": _GOAL_GROUP_LOCKS, "group": goal_group},
+    )
 
 
 def _same_goal_sequences(session: Session, sequence_id: int, goal_group: str | None) -> list[int]:

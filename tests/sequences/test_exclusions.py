@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import replace
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from campaigns.sequences import control, definition, versions
@@ -14,6 +16,7 @@ from campaigns.sequences.caps import FrequencyCap
 from campaigns.sequences.engine import Limits, Mailer, Verdict
 from campaigns.sequences.enrol import enrol_contacts, enrol_from_events
 from nurture.config import DEFAULT_FREQUENCY_CAP, Settings, SettingsError
+from nurture.db import session_scope
 from nurture.errors import InvalidInput
 from nurture.events import EventInput, ingest
 from nurture.models import Enrolment, EnrolmentState, utcnow
@@ -31,6 +34,9 @@ from workers import context
 from workers.sequences import run_enrolment_step
 
 CALL = [{"key": "call", "type": "task", "kind": "call"}]
+WAITING_ON_ADVISORY_LOCK = text(
+    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+)
 
 
 def test_contact_live_in_a_sequence_of_the_same_goal_is_skipped(db: Session) -> None:
@@ -50,6 +56,41 @@ def test_contact_live_in_a_sequence_of_the_same_goal_is_skipped(db: Session) -> 
     assert same.skipped == {busy.id: "same_goal"}
     assert other.enrolled == [busy.id]
     assert plain.enrolled == [busy.id]
+
+
+def test_two_enrolments_racing_into_one_goal_group_let_only_one_in(
+    db: Session, db_url: str
+) -> None:
+    if not db_url.startswith("postgresql"):
+        pytest.skip("SQLite runs one writer at a time: there is no such race to lose")
+    now = utcnow()
+    first = make_sequence(db, CALL, goal_group="legal")
+    second = make_sequence(db, CALL, goal_group="legal")
+    contact = make_contact(db).id
+    db.commit()
+    outcome: list[dict[int, str]] = []
+
+    def rival() -> None:
+        with session_scope(db_url) as session:
+            outcome.append(enrol_contacts(session, second, [contact], now=now).skipped)
+
+    with session_scope(db_url) as holder:
+        # The first enrolment is written but not committed when the second one starts.
+        assert enrol_contacts(holder, first, [contact], now=now).enrolled == [contact]
+        thread = threading.Thread(target=rival)
+        thread.start()
+        waiting = False
+        for _ in range(200):
+            waiting = bool(holder.scalar(WAITING_ON_ADVISORY_LOCK))
+            if waiting or not thread.is_alive():
+                break
+            time.sleep(0.05)
+    thread.join(timeout=30)
+
+    assert waiting, "the second enrolment did not wait for the first one's commit"
+    assert outcome == [{contact: "same_goal"}]
+    live = db.scalars(select(Enrolment.sequence_id).where(Enrolment.contact_id == contact)).all()
+    assert live == [first]
 
 
 def test_leaving_the_other_sequence_frees_the_contact_for_the_same_goal(
