@@ -27,6 +27,20 @@ def create(session: Session, *, actor: str, name: object, body: object) -> Seque
     return sequence
 
 
+def rename(session: Session, sequence_id: int, *, actor: str, name: object) -> Sequence:
+    """Give the sequence a new name; recorded only when it changes."""
+    if not isinstance(name, str):
+        raise InvalidInput.single("name", "must be text")
+    sequence = versions.get_sequence(session, sequence_id)
+    name = name.strip()
+    if not name or len(name) > versions.MAX_NAME:
+        raise InvalidInput.single("name", f"must be 1 to {versions.MAX_NAME} characters")
+    if name != sequence.name:
+        old, sequence.name = sequence.name, name
+        _record(session, actor, "sequence.renamed", sequence_id, {"name": [old, name]})
+    return sequence
+
+
 def update_definition(
     session: Session, sequence_id: int, *, actor: str, body: object
 ) -> SequenceVersion:

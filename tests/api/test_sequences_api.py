@@ -171,6 +171,35 @@ def test_a_draft_is_edited_in_place_and_an_active_sequence_gets_a_new_version(
     ]
 
 
+def test_a_rename_is_audited_once_and_a_bad_name_is_refused(
+    client: Client, db: Session, headers: Headers
+) -> None:
+    template_id = make_template(db)
+    db.commit()
+    sequence_id = create(client, headers, {"steps": steps(template_id)})["id"]
+    url = f"/api/v1/sequences/{sequence_id}"
+
+    renamed = client.patch(url, json={"name": "  Legal — DORA nurture "}, headers=headers)
+    same = client.patch(url, json={"name": "Legal — DORA nurture"}, headers=headers)
+    blank = client.patch(url, json={"name": "   "}, headers=headers)
+    not_text = client.patch(url, json={"name": 7}, headers=headers)
+    unknown = client.patch(url, json={"title": "x"}, headers=headers)
+    missing = client.patch("/api/v1/sequences/999999", json={"name": "x"}, headers=headers)
+
+    assert renamed.status_code == 200, renamed.text
+    assert renamed.json()["name"] == "Legal — DORA nurture"
+    assert same.status_code == 200
+    for refused, field in ((blank, "name"), (not_text, "name"), (unknown, "title")):
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["error"]["problems"][0]["field"] == field
+    assert missing.status_code == 404
+    assert client.get(url, headers=headers).json()["name"] == "Legal — DORA nurture"
+    renames = db.scalars(
+        select(AuditEntry.changes).where(AuditEntry.action == "sequence.renamed")
+    ).all()
+    assert [entry["name"][1] for entry in renames] == ["Legal — DORA nurture"]
+
+
 def test_pause_resume_and_stop_move_the_sequence_and_refuse_what_its_state_forbids(
     client: Client, db: Session, headers: Headers
 ) -> None:
@@ -353,6 +382,7 @@ def test_mapping_moves_people_onto_the_new_version_and_names_unknown_keys(
         ("post", "/api/v1/sequences/1/activate"),
         ("post", "/api/v1/sequences/1/enrolments"),
         ("post", "/api/v1/sequences/1/mappings"),
+        ("patch", "/api/v1/sequences/1"),
     ],
 )
 def test_sales_keys_read_sequences_but_cannot_change_them(

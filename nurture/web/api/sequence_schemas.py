@@ -42,6 +42,12 @@ class SequenceIn(msgspec.Struct, forbid_unknown_fields=True):
     definition: Definition
 
 
+class RenameIn(msgspec.Struct, forbid_unknown_fields=True):
+    """The sequence's new name; its steps and versions stay as they are."""
+
+    name: Annotated[str, Meta(max_length=200, examples=["Legal — DORA nurture"])]
+
+
 class DefinitionIn(msgspec.Struct, forbid_unknown_fields=True):
     """The new definition: replaces a draft's, or publishes a new version of a running one."""
 

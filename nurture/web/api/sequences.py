@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from litestar import get, post, put
+from litestar import get, patch, post, put
 from litestar.di import NamedDependency
 from litestar.openapi import ResponseSpec
 from litestar.params import PathParameter, QueryParameter, RawBody
@@ -113,6 +113,22 @@ def create_sequence(body: RawBody, db: Db, principal: Me) -> io.SequenceOut:
     responses=_errors(404),
 )
 def read_sequence(db: Db, sequence_id: SequenceId) -> io.SequenceOut:
+    return _full(db, versions.get_sequence(db, sequence_id))
+
+
+@patch(
+    "/sequences/{sequence_id:int}",
+    guards=[WRITERS],
+    sync_to_thread=True,
+    summary="Rename a sequence",
+    operation_class=json_body_operation(io.RenameIn, description="The new name"),
+    responses=_errors(404, 422),
+)
+def rename_sequence(
+    body: RawBody, db: Db, principal: Me, sequence_id: SequenceId
+) -> io.SequenceOut:
+    data = _fields(body, {"name"})
+    changes.rename(db, sequence_id, actor=principal.actor, name=data.get("name"))
     return _full(db, versions.get_sequence(db, sequence_id))
 
 
@@ -336,6 +352,7 @@ HANDLERS = [
     list_sequences,
     create_sequence,
     read_sequence,
+    rename_sequence,
     change_definition,
     activate_sequence,
     pause_sequence,

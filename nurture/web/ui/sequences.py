@@ -17,7 +17,6 @@ from campaigns.sequences import changes, versions
 from campaigns.sequences.definition import MAIL_STEPS
 from campaigns.sequences.funnel import funnel
 from campaigns.sequences.listing import state_counts, versions_of
-from nurture import audit
 from nurture.contacts import ContactFilter, list_contacts
 from nurture.errors import Conflict, InvalidInput, NotFound
 from nurture.models import SequenceStatus, utcnow
@@ -144,7 +143,7 @@ def _save(
 ) -> Redirect:
     """Rename, save the flow (a running sequence gets a new version) and maybe activate."""
     sequence = versions.get_sequence(db, sequence_id)
-    _rename(db, principal, sequence_id, name)
+    changes.rename(db, sequence_id, actor=principal.actor, name=name)
     query = "saved=1"
     if versions.current_version(db, sequence).definition != body:
         was_draft = sequence.status == SequenceStatus.DRAFT.value
@@ -158,23 +157,6 @@ def _save(
         changes.activate(db, sequence_id, actor=principal.actor)
         query += "&activated=1"
     return Redirect(f"/sequences/{sequence_id}?{query}", status_code=303)
-
-
-def _rename(db: Db, principal: Principal, sequence_id: int, name: str) -> None:
-    sequence = versions.get_sequence(db, sequence_id)
-    name = name.strip()
-    if not name or len(name) > versions.MAX_NAME:
-        raise InvalidInput.single("name", f"must be 1 to {versions.MAX_NAME} characters")
-    if name != sequence.name:
-        old, sequence.name = sequence.name, name
-        audit.record(
-            db,
-            actor=principal.actor,
-            action="sequence.renamed",
-            entity_type="sequence",
-            entity_id=sequence_id,
-            changes={"name": [old, name]},
-        )
 
 
 def _detail(
