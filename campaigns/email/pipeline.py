@@ -23,13 +23,13 @@ import hashlib
 import hmac
 import os
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from campaigns.delivery.transport import Delivery, Envelope, Outcome, Transport
@@ -93,8 +93,10 @@ def send_to_contact(
     Idempotent by key: when a message with this key exists and is not `queued`,
     nothing is sent and that message is answered. NotFound for an unknown template
     or contact, InvalidInput for a bad key or extra context. `attachments` go with the
-    message (say an .ics invitation); they are not stored, so a caller that wants a
-    stranded message resent gives them again with the same key.
+    message (say an .ics invitation); its built bytes are kept from just before the
+    transport until it is sent, so a send interrupted there is retried with them. One
+    recorded but never claimed (its sender died in between) is built again from the
+    template alone: a caller that wants it resent gives them again with the same key.
     """
     _check_key(idempotency_key)
     existing = _by_key(session, idempotency_key)
@@ -341,6 +343,8 @@ class _Batch:
     props: dict[str, Any]
     futures: list[Future[records.Finished]] = field(default_factory=list)
     attachments: Sequence[Attachment] = ()
+    # Called with each built message before the transport sees it (see _keep_bytes).
+    keep: Callable[[records.Claimed, bytes, str], None] | None = None
 
     def run(
         self, task: tuple[records.Claimed, Recipient, EmailTemplateVariant]
@@ -363,6 +367,7 @@ class _Batch:
             attachments=self.attachments,
             # A reply stops the contact's sequences: test sends name no contact of theirs.
             replies=recipient.contact_id is not None and self.kind != KIND_TEST,
+            keep=self.keep,
         )
 
     def start(self, pool: ThreadPoolExecutor) -> None:
@@ -400,7 +405,30 @@ def _deliver(
         attachments=attachments,
     )
     if batch is not None:
+        if attachments:
+            batch.keep = _keep_bytes(session)
         _complete(session, batch, result)
+
+
+def _keep_bytes(session: Session) -> Callable[[records.Claimed, bytes, str], None]:
+    """Store a message's bytes and Message-ID, committed, before the transport has it.
+
+    Only for messages with attachments (a webinar confirmation's .ics): they are not
+    stored anywhere else, so a send interrupted by a dying worker could only be built
+    again without them. With the bytes kept, `retry.recover_interrupted` makes the
+    message a due retry of those very bytes. Runs in the caller's thread: `_deliver`
+    completes its batch there.
+    """
+
+    def keep(claimed: records.Claimed, raw: bytes, message_id: str) -> None:
+        session.execute(
+            update(EmailMessage)
+            .where(EmailMessage.id == claimed.id)
+            .values(pending_raw=raw, message_id_header=message_id)
+        )
+        session.commit()
+
+    return keep
 
 
 def _prepare(
@@ -494,6 +522,7 @@ def _send_one(
     uses_unsubscribe: bool,
     replies: bool = False,
     attachments: Sequence[Attachment] = (),
+    keep: Callable[[records.Claimed, bytes, str], None] | None = None,
 ) -> records.Finished:
 
     context = {**extra, **recipient.context} if extra else recipient.context
@@ -519,6 +548,8 @@ def _send_one(
     )
     if config.dkim is not None:
         raw = sign(raw, config.dkim.selector, config.dkim.domain, config.dkim.private_key_pem)
+    if keep is not None:
+        keep(claimed, raw, message_id)
     delivery = transport.send(
         Envelope(
             sender=config.sender.email,

@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dkim  # type: ignore[import-untyped]
+import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import func, select
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session
 from campaigns.delivery.capture import CaptureTransport
 from campaigns.delivery.smtp import SmtpPool
 from campaigns.delivery.smtp_url import parse_smtp_url
+from campaigns.delivery.transport import Delivery, Envelope
 from campaigns.email.mailconfig import DkimKey, MailConfig
 from campaigns.email.pipeline import send_bulk, send_to_contact
 from campaigns.email.retry import recover_interrupted, resume_queued, retry_due
@@ -28,6 +30,7 @@ from nurture.models import (
     SuppressionReason,
     utcnow,
 )
+from templates.message import Attachment
 from templates.tokens import TokenSigner
 from tests.email.conftest import make_template
 from tests.email.smtpd import Behaviour, smtp_server
@@ -405,6 +408,55 @@ def test_message_stuck_in_sending_past_its_lease_is_resent_once_with_the_same_me
     assert first.parsed()["Message-ID"] == second.parsed()["Message-ID"]
     assert second.parsed()["Message-ID"] == message.message_id_header
     assert message.attempts == 2
+
+
+class _DiesMidSend:
+    """A transport whose process dies while the relay has the message (nothing is
+    written back: the row stays `sending`)."""
+
+    size = 1
+
+    def send(self, envelope: Envelope) -> Delivery:
+        raise ConnectionAbortedError("the worker died")
+
+    def close(self) -> None:
+        pass
+
+
+def test_an_interrupted_message_with_an_attachment_is_resent_with_it(
+    db: Session, smtp: tuple[int, Behaviour], mail_config: MailConfig
+) -> None:
+    port, server = smtp
+    contact = make_contact(db, email="lee@client.example", first_name="Lee")
+    template_id = make_template(db)
+    invite = Attachment("invite.ics", "text/calendar; method=REQUEST", b"BEGIN:VCALENDAR\r\n")
+    with pytest.raises(ConnectionAbortedError):
+        send_to_contact(
+            db,
+            template_id,
+            contact.id,
+            idempotency_key="confirm:1",
+            transport=_DiesMidSend(),
+            config=mail_config,
+            attachments=[invite],
+        )
+    db.rollback()
+    transport = pool(port)
+    put_back = recover_interrupted(db, lease=timedelta(0), now=utcnow() + timedelta(seconds=1))
+    db.commit()
+    retried = retry_due(db, transport=transport, now=utcnow() + timedelta(seconds=1))
+    transport.close()
+
+    message = db.scalars(
+        select(EmailMessage).where(EmailMessage.idempotency_key == "confirm:1")
+    ).one()
+    assert put_back == retried == [message.id]
+    assert message.status == MessageStatus.SENT.value
+    assert message.pending_raw is None
+    (received,) = server.received
+    parts = {part.get_filename() for part in received.parsed().walk()}
+    assert "invite.ics" in parts
+    assert received.parsed()["Message-ID"] == message.message_id_header
 
 
 def test_message_sending_within_its_lease_is_not_sent_again(
