@@ -6,13 +6,16 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import event, update
 from sqlalchemy.orm import Session
 
 from campaigns.sequences import control, versions
-from campaigns.sequences.engine import Mailer, Verdict
+from campaigns.sequences.batch import run_steps
+from campaigns.sequences.engine import Mailer, Verdict, run_step
 from campaigns.sequences.mapping import map_enrolments
+from nurture.db import get_engine
 from nurture.errors import InvalidInput
-from nurture.models import EnrolmentState, Sequence, utcnow
+from nurture.models import Enrolment, EnrolmentState, Sequence, utcnow
 from tests.factories import make_contact
 from tests.sequences.helpers import captured_count, drive, enrol, make_sequence, outcomes, reload
 
@@ -167,3 +170,56 @@ def test_the_current_version_cannot_be_mapped_onto_itself(db: Session) -> None:
         map_enrolments(db, sequence, first_version(db, sequence), {"one": "one"}, now=utcnow())
 
     assert caught.value.problems[0].message == "is the current version: nothing to map"
+
+
+@pytest.mark.parametrize("runner", ["one by one", "batch"])
+def test_a_step_whose_enrolment_changed_version_meanwhile_moves_nothing(
+    db: Session, db_url: str, mailer: Mailer, template_id: int, runner: str
+) -> None:
+    """The engine's compare-and-set pins the version read when the step began: an
+    enrolment moved onto another version mid-step (here, the instant before the step's
+    final UPDATE, on the step's own connection) must not take the old flow's next step."""
+    now = utcnow()
+    sequence = make_sequence(
+        db,
+        [
+            {"key": "intro", "type": "email", "template_id": template_id},
+            wait("old_pause", 2),
+        ],
+    )
+    old = first_version(db, sequence)
+    new = publish(db, sequence, [{"key": "intro", "type": "email", "template_id": template_id}])
+    enrolment = enrol(db, sequence, make_contact(db).id, now)
+    db.execute(update(Enrolment).where(Enrolment.id == enrolment).values(version_id=old))
+    db.commit()
+    moved = False
+
+    def remap(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        nonlocal moved
+        if not moved and statement.startswith("UPDATE sequence_enrolments SET step_key"):
+            moved = True
+            cursor.execute(
+                "UPDATE sequence_enrolments SET version_id = %s WHERE id = %s"
+                if db_url.startswith("postgresql")
+                else "UPDATE sequence_enrolments SET version_id = ? WHERE id = ?",
+                (new, enrolment),
+            )
+
+    engine = get_engine(db_url)
+    event.listen(engine, "before_cursor_execute", remap)
+    try:
+        if runner == "batch":
+            verdict = run_steps(db, [(enrolment, "intro")], now=now, mailer=mailer)[enrolment]
+        else:
+            verdict = run_step(db, enrolment, "intro", now=now, mailer=mailer)
+    finally:
+        event.remove(engine, "before_cursor_execute", remap)
+
+    assert moved
+    # One by one, the failed compare-and-set rolls back (the injected change with it);
+    # the batch commits the change and hands the enrolment to the one-by-one path,
+    # which finds the e-mail sent and goes on in the new version. Neither may take the
+    # old version's next step.
+    assert verdict.verdict is not Verdict.ADVANCED
+    assert reload(db, enrolment).step_key != "old_pause"
+    assert captured_count(db) == 1
