@@ -50,11 +50,20 @@ def _run(claimed: list[tuple[int, str]]) -> None:
         and result.next_run_at is not None
         and result.next_run_at <= now
     ]
-    if not going_on:
-        return
-    with context.session() as db:
-        next_batch = claim_ids(db, going_on, now=utcnow(), lease=_lease())
-    _send_or_release(next_batch)
+    if going_on:
+        with context.session() as db:
+            next_batch = claim_ids(db, going_on, now=utcnow(), lease=_lease())
+        _send_or_release(next_batch)
+    if results.errors:
+        # Retried with Dramatiq's backoff: the steps that ran are no-ops the second time.
+        failed = sorted(results.errors)
+        raise StepsFailed(f"{len(failed)} of {len(claimed)} steps failed: {failed[:10]}") from (
+            results.errors[failed[0]]
+        )
+
+
+class StepsFailed(Exception):
+    """Some steps of a batch raised; the rest ran."""
 
 
 def enqueue_due_steps() -> int:

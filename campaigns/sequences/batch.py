@@ -22,6 +22,7 @@ run that exists already in an unexpected shape — runs alone through
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -56,6 +57,8 @@ from nurture.models import (
 )
 from nurture.sqlsets import among
 
+log = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True, slots=True)
 class _Member:
@@ -88,11 +91,12 @@ def run_steps(
     now: datetime,
     mailer: Mailer,
     limits: Limits | None = None,
-) -> dict[int, StepResult]:
+) -> BatchResults:
     """Run each claimed (enrolment id, step key); answers the result by enrolment id.
 
     Commits. A pair whose enrolment moved on, is not due or belongs to a paused
-    sequence is answered as `engine.run_step` answers it.
+    sequence is answered as `engine.run_step` answers it. A step that raises is
+    logged and listed in `errors`; the others still run.
     """
     limits = limits or Limits()
     wanted = dict(claimed)
@@ -120,9 +124,14 @@ def run_steps(
                 groups.setdefault((version_id, step_key), []).append(
                     _Member(enrolment_id, contact_id, enrolled_at)
                 )
-    results: dict[int, StepResult] = {}
+    results = BatchResults()
     for (version_id, step_key), members in groups.items():
-        flow = flow_of(session, version_id)
+        try:
+            flow = flow_of(session, version_id)
+        except (NotFound, InvalidInput):
+            # A version that cannot be read: each step fails alone, below.
+            session.rollback()
+            continue
         session.rollback()
         step = flow.steps.get(step_key)
         if step is None or not (step.type == "email" or _plain_wait(step)):
@@ -130,11 +139,26 @@ def run_steps(
         group = _Group(session, flow, step, version_id, members, now, mailer, limits)
         results.update(group.run())
     for enrolment_id, step_key in claimed:
-        if enrolment_id not in results:
+        if enrolment_id in results:
+            continue
+        try:
             results[enrolment_id] = run_step(
                 session, enrolment_id, step_key, now=now, mailer=mailer, limits=limits
             )
+        except Exception as exc:  # one broken step must not hold up the rest of the batch
+            session.rollback()
+            log.exception("sequence step %s of enrolment %s failed", step_key, enrolment_id)
+            results.errors[enrolment_id] = exc
     return results
+
+
+class BatchResults(dict[int, StepResult]):
+    """Results by enrolment id, and the steps that raised (still claimed: the batch's
+    retry, or the claim's lease, runs them again)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.errors: dict[int, Exception] = {}
 
 
 def _plain_wait(step: Step) -> bool:

@@ -10,10 +10,10 @@ from sqlalchemy.orm import Session
 
 from campaigns.email.pipeline import send_to_contact
 from campaigns.sequences import versions
-from campaigns.sequences.batch import run_steps
+from campaigns.sequences.batch import BatchResults, run_steps
 from campaigns.sequences.caps import FrequencyCap
 from campaigns.sequences.conditions import effect_key
-from campaigns.sequences.engine import Limits, Mailer, StepResult, Verdict
+from campaigns.sequences.engine import Limits, Mailer, Verdict
 from campaigns.sequences.scheduler import claim_due
 from nurture.contacts import suppress
 from nurture.db import session_scope
@@ -23,6 +23,7 @@ from nurture.models import (
     EmailMessage,
     Enrolment,
     EnrolmentState,
+    SequenceVersion,
     StepRun,
     SuppressionReason,
     utcnow,
@@ -45,9 +46,7 @@ def email_then_wait(db: Session, template_id: int, **settings: object) -> int:
     )
 
 
-def run_due(
-    db: Session, now: datetime, mailer: Mailer, limits: Limits = NO_CAP
-) -> dict[int, StepResult]:
+def run_due(db: Session, now: datetime, mailer: Mailer, limits: Limits = NO_CAP) -> BatchResults:
     claimed = claim_due(db, now=now)
     db.commit()
     return run_steps(db, claimed, now=now, mailer=mailer, limits=limits)
@@ -257,3 +256,28 @@ def test_two_workers_running_the_same_batch_at_once_send_each_email_once(
     assert captured_count(db) == 8
     assert {reload(db, i).step_key for i in ids} == {"pause"}
     assert db.scalar(select(Enrolment.id).where(Enrolment.claim_token.is_not(None))) is None
+
+
+def test_a_step_that_raises_is_listed_and_the_rest_of_the_batch_still_runs(
+    db: Session, mailer: Mailer, template_id: int
+) -> None:
+    now = utcnow()
+    fine = email_then_wait(db, template_id)
+    broken = email_then_wait(db, template_id)
+    ok = [enrol(db, fine, make_contact(db).id, now) for _ in range(3)]
+    bad = enrol(db, broken, make_contact(db).id, now)
+    # A stored version that no longer reads (say, written by a buggy migration).
+    db.execute(
+        update(SequenceVersion)
+        .where(SequenceVersion.sequence_id == broken)
+        .values(definition={"steps": "not a list"})
+    )
+    db.commit()
+
+    results = run_due(db, now, mailer)
+
+    assert set(results.errors) == {bad}
+    assert {results[i].verdict for i in ok} == {Verdict.ADVANCED}
+    assert captured_count(db) == 3
+    assert reload(db, bad).step_key == "intro"
+    assert reload(db, bad).claim_token is not None  # still claimed: retried, or after the lease
