@@ -19,7 +19,7 @@ from nurture.models import Enrolment, Sequence, SequenceStatus, SequenceVersion
 
 
 def create(session: Session, *, actor: str, name: object, body: object) -> Sequence:
-    """A draft sequence with version 1 (see versions.create_sequence)."""
+    """A draft sequence with version 1, stored even with problems (see versions.create_sequence)."""
     if not isinstance(name, str):
         raise InvalidInput.single("name", "must be text")
     sequence = versions.create_sequence(session, name=name, steps_definition=_object(body))
@@ -44,15 +44,16 @@ def rename(session: Session, sequence_id: int, *, actor: str, name: object) -> S
 def update_definition(
     session: Session, sequence_id: int, *, actor: str, body: object
 ) -> SequenceVersion:
-    """A draft's definition is replaced in place (nobody is on it yet); an active or
-    paused sequence publishes a new version, and the people inside keep theirs."""
+    """A draft's definition is replaced in place (nobody is on it yet), problems and all
+    (see versions.problems_of); an active or paused sequence publishes a new version,
+    only a valid one, and the people inside keep theirs."""
     steps_definition = _object(body)
     sequence = versions.get_sequence(session, sequence_id, lock=True)
     if sequence.status != SequenceStatus.DRAFT.value:
         version = versions.edit_sequence(session, sequence_id, steps_definition=steps_definition)
         _record(session, actor, "sequence.published", sequence_id, {"version": version.number})
         return version
-    definition.parse_checked(session, steps_definition)
+    definition.check_draft(steps_definition)
     version = versions.current_version(session, sequence)
     version.definition = steps_definition
     _record(session, actor, "sequence.draft_edited", sequence_id, {"version": version.number})

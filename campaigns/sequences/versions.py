@@ -13,16 +13,18 @@ from sqlalchemy.orm import Session
 
 from campaigns.sequences import definition
 from campaigns.sequences.definition import Flow
-from nurture.errors import Conflict, InvalidInput, NotFound
+from nurture.errors import Conflict, InvalidInput, NotFound, Problem
 from nurture.models import Sequence, SequenceStatus, SequenceVersion
 
 MAX_NAME = 200
 
 
 def create_sequence(session: Session, *, name: str, steps_definition: dict[str, Any]) -> Sequence:
-    """A draft sequence with version 1. InvalidInput naming the field when the definition is bad."""
+    """A draft sequence with version 1. A draft keeps its problems (see `problems_of`);
+    InvalidInput naming the field only for a bad name or a definition no draft may hold
+    (definition.check_draft)."""
     _check_name(name)
-    definition.parse_checked(session, steps_definition)
+    definition.check_draft(steps_definition)
     sequence = Sequence(name=name.strip(), status=SequenceStatus.DRAFT.value)
     session.add(sequence)
     session.flush()
@@ -76,10 +78,17 @@ def current_version(session: Session, sequence: Sequence) -> SequenceVersion:
     return version
 
 
+def problems_of(session: Session, sequence: Sequence) -> list[Problem]:
+    """What stops the current version from being activated ([] when nothing): a draft
+    is stored with its problems, activation and publishing refuse them."""
+    return definition.problems(session, current_version(session, sequence).definition)
+
+
 def flow_of(session: Session, version_id: int) -> Flow:
     """The compiled flow of a version. Versions never change, but an id can come back
     after a delete (or name a row in another database), so the cache also compares
-    the stored definition before trusting an entry."""
+    the stored definition before trusting an entry. A draft may hold an invalid
+    definition (InvalidInput here), so only running sequences' versions come here."""
     version = session.get(SequenceVersion, version_id)
     if version is None:
         raise NotFound("sequence version", version_id)

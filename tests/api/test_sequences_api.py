@@ -92,7 +92,7 @@ def test_a_marketer_builds_activates_and_enrols_and_the_steps_run(
     assert captured_count(db) == 1
 
 
-def test_a_bad_definition_names_the_step_path_and_stores_nothing(
+def test_a_draft_with_problems_is_saved_and_lists_them_by_step_path(
     client: Client, db: Session, headers: Headers
 ) -> None:
     template_id = make_template(db)
@@ -105,34 +105,163 @@ def test_a_bad_definition_names_the_step_path_and_stores_nothing(
     shape = client.post(
         "/api/v1/sequences",
         json={
-            "name": "x",
+            "name": "y",
             "definition": {"steps": [{"key": "a", "type": "email"}], "triggers": [{"evt": 1}]},
         },
         headers=headers,
     )
+
+    assert missing.status_code == 201, missing.text
+    assert missing.json()["status"] == "draft"
+    assert missing.json()["valid"] is False
+    assert missing.json()["problems"] == [
+        {"field": "steps[3].template_id", "message": "no such template (999999)"}
+    ]
+    assert missing.json()["definition"] == {"steps": bad}
+    assert shape.status_code == 201, shape.text
+    assert {p["field"] for p in shape.json()["problems"]} == {
+        "steps[0].template_id",
+        "triggers[0].evt",
+        "triggers[0].event",
+    }
+    read = client.get(f"/api/v1/sequences/{shape.json()['id']}", headers=headers).json()
+    assert read["valid"] is False
+    assert read["problems"] == shape.json()["problems"]
+    actions = db.scalars(
+        select(AuditEntry.action).where(AuditEntry.entity_type == "sequence")
+    ).all()
+    assert actions == ["sequence.created", "sequence.created"]
+
+
+def test_a_definition_no_draft_may_hold_is_refused_and_nothing_is_stored(
+    client: Client, db: Session, headers: Headers
+) -> None:
+    def post(body: object, **extra: object) -> Any:
+        return client.post(
+            "/api/v1/sequences", json={"name": "x", "definition": body, **extra}, headers=headers
+        )
+
+    not_object = post([{"key": "a", "type": "goal"}])
+    no_steps = post({"goals": []})
+    steps_text = post({"steps": "intro"})
+    bad_arm = post({"steps": [{"key": "b", "type": "branch", "then": "call", "else": []}]})
+    unknown_type = post({"steps": [{"key": "a", "type": "sms"}, 7]})
+    too_many = post({"steps": [{"key": f"s{i}", "type": "goal"} for i in range(201)]})
+    too_large = post({"steps": [{"key": "t", "type": "task", "instructions": "x" * 2_000_001}]})
+    unknown_field = post({"steps": []}, colour="red")
     malformed = client.post(
         "/api/v1/sequences",
         content=b"{not json",
         headers={**headers, "Content-Type": "application/json"},
     )
-    unknown = client.post(
-        "/api/v1/sequences",
-        json={"name": "x", "definition": {"steps": bad}, "colour": "red"},
-        headers=headers,
+
+    def fields(answer: Any) -> list[str]:
+        assert answer.status_code == 422, answer.text
+        return [p["field"] for p in answer.json()["error"]["problems"]]
+
+    assert fields(not_object) == ["definition"]
+    assert fields(no_steps) == ["steps"]
+    assert fields(steps_text) == ["steps"]
+    assert fields(bad_arm) == ["steps[0].then"]
+    assert fields(unknown_type) == ["steps[0].type", "steps[1]"]
+    assert fields(too_many) == ["steps[200]"]
+    assert fields(too_large) == ["definition"]
+    assert fields(unknown_field) == ["colour"]
+    assert malformed.status_code == 400
+    assert client.get("/api/v1/sequences", headers=headers).json()["items"] == []
+    assert (
+        db.scalars(select(AuditEntry.action).where(AuditEntry.entity_type == "sequence")).all()
+        == []
     )
 
-    assert missing.status_code == 422
-    assert [p["field"] for p in missing.json()["error"]["problems"]] == ["steps[3].template_id"]
-    assert shape.status_code == 422
-    assert {p["field"] for p in shape.json()["error"]["problems"]} == {
-        "steps[0].template_id",
-        "triggers[0].evt",
-        "triggers[0].event",
+
+def test_activation_refuses_a_draft_with_problems_until_they_are_fixed(
+    client: Client, db: Session, headers: Headers
+) -> None:
+    template_id = make_template(db)
+    db.commit()
+    half_done = {
+        "steps": [
+            {"key": "intro", "type": "email"},
+            {
+                "key": "check",
+                "type": "branch",
+                "condition": {"event": "email.clicked"},
+                "then": [{"key": "won", "type": "goal"}],
+                "else": [],
+            },
+        ]
     }
-    assert malformed.status_code == 400
-    assert unknown.status_code == 422
-    assert unknown.json()["error"]["problems"][0]["field"] == "colour"
-    assert client.get("/api/v1/sequences", headers=headers).json()["items"] == []
+    sequence_id = create(client, headers, half_done)["id"]
+    url = f"/api/v1/sequences/{sequence_id}"
+
+    refused = client.post(f"{url}/activate", headers=headers)
+    status_after_refusal = client.get(url, headers=headers).json()["status"]
+    fixed = {
+        "steps": [
+            {"key": "intro", "type": "email", "template_id": template_id},
+            {**half_done["steps"][1], "else": [{"key": "bye", "type": "exit"}]},
+        ]
+    }
+    edited = client.put(f"{url}/definition", json={"definition": fixed}, headers=headers)
+    started = client.post(f"{url}/activate", headers=headers)
+
+    assert refused.status_code == 422
+    assert {p["field"] for p in refused.json()["error"]["problems"]} == {
+        "steps[0].template_id",
+        "steps[1].else",
+    }
+    assert status_after_refusal == "draft"
+    assert edited.status_code == 200, edited.text
+    assert edited.json()["valid"] is True
+    assert edited.json()["problems"] == []
+    assert [v["number"] for v in edited.json()["versions"]] == [1]
+    assert started.status_code == 200, started.text
+    assert started.json()["status"] == "active"
+    actions = db.scalars(
+        select(AuditEntry.action)
+        .where(AuditEntry.entity_type == "sequence")
+        .order_by(AuditEntry.id)
+    ).all()
+    assert actions == ["sequence.created", "sequence.draft_edited", "sequence.activated"]
+
+
+def test_a_draft_edit_keeps_problems_but_a_running_sequence_publishes_none(
+    client: Client, db: Session, headers: Headers
+) -> None:
+    template_id = make_template(db)
+    db.commit()
+    draft_id = create(client, headers, {"steps": steps(template_id)})["id"]
+    running_id = active(client, headers, {"steps": steps(template_id)})
+    half_done = {"steps": [{"key": "intro", "type": "email"}]}
+
+    draft = client.put(
+        f"/api/v1/sequences/{draft_id}/definition", json={"definition": half_done}, headers=headers
+    )
+    running = client.put(
+        f"/api/v1/sequences/{running_id}/definition",
+        json={"definition": half_done},
+        headers=headers,
+    )
+    running_after = client.get(f"/api/v1/sequences/{running_id}", headers=headers).json()
+
+    assert draft.status_code == 200, draft.text
+    assert draft.json()["definition"] == half_done
+    assert draft.json()["valid"] is False
+    assert draft.json()["problems"] == [
+        {"field": "steps[0].template_id", "message": "must be a template id (a positive integer)"}
+    ]
+    assert running.status_code == 422
+    assert [p["field"] for p in running.json()["error"]["problems"]] == ["steps[0].template_id"]
+    assert [v["number"] for v in running_after["versions"]] == [1]
+    assert running_after["definition"] == {"steps": steps(template_id)}
+    assert running_after["valid"] is True
+    actions = db.scalars(
+        select(AuditEntry.action)
+        .where(AuditEntry.entity_type == "sequence", AuditEntry.entity_id == str(draft_id))
+        .order_by(AuditEntry.id)
+    ).all()
+    assert actions == ["sequence.created", "sequence.draft_edited"]
 
 
 def test_a_draft_is_edited_in_place_and_an_active_sequence_gets_a_new_version(
@@ -403,6 +532,11 @@ def test_the_sequence_endpoints_are_documented_with_their_bodies(client: Client)
     listing = paths["/api/v1/sequences/{sequence_id}/enrolments"]["get"]
 
     assert set(create_body["application/json"]["schema"]["properties"]) == {"name", "definition"}
+    created = paths["/api/v1/sequences"]["post"]["responses"]["201"]["content"]
+    out = client.get("/schema/openapi.json").json()["components"]["schemas"]["SequenceOut"]
+    assert created["application/json"]["schema"]["$ref"].endswith("/SequenceOut")
+    assert {"valid", "problems"} <= set(out["required"])
+    assert out["properties"]["problems"]["description"]
     assert set(mapping_body["content"]["application/json"]["schema"]["properties"]) == {
         "from_version_id",
         "step_map",

@@ -11,7 +11,9 @@ from msgspec import Meta
 from campaigns.sequences.enrol_lists import ListEnrolment
 from campaigns.sequences.listing import VersionInfo
 from campaigns.sequences.mapping import MappingResult
+from nurture.errors import Problem
 from nurture.models import Enrolment, Sequence, SequenceVersion
+from nurture.web.api.schemas import ProblemOut
 
 _DEFINITION_EXAMPLE = {
     "steps": [
@@ -88,13 +90,22 @@ class VersionOut(msgspec.Struct):
 
 
 class SequenceOut(msgspec.Struct):
-    """A sequence with its current version's definition and every version, newest first."""
+    """A sequence with its current version's definition and every version, newest first.
+
+    A draft is saved whatever its problems; `valid` is false and `problems` names each
+    one by path (as a 422 would) until they are fixed. Activation refuses a draft with
+    problems, and a running sequence only ever publishes a valid definition."""
 
     id: int
     name: str
     status: str
     current_version_id: int | None
     definition: dict[str, Any]
+    valid: Annotated[bool, Meta(description="The current definition can be activated")]
+    problems: Annotated[
+        list[ProblemOut],
+        Meta(description="What stops activation, by path, like `steps[2].template_id`"),
+    ]
     versions: list[VersionOut]
     enrolments: StateCounts
     created_at: datetime
@@ -187,6 +198,7 @@ def sequence_out(
     current: SequenceVersion,
     versions: list[VersionInfo],
     counts: dict[str, int],
+    problems: list[Problem],
 ) -> SequenceOut:
     return SequenceOut(
         id=sequence.id,
@@ -194,6 +206,8 @@ def sequence_out(
         status=sequence.status,
         current_version_id=sequence.current_version_id,
         definition=current.definition,
+        valid=not problems,
+        problems=[ProblemOut(p.field, p.message) for p in problems],
         versions=[
             VersionOut(i.version.id, i.version.number, i.live, i.version.created_at)
             for i in versions

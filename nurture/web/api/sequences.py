@@ -4,7 +4,9 @@ per-enrolment control; mapping people from an older version onto the current one
 
 Marketers and admins change sequences; sales keys may read them. The handlers
 only translate: campaigns.sequences validates (422 naming each field or step
-path), refuses what the state forbids (409) and writes the audit log.
+path), refuses what the state forbids (409) and writes the audit log. A draft
+is saved with its problems (listed in the answer, `valid` false); activation and
+publishing a running sequence refuse them with 422.
 """
 
 from __future__ import annotations
@@ -66,6 +68,7 @@ def _full(db: Session, sequence: Sequence) -> io.SequenceOut:
         versions.current_version(db, sequence),
         listing.versions_of(db, sequence.id),
         listing.state_counts(db, [sequence.id])[sequence.id],
+        versions.problems_of(db, sequence),
     )
 
 
@@ -94,6 +97,13 @@ def list_sequences(db: Db) -> io.SequenceList:
     sync_to_thread=True,
     status_code=201,
     summary="Create a draft sequence",
+    description=(
+        "The draft is saved even when its definition has problems (an e-mail step without "
+        "a template, an empty branch arm...): the answer lists them in `problems` with "
+        "`valid` false, and activation refuses the draft until they are fixed. Only a "
+        "definition no draft may hold is refused with 422: not an object, no `steps` list, "
+        "too large, or a step or container of the wrong kind."
+    ),
     operation_class=json_body_operation(io.SequenceIn, description="The name and definition"),
     responses=_errors(422),
 )
@@ -138,9 +148,10 @@ def rename_sequence(
     sync_to_thread=True,
     summary="Change the definition",
     description=(
-        "A draft's definition is replaced. An active or paused sequence publishes a new "
-        "version: new enrolments join it, people already inside keep their version until "
-        "mapped (POST .../mappings)."
+        "A draft's definition is replaced, problems and all (listed in `problems`, `valid` "
+        "false; see POST /sequences). An active or paused sequence publishes a new "
+        "version, only a valid one (422 naming each problem otherwise): new enrolments "
+        "join it, people already inside keep their version until mapped (POST .../mappings)."
     ),
     operation_class=json_body_operation(io.DefinitionIn, description="The new definition"),
     responses=_errors(404, 409, 422),
@@ -158,7 +169,7 @@ def change_definition(
     guards=[WRITERS],
     sync_to_thread=True,
     status_code=200,
-    summary="Activate a draft (validated first)",
+    summary="Activate a draft (validated first: 422 naming each problem)",
     responses=_errors(404, 409, 422),
 )
 def activate_sequence(db: Db, principal: Me, sequence_id: SequenceId) -> io.SequenceOut:
