@@ -180,7 +180,7 @@ def test_activation_refuses_a_draft_with_problems_until_they_are_fixed(
 ) -> None:
     template_id = make_template(db)
     db.commit()
-    half_done = {
+    half_done: dict[str, list[dict[str, Any]]] = {
         "steps": [
             {"key": "intro", "type": "email"},
             {
