@@ -141,7 +141,11 @@ def test_saving_the_builder_creates_a_draft_with_its_steps(client: Client, db: S
     assert list(actions) == ["sequence.created"]
 
 
-def test_a_problem_is_shown_at_the_path_of_its_step_and_nothing_is_saved(
+def _created_id(response: Any) -> int:
+    return int(re.findall(r"/sequences/(\d+)", response.headers["location"])[0])
+
+
+def test_a_draft_with_problems_is_saved_and_they_are_shown_on_their_steps(
     client: Client, db: Session
 ) -> None:
     template_id = make_template(db)
@@ -150,14 +154,29 @@ def test_a_problem_is_shown_at_the_path_of_its_step_and_nothing_is_saved(
     body["steps"][1]["then"][0] = {"key": "mail2", "type": "email", "template_id": template_id}
     body["steps"][1]["else"] = []
 
-    response = _post(client, "/sequences/new", "Broken", body)
+    response = _post(client, "/sequences/new", "Half done", body)
 
-    assert response.status_code == 422
-    paths = {p["path"]: p["message"] for p in _problems(response.text)}
+    assert response.status_code == 303
+    sequence_id = _created_id(response)
+    assert response.headers["location"] == f"/sequences/{sequence_id}/edit?saved=1"
+    assert _status(db, sequence_id) == SequenceStatus.DRAFT.value
+    stored = db.scalars(
+        select(SequenceVersion.definition).where(SequenceVersion.sequence_id == sequence_id)
+    ).all()
+    assert stored == [body]
+    editor = client.get(response.headers["location"], headers=HTML)
+    assert editor.status_code == 200
+    paths = {p["path"]: p["message"] for p in _problems(editor.text)}
     assert paths == {"steps[1].else": "is empty: add at least one step"}
-    assert "Nothing was saved" in response.text
-    assert "mail2" in response.text  # the builder keeps what was built
-    assert db.scalar(select(func.count()).select_from(Sequence)) == 0
+    assert "Saved as a draft with 1 problem; fix them before activating." in editor.text
+    assert "Nothing was saved" not in editor.text
+    assert "mail2" in editor.text  # the builder shows the stored draft
+    actions = db.scalars(select(AuditEntry.action).where(AuditEntry.entity_type == "sequence"))
+    assert list(actions) == ["sequence.created"]
+    # Opening the draft later still marks what is left to do.
+    later = client.get(f"/sequences/{sequence_id}/edit", headers=HTML)
+    assert "This draft has 1 problem; fix them before activating." in later.text
+    assert _problems(later.text) == _problems(editor.text)
 
 
 def test_a_missing_template_is_named_at_its_path(client: Client, db: Session) -> None:
@@ -168,10 +187,54 @@ def test_a_missing_template_is_named_at_its_path(client: Client, db: Session) ->
 
     response = _post(client, "/sequences/new", "Broken", body)
 
-    assert response.status_code == 422
+    assert response.status_code == 303
+    editor = client.get(response.headers["location"], headers=HTML)
     assert {"path": "steps[1].then[0].template_id", "message": "no such template (9999)"} in (
-        _problems(response.text)
+        _problems(editor.text)
     )
+
+
+def test_a_definition_no_draft_may_hold_is_refused_and_nothing_is_saved(
+    client: Client, db: Session
+) -> None:
+    _signed_in(client, db)
+    body = {"steps": [{"key": "b", "type": "branch", "then": "call", "else": []}]}
+
+    response = _post(client, "/sequences/new", "Broken", body)
+
+    assert response.status_code == 422
+    assert "Nothing was saved" in response.text
+    assert {"path": "steps[0].then", "message": "must be a list"} in _problems(response.text)
+    assert db.scalar(select(func.count()).select_from(Sequence)) == 0
+
+
+def test_the_page_of_a_draft_with_problems_lists_them(client: Client, db: Session) -> None:
+    template_id = make_template(db)
+    sequence = versions.create_sequence(
+        db,
+        name="Half done",
+        steps_definition={
+            "steps": [
+                {"key": "intro", "type": "email", "template_id": template_id},
+                {"key": "next", "type": "email"},
+            ]
+        },
+    )
+    make_contact(db)  # someone to preview as
+    db.commit()
+    _signed_in(client, db)
+
+    page = client.get(f"/sequences/{sequence.id}", headers=HTML)
+
+    assert page.status_code == 200
+    warning = re.search(r'id="draft-problems">(.*?)</div>', page.text, re.S)
+    assert warning
+    assert "This draft has 1 problem" in warning.group(1)
+    assert "steps[1].template_id" in warning.group(1)
+    # The e-mail step without a template yet is not offered for a preview.
+    options = re.search(r'id="preview-step"[^>]*>(.*?)</select>', page.text, re.S)
+    assert options
+    assert re.findall(r'value="([^"]*)"', options.group(1)) == [str(template_id)]
 
 
 def test_a_nameless_or_undecodable_form_says_what_is_wrong(client: Client, db: Session) -> None:
@@ -184,7 +247,9 @@ def test_a_nameless_or_undecodable_form_says_what_is_wrong(client: Client, db: S
     assert "is not valid JSON" in response.text
 
 
-def test_activating_from_the_builder_refuses_an_invalid_flow(client: Client, db: Session) -> None:
+def test_save_and_activate_keeps_the_draft_but_refuses_to_activate_an_invalid_flow(
+    client: Client, db: Session
+) -> None:
     _signed_in(client, db)
     body = {"steps": [{"key": "won", "type": "goal"}, {"key": "after", "type": "exit"}]}
 
@@ -195,7 +260,62 @@ def test_activating_from_the_builder_refuses_an_invalid_flow(client: Client, db:
         "path": "steps[1]",
         "message": "is unreachable: it follows a goal or exit step",
     } in _problems(response.text)
-    assert db.scalar(select(func.count()).select_from(Sequence)) == 0
+    assert "Saved as a draft, but not activated: it has 1 problem" in response.text
+    sequence_id = db.scalars(select(Sequence.id)).one()
+    assert _status(db, sequence_id) == SequenceStatus.DRAFT.value
+    # The builder now saves onto the stored draft, not a new one.
+    assert f'action="/sequences/{sequence_id}/edit"' in response.text
+    actions = db.scalars(select(AuditEntry.action).where(AuditEntry.entity_type == "sequence"))
+    assert list(actions) == ["sequence.created"]
+
+
+def test_save_and_activate_on_a_draft_edit_saves_the_edit_and_activates_only_when_valid(
+    client: Client, db: Session
+) -> None:
+    template_id = make_template(db)
+    sequence_id = _draft(db, template_id)
+    _signed_in(client, db)
+    broken = _flow(template_id)
+    broken["steps"][0] = {"key": "intro", "type": "email"}
+    url = f"/sequences/{sequence_id}/edit"
+
+    refused = _post(client, url, "Legal nurture", broken, action="activate")
+    db.expire_all()
+    stored = versions.current_version(db, versions.get_sequence(db, sequence_id)).definition
+    started = _post(client, url, "Legal nurture", _flow(template_id), action="activate")
+
+    assert refused.status_code == 422
+    assert "Saved as a draft, but not activated" in refused.text
+    assert {
+        "path": "steps[0].template_id",
+        "message": "must be a template id (a positive integer)",
+    } in _problems(refused.text)
+    assert stored == broken
+    assert started.status_code == 303
+    assert "activated=1" in started.headers["location"]
+    assert _status(db, sequence_id) == SequenceStatus.ACTIVE.value
+
+
+def test_a_running_sequence_with_problems_publishes_nothing(client: Client, db: Session) -> None:
+    template_id = make_template(db)
+    sequence_id = _active(db, template_id)
+    _signed_in(client, db)
+    broken = _flow(template_id)
+    broken["steps"][1]["else"] = []
+
+    response = _post(client, f"/sequences/{sequence_id}/edit", "Legal nurture", broken)
+
+    assert response.status_code == 422
+    assert "Nothing was saved" in response.text
+    assert {"path": "steps[1].else", "message": "is empty: add at least one step"} in (
+        _problems(response.text)
+    )
+    db.expire_all()
+    stored = db.scalars(
+        select(SequenceVersion.definition).where(SequenceVersion.sequence_id == sequence_id)
+    ).all()
+    assert stored == [_flow(template_id)]
+    assert _status(db, sequence_id) == SequenceStatus.ACTIVE.value
 
 
 def test_activation_is_refused_with_the_problems_when_a_template_went_missing(

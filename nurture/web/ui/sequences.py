@@ -6,6 +6,7 @@ Everyone may look; only marketers and admins may change anything.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from litestar import Request, get, post
@@ -18,7 +19,7 @@ from campaigns.sequences.definition import MAIL_STEPS
 from campaigns.sequences.funnel import funnel
 from campaigns.sequences.listing import state_counts, versions_of
 from nurture.contacts import ContactFilter, list_contacts
-from nurture.errors import Conflict, InvalidInput, NotFound
+from nurture.errors import Conflict, InvalidInput, NotFound, Problem
 from nurture.models import SequenceStatus, utcnow
 from nurture.web.auth import Principal, ui_roles
 from nurture.web.mail import mail_config
@@ -61,7 +62,10 @@ def _builder(
     sequence_id: int | None,
     status_code: int = 200,
     error: str | None = None,
+    draft_notice: str | None = None,
 ) -> Template:
+    """The builder; `draft_notice` shows the form's problems as warnings on a stored draft
+    (it was saved with them) rather than as the reasons nothing was saved."""
     sequence = versions.get_sequence(db, sequence_id) if sequence_id is not None else None
     return page(
         "sequences/edit.html",
@@ -73,7 +77,46 @@ def _builder(
         version=versions.current_version(db, sequence) if sequence is not None else None,
         catalogue=views.catalogue(db),
         error=error,
+        draft_notice=draft_notice,
     )
+
+
+def _problem_count(problems: Sequence[Problem]) -> str:
+    return f"{len(problems)} problem{'' if len(problems) == 1 else 's'}"
+
+
+def _draft_builder(
+    db: Db,
+    principal: Principal,
+    sequence_id: int,
+    problems: Sequence[Problem],
+    notice: str,
+    *,
+    status_code: int = 200,
+) -> Template:
+    """The stored draft in the builder with its problems marked on their steps."""
+    sequence = versions.get_sequence(db, sequence_id)
+    body = versions.current_version(db, sequence).definition
+    form = forms.with_problems(forms.form_of(sequence.name, body), problems)
+    return _builder(
+        db, principal, form, sequence_id=sequence_id, status_code=status_code, draft_notice=notice
+    )
+
+
+def _not_activated(db: Db, principal: Principal, sequence_id: int, exc: InvalidInput) -> Template:
+    """Save and activate on a draft with problems: the draft is kept, it is not activated."""
+    notice = (
+        f"Saved as a draft, but not activated: it has {_problem_count(exc.problems)}; "
+        "fix them before activating."
+    )
+    return _draft_builder(db, principal, sequence_id, exc.problems, notice, status_code=422)
+
+
+def _after_draft_save(db: Db, sequence_id: int, query: str) -> Redirect:
+    """A draft saved with problems goes back to the builder, where they are marked."""
+    if versions.problems_of(db, versions.get_sequence(db, sequence_id)):
+        return Redirect(f"/sequences/{sequence_id}/edit?saved=1", status_code=303)
+    return Redirect(f"/sequences/{sequence_id}?{query}", status_code=303)
 
 
 @get("/sequences/new", guards=WRITE, sync_to_thread=True)
@@ -87,12 +130,16 @@ def create_sequence(db: Db, principal: Me, data: FormData) -> Template | Redirec
     if body is not None and not problems:
         try:
             sequence = changes.create(db, actor=principal.actor, name=state.name, body=body)
-            if data.get("action") == ACTIVATE:
-                changes.activate(db, sequence.id, actor=principal.actor)
-                return Redirect(f"/sequences/{sequence.id}?activated=1", status_code=303)
-            return Redirect(f"/sequences/{sequence.id}?saved=1", status_code=303)
         except InvalidInput as exc:
             problems = exc.problems
+        else:
+            if data.get("action") != ACTIVATE:
+                return _after_draft_save(db, sequence.id, "saved=1")
+            try:
+                changes.activate(db, sequence.id, actor=principal.actor)
+            except InvalidInput as exc:
+                return _not_activated(db, principal, sequence.id, exc)
+            return Redirect(f"/sequences/{sequence.id}?activated=1", status_code=303)
     # Nothing of a refused form is stored; the builder keeps what was built.
     db.rollback()
     return _builder(
@@ -101,8 +148,20 @@ def create_sequence(db: Db, principal: Me, data: FormData) -> Template | Redirec
 
 
 @get("/sequences/{sequence_id:int}/edit", guards=WRITE, sync_to_thread=True)
-def edit_sequence_form(db: Db, principal: Me, sequence_id: FromPath[int]) -> Template:
+def edit_sequence_form(
+    db: Db, principal: Me, sequence_id: FromPath[int], saved: FromQuery[bool] = False
+) -> Template:
     sequence = versions.get_sequence(db, sequence_id)
+    if sequence.status == SequenceStatus.DRAFT.value:
+        problems = versions.problems_of(db, sequence)
+        if problems:
+            count = _problem_count(problems)
+            notice = (
+                f"Saved as a draft with {count}; fix them before activating."
+                if saved
+                else f"This draft has {count}; fix them before activating."
+            )
+            return _draft_builder(db, principal, sequence_id, problems, notice)
     body = versions.current_version(db, sequence).definition
     return _builder(db, principal, forms.form_of(sequence.name, body), sequence_id=sequence_id)
 
@@ -140,22 +199,29 @@ def _save(
     name: str,
     body: dict[str, Any],
     action: str | None,
-) -> Redirect:
-    """Rename, save the flow (a running sequence gets a new version) and maybe activate."""
+) -> Template | Redirect:
+    """Rename, save the flow (a running sequence gets a new version, only a valid one;
+    a draft is kept with its problems) and maybe activate."""
     sequence = versions.get_sequence(db, sequence_id)
+    is_draft = sequence.status == SequenceStatus.DRAFT.value
     changes.rename(db, sequence_id, actor=principal.actor, name=name)
     query = "saved=1"
     if versions.current_version(db, sequence).definition != body:
-        was_draft = sequence.status == SequenceStatus.DRAFT.value
         version = changes.update_definition(db, sequence_id, actor=principal.actor, body=body)
-        if not was_draft:
+        if not is_draft:
             query = f"published={version.number}"
     if action == ACTIVATE and sequence.status == SequenceStatus.PAUSED.value:
         changes.resume(db, sequence_id, actor=principal.actor)
         query += "&activated=1"
-    elif action == ACTIVATE and sequence.status == SequenceStatus.DRAFT.value:
-        changes.activate(db, sequence_id, actor=principal.actor)
+    elif action == ACTIVATE and is_draft:
+        try:
+            changes.activate(db, sequence_id, actor=principal.actor)
+        except InvalidInput as exc:
+            # Activation changed nothing before refusing; the saved draft is kept.
+            return _not_activated(db, principal, sequence_id, exc)
         query += "&activated=1"
+    elif is_draft:
+        return _after_draft_save(db, sequence_id, query)
     return Redirect(f"/sequences/{sequence_id}?{query}", status_code=303)
 
 
@@ -166,6 +232,7 @@ def _detail(
     version = versions.current_version(db, sequence)
     names = views.template_names(db)
     rows = views.outline(version.definition, names)
+    is_draft = sequence.status == SequenceStatus.DRAFT.value
     result = funnel(db, sequence_id)
     funnel_rows = views.funnel_rows(rows, result)
     context: dict[str, Any] = {
@@ -175,7 +242,9 @@ def _detail(
         "rows": funnel_rows,
         "chart": views.chart_data(funnel_rows),
         "versions": versions_of(db, sequence_id),
-        "mail_steps": [row for row in rows if row.type in MAIL_STEPS],
+        # A draft's e-mail step may have no template chosen yet: nothing to preview.
+        "mail_steps": [r for r in rows if r.type in MAIL_STEPS and r.template_id is not None],
+        "draft_problems": versions.problems_of(db, sequence) if is_draft else [],
         "contacts": views.sample_contacts(db),
         "can_edit": principal.role in MARKETING,
         "notice": None,
