@@ -138,3 +138,71 @@ def test_missing_templates_are_named_by_step_path(db: Session) -> None:
     assert [p.describe() for p in caught.value.problems] == [
         "steps[0].template_id: no such template (987654)"
     ]
+
+
+def test_a_draft_may_hold_problems_but_not_a_shape_the_builder_cannot_draw() -> None:
+    half_done = {
+        "steps": [
+            {"key": "intro", "type": "email"},
+            {"key": "b", "type": "branch", "condition": {"event": "x"}, "then": [], "else": None},
+        ],
+        "triggers": [{"evt": 1}],
+    }
+    definition.check_draft(half_done)  # stored as a draft; parse still names every problem
+    assert "steps[0].template_id: must be a template id (a positive integer)" in problems_of(
+        half_done
+    )
+
+    def refused(body: object) -> list[str]:
+        with pytest.raises(InvalidInput) as caught:
+            definition.check_draft(body)
+        return [p.describe() for p in caught.value.problems]
+
+    assert refused([]) == ["definition: must be an object"]
+    assert refused({"goals": []}) == ["steps: must be a list of steps"]
+    assert refused(
+        {
+            "steps": [
+                "intro",
+                {"key": "w", "type": "wait", "until": "tuesday", "topics": "a"},
+                {"key": "s", "type": "split", "paths": [{"percent": 50, "steps": {}}, 3]},
+                {
+                    "key": "b",
+                    "type": "branch",
+                    "condition": {"task_outcome": "done"},
+                    "then": [{"key": "deep", "type": "telegram"}],
+                },
+            ],
+            "triggers": "form.submitted",
+            "goals": [{"lifecycle": "sql"}, 4],
+            "send_window": {"start": "09:00", "end": "17:00", "days": "monday"},
+            "quiet_hours": "night",
+        }
+    ) == [
+        "steps[0]: must be an object",
+        "steps[1].until: must be an object",
+        "steps[1].topics: must be a list",
+        "steps[2].paths[0].steps: must be a list",
+        'steps[2].paths[1]: must be {"percent": N, "steps": [...]}',
+        "steps[3].then[0].type: must be one of " + ", ".join(definition.STEP_TYPES),
+        "steps[3].condition.task_outcome: must be a list",
+        "triggers: must be a list",
+        "goals[1]: must be an object",
+        "goals[0].lifecycle: must be a list",
+        "send_window.days: must be a list",
+        "quiet_hours: must be an object",
+    ]
+    nested = {"key": "n", "type": "branch", "then": [{"key": "g", "type": "goal"}] * 200}
+    assert refused({"steps": [nested]}) == [
+        f"steps[0].then[199]: a sequence holds at most {definition.MAX_STEPS} steps"
+    ]
+    huge = {"steps": [{"key": "t", "type": "task", "instructions": "x" * 2_000_000}]}
+    assert refused(huge) == ["definition: is too large: at most 2,000,000 characters"]
+
+
+def test_problems_lists_what_activation_would_refuse_without_raising(db: Session) -> None:
+    assert definition.problems(db, {"steps": [{"key": "won", "type": "goal"}]}) == []
+    found = definition.problems(
+        db, {"steps": [{"key": "a", "type": "email", "template_id": 987654}]}
+    )
+    assert [p.describe() for p in found] == ["steps[0].template_id: no such template (987654)"]
