@@ -110,14 +110,23 @@ def test_a_marketer_builds_activates_and_watches_a_contact_flow_through(
     expect(cards.nth(1)).to_have_attribute("data-key", "branch-1")
     expect(cards.nth(2)).to_have_attribute("data-key", "goal-1")
 
-    # Yes: a call task. The No arm stays empty, and activation is refused with the reason.
+    # Yes: a call task. The No arm stays empty: the draft is saved, activation is refused
+    # with the reason, and the builder now edits the stored draft.
     panel = _add(page, "steps[1].then", "task")
     panel.get_by_label("Kind").select_option("call")
     panel.get_by_label("Instructions").fill("Call {{ contact.first_name }} about the guide.")
     page.get_by_role("button", name="Save and activate").click()
-    expect(page.locator("#flow-problems")).to_contain_text("Nothing was saved")
+    expect(page.locator("#draft-notice")).to_have_text(
+        "Saved as a draft, but not activated: it has 1 problem; fix them before activating."
+    )
     empty_arm = page.locator('[data-path="steps[1].else"] > .seq-error')
     expect(empty_arm).to_have_text("is empty: add at least one step")
+    draft_id, status = db.execute(select(Sequence.id, Sequence.status)).one()
+    db.rollback()  # read no further from this snapshot: the page changes the sequence
+    assert status == "draft"
+    expect(page.locator("#sequence-form")).to_have_attribute(
+        "action", f"/sequences/{draft_id}/edit"
+    )
     page.screenshot(path=str(SCREENSHOTS / "sequence-builder-refused.png"), full_page=True)
 
     # No: wait two days. Then activation goes through.
@@ -224,8 +233,15 @@ def test_settings_and_split_paths_are_built_in_the_page_and_checked_by_the_serve
     settings.get_by_label("Send window end").fill("09:00")
     page.get_by_role("button", name="Save draft").click()
 
+    # Saved with its problem, which is marked where it is.
+    expect(page.locator("#draft-notice")).to_have_text(
+        "Saved as a draft with 1 problem; fix them before activating."
+    )
     window_error = page.locator('[data-path="send_window"] > .seq-error')
     expect(window_error).to_have_text("start must come before end (same day)")
+    half_done = db.scalars(select(Sequence.id)).one()
+    db.rollback()  # read no further from this snapshot: the page changes the sequence
+    expect(page).to_have_url(f"{live_server}/sequences/{half_done}/edit?saved=1")
     page.locator("#settings").get_by_label("Send window start").fill("08:30")
     page.get_by_role("button", name="Save draft").click()
     expect(page.locator("#sequence-status")).to_have_text("Draft")
