@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from campaigns.delivery.factory import build_transport
 from campaigns.email.mailconfig import MailConfig
+from campaigns.sequences import versions
 from campaigns.sequences.conditions import effect_key
 from campaigns.sequences.engine import Mailer, Verdict, run_step
 from nurture.config import Settings
@@ -117,7 +118,7 @@ def test_a_marketer_builds_activates_and_watches_a_contact_flow_through(
     panel.get_by_label("Instructions").fill("Call {{ contact.first_name }} about the guide.")
     page.get_by_role("button", name="Save and activate").click()
     expect(page.locator("#draft-notice")).to_have_text(
-        "Saved as a draft, but not activated: it has 1 problem; fix them before activating."
+        "Saved as a draft, but not activated: it has 1 problem; fix it before activating."
     )
     empty_arm = page.locator('[data-path="steps[1].else"] > .seq-error')
     expect(empty_arm).to_have_text("is empty: add at least one step")
@@ -235,7 +236,7 @@ def test_settings_and_split_paths_are_built_in_the_page_and_checked_by_the_serve
 
     # Saved with its problem, which is marked where it is.
     expect(page.locator("#draft-notice")).to_have_text(
-        "Saved as a draft with 1 problem; fix them before activating."
+        "Saved as a draft with 1 problem; fix it before activating."
     )
     window_error = page.locator('[data-path="send_window"] > .seq-error')
     expect(window_error).to_have_text("start must come before end (same day)")
@@ -255,5 +256,44 @@ def test_settings_and_split_paths_are_built_in_the_page_and_checked_by_the_serve
     assert stored["goals"] == [{"event": "meeting.booked"}]
     assert stored["send_window"]["start"] == "08:30"
     assert stored["send_window"]["end"] == "09:00"
+    assert errors == []
+    context.close()
+
+
+def test_a_stored_half_done_draft_opens_in_the_builder_with_its_problems_marked(
+    browser: Browser, live_server: str, db: Session
+) -> None:
+    user = make_user(db, role="marketer")
+    half_done = {
+        "steps": [
+            {"key": "intro", "type": "email"},
+            {"key": "check", "type": "branch", "then": [], "else": None},
+            {"key": "ab", "type": "split", "paths": [{"percent": 60}]},
+            {"key": "call", "type": "task"},
+            {"key": "pause", "type": "wait"},
+        ],
+        "send_window": {"start": "9"},
+    }
+    sequence = versions.create_sequence(db, name="Half done", steps_definition=half_done)
+    db.commit()
+    context = browser.new_context(viewport={"width": 1440, "height": 1000})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    sign_in(page, live_server, user.email, f"/sequences/{sequence.id}/edit")
+
+    expect(page.locator("#draft-notice")).to_contain_text("This draft has")
+    expect(_card(page, "intro").locator(":scope > .seq-card-summary")).to_have_text(
+        "no template chosen"
+    )
+    expect(_card(page, "intro").locator(":scope > .seq-error")).to_contain_text("template_id")
+    expect(page.locator('[data-path="steps[1].then"] > .seq-error')).to_have_text(
+        "is empty: add at least one step"
+    )
+    for key in ("intro", "check", "ab", "call", "pause"):
+        _card(page, key).locator(".seq-card-head").click()
+        expect(page.locator("#panel-body .seq-panel-type")).to_be_visible()
+    page.goto(f"{live_server}/sequences/{sequence.id}")
+    expect(page.locator("#draft-problems")).to_contain_text("fix them in the editor")
     assert errors == []
     context.close()

@@ -168,14 +168,14 @@ def test_a_draft_with_problems_is_saved_and_they_are_shown_on_their_steps(
     assert editor.status_code == 200
     paths = {p["path"]: p["message"] for p in _problems(editor.text)}
     assert paths == {"steps[1].else": "is empty: add at least one step"}
-    assert "Saved as a draft with 1 problem; fix them before activating." in editor.text
+    assert "Saved as a draft with 1 problem; fix it before activating." in editor.text
     assert "Nothing was saved" not in editor.text
     assert "mail2" in editor.text  # the builder shows the stored draft
     actions = db.scalars(select(AuditEntry.action).where(AuditEntry.entity_type == "sequence"))
     assert list(actions) == ["sequence.created"]
     # Opening the draft later still marks what is left to do.
     later = client.get(f"/sequences/{sequence_id}/edit", headers=HTML)
-    assert "This draft has 1 problem; fix them before activating." in later.text
+    assert "This draft has 1 problem; fix it before activating." in later.text
     assert _problems(later.text) == _problems(editor.text)
 
 

@@ -82,7 +82,10 @@ def _builder(
 
 
 def _problem_count(problems: Sequence[Problem]) -> str:
-    return f"{len(problems)} problem{'' if len(problems) == 1 else 's'}"
+    """Like "1 problem; fix it" or "3 problems; fix them"."""
+    if len(problems) == 1:
+        return "1 problem; fix it"
+    return f"{len(problems)} problems; fix them"
 
 
 def _draft_builder(
@@ -106,8 +109,8 @@ def _draft_builder(
 def _not_activated(db: Db, principal: Principal, sequence_id: int, exc: InvalidInput) -> Template:
     """Save and activate on a draft with problems: the draft is kept, it is not activated."""
     notice = (
-        f"Saved as a draft, but not activated: it has {_problem_count(exc.problems)}; "
-        "fix them before activating."
+        f"Saved as a draft, but not activated: it has {_problem_count(exc.problems)} "
+        "before activating."
     )
     return _draft_builder(db, principal, sequence_id, exc.problems, notice, status_code=422)
 
@@ -157,9 +160,9 @@ def edit_sequence_form(
         if problems:
             count = _problem_count(problems)
             notice = (
-                f"Saved as a draft with {count}; fix them before activating."
+                f"Saved as a draft with {count} before activating."
                 if saved
-                else f"This draft has {count}; fix them before activating."
+                else f"This draft has {count} before activating."
             )
             return _draft_builder(db, principal, sequence_id, problems, notice)
     body = versions.current_version(db, sequence).definition
