@@ -14,10 +14,11 @@ the same version for contacts that need nothing special. Those go together:
 Same guarantees as `engine.run_step`: an effect key is committed before its
 e-mail is handed over, and the move is a compare-and-set on (id, step, state,
 version), so a duplicated batch or one re-run after a crash sends nothing twice.
-Anything that is not plain — an exit to take, an e-mail held back by the send
-window, quiet hours or the frequency cap, a contact without an address, a step
-run that exists already in an unexpected shape — runs alone through
-`engine.run_step`, which knows every case.
+E-mails outside the send window or inside quiet hours are postponed together too,
+to the moment their contact's zone allows. Anything else that is not plain — an
+exit to take, an e-mail held back by the frequency cap, a contact without an
+address, a step run that exists already in an unexpected shape — runs alone
+through `engine.run_step`, which knows every case.
 """
 
 from __future__ import annotations
@@ -210,27 +211,14 @@ class _Group:
         ready = [i for i in ready if contacts[self.members[i].contact_id].email is not None]
         ready = [i for i in ready if i not in runs or not runs[i].finished]
         fresh = [i for i in ready if i not in runs or runs[i].effect_key is None]
-        held = self.held_back(fresh, contacts)
-        ready = [i for i in ready if i not in held]
+        outside_window, capped = self.held_back(fresh, contacts)
+        ready = [i for i in ready if i not in outside_window and i not in capped]
+        results = self.postpone(outside_window, runs, "send_window")
         if not ready:
-            self.session.rollback()
-            return {}
-        new_runs = [i for i in ready if i not in runs]
+            self.session.commit()
+            return results
         keys = {i: effect_key(i, self.step.key) for i in ready}
-        if new_runs:
-            self.session.execute(
-                insert(StepRun),
-                [
-                    {
-                        "enrolment_id": i,
-                        "step_key": self.step.key,
-                        "started_at": self.now,
-                        "effect_key": keys[i],
-                        "detail": {},
-                    }
-                    for i in new_runs
-                ],
-            )
+        self.start_runs([i for i in ready if i not in runs], keys)
         unkeyed = [i for i in ready if i in runs and runs[i].effect_key is None]
         if unkeyed:
             self.session.execute(
@@ -255,25 +243,31 @@ class _Group:
             if keys[i] in sent:
                 message_id, status = sent[keys[i]]
                 outcomes[i] = (status, {"message_id": message_id})
-        return self.advance(outcomes, runs)
+        results.update(self.advance(outcomes, runs))
+        return results
 
-    def held_back(self, ids: list[int], contacts: dict[int, _Contact]) -> set[int]:
-        """Enrolments whose first attempt must wait: the send window, quiet hours or the
-        frequency cap (engine.run_step postpones them to the right moment)."""
-        held = set()
+    def held_back(
+        self, ids: list[int], contacts: dict[int, _Contact]
+    ) -> tuple[dict[int, datetime], set[int]]:
+        """Enrolments whose first attempt must wait: outside the send window or inside
+        quiet hours (with the moment it may go, in the contact's zone), and those at the
+        frequency cap (engine.run_step works out when one more fits)."""
+        outside: dict[int, datetime] = {}
         for i in ids:
             contact = contacts[self.members[i].contact_id]
             tz = waits.zone(contact.time_zone)
             window, quiet = self.flow.send_window, self.flow.quiet_hours
-            if waits.next_allowed(self.now, tz, window=window, quiet=quiet) > self.now:
-                held.add(i)
+            allowed = waits.next_allowed(self.now, tz, window=window, quiet=quiet)
+            if allowed > self.now:
+                outside[i] = allowed
+        held: set[int] = set()
         cap = self.limits.cap
         if cap.limit <= 0:
-            return held
-        counted = [i for i in ids if i not in held]
+            return outside, held
+        counted = [i for i in ids if i not in outside]
         by_contact = {self.members[i].contact_id: i for i in counted}
         if not by_contact:
-            return held
+            return outside, held
         recent: dict[int, int] = {}
         for contact_id, key in self.session.execute(
             select(EmailMessage.contact_id, EmailMessage.idempotency_key).where(
@@ -286,7 +280,45 @@ class _Group:
             if contact_id is not None and key != effect_key(by_contact[contact_id], self.step.key):
                 recent[contact_id] = recent.get(contact_id, 0) + 1
         held.update(by_contact[c] for c, n in recent.items() if n >= cap.limit)
-        return held
+        return outside, held
+
+    def postpone(
+        self, targets: dict[int, datetime], runs: dict[int, _Run], why: str
+    ) -> dict[int, StepResult]:
+        """Start the step runs (as a first attempt does) and move each enrolment's
+        `next_run_at` to its target, one compare-and-set per distinct moment (people in
+        one time zone share it). The caller commits."""
+        if not targets:
+            return {}
+        self.start_runs([i for i in targets if i not in runs])
+        by_moment: dict[datetime, list[int]] = {}
+        for i, when in targets.items():
+            by_moment.setdefault(when, []).append(i)
+        results: dict[int, StepResult] = {}
+        for when, ids in by_moment.items():
+            for i in self.move(ids, next_run_at=when):
+                state = EnrolmentState.ACTIVE.value
+                results[i] = StepResult(Verdict.POSTPONED, state, self.step.key, when, why)
+        return results
+
+    def start_runs(self, ids: list[int], keys: dict[int, str] | None = None) -> None:
+        """Insert the step runs of these enrolments, started now (with their effect keys
+        when given)."""
+        if not ids:
+            return
+        self.session.execute(
+            insert(StepRun),
+            [
+                {
+                    "enrolment_id": i,
+                    "step_key": self.step.key,
+                    "started_at": self.now,
+                    "effect_key": keys[i] if keys is not None else None,
+                    "detail": {},
+                }
+                for i in ids
+            ],
+        )
 
     # Waits -------------------------------------------------------------------
 
@@ -299,40 +331,17 @@ class _Group:
         starting = [i for i in ready if i not in runs]
         done = [i for i in ready if i in runs and self.now >= runs[i].started_at + length]
         results: dict[int, StepResult] = {}
-        if starting:
-            self.session.execute(
-                insert(StepRun),
-                [
-                    {
-                        "enrolment_id": i,
-                        "step_key": self.step.key,
-                        "started_at": self.now,
-                        "detail": {},
-                    }
-                    for i in starting
-                ],
-            )
-            if length > timedelta(0):
-                target = self.now + length
-                moved = self.move(starting, next_run_at=target)
-                results = {
-                    i: StepResult(
-                        Verdict.POSTPONED,
-                        EnrolmentState.ACTIVE.value,
-                        self.step.key,
-                        target,
-                        "waiting",
-                    )
-                    for i in moved
-                }
-                self.session.commit()
-            else:
-                done += starting
-                runs.update(self.runs(starting))
+        if starting and length > timedelta(0):
+            target = self.now + length
+            results = self.postpone({i: target for i in starting}, runs, "waiting")
+        elif starting:
+            self.start_runs(starting)
+            done += starting
+            runs.update(self.runs(starting))
         if done:
             results.update(self.advance({i: ("waited", None) for i in done}, runs))
         else:
-            self.session.rollback()
+            self.session.commit()
         return results
 
     # Shared ------------------------------------------------------------------

@@ -166,15 +166,36 @@ def test_quiet_hours_hold_only_the_contacts_in_them(
     # 22:00 UTC on a Thursday: 23:00 in Berlin (quiet), 17:00 in New York (fine).
     late = datetime(2026, 11, 26, 22, 0, tzinfo=UTC)
     sequence = email_then_wait(db, template_id, quiet_hours={"start": "20:00", "end": "08:00"})
-    berlin = enrol(db, sequence, make_contact(db, time_zone="Europe/Berlin").id, late)
+    berlin = [
+        enrol(db, sequence, make_contact(db, time_zone="Europe/Berlin").id, late) for _ in range(2)
+    ]
+    tokyo = enrol(db, sequence, make_contact(db, time_zone="Asia/Tokyo").id, late)
     york = enrol(db, sequence, make_contact(db, time_zone="America/New_York").id, late)
+    morning = datetime(2026, 11, 27, 7, 0, tzinfo=UTC)  # 08:00 in Berlin
 
     results = run_due(db, late, mailer)
+    still_night = run_due(db, late + timedelta(hours=1), mailer)
+    at_eight = run_due(db, morning, mailer)
 
-    assert results[berlin].verdict is Verdict.POSTPONED
-    assert results[berlin].next_run_at == datetime(2026, 11, 27, 7, 0, tzinfo=UTC)
+    for held in berlin:
+        assert results[held].verdict is Verdict.POSTPONED
+        assert results[held].next_run_at == morning
+        assert results[held].outcome == "send_window"
+        assert reload(db, held).next_run_at == morning
+    # 07:00 in Tokyo: quiet until 08:00 there, 23:00 UTC.
+    assert results[tokyo].next_run_at == datetime(2026, 11, 26, 23, 0, tzinfo=UTC)
     assert results[york].verdict is Verdict.ADVANCED
-    assert captured_count(db) == 1
+    assert still_night[tokyo].verdict is Verdict.ADVANCED
+    assert not set(berlin) & set(still_night)
+    assert {at_eight[i].verdict for i in berlin} == {Verdict.ADVANCED}
+    assert captured_count(db) == 4
+    # The step began at the first attempt, as one by one.
+    started = db.scalars(
+        select(StepRun.started_at).where(
+            StepRun.enrolment_id == berlin[0], StepRun.step_key == "intro"
+        )
+    ).one()
+    assert started == late
 
 
 def test_a_batch_rerun_after_a_crash_sends_each_email_once(
