@@ -29,28 +29,25 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from campaigns.email.pipeline import send_keyed
 from campaigns.sequences import waits
 from campaigns.sequences.caps import COUNTED
-from campaigns.sequences.conditions import effect_key
+from campaigns.sequences.conditions import Walker, effect_key, exit_reasons
 from campaigns.sequences.definition import Flow, Step
 from campaigns.sequences.engine import END, Limits, Mailer, StepResult, Verdict, run_step
 from campaigns.sequences.versions import flow_of
-from nurture.emails import email_hash
 from nurture.errors import InvalidInput, NotFound
 from nurture.models import (
     Contact,
     EmailMessage,
     Enrolment,
     EnrolmentState,
-    Event,
     SequenceStatus,
     StepRun,
-    Suppression,
     TemplateKind,
 )
 from nurture.models import (
@@ -402,57 +399,22 @@ class _Group:
         }
 
     def without_exits(self, ids: list[int], contacts: dict[int, _Contact]) -> list[int]:
-        """The enrolments that certainly stay in the sequence now: the same tests as
-        `conditions.exit_reason`, set-based. The others exit through `engine.run_step`."""
-        lifecycle = {
-            stage for goal in self.flow.goals if "lifecycle" in goal for stage in goal["lifecycle"]
-        }
-        kinds = {str(goal["event"]) for goal in self.flow.goals if "event" in goal}
-        kinds.add("email.replied")
-        present = [i for i in ids if self.members[i].contact_id in contacts]
-        staying = [
-            i
-            for i in present
-            if not contacts[self.members[i].contact_id].erased
-            and contacts[self.members[i].contact_id].lifecycle_stage not in lifecycle
+        """The enrolments that certainly stay in the sequence now (conditions.exit_reasons,
+        the test `engine.run_step` makes); the others exit through `engine.run_step`."""
+        walkers = [
+            Walker(
+                i,
+                self.members[i].contact_id,
+                self.members[i].enrolled_at,
+                contact.email,
+                contact.erased,
+                contact.lifecycle_stage,
+            )
+            for i in ids
+            if (contact := contacts.get(self.members[i].contact_id)) is not None
         ]
-        contact_ids = [self.members[i].contact_id for i in staying]
-        if not contact_ids:
-            return []
-        hashes = {c: email_hash(contacts[c].email or "") for c in contact_ids if contacts[c].email}
-        suppressed = (
-            set(
-                self.session.scalars(
-                    select(Suppression.email_hash).where(
-                        among(self.session, Suppression.email_hash, set(hashes.values()))
-                    )
-                )
-            )
-            if hashes
-            else set()
-        )
-        latest: dict[int, datetime] = {}
-        last: datetime | None
-        for contact_id, last in self.session.execute(
-            select(Event.contact_id, func.max(Event.occurred_at))
-            .where(
-                among(self.session, Event.contact_id, contact_ids, integers=True),
-                Event.type.in_(sorted(kinds)),
-            )
-            .group_by(Event.contact_id)
-        ):
-            if last is not None:
-                latest[contact_id] = last
-        kept = []
-        for i in staying:
-            member = self.members[i]
-            if hashes.get(member.contact_id) in suppressed:
-                continue
-            last = latest.get(member.contact_id)
-            if last is not None and last >= member.enrolled_at:
-                continue
-            kept.append(i)
-        return kept
+        leaving = exit_reasons(self.session, walkers, self.flow)
+        return [w.enrolment_id for w in walkers if w.enrolment_id not in leaving]
 
     def advance(
         self, outcomes: dict[int, tuple[str, dict[str, Any] | None]], runs: dict[int, _Run]
