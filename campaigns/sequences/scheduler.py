@@ -48,14 +48,6 @@ def claim_due(
     return _claim(session, due, now=now, lease=lease)
 
 
-def claim_one(
-    session: Session, enrolment_id: int, *, now: datetime, lease: timedelta = DEFAULT_LEASE
-) -> str | None:
-    """Claim this enrolment if it is due and unclaimed; answers its step key. The caller commits."""
-    claimed = claim_ids(session, [enrolment_id], now=now, lease=lease)
-    return claimed[0][1] if claimed else None
-
-
 def claim_ids(
     session: Session, enrolment_ids: list[int], *, now: datetime, lease: timedelta = DEFAULT_LEASE
 ) -> list[tuple[int, str]]:

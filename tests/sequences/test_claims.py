@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlalchemy.orm import Session
 
 from campaigns.sequences.enrol import enrol_contacts
-from campaigns.sequences.scheduler import claim_due, claim_one
+from campaigns.sequences.scheduler import claim_due, claim_ids
 from nurture.db import session_scope
 from nurture.models import utcnow
 from tests.factories import make_contact
@@ -39,14 +39,16 @@ def test_a_claimed_enrolment_is_not_claimed_again_until_its_lease_ends(db: Sessi
     assert sorted(after_lease) == sorted(first + second)
 
 
-def test_claim_one_takes_only_a_due_unclaimed_enrolment(db: Session) -> None:
+def test_claim_ids_takes_only_due_unclaimed_enrolments(db: Session) -> None:
     enrol_many(db, 1)
     now = utcnow()
     [(enrolment_id, step_key)] = claim_due(db, now=now)
     db.commit()
 
-    assert claim_one(db, enrolment_id, now=now) is None
-    assert claim_one(db, enrolment_id, now=now + timedelta(minutes=11)) == step_key
+    assert claim_ids(db, [enrolment_id], now=now) == []
+    assert claim_ids(db, [enrolment_id], now=now + timedelta(minutes=11)) == [
+        (enrolment_id, step_key)
+    ]
 
 
 def test_concurrent_claimers_never_share_an_enrolment(db: Session, db_url: str) -> None:
