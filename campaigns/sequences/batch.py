@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session
 
 from campaigns.email.pipeline import send_keyed
 from campaigns.sequences import waits
-from campaigns.sequences.caps import COUNTED
+from campaigns.sequences.caps import counted_sends
 from campaigns.sequences.conditions import Walker, effect_key, exit_reasons
 from campaigns.sequences.definition import Flow, Step
 from campaigns.sequences.engine import END, Limits, Mailer, StepResult, Verdict, run_step
@@ -43,12 +43,10 @@ from campaigns.sequences.versions import flow_of
 from nurture.errors import InvalidInput, NotFound
 from nurture.models import (
     Contact,
-    EmailMessage,
     Enrolment,
     EnrolmentState,
     SequenceStatus,
     StepRun,
-    TemplateKind,
 )
 from nurture.models import (
     Sequence as SequenceRow,
@@ -265,18 +263,9 @@ class _Group:
         by_contact = {self.members[i].contact_id: i for i in counted}
         if not by_contact:
             return outside, held
-        recent: dict[int, int] = {}
-        for contact_id, key in self.session.execute(
-            select(EmailMessage.contact_id, EmailMessage.idempotency_key).where(
-                among(self.session, EmailMessage.contact_id, list(by_contact), integers=True),
-                EmailMessage.kind == TemplateKind.MARKETING.value,
-                EmailMessage.status.in_(COUNTED),
-                EmailMessage.created_at > self.now - cap.window,
-            )
-        ):
-            if contact_id is not None and key != effect_key(by_contact[contact_id], self.step.key):
-                recent[contact_id] = recent.get(contact_id, 0) + 1
-        held.update(by_contact[c] for c, n in recent.items() if n >= cap.limit)
+        own = {c: effect_key(i, self.step.key) for c, i in by_contact.items()}
+        recent = counted_sends(self.session, own, now=self.now, cap=cap)
+        held.update(by_contact[c] for c, times in recent.items() if len(times) >= cap.limit)
         return outside, held
 
     def postpone(

@@ -6,6 +6,7 @@ N comes from the NURTURE_FREQUENCY_CAP setting (workers build the cap with
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -14,9 +15,10 @@ from sqlalchemy.orm import Session
 
 from nurture.config import DEFAULT_FREQUENCY_CAP, Settings
 from nurture.models import EmailMessage, MessageStatus, TemplateKind
+from nurture.sqlsets import among
 
 # Messages that went out or may still go out count; suppressed or failed ones do not.
-COUNTED = (
+_COUNTED = (
     MessageStatus.QUEUED.value,
     MessageStatus.SENDING.value,
     MessageStatus.SENT.value,
@@ -52,19 +54,32 @@ def postpone_until(
     """
     if cap.limit <= 0:
         return None
-    times = sorted(
-        session.scalars(
-            select(EmailMessage.created_at).where(
-                EmailMessage.contact_id == contact_id,
-                EmailMessage.kind == TemplateKind.MARKETING.value,
-                EmailMessage.status.in_(COUNTED),
-                EmailMessage.created_at > now - cap.window,
-                EmailMessage.idempotency_key != ignore_key,
-            )
-        ),
-        reverse=True,
-    )
+    times = counted_sends(session, {contact_id: ignore_key}, now=now, cap=cap).get(contact_id, [])
     if len(times) < cap.limit:
         return None
     # The newest `limit` messages fill the window; the oldest of them must drop out.
     return times[cap.limit - 1] + cap.window + timedelta(seconds=1)
+
+
+def counted_sends(
+    session: Session, ignore_keys: Mapping[int, str], *, now: datetime, cap: FrequencyCap
+) -> dict[int, list[datetime]]:
+    """Contact id -> when its messages that count against the cap were created, newest
+    first, leaving out each contact's own message about to be sent (`ignore_keys`);
+    set-based, for one contact or a batch of them."""
+    sent: dict[int, list[datetime]] = {}
+    for contact_id, key, created in session.execute(
+        select(
+            EmailMessage.contact_id, EmailMessage.idempotency_key, EmailMessage.created_at
+        ).where(
+            among(session, EmailMessage.contact_id, list(ignore_keys), integers=True),
+            EmailMessage.kind == TemplateKind.MARKETING.value,
+            EmailMessage.status.in_(_COUNTED),
+            EmailMessage.created_at > now - cap.window,
+        )
+    ):
+        if contact_id is not None and key != ignore_keys[contact_id]:
+            sent.setdefault(contact_id, []).append(created)
+    for times in sent.values():
+        times.sort(reverse=True)
+    return sent
