@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from campaigns.sequences import control, definition, mapping, versions
+from campaigns.sequences import control, draft_shape, mapping, versions
 from campaigns.sequences.enrol_lists import ListEnrolment, enrol_csv, enrol_people
 from nurture import audit
 from nurture.errors import InvalidInput, NotFound
@@ -53,7 +53,7 @@ def update_definition(
         version = versions.edit_sequence(session, sequence_id, steps_definition=steps_definition)
         _record(session, actor, "sequence.published", sequence_id, {"version": version.number})
         return version
-    definition.check_draft(steps_definition)
+    draft_shape.check_draft(steps_definition)
     version = versions.current_version(session, sequence)
     version.definition = steps_definition
     _record(session, actor, "sequence.draft_edited", sequence_id, {"version": version.number})

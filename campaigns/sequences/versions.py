@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from campaigns.sequences import definition
+from campaigns.sequences import definition, draft_shape
 from campaigns.sequences.definition import Flow
 from nurture.errors import Conflict, InvalidInput, NotFound, Problem
 from nurture.models import Sequence, SequenceStatus, SequenceVersion
@@ -22,9 +22,9 @@ MAX_NAME = 200
 def create_sequence(session: Session, *, name: str, steps_definition: dict[str, Any]) -> Sequence:
     """A draft sequence with version 1. A draft keeps its problems (see `problems_of`);
     InvalidInput naming the field only for a bad name or a definition no draft may hold
-    (definition.check_draft)."""
+    (draft_shape.check_draft)."""
     _check_name(name)
-    definition.check_draft(steps_definition)
+    draft_shape.check_draft(steps_definition)
     sequence = Sequence(name=name.strip(), status=SequenceStatus.DRAFT.value)
     session.add(sequence)
     session.flush()

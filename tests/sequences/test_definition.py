@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
-from campaigns.sequences import definition
+from campaigns.sequences import definition, draft_shape
 from nurture.errors import InvalidInput
 
 
@@ -148,14 +148,14 @@ def test_a_draft_may_hold_problems_but_not_a_shape_the_builder_cannot_draw() -> 
         ],
         "triggers": [{"evt": 1}],
     }
-    definition.check_draft(half_done)  # stored as a draft; parse still names every problem
+    draft_shape.check_draft(half_done)  # stored as a draft; parse still names every problem
     assert "steps[0].template_id: must be a template id (a positive integer)" in problems_of(
         half_done
     )
 
     def refused(body: object) -> list[str]:
         with pytest.raises(InvalidInput) as caught:
-            definition.check_draft(body)
+            draft_shape.check_draft(body)
         return [p.describe() for p in caught.value.problems]
 
     assert refused([]) == ["definition: must be an object"]
