@@ -9,7 +9,8 @@ For each chunk of recipients (one, or hundreds in a bulk send):
 4. render (the compiled template is cached per variant), build the MIME bytes
    with a Message-ID derived from the message row (a resend after an interrupted
    send carries the same one), List-Unsubscribe headers and optional DKIM, and
-   hand them to the transport from a few threads at once;
+   hand them to the transport from a few threads at once (`outgoing`: one message,
+   and the process's shared pool of those threads);
 5. write back sent / deferred / bounced / failed in bulk, suppress hard
    bounces, add `email.*` events (idempotency key `email.<what>:<message id>`).
 
@@ -19,10 +20,6 @@ durably before it is sent, and that is a commit.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import os
-import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -32,12 +29,12 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from campaigns.delivery.transport import Delivery, Envelope, Outcome, Transport
+from campaigns.delivery.transport import Outcome, Transport
 from campaigns.email import records
 from campaigns.email.compiled import compiled_variant
 from campaigns.email.mailconfig import MailConfig
+from campaigns.email.outgoing import mail_threads, send_one
 from campaigns.email.recipients import Recipient, contact_recipient, load_recipients
-from campaigns.email.reply_address import reply_address
 from campaigns.email.store import get_template, get_version, get_version_by_id, pick_variant
 from nurture.contacts import get_contact
 from nurture.errors import InvalidInput
@@ -49,10 +46,7 @@ from nurture.models import (
     TemplateKind,
 )
 from nurture.sqlsets import among
-from templates.dkim import sign
-from templates.message import Address, Attachment, build_message
-from templates.problems import TemplateRenderError
-from templates.render import CompiledTemplate
+from templates.message import Address, Attachment
 
 CHUNK = 500
 KIND_TEST = "test"
@@ -292,7 +286,7 @@ def _send_chunks(
     threads: int | None,
 ) -> None:
     size: int = getattr(transport, "size", 1)
-    pool = _mail_threads(max(1, threads or size))
+    pool = mail_threads(max(1, threads or size))
     # Two chunks in flight: while the threads render and send one, this thread
     # records and claims the next and writes back the one before.
     inflight: _Batch | None = None
@@ -305,26 +299,6 @@ def _send_chunks(
         inflight = batch
     if inflight is not None:
         _complete(session, inflight, result)
-
-
-_pools_lock = threading.Lock()
-_pools: dict[tuple[int, int], ThreadPoolExecutor] = {}
-
-
-def _mail_threads(count: int) -> ThreadPoolExecutor:
-    """The process's pool of `count` render-and-send threads, shared by every send.
-
-    Shared, not one per call: a worker runs several batches at once, and a pool per
-    batch put dozens of threads on a few SMTP connections and one GIL. Keyed by
-    process too, as a forked child does not inherit the parent's threads.
-    """
-    key = (os.getpid(), count)
-    with _pools_lock:
-        pool = _pools.get(key)
-        if pool is None:
-            pool = ThreadPoolExecutor(max_workers=count, thread_name_prefix="mail")
-            _pools[key] = pool
-        return pool
 
 
 _Task = tuple[records.Claimed, Recipient, EmailTemplateVariant]
@@ -355,7 +329,7 @@ class _Batch:
         unsubscribe_for = recipient.contact_id if marketing else None
         if self.kind == KIND_TEST:
             unsubscribe_for = 0  # a link that names no contact
-        return _send_one(
+        return send_one(
             item,
             recipient,
             compiled,
@@ -508,88 +482,6 @@ def _complete(session: Session, batch: _Batch, result: BulkResult | None) -> Non
     if result is not None:
         for item in finished:
             result.add(_final_status(item))
-
-
-def _send_one(
-    claimed: records.Claimed,
-    recipient: Recipient,
-    compiled: CompiledTemplate,
-    transport: Transport,
-    config: MailConfig,
-    extra: Mapping[str, Any],
-    unsubscribe_for: int | None,
-    *,
-    uses_unsubscribe: bool,
-    replies: bool = False,
-    attachments: Sequence[Attachment] = (),
-    keep: Callable[[records.Claimed, bytes, str], None] | None = None,
-) -> records.Finished:
-
-    context = {**extra, **recipient.context} if extra else recipient.context
-    try:
-        rendered = compiled.render(
-            context,
-            message_id=claimed.id,
-            base_url=config.base_url,
-            secret=config.signer,
-            contact_id=unsubscribe_for if uses_unsubscribe else None,
-        )
-    except (TemplateRenderError, TypeError) as exc:
-        return records.Finished(claimed, Delivery(Outcome.TEMPORARY), error=str(exc))
-    message_id = message_id_for(config, claimed)
-    raw = build_message(
-        rendered,
-        sender=config.sender,
-        recipient=Address(recipient.email, recipient.name),
-        message_id=message_id,
-        reply_to=_reply_to(config, claimed.id) if replies else None,
-        headers={"X-Nurture-Message": str(claimed.id)},
-        attachments=attachments,
-    )
-    if config.dkim is not None:
-        raw = sign(raw, config.dkim.selector, config.dkim.domain, config.dkim.private_key_pem)
-    if keep is not None:
-        keep(claimed, raw, message_id)
-    delivery = transport.send(
-        Envelope(
-            sender=config.sender.email,
-            recipients=(recipient.email,),
-            raw=raw,
-            message_id=claimed.id,
-            subject=rendered.subject,
-        )
-    )
-    return records.Finished(
-        claimed,
-        delivery,
-        subject=rendered.subject,
-        message_id_header=message_id,
-        links=rendered.links,
-        raw=raw if delivery.outcome is Outcome.TEMPORARY else None,
-    )
-
-
-def message_id_for(config: MailConfig, claimed: records.Claimed) -> str:
-    """The Message-ID header of a message: the same every time that row is built.
-
-    Not random: a send interrupted mid-transaction is sent again (see
-    `retry.recover_interrupted`), and if the relay had taken the first copy, the
-    receiver and mail clients see the same Message-ID and treat both as one message.
-    The keyed digest keeps ids from different installations with one domain apart.
-    """
-    digest = hmac.new(
-        config.secret.encode(),
-        f"message-id:{claimed.id}:{claimed.idempotency_key}".encode(),
-        hashlib.sha256,
-    ).hexdigest()[:24]
-    return f"<{claimed.id}.{digest}@{config.message_id_domain or 'localhost'}>"
-
-
-def _reply_to(config: MailConfig, message_id: int) -> Address | None:
-    if not config.reply_domain:
-        return None
-    address = reply_address(config.secret, config.reply_domain, message_id)
-    return Address(address, config.sender.name)
 
 
 def _final_status(item: records.Finished) -> str:

@@ -8,7 +8,7 @@ nothing to claim and does nothing. A crash after the claim leaves it `sending`:
 while its lease lasts nobody sends it (a re-run with the key finds it claimed);
 after that `retry.recover_interrupted` puts it back to be sent again. Whether the
 relay took the first copy cannot be known, so a resend carries the same
-Message-ID (`pipeline.message_id_for`): never lost, and never two messages to
+Message-ID (`outgoing.message_id_for`): never lost, and never two messages to
 the receiver.
 """
 

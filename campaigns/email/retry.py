@@ -122,7 +122,7 @@ def recover_interrupted(
     - a message that kept its built bytes (an interrupted retry) becomes `deferred`,
       due now: `retry_due` sends those very bytes;
     - a marketing message becomes `queued`, due now: `resume_queued` (or the caller
-      re-running the send with its key) renders it again, and `pipeline.message_id_for`
+      re-running the send with its key) renders it again, and `outgoing.message_id_for`
       gives it the same Message-ID;
     - anything else (a test or internal message, whose context is not stored) and a
       message out of attempts is failed, with an `email.failed` event.
