@@ -36,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks._harness import fresh_database, server, services
 from nurture import accounts
 from nurture.db import session_scope
-from nurture.importer import import_contacts
+from nurture.imports.importer import import_contacts
 from nurture.migrate import upgrade
 from nurture.models import Contact, Event
 

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from nurture import audit
-from nurture.emails import normalise_email
+from nurture.contacts.addresses import normalise_email
 from nurture.errors import Conflict, InvalidInput, NotFound
 from nurture.models import ApiKey, Role, User, utcnow
 

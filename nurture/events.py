@@ -8,7 +8,6 @@ rejected, and every item gets an outcome: stored, duplicate or rejected.
 from __future__ import annotations
 
 import enum
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -19,14 +18,14 @@ from sqlalchemy import and_, select, update
 from sqlalchemy.orm import Session
 
 from nurture import event_writes as writes
-from nurture.emails import normalise_email
+from nurture.contacts.addresses import normalise_email
 from nurture.errors import Problem
 from nurture.models import Contact, Event, utcnow
+from nurture.validation import holds_nul, is_event_type, is_id
 
 MAX_BATCH = 1000
 MAX_TYPE_LENGTH = 100
 MAX_KEY_LENGTH = 200
-_TYPE_PATTERN = re.compile(r"[a-z0-9._-]{1,100}\Z")
 # Addresses repeat across batches (the same leads act again and again).
 _normalised_email = lru_cache(maxsize=100_000)(normalise_email)
 _ITEM_FIELDS = frozenset(
@@ -34,8 +33,6 @@ _ITEM_FIELDS = frozenset(
 )
 # Events dated further ahead than this are a client's clock or unit bug.
 _FUTURE_SLACK = timedelta(days=1)
-# Ids are 64-bit signed integers in the database; a larger number is no id at all.
-_MAX_ID = 2**63 - 1
 
 
 class Outcome(enum.StrEnum):
@@ -99,7 +96,7 @@ def parse_item(
     kind = raw.get("type")
     if not isinstance(kind, str) or not kind:
         raise ItemRejected(Problem("type", "is required and must be a string", index))
-    if not _TYPE_PATTERN.match(kind):
+    if not is_event_type(kind):
         raise ItemRejected(
             Problem(
                 "type", "must be up to 100 of a-z, 0-9, '.', '_' or '-' (like email.opened)", index
@@ -115,7 +112,7 @@ def parse_item(
         raise ItemRejected(
             Problem("properties", f"must be an object, got {_json_type(properties)}", index)
         )
-    if may_hold_nul and _holds_nul(properties):
+    if may_hold_nul and holds_nul(properties):
         raise ItemRejected(
             Problem("properties", "must not contain NUL (\\u0000) characters", index)
         )
@@ -137,11 +134,7 @@ def parse_item(
     if contact_id is not None and email is not None:
         raise ItemRejected(Problem("contact_id", "give contact_id or email, not both", index))
     if contact_id is not None:
-        if (
-            isinstance(contact_id, bool)
-            or not isinstance(contact_id, int)
-            or not 1 <= contact_id <= _MAX_ID
-        ):
+        if not is_id(contact_id):
             raise ItemRejected(Problem("contact_id", "must be a positive integer", index))
         return EventInput(kind, occurred_at, properties, key, contact_id=contact_id)
     if email is None:
@@ -318,17 +311,6 @@ def _parse_time(value: object, index: int, now: datetime) -> datetime:
     if parsed > now + _FUTURE_SLACK:
         raise ItemRejected(Problem("occurred_at", "is more than a day in the future", index))
     return parsed
-
-
-def _holds_nul(value: object) -> bool:
-    """Whether a NUL character hides in any key or string: PostgreSQL cannot store one."""
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_holds_nul(v) for v in value)
-    return False
 
 
 def _json_type(value: object) -> str:

@@ -17,7 +17,7 @@ from sqlalchemy import Table, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from nurture.emails import normalise_email
+from nurture.contacts.addresses import normalise_email
 from nurture.errors import Conflict, InvalidInput, Problem
 from nurture.event_writes import find_contacts_by_email, insert_events, live_contact_ids
 from nurture.models import Contact, Segment, SegmentKind, SegmentMember, utcnow

@@ -29,6 +29,7 @@ from datetime import UTC, date, datetime, time
 from typing import Any, Literal, TypeAlias
 
 from nurture.errors import InvalidInput, Problem
+from nurture.validation import is_attribute_key, is_event_type
 from segments.fields import (
     ATTRIBUTE_PREFIX,
     EVENT_COUNT_OPERATORS,
@@ -48,9 +49,7 @@ MAX_TEXT = 500
 MAX_DAYS = 36_500
 MAX_TIMES = 1_000_000
 
-_ATTRIBUTE_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}\Z")
 _PROPERTY_KEY = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]{0,63}\Z")
-_EVENT_TYPE = re.compile(r"[a-z0-9._-]{1,100}\Z")
 
 JsonKind = Literal["string", "number", "boolean", "any"]
 Scalar: TypeAlias = str | float | bool | int | datetime
@@ -265,7 +264,7 @@ class _Parser:
             return None
         if name.startswith(ATTRIBUTE_PREFIX):
             key = name[len(ATTRIBUTE_PREFIX) :]
-            if not _ATTRIBUTE_KEY.match(key):
+            if not is_attribute_key(key):
                 self.fail(f"{path}.field", "attribute names are letters, digits and _ (up to 64)")
                 return None
             test = self.json_test(key, op, raw, path)
@@ -384,7 +383,7 @@ class _Parser:
         allowed = {"event", "op", "times", "where", "within_last_days", "between"}
         ok = self.known_keys(raw, path, allowed)
         kind = raw["event"]
-        if not isinstance(kind, str) or not _EVENT_TYPE.match(kind):
+        if not is_event_type(kind):
             self.fail(f"{path}.event", "must be an event type like email.clicked")
             ok = False
         op = raw.get("op", "at_least")

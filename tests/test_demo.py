@@ -8,8 +8,8 @@ from sqlalchemy.orm import Session
 
 from nurture import accounts
 from nurture.config import Settings
-from nurture.demo import USERS, load_demo
-from nurture.demo_data import INDUSTRIES
+from nurture.demo.data import INDUSTRIES
+from nurture.demo.loader import USERS, load_demo
 from nurture.models import Company, Contact, Event, User
 from tests.cli_helpers import cli_env, run_cli  # noqa: F401  (cli_env is a fixture)
 
@@ -88,7 +88,7 @@ def test_demo_command_prints_the_logins_and_reruns_quietly() -> None:
 
 
 def test_demo_content_loads_templates_and_segments_once(db: Session) -> None:
-    from nurture.demo_content import SEGMENTS, seed_demo_content
+    from nurture.demo.content import SEGMENTS, seed_demo_content
     from nurture.models import EmailTemplate, Segment, SegmentMember
 
     load_demo(db, scale=SMALL)
@@ -106,8 +106,8 @@ def test_demo_content_loads_templates_and_segments_once(db: Session) -> None:
 def test_demo_sequences_run_with_open_tasks_for_the_sales_reps_and_load_once(
     db: Session, settings: Settings
 ) -> None:
-    from nurture.demo_content import seed_demo_content
-    from nurture.demo_sequences import LEGAL, NO_SHOWS, demo_mailer, seed_demo_sequences
+    from nurture.demo.content import seed_demo_content
+    from nurture.demo.sequences import LEGAL, NO_SHOWS, demo_mailer, seed_demo_sequences
     from nurture.models import CapturedEmail, Enrolment, Sequence, Task
 
     def totals() -> tuple[int, ...]:

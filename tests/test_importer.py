@@ -12,11 +12,11 @@ import pytest
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
-from nurture import import_jobs
 from nurture.contacts import erase_contact
 from nurture.errors import InvalidInput
-from nurture.import_csv import CsvProblem, default_mapping
-from nurture.importer import import_contacts
+from nurture.imports import jobs as import_jobs
+from nurture.imports.csv_file import CsvProblem, default_mapping
+from nurture.imports.importer import import_contacts
 from nurture.models import AuditEntry, Company, Contact, ImportStatus
 from tests.cli_helpers import cli_env, run_cli  # noqa: F401  (cli_env is a fixture)
 from tests.factories import make_contact, make_user

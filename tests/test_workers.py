@@ -9,13 +9,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+from dramatiq.brokers.stub import StubBroker
 from sqlalchemy import select, update
 
 from nurture import events
 from nurture.config import Settings
 from nurture.db import session_scope
 from nurture.models import Contact, Event, utcnow
-from workers import actors, runtime
+from workers import actors, broker, runtime
 from workers.runtime import RuntimeHandle
 
 
@@ -153,3 +154,9 @@ def _queued(stub: object, queue: str) -> list[Any]:
     assert isinstance(stub, dramatiq.brokers.stub.StubBroker)
     pending = stub.queues[queue]
     return [dramatiq.Message.decode(pending.get_nowait()) for _ in range(pending.qsize())]
+
+
+def test_installing_a_broker_moves_every_actor_onto_it() -> None:
+    fresh = broker.install(StubBroker())
+    assert sorted(fresh.get_declared_actors()) == sorted(a.actor_name for a in actors.ALL)
+    assert all(a.broker is fresh for a in actors.ALL)

@@ -85,13 +85,18 @@ def build_broker(settings: Settings, *, namespace: str | None = None) -> dramati
 
 
 def install(broker: dramatiq.Broker) -> dramatiq.Broker:
-    """Make `broker` the global one and declare every known actor on it."""
+    """Make `broker` the global one and move every actor declared so far onto it.
+
+    Actors declare themselves on the global broker when their module is imported,
+    so the previous global broker knows all of them; reading them from it (rather
+    than importing the actor modules here) keeps this module below the actors.
+    """
     global _installed
+    previous = dramatiq.get_broker()
     dramatiq.set_broker(broker)
     _installed = broker
-    from workers import actors
-
-    for actor in actors.ALL:
+    for name in sorted(previous.get_declared_actors()):
+        actor = previous.get_actor(name)
         actor.broker = broker
         broker.declare_actor(actor)
     return broker

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dramatiq
 
-from nurture import import_jobs
+from nurture.imports import jobs as import_jobs
 from workers import context
 
 # A very large file may take a while; the default ten-minute limit would kill it.

@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from nurture.emails import normalise_email
+from nurture.contacts.addresses import normalise_email
 from nurture.errors import Conflict, InvalidInput, NotFound, Problem
 from nurture.event_writes import find_contacts_by_email
 from nurture.events import EventInput, ingest

@@ -27,8 +27,8 @@ from campaigns.delivery.transport import Transport
 from campaigns.email.mailconfig import MailConfig
 from campaigns.email.pipeline import send_to_contact
 from campaigns.email.store import VariantInput, create_template
-from campaigns.sequences.waits import zone
 from nurture.contacts import get_contact
+from nurture.contacts.zones import zone
 from nurture.errors import Conflict, NotFound
 from nurture.events import EventInput, ingest
 from nurture.models import Contact, EmailMessage, EmailTemplate, Webinar, WebinarRegistration

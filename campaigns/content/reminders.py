@@ -21,7 +21,7 @@ from campaigns.content.webinar_context import starts_in, webinar_view
 from campaigns.delivery.transport import Transport
 from campaigns.email.mailconfig import MailConfig
 from campaigns.email.pipeline import send_to_contact
-from campaigns.sequences.waits import zone
+from nurture.contacts.zones import zone
 from nurture.models import Attendance, Contact, Webinar, WebinarRegistration
 
 BATCH = 500

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from campaigns.delivery.notices import Notice, NoticeKind
 from nurture.contacts import suppress
-from nurture.emails import normalise_email
+from nurture.contacts.addresses import normalise_email
 from nurture.events import EventInput, ingest
 from nurture.models import Contact, EmailMessage, MessageStatus, SuppressionReason, utcnow
 

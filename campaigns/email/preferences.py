@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from campaigns.email.topics import TOPIC_SLUGS, TOPICS
 from nurture.contacts import get_contact, is_suppressed, suppress
-from nurture.emails import email_hash, normalise_email
+from nurture.contacts.addresses import email_hash, normalise_email
 from nurture.errors import InvalidInput, NotFound
 from nurture.events import EventInput, ingest
 from nurture.models import Contact, Suppression, SuppressionReason, TopicOptOut, utcnow

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from campaigns.delivery.transport import Delivery, Outcome
 from nurture.contacts import suppress
-from nurture.emails import email_hash, normalise_email
+from nurture.contacts.addresses import email_hash, normalise_email
 from nurture.events import EventInput, ingest
 from nurture.models import (
     EmailMessage,

@@ -1,4 +1,4 @@
-"""Inbound replies: match a reply to the message it answers and stop the contact's sequences.
+"""Inbound replies: match a reply to the message it answers and record it.
 
 A reply is matched (1) by a reply address `reply+<token>@<reply domain>` among its
 recipients (the SMTP envelope, To, Cc, Delivered-To, X-Original-To), else (2) by
@@ -9,6 +9,10 @@ a lead writes back, a person owns the conversation, and an e-mail from any other
 sequence would talk past what they wrote. An automatic answer (out of office,
 RFC 3834 Auto-Submitted, Precedence: bulk, a delivery report) records
 `email.auto_replied` and stops nothing.
+
+Stopping the sequences is the sequence engine's job
+(`campaigns.sequences.replies.record_reply` records through here, then exits): the
+e-mail floor sits below the sequences and never reaches up into them.
 
 Idempotent: the event key comes from the inbound Message-ID (or, without one, a
 hash of the bytes), so the same reply delivered twice (say, by SMTP and by the
@@ -33,14 +37,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campaigns.email.reply_address import message_of_address
-from campaigns.sequences.control import exit_live_enrolments
 from nurture.errors import InvalidInput
 from nurture.events import EventInput, Outcome, ingest
-from nurture.models import Contact, EmailMessage, Enrolment
+from nurture.models import Contact, EmailMessage
 
 REPLIED = "email.replied"
 AUTO_REPLIED = "email.auto_replied"
-EXIT_REASON = "replied"
 SOURCE = "inbound"
 SUBJECT_SNIPPET = 200
 _RECIPIENT_HEADERS = ("to", "cc", "delivered-to", "x-original-to", "envelope-to")
@@ -69,7 +71,7 @@ _AUTO_SUBJECTS = (
 
 
 class ReplyOutcome(enum.StrEnum):
-    MATCHED = "matched"  # a person's reply: event recorded, sequences stopped
+    MATCHED = "matched"  # a person's reply: event recorded (the sequences then stop)
     AUTO_REPLY = "auto_reply"  # an automatic answer: recorded, nothing stopped
     DUPLICATE = "duplicate"  # this reply was recorded before: nothing changed
     UNMATCHED = "unmatched"  # not an answer to a message of ours: nothing changed
@@ -134,8 +136,7 @@ def record_reply(
         return ReplyResult(
             ReplyOutcome.AUTO_REPLY, message.id, contact_id, stored.event_id, detail=automatic
         )
-    stopped = stop_sequences(session, contact_id, now=now)
-    return ReplyResult(ReplyOutcome.MATCHED, message.id, contact_id, stored.event_id, stopped)
+    return ReplyResult(ReplyOutcome.MATCHED, message.id, contact_id, stored.event_id)
 
 
 def check_message(raw: bytes, field: str) -> None:
@@ -147,13 +148,6 @@ def check_message(raw: bytes, field: str) -> None:
         raise InvalidInput.single(
             field, "is not an RFC 822 e-mail message (no From header before the first blank line)"
         )
-
-
-def stop_sequences(session: Session, contact_id: int, *, now: datetime) -> int:
-    """Exit every live (active or paused) enrolment of the contact with reason `replied`."""
-    return exit_live_enrolments(
-        session, Enrolment.contact_id == contact_id, reason=EXIT_REASON, now=now
-    )
 
 
 def automatic_reason(mime: MimeMessage, envelope_sender: str | None = None) -> str | None:

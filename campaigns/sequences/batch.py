@@ -40,6 +40,7 @@ from campaigns.sequences.conditions import Walker, effect_key, exit_reasons
 from campaigns.sequences.definition import Flow, Step
 from campaigns.sequences.engine import END, Limits, Mailer, StepResult, Verdict, run_step
 from campaigns.sequences.versions import flow_of
+from nurture.contacts.zones import zone
 from nurture.errors import InvalidInput, NotFound
 from nurture.models import (
     Contact,
@@ -250,7 +251,7 @@ class _Group:
         outside: dict[int, datetime] = {}
         for i in ids:
             contact = contacts[self.members[i].contact_id]
-            tz = waits.zone(contact.time_zone)
+            tz = zone(contact.time_zone)
             window, quiet = self.flow.send_window, self.flow.quiet_hours
             allowed = waits.next_allowed(self.now, tz, window=window, quiet=quiet)
             if allowed > self.now:

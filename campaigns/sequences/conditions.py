@@ -11,7 +11,7 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from campaigns.sequences.definition import Flow
-from nurture.emails import email_hash
+from nurture.contacts.addresses import email_hash
 from nurture.models import (
     Contact,
     EmailMessage,

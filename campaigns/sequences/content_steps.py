@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from campaigns.content.selection import best_case_study, next_webinar
 from campaigns.content.webinar_context import case_study_view, registration_url, webinar_view
 from campaigns.email.mailconfig import MailConfig
-from campaigns.sequences import waits
+from nurture.contacts.zones import zone
 from nurture.events import EventInput, ingest
 from nurture.models import (
     Article,
@@ -142,7 +142,7 @@ def webinar_context(
     webinar = session.get(Webinar, webinar_id)
     if webinar is None:
         return None
-    view = webinar_view(webinar, tz=waits.zone(contact.time_zone), locale=contact.locale)
+    view = webinar_view(webinar, tz=zone(contact.time_zone), locale=contact.locale)
     view["register_url"] = registration_url(config.base_url, config.signer, contact.id, webinar_id)
     return {"webinar": view}
 

@@ -10,10 +10,15 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from campaigns.sequences.versions import get_sequence
 from nurture.errors import Conflict, NotFound
-from nurture.models import Enrolment, EnrolmentState, Sequence, SequenceStatus
+from nurture.models import (
+    LIVE_ENROLMENT_STATES,
+    Enrolment,
+    EnrolmentState,
+    Sequence,
+    SequenceStatus,
+)
 
 STOPPED = "stopped"
-_LIVE = (EnrolmentState.ACTIVE.value, EnrolmentState.PAUSED.value)
 
 
 def resume_sequence(session: Session, sequence_id: int) -> Sequence:
@@ -44,7 +49,7 @@ def exit_live_enrolments(
     """
     result = session.execute(
         update(Enrolment)
-        .where(which, Enrolment.state.in_(_LIVE))
+        .where(which, Enrolment.state.in_(LIVE_ENROLMENT_STATES))
         .values(
             state=EnrolmentState.EXITED.value,
             exit_reason=reason,
@@ -89,6 +94,6 @@ def _live(session: Session, enrolment_id: int) -> Enrolment:
     enrolment = session.get(Enrolment, enrolment_id, with_for_update=True)
     if enrolment is None:
         raise NotFound("enrolment", enrolment_id)
-    if enrolment.state not in _LIVE:
+    if enrolment.state not in LIVE_ENROLMENT_STATES:
         raise Conflict(f"the enrolment has ended ({enrolment.state})")
     return enrolment

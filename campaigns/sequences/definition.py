@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session
 from campaigns.sequences import triggers as entry
 from nurture.errors import InvalidInput, Problem
 from nurture.models import EmailTemplate, Service, TaskOutcome
+from nurture.validation import is_event_type, is_id
 
 STEP_TYPES = (
     "email",
@@ -58,7 +59,6 @@ MAX_FILTER_TOPICS = 30
 MAX_STEPS = 200
 MAX_INSTRUCTIONS = 5000
 _KEY = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}\Z")
-_EVENT_TYPE = re.compile(r"[a-z0-9._-]{1,100}\Z")
 _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*\Z")
 _CLOCK = re.compile(r"([01]\d|2[0-3]):([0-5]\d)\Z")
 _DURATION_UNITS = ("days", "hours", "minutes")
@@ -349,7 +349,7 @@ class _Builder:
             if not isinstance(until.get("time"), str) or not _CLOCK.match(until["time"]):
                 self.problem(f"{where}.until.time", "must be a 24-hour HH:MM time")
         else:
-            if not isinstance(raw["event"], str) or not _EVENT_TYPE.match(raw["event"]):
+            if not is_event_type(raw["event"]):
                 self.problem(f"{where}.event", "must be an event type, like email.clicked")
             if "timeout" not in raw:
                 self.problem(f"{where}.timeout", "is required when waiting for an event")
@@ -369,7 +369,7 @@ class _Builder:
             return
         if "event" in condition:
             unknown = set(condition) - {"event", "step"}
-            if not isinstance(condition["event"], str) or not _EVENT_TYPE.match(condition["event"]):
+            if not is_event_type(condition["event"]):
                 self.problem(f"{where}.event", "must be an event type, like email.clicked")
             if "step" in condition:
                 self.references.append((f"{where}.step", str(condition["step"]), MAIL_STEPS))
@@ -447,7 +447,7 @@ def _goals(raw: object, problems: list[Problem]) -> list[Mapping[str, Any]]:
     for index, goal in enumerate(raw):
         where = f"goals[{index}]"
         if isinstance(goal, Mapping) and set(goal) == {"event"}:
-            if not isinstance(goal["event"], str) or not _EVENT_TYPE.match(goal["event"]):
+            if not is_event_type(goal["event"]):
                 problems.append(Problem(f"{where}.event", "must be an event type"))
         elif isinstance(goal, Mapping) and set(goal) == {"lifecycle"}:
             stages = goal["lifecycle"]
@@ -511,4 +511,4 @@ def _flag(value: object, problems: list[Problem]) -> bool:
 
 
 def _positive_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 2**63 - 1
+    return is_id(value)

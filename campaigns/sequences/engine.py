@@ -33,6 +33,7 @@ from campaigns.sequences.conditions import branch_holds, effect_key, event_since
 from campaigns.sequences.definition import Flow, Step
 from campaigns.sequences.tasks import create_task
 from campaigns.sequences.versions import flow_of
+from nurture.contacts.zones import zone
 from nurture.errors import InvalidInput, NotFound
 from nurture.models import (
     Contact,
@@ -214,7 +215,7 @@ class _Run:
             target = started + waits.duration(spec["duration"])
         else:
             until = spec["until"]
-            tz = waits.zone(contact.time_zone)
+            tz = zone(contact.time_zone)
             target = waits.next_weekday_time(started, until["weekday"], until["time"], tz)
         if self.now >= target:
             return self.advance(flow, "waited")
@@ -255,7 +256,7 @@ class _Run:
         Asked only before the first attempt: once the key is written the e-mail may be
         out, and a re-run must not hold the enrolment back.
         """
-        tz = waits.zone(contact.time_zone)
+        tz = zone(contact.time_zone)
         allowed = waits.next_allowed(self.now, tz, window=flow.send_window, quiet=flow.quiet_hours)
         if allowed > self.now:
             return self.postpone(allowed, "send_window")

@@ -19,9 +19,10 @@ from sqlalchemy.orm import Session
 
 from campaigns.sequences.triggers import matches
 from campaigns.sequences.versions import current_version, flow_of, get_sequence
-from nurture.emails import email_hash
+from nurture.contacts.addresses import email_hash
 from nurture.errors import Conflict, InvalidInput
 from nurture.models import (
+    LIVE_ENROLMENT_STATES,
     Contact,
     Enrolment,
     EnrolmentState,
@@ -32,7 +33,6 @@ from nurture.models import (
     Suppression,
 )
 
-_LIVE = (EnrolmentState.ACTIVE.value, EnrolmentState.PAUSED.value)
 _RUNNING = (SequenceStatus.ACTIVE.value, SequenceStatus.PAUSED.value)
 _CHUNK = 1000
 # The first key of the advisory locks that serialise enrolment per goal group.
@@ -173,7 +173,7 @@ def _in_rival_sequences(
         select(Enrolment.contact_id).where(
             Enrolment.sequence_id.in_(rivals),
             Enrolment.contact_id.in_(ids),
-            Enrolment.state.in_(_LIVE),
+            Enrolment.state.in_(LIVE_ENROLMENT_STATES),
         )
     )
     return {cid: "same_goal" for cid in busy if cid not in reasons}
@@ -208,7 +208,7 @@ def _exclusions(
     ):
         if cid in reasons:
             continue
-        if state in _LIVE:
+        if state in LIVE_ENROLMENT_STATES:
             reasons[cid] = "enrolled"
         elif reenrol == "never":
             reasons[cid] = "enrolled_before"

@@ -16,13 +16,13 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from campaigns.sequences.enrol import enrol_contacts
-from nurture.emails import normalise_email
+from nurture.contacts.addresses import normalise_email
 from nurture.errors import InvalidInput, Problem
 from nurture.event_writes import find_contacts_by_email
+from nurture.validation import is_id
 
 MAX_PEOPLE = 10_000
 MAX_CSV_LINES = 100_000
-MAX_ID = 2**63 - 1
 _BATCH = 1000
 
 
@@ -141,7 +141,7 @@ def _id_list(raw: object) -> list[int]:
     problems = [
         Problem("contact_ids", "must be a contact id (a positive integer)", index=index)
         for index, item in enumerate(items)
-        if not isinstance(item, int) or isinstance(item, bool) or not 1 <= item <= MAX_ID
+        if not is_id(item)
     ]
     if problems:
         raise InvalidInput(problems)

@@ -14,9 +14,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import ColumnElement, and_, case, func, select, union
 from sqlalchemy.orm import Session
 
-from nurture.models import Enrolment, EnrolmentState, Event, StepRun
+from nurture.models import LIVE_ENROLMENT_STATES, Enrolment, EnrolmentState, Event, StepRun
 
-LIVE = (EnrolmentState.ACTIVE.value, EnrolmentState.PAUSED.value)
 OPENED = "email.opened"
 CLICKED = "email.clicked"
 GOAL_PREFIX = "goal:"
@@ -99,7 +98,11 @@ def funnel(session: Session, sequence_id: int) -> Funnel:
         str(key): int(number)
         for key, number in session.execute(
             select(Enrolment.step_key, func.count())
-            .where(in_sequence, Enrolment.state.in_(LIVE), Enrolment.step_key.is_not(None))
+            .where(
+                in_sequence,
+                Enrolment.state.in_(LIVE_ENROLMENT_STATES),
+                Enrolment.step_key.is_not(None),
+            )
             .group_by(Enrolment.step_key)
         )
     }

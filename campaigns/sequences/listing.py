@@ -10,11 +10,16 @@ from sqlalchemy.orm import Session
 
 from campaigns.sequences.versions import get_sequence
 from nurture.errors import InvalidInput
-from nurture.models import Enrolment, EnrolmentState, Sequence, SequenceVersion
+from nurture.models import (
+    LIVE_ENROLMENT_STATES,
+    Enrolment,
+    EnrolmentState,
+    Sequence,
+    SequenceVersion,
+)
 
 MAX_PAGE = 500
 STATES = tuple(state.value for state in EnrolmentState)
-_LIVE = (EnrolmentState.ACTIVE.value, EnrolmentState.PAUSED.value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +57,7 @@ def versions_of(session: Session, sequence_id: int) -> list[VersionInfo]:
         version_id: int(number)
         for version_id, number in session.execute(
             select(Enrolment.version_id, func.count())
-            .where(Enrolment.sequence_id == sequence_id, Enrolment.state.in_(_LIVE))
+            .where(Enrolment.sequence_id == sequence_id, Enrolment.state.in_(LIVE_ENROLMENT_STATES))
             .group_by(Enrolment.version_id)
         )
     }

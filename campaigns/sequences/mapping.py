@@ -28,15 +28,14 @@ from campaigns.sequences.definition import Flow
 from campaigns.sequences.versions import current_version, flow_of, get_sequence
 from nurture.errors import Conflict, InvalidInput, Problem
 from nurture.models import (
+    LIVE_ENROLMENT_STATES,
     Enrolment,
-    EnrolmentState,
     SequenceStatus,
     SequenceVersion,
     StepRun,
 )
 
 MAX_MAPPED_STEPS = 200
-_LIVE = (EnrolmentState.ACTIVE.value, EnrolmentState.PAUSED.value)
 
 
 @dataclass(slots=True)
@@ -84,7 +83,7 @@ def map_enrolments(
         at_step = (
             Enrolment.sequence_id == sequence.id,
             Enrolment.version_id == source.id,
-            Enrolment.state.in_(_LIVE),
+            Enrolment.state.in_(LIVE_ENROLMENT_STATES),
             Enrolment.step_key == old,
         )
         ran_ahead = exists().where(

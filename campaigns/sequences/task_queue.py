@@ -24,12 +24,12 @@ from sqlalchemy.orm import Session, joinedload
 from campaigns.sequences.definition import TASK_KINDS
 from nurture.errors import InvalidInput, NotFound
 from nurture.models import Contact, Enrolment, Event, Sequence, Task, User
+from nurture.validation import is_id
 
 MAX_PAGE = 100
 RECENT_EVENTS = 5
 _BAD_CURSOR = "is not a cursor this listing gave out"
 # Ids are 64-bit signed integers in the database; a larger number is no id at all.
-_MAX_ID = 2**63 - 1
 
 
 class TaskState(enum.StrEnum):
@@ -259,12 +259,7 @@ def _decode(cursor: str) -> tuple[datetime, int]:
         position = json.loads(base64.urlsafe_b64decode(padded.encode()))
         when = datetime.fromisoformat(position["t"])
         last_id = position["id"]
-        if (
-            when.tzinfo is None
-            or not isinstance(last_id, int)
-            or isinstance(last_id, bool)
-            or not 1 <= last_id <= _MAX_ID
-        ):
+        if when.tzinfo is None or not is_id(last_id):
             raise ValueError("not a position this listing wrote")
         return when.astimezone(UTC), last_id
     except (binascii.Error, ValueError, KeyError, TypeError, OverflowError):

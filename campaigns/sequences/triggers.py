@@ -21,12 +21,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from nurture.errors import Problem
+from nurture.validation import is_event_type, is_id
 
 SEGMENT_ENTERED = "segment.entered"
 MAX_CONDITIONS = 20
 MAX_CHOICES = 100
 MAX_GOAL_GROUP = 60
-_EVENT_TYPE = re.compile(r"[a-z0-9._-]{1,100}\Z")
 _PROPERTY = re.compile(r"[A-Za-z0-9_.-]{1,100}\Z")
 _GOAL_GROUP = re.compile(r"[a-z0-9][a-z0-9_-]{0,59}\Z")
 _FIELDS = frozenset({"event", "where", "segment_id"})
@@ -51,7 +51,7 @@ def parse_triggers(raw: object, problems: list[Problem]) -> list[dict[str, Any]]
         for name in sorted(str(k) for k in trigger if k not in _FIELDS):
             problems.append(Problem(f"{where}.{name}", "is not a field of a trigger"))
         event = trigger.get("event", SEGMENT_ENTERED if "segment_id" in trigger else None)
-        if not isinstance(event, str) or not _EVENT_TYPE.match(event):
+        if not is_event_type(event):
             problems.append(Problem(f"{where}.event", "must be an event type, like form.submitted"))
         if "segment_id" in trigger and not _positive_int(trigger["segment_id"]):
             problems.append(Problem(f"{where}.segment_id", "must be a segment id"))
@@ -156,4 +156,4 @@ def _is_scalar(value: object) -> bool:
 
 
 def _positive_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 2**63 - 1
+    return is_id(value)

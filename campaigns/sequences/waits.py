@@ -9,24 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
-from functools import lru_cache
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from campaigns.sequences.definition import WEEKDAYS, Window
 
 # A window and quiet hours together always open within a week plus a day.
 _SEARCH_DAYS = 9
-
-
-@lru_cache(maxsize=1024)
-def zone(name: str | None) -> tzinfo:
-    """The contact's zone, or UTC when it is missing or unknown."""
-    if not name:
-        return UTC
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return UTC
 
 
 def duration(spec: Mapping[str, int]) -> timedelta:

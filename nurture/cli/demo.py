@@ -8,11 +8,11 @@ from typing import Any
 import click
 from tqdm import tqdm
 
-from nurture import demo
 from nurture.cli.root import load_settings, main
 from nurture.db import session_scope
-from nurture.demo_content import seed_demo_content
-from nurture.demo_sequences import demo_mailer, seed_demo_sequences
+from nurture.demo import loader as demo
+from nurture.demo.content import seed_demo_content
+from nurture.demo.sequences import demo_mailer, seed_demo_sequences
 
 
 @main.command("demo")

@@ -12,8 +12,8 @@ from tqdm import tqdm
 from nurture.cli.root import load_settings, main
 from nurture.db import session_scope
 from nurture.errors import DomainError
-from nurture.import_csv import TARGETS
-from nurture.importer import ImportReport, RejectedLine, import_contacts
+from nurture.imports.csv_file import TARGETS
+from nurture.imports.importer import ImportReport, RejectedLine, import_contacts
 
 SHOWN_REJECTS = 20
 

@@ -1,7 +1,7 @@
 """`nurture inbound`: an SMTP receiver for replies to reply+<token>@NURTURE_REPLY_DOMAIN.
 
 Point the reply domain's MX record (or a relay's forwarding rule) at it. Each
-message is handed to `campaigns.email.replies.record_reply` in its own
+message is handed to `campaigns.sequences.replies.record_reply` in its own
 transaction; recipients that are not genuine reply addresses at the reply domain
 are refused with 550 before any data is sent. SIGTERM or Ctrl-C stops accepting
 connections and lets the messages being recorded finish.
@@ -17,14 +17,15 @@ from typing import Any
 import click
 from aiosmtpd.smtp import SMTP
 
-from campaigns.email.replies import ReplyResult, record_reply
+from campaigns.email.replies import ReplyResult
 from campaigns.email.reply_address import message_of_address
+from campaigns.sequences.replies import record_reply
 from nurture.cli.root import load_settings, main
 from nurture.config import Settings
 from nurture.db import session_scope
 from nurture.models import utcnow
 from workers import broker
-from workers.actors import process_events
+from workers.actors import hand_over
 
 log = logging.getLogger("nurture.inbound")
 DEFAULT_MAX_SIZE = 10 * 1024 * 1024
@@ -79,11 +80,8 @@ class ReplyHandler:
                 envelope_recipients=recipients,
                 envelope_sender=sender,
             )
-        if result.event_id is not None and self.enqueue:
-            try:
-                process_events.send([result.event_id])
-            except Exception:
-                log.exception("could not enqueue reply event %d; the tick will", result.event_id)
+            if result.event_id is not None and self.enqueue:
+                hand_over(db, [result.event_id])
         return result
 
 

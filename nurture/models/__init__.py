@@ -18,6 +18,7 @@ from nurture.models.events import Event
 from nurture.models.imports import ImportJob, ImportStatus
 from nurture.models.segments import Segment, SegmentKind, SegmentMember, SegmentSizeHistory
 from nurture.models.sequences import (
+    LIVE_ENROLMENT_STATES,
     Enrolment,
     EnrolmentState,
     Sequence,
@@ -32,6 +33,7 @@ from nurture.models.webinar_registrations import Attendance, WebinarRegistration
 
 __all__ = [
     "FINAL_STATUSES",
+    "LIVE_ENROLMENT_STATES",
     "ApiKey",
     "Article",
     "Attendance",

@@ -27,6 +27,11 @@ class EnrolmentState(enum.StrEnum):
     FAILED = "failed"
 
 
+# Live enrolments still run or may run again; the partial unique index (one live
+# enrolment per contact and sequence) is written on the same two states.
+LIVE_ENROLMENT_STATES = (EnrolmentState.ACTIVE.value, EnrolmentState.PAUSED.value)
+
+
 class TaskOutcome(enum.StrEnum):
     DONE = "done"
     NO_ANSWER = "no_answer"

@@ -6,9 +6,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from campaigns.content.selection import best_case_study, next_webinar
-from nurture import demo_library_data as data
-from nurture.demo_content import seed_demo_library
-from nurture.demo_data import INDUSTRIES, SERVICES
+from nurture.demo import library_data as data
+from nurture.demo.content import seed_demo_library
+from nurture.demo.data import INDUSTRIES, SERVICES
 from nurture.models import Article, CaseStudy, Service, Webinar, utcnow
 
 

@@ -101,7 +101,7 @@ def ses_envelope(notification: dict[str, Any]) -> dict[str, Any]:
 
 
 def reason_of(db: Session, email: str) -> str | None:
-    from nurture.emails import email_hash
+    from nurture.contacts.addresses import email_hash
 
     return db.scalar(select(Suppression.reason).where(Suppression.email_hash == email_hash(email)))
 

@@ -11,10 +11,11 @@ from sqlalchemy.orm import Session
 from campaigns.delivery.factory import transport_for
 from campaigns.email.mailconfig import MailConfig
 from campaigns.email.pipeline import send_test
-from campaigns.email.replies import ReplyOutcome, record_reply
+from campaigns.email.replies import ReplyOutcome
 from campaigns.email.reply_address import message_of_address, reply_address
 from campaigns.sequences import control
 from campaigns.sequences.engine import Mailer
+from campaigns.sequences.replies import record_reply
 from nurture.config import Settings
 from nurture.events import EventInput, ingest
 from nurture.models import EnrolmentState

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from nurture.emails import email_hash
+from nurture.contacts.addresses import email_hash
 from segments.fields import FIELDS, NEGATIONS, FieldType
 from segments.schema import (
     AttributeCondition,

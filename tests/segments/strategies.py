@@ -11,7 +11,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from nurture.emails import email_hash
+from nurture.contacts.addresses import email_hash
 from nurture.models import LifecycleStage, SizeBand
 from segments.fields import FIELDS, JSON_OPERATORS, FieldType
 from tests.segments.reference import Dataset

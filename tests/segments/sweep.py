@@ -6,7 +6,7 @@ import random
 from collections.abc import Iterator
 from typing import Any
 
-from nurture.emails import email_hash
+from nurture.contacts.addresses import email_hash
 from nurture.models import LifecycleStage, SizeBand
 from segments.fields import FIELDS, JSON_OPERATORS, FieldType
 from tests.segments.reference import Dataset

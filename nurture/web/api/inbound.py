@@ -24,14 +24,15 @@ from litestar.status_codes import HTTP_415_UNSUPPORTED_MEDIA_TYPE
 from msgspec import Meta
 from sqlalchemy.orm import Session
 
-from campaigns.email.replies import ReplyResult, check_message, record_reply
+from campaigns.email.replies import ReplyResult, check_message
+from campaigns.sequences.replies import record_reply
 from nurture.errors import InvalidInput, Problem
 from nurture.models import Role, utcnow
 from nurture.web.api.bodies import json_object
 from nurture.web.api.responses import errors
 from nurture.web.auth import api_roles
 from nurture.web.state import settings_of
-from workers.actors import process_events
+from workers.actors import hand_over
 
 log = logging.getLogger(__name__)
 RAW_TYPES = ("message/rfc822", "text/plain")
@@ -107,10 +108,9 @@ def receive_inbound_email(
         reply_domain=settings.reply_domain,
         envelope_recipients=recipients,
     )
-    # Commit before enqueueing, so no worker looks for an event it cannot see yet.
-    db.commit()
     if result.event_id is not None:
-        _enqueue(result.event_id)
+        hand_over(db, [result.event_id])
+    db.commit()
     return _answer(result)
 
 
@@ -163,14 +163,6 @@ def _answer(result: ReplyResult) -> InboundAnswer:
         stopped_enrolments=result.stopped_enrolments,
         detail=result.detail,
     )
-
-
-def _enqueue(event_id: int) -> None:
-    try:
-        process_events.send([event_id])
-    except Exception:
-        # The event is committed; the periodic tick finds unprocessed events again.
-        log.exception("could not enqueue reply event %d; the tick will", event_id)
 
 
 HANDLERS = [receive_inbound_email]

@@ -12,9 +12,9 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath
 from litestar.response import File, Redirect, Template
 
-from nurture import import_jobs
 from nurture.errors import InvalidInput, NotFound, Problem
-from nurture.import_csv import (
+from nurture.imports import jobs as import_jobs
+from nurture.imports.csv_file import (
     ATTRIBUTE_PREFIX,
     COMPANY_TARGETS,
     CONTACT_TARGETS,

@@ -24,7 +24,7 @@ from campaigns.sequences import changes, versions
 from campaigns.sequences.listing import versions_of
 from campaigns.sequences.mapping import MappingResult
 from nurture.errors import Conflict, InvalidInput, Problem
-from nurture.models import Enrolment, EnrolmentState, SequenceVersion, utcnow
+from nurture.models import LIVE_ENROLMENT_STATES, Enrolment, SequenceVersion, utcnow
 from nurture.web.auth import Principal, ui_roles
 from nurture.web.ui import sequence_views as views
 from nurture.web.ui.params import Db, FormData, Me
@@ -33,7 +33,6 @@ from nurture.web.ui.render import MARKETING, page
 WRITE = [ui_roles(*MARKETING)]
 # A select named `step.<old key>` carries the new key for that old step; empty leaves it.
 STEP_FIELD = "step."
-_LIVE = (EnrolmentState.ACTIVE.value, EnrolmentState.PAUSED.value)
 
 FromVersion = Annotated[int | None, QueryParameter(name="from", required=False)]
 
@@ -76,7 +75,7 @@ def live_by_step(session: Session, sequence_id: int) -> dict[int, dict[str, int]
     counts: dict[int, dict[str, int]] = defaultdict(dict)
     for version_id, step_key, number in session.execute(
         select(Enrolment.version_id, Enrolment.step_key, func.count())
-        .where(Enrolment.sequence_id == sequence_id, Enrolment.state.in_(_LIVE))
+        .where(Enrolment.sequence_id == sequence_id, Enrolment.state.in_(LIVE_ENROLMENT_STATES))
         .group_by(Enrolment.version_id, Enrolment.step_key)
     ):
         if step_key is not None:

@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 from campaigns.content import library
 from campaigns.content.kinds import ARTICLES, CASE_STUDIES, SERVICES, WEBINARS
 from campaigns.email.seed import seed_starter_library
-from nurture import demo_library_data as data
-from nurture.demo_data import SERVICES as DEMO_SERVICES
+from nurture.demo import library_data as data
+from nurture.demo.data import SERVICES as DEMO_SERVICES
 from nurture.models import Article, CaseStudy, Segment, Service, Webinar, utcnow
 from segments import membership, store
 

@@ -1,6 +1,6 @@
 """CSV import of contacts: a set-based upsert by e-mail, in chunks.
 
-The file is read twice, streaming (nurture.import_csv): a first pass checks it
+The file is read twice, streaming (nurture.imports.csv_file): a first pass checks it
 as a whole and counts the rows, so a broken file is refused before anything
 is written; the second pass imports it in chunks, a handful of statements per
 chunk whatever its size, so memory stays bounded and 100,000 rows go in one go.
@@ -36,9 +36,9 @@ from sqlalchemy.orm import Session
 
 from nurture import audit
 from nurture.contacts import MAX_ATTRIBUTES, check_contact_input
-from nurture.emails import email_hash
+from nurture.contacts.addresses import email_hash
 from nurture.errors import InvalidInput, Problem
-from nurture.import_csv import (
+from nurture.imports.csv_file import (
     ATTRIBUTE_PREFIX,
     COMPANY_TARGETS,
     IGNORE,

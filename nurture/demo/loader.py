@@ -21,7 +21,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from nurture import accounts, audit
-from nurture.demo_data import (
+from nurture.demo.data import (
     CONTACTS_PER_SIZE,
     COUNTRIES,
     FORMS,

@@ -11,8 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from nurture.errors import Conflict, InvalidInput, NotFound
-from nurture.import_csv import default_mapping, inspect_csv, preview_csv, resolve_mapping
-from nurture.importer import ImportReport, RejectedLine, import_contacts
+from nurture.imports.csv_file import default_mapping, inspect_csv, preview_csv, resolve_mapping
+from nurture.imports.importer import ImportReport, RejectedLine, import_contacts
 from nurture.models import ImportJob, ImportStatus, utcnow
 
 # The job row keeps this many rejected lines; all of them go to a CSV file beside the upload.

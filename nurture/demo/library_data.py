@@ -1,6 +1,6 @@
 """The demo consultancy's content library: client stories, webinars and articles.
 
-Plain data only; nurture.demo_content loads it through the library's own
+Plain data only; nurture.demo.content loads it through the library's own
 validated create functions. Clients are invented; figures are typical of such work.
 """
 
@@ -12,7 +12,7 @@ from typing import NamedTuple
 class Story(NamedTuple):
     title: str
     industry: str
-    service: str  # a slug from nurture.demo_data.SERVICES
+    service: str  # a slug from nurture.demo.data.SERVICES
     client: str
     problem: str
     metrics: tuple[tuple[str, str], ...]

@@ -1,0 +1,1 @@
+"""A/B and bandit experiments on mail steps and their statistics (issue 14)."""

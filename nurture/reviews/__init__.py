@@ -1,0 +1,1 @@
+"""After the project: NPS surveys, testimonials and referrals (issue 15)."""
