@@ -1,10 +1,18 @@
-"""Actors: load ids, call a domain function. No logic lives here."""
+"""Actors: load ids, call a domain function. No logic lives here.
+
+`hand_over` is the one way stored events reach `process_events`, from the API,
+the pages, the command line and the actors themselves.
+"""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterable, Sequence
 from datetime import timedelta
 
 import dramatiq
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 from campaigns.sequences.enrol import enrol_from_events
 from campaigns.sequences.wakeups import wake_event_waits
@@ -22,6 +30,11 @@ from workers.sequences import (
 )
 from workers.webinars import webinar_tick
 
+log = logging.getLogger(__name__)
+# Ids per `process_events` message: one transaction of reasonable size.
+EVENTS_PER_MESSAGE = 1000
+_PENDING = "nurture.events_to_hand_over"
+
 
 @dramatiq.actor(queue_name="events", max_retries=20)
 def process_events(event_ids: list[int]) -> None:
@@ -38,7 +51,44 @@ def process_events(event_ids: list[int]) -> None:
         changes = membership.check_after_events(db, marked)
         enrol_from_events(db, marked, now=utcnow())
         wake_event_waits(db, marked, now=utcnow())
-    _send_in_batches([i for change in changes for i in change.event_ids])
+        hand_over(db, [i for change in changes for i in change.event_ids])
+
+
+def hand_over(session: Session, event_ids: Iterable[int]) -> None:
+    """Have `process_events` run these stored events once `session` commits.
+
+    Never before the commit (a worker must find the rows it is sent), and not at
+    all when the session rolls back. Whoever stores events calls this and commits
+    as usual; nobody enqueues event ids by hand.
+    """
+    session.info.setdefault(_PENDING, []).extend(event_ids)
+
+
+def send_events(event_ids: Sequence[int]) -> None:
+    """Enqueue committed events now, in messages of EVENTS_PER_MESSAGE ids.
+
+    For writers without a Session (the click recorder); everyone else calls
+    `hand_over`. A broker outage is logged, never raised: the events are stored,
+    and the tick's lost-event sweep sends them again, so an outage delays
+    processing but does not turn a stored batch into an error.
+    """
+    try:
+        for start in range(0, len(event_ids), EVENTS_PER_MESSAGE):
+            process_events.send(list(event_ids[start : start + EVENTS_PER_MESSAGE]))
+    except Exception:
+        log.exception("could not enqueue %d stored events; the tick will", len(event_ids))
+
+
+@event.listens_for(Session, "after_commit")
+def _send_after_commit(session: Session) -> None:
+    pending = session.info.pop(_PENDING, None)
+    if pending:
+        send_events(pending)
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_after_rollback(session: Session) -> None:
+    session.info.pop(_PENDING, None)
 
 
 # Dynamic segments are fully refreshed this often (relative dates move with time;
@@ -53,12 +103,7 @@ def refresh_segments(segment_ids: list[int]) -> None:
     for segment_id in segment_ids:
         with context.session() as db:
             change = membership.refresh_segment(db, segment_id)
-        _send_in_batches(change.event_ids)
-
-
-def _send_in_batches(event_ids: list[int], size: int = 1000) -> None:
-    for start in range(0, len(event_ids), size):
-        process_events.send(event_ids[start : start + size])
+            hand_over(db, change.event_ids)
 
 
 # Events older than this and still unprocessed lost their queue message.
@@ -75,8 +120,7 @@ def tick() -> None:
     the dynamic segments that are due for a full refresh, and the e-mail retries."""
     with context.session() as db:
         lost = events.unprocessed_event_ids(db, older_than=LOST_AFTER, limit=RECOVER_PER_TICK)
-    if lost:
-        process_events.send(lost)
+    send_events(lost)
     with context.session() as db:
         due = membership.claim_due_segments(db, now=utcnow(), every=SEGMENT_REFRESH_EVERY)
     if due:

@@ -24,10 +24,9 @@ from nurture.web.api.bodies import (
 from nurture.web.api.responses import errors
 from nurture.web.api.schemas import IngestAnswer, ingest_answer
 from nurture.web.auth import api_roles
-from workers.actors import process_events
+from workers.actors import hand_over
 
 log = logging.getLogger(__name__)
-ENQUEUE_CHUNK = 1000
 TRIES = 3
 
 
@@ -64,17 +63,6 @@ def record_events(body: RawBody, db: NamedDependency[Session]) -> IngestAnswer:
                 raise
     if items and result.count(events.Outcome.REJECTED) == len(items):
         raise InvalidInput([r.problem for r in result.items if r.problem is not None])
-    # Commit before enqueueing, so no worker ever looks for rows it cannot see yet.
+    hand_over(db, result.stored_event_ids)
     db.commit()
-    _enqueue(result.stored_event_ids)
     return ingest_answer(result)
-
-
-def _enqueue(event_ids: list[int]) -> None:
-    try:
-        for start in range(0, len(event_ids), ENQUEUE_CHUNK):
-            process_events.send(event_ids[start : start + ENQUEUE_CHUNK])
-    except Exception:
-        # The events are committed; the periodic tick re-enqueues unprocessed ones, so a
-        # broker outage delays processing but must not turn a stored batch into an error.
-        log.exception("could not enqueue %d stored events; the tick will", len(event_ids))

@@ -46,7 +46,7 @@ from nurture.web.auth import Principal, api_roles
 from nurture.web.state import settings_of
 from segments import changes, lists, membership, reading, store
 from segments.catalogue import builder_catalogue
-from workers.actors import process_events
+from workers.actors import hand_over
 
 log = logging.getLogger(__name__)
 READERS = api_roles(Role.ADMIN, Role.MARKETER, Role.SALES)
@@ -319,13 +319,8 @@ def _user_id(principal: Principal) -> int | None:
 
 
 def _commit_and_enqueue(db: Session, event_ids: list[int]) -> None:
-    # Commit first, so no worker looks for events it cannot see yet.
+    hand_over(db, event_ids)
     db.commit()
-    try:
-        for start in range(0, len(event_ids), 1000):
-            process_events.send(event_ids[start : start + 1000])
-    except Exception:
-        log.exception("could not enqueue %d segment events; the tick will", len(event_ids))
 
 
 def _csv_lines(url: str, segment_id: int) -> Iterator[str]:

@@ -25,6 +25,7 @@ from nurture.web.api.bodies import MAX_ID, decode_json, json_body_operation
 from nurture.web.api.responses import errors
 from nurture.web.api.schemas import ErrorOut, ProblemOut
 from nurture.web.auth import api_roles
+from workers.actors import hand_over
 
 log = logging.getLogger(__name__)
 WRITERS = api_roles(Role.ADMIN, Role.MARKETER)
@@ -84,25 +85,13 @@ def report_attendance(body: RawBody, db: Db, webinar_id: WebinarId) -> Attendanc
     report = record_attendance(
         db, webinar_id, marks, now=utcnow(), mark_rest_no_show=rest, problems=problems
     )
-    # Commit before enqueueing, so no worker looks for rows it cannot see yet.
+    hand_over(db, report.event_ids)
     db.commit()
-    _enqueue(report.event_ids)
     return AttendanceOut(
         report.attended,
         report.no_show,
         [ProblemOut(p.field, p.message, p.index) for p in report.problems],
     )
-
-
-def _enqueue(event_ids: list[int]) -> None:
-    from workers.actors import process_events  # bound to the running app's broker
-
-    try:
-        if event_ids:
-            process_events.send(event_ids)
-    except Exception:
-        # Stored and committed: the periodic tick re-enqueues unprocessed events.
-        log.exception("could not enqueue %d attendance events; the tick will", len(event_ids))
 
 
 HANDLERS = [report_attendance]

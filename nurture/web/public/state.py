@@ -17,6 +17,7 @@ from nurture.web.public.recorder import EventRecorder
 from nurture.web.state import settings_of
 from templates.render import signer_for
 from templates.tokens import TokenSigner
+from workers.actors import send_events
 
 log = logging.getLogger(__name__)
 SPOOL_NAME = "tracking-spool.jsonl"
@@ -27,14 +28,6 @@ class Tracking:
     signer: TokenSigner
     messages: MessageCache
     recorder: EventRecorder
-
-
-def _enqueue(event_ids: list[int]) -> None:
-    # Imported here: the actors module installs nothing, but binds to the broker of
-    # the running app, which exists only once the app has started.
-    from workers.actors import process_events
-
-    process_events.send(event_ids)
 
 
 def _prefill(messages: MessageCache) -> None:
@@ -52,7 +45,7 @@ async def tracking_lifespan(app: Litestar) -> AsyncIterator[None]:
     """Start the recorder with the app; on shutdown write (or spool) what is buffered."""
     settings = settings_of(app)
     recorder = EventRecorder(
-        settings.database_url, spool=settings.data_dir / SPOOL_NAME, enqueue=_enqueue
+        settings.database_url, spool=settings.data_dir / SPOOL_NAME, enqueue=send_events
     ).start()
     messages = MessageCache(settings.database_url)
     app.state.tracking = Tracking(signer_for(settings.secret_key), messages, recorder)

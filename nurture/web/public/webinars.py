@@ -23,6 +23,7 @@ from nurture.models import utcnow
 from nurture.web.mail import mail_config, transport
 from nurture.web.state import settings_of
 from templates.ics import content_type
+from workers.actors import hand_over
 
 log = logging.getLogger(__name__)
 _HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
@@ -67,11 +68,11 @@ def webinar_register(request: Request[Any, Any, Any], token: FromPath[str]) -> R
                 transport=transport(request.app),
                 config=mail_config(request.app),
             )
+            hand_over(session, done.event_ids)
     except registrations.WebinarFull:
         return _page(request, "webinar_full.html", status_code=409)
     except registrations.RegistrationClosed:
         return _page(request, "webinar_closed.html", status_code=409)
-    _enqueue(list(done.event_ids))
     return Redirect(f"/w/{token}?done=registered", status_code=303)
 
 
@@ -87,17 +88,6 @@ def webinar_invite_ics(request: Request[Any, Any, Any], token: FromPath[str]) ->
         media_type=content_type(invitation),
         headers={**_HEADERS, "Content-Disposition": 'attachment; filename="invite.ics"'},
     )
-
-
-def _enqueue(event_ids: list[int]) -> None:
-    from workers.actors import process_events  # bound to the running app's broker
-
-    try:
-        if event_ids:
-            process_events.send(event_ids)
-    except Exception:
-        # Committed already: the periodic tick re-enqueues unprocessed events.
-        log.exception("could not enqueue the registration event; the tick will")
 
 
 handlers = [webinar_page, webinar_register, webinar_invite_ics]

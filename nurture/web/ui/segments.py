@@ -29,6 +29,7 @@ from nurture.web.ui.segment_views import (
 from segments import changes, lists, membership, reading, store
 from segments.catalogue import builder_catalogue
 from segments.lists import CsvImport
+from workers.actors import hand_over
 
 GUARD = [ui_roles(*MARKETING)]
 MEMBERS_PAGE = 50
@@ -88,7 +89,7 @@ def create_segment(db: Db, principal: Me, data: FormData) -> Template | Redirect
                 rule=rule,
                 description=form.description or None,
             )
-            membership.refresh_segment(db, segment.id)
+            _refresh(db, segment.id)
             return Redirect(f"/segments/{segment.id}?saved=1", status_code=303)
         except InvalidInput as exc:
             problems = exc.problems
@@ -119,7 +120,7 @@ def edit_segment(
                 description=form.description,
                 rule=rule,
             )
-            membership.refresh_segment(db, segment_id)
+            _refresh(db, segment_id)
             return Redirect(f"/segments/{segment_id}?saved=1", status_code=303)
         except InvalidInput as exc:
             problems = exc.problems
@@ -180,7 +181,7 @@ def duplicate_segment(
         db.rollback()
         message = "; ".join(p.message for p in exc.problems)
         return _detail(db, principal, segment_id, status=422, error=f"Not copied: {message}.")
-    membership.refresh_segment(db, copy.id)
+    _refresh(db, copy.id)
     return Redirect(f"/segments/{copy.id}/edit", status_code=303)
 
 
@@ -199,7 +200,7 @@ def delete_segment(db: Db, principal: Me, segment_id: FromPath[int]) -> Template
 @post("/segments/{segment_id:int}/refresh", guards=GUARD, sync_to_thread=True)
 def refresh_segment(db: Db, segment_id: FromPath[int]) -> Redirect:
     store.get_segment(db, segment_id)
-    membership.refresh_segment(db, segment_id)
+    _refresh(db, segment_id)
     return Redirect(f"/segments/{segment_id}?refreshed=1", status_code=303)
 
 
@@ -237,10 +238,11 @@ def remove_member(
     db: Db, principal: Me, segment_id: FromPath[int], contact_id: FromPath[int]
 ) -> Template:
     try:
-        lists.remove_members(db, segment_id, [contact_id])
+        change = lists.remove_members(db, segment_id, [contact_id])
     except Conflict as exc:
         db.rollback()
         return _detail(db, principal, segment_id, status=409, error=str(exc))
+    hand_over(db, change.event_ids)
     return _detail(db, principal, segment_id, notice="Removed from the list.")
 
 
@@ -300,7 +302,13 @@ def _static_change(
             else str(exc)
         )
         return _detail(db, principal, segment_id, status=422, error=message)
+    hand_over(db, result.event_ids)
     return result
+
+
+def _refresh(db: Db, segment_id: int) -> None:
+    """Bring the members up to date; their enter/exit events reach the workers on commit."""
+    hand_over(db, membership.refresh_segment(db, segment_id).event_ids)
 
 
 def _query(**values: str) -> str:
