@@ -11,13 +11,13 @@ from litestar.di import NamedDependency
 from litestar.params import PathParameter
 from sqlalchemy.orm import Session
 
+from campaigns.email.machines import human_counts
 from campaigns.email.messages import message_with_events
 from nurture.models import EmailTemplateVersion
 from nurture.web.api.bodies import MAX_ID
 from nurture.web.api.responses import errors
 from nurture.web.api.schemas import EventOut, event_out
 from nurture.web.auth import api_roles
-from nurture.web.public.machines import human_counts
 
 
 class EngagementOut(msgspec.Struct):

@@ -19,8 +19,8 @@ from litestar import Request, Response, get, head
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 
+from campaigns.email import machines
 from nurture.events import EventInput
-from nurture.web.public import machines
 from nurture.web.public.messages import MessageInfo
 from nurture.web.public.state import Tracking, tracking_of
 
