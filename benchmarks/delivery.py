@@ -219,7 +219,8 @@ def sample_message(url: str) -> bytes:
         message = db.scalar(
             select(EmailMessage).where(EmailMessage.status == MessageStatus.SENT.value).limit(1)
         )
-        assert message is not None
+        if message is None:
+            raise RuntimeError("message is None, but the benchmark sent at least one message")
     # The pipeline keeps no bytes of sent messages; rebuild one the same way.
     from benchmarks.render import compiled_bulk, render_one
     from templates.render import signer_for

@@ -71,7 +71,8 @@ def refresh_segment(session: Session, segment_id: int, *, now: datetime | None =
         return Change(segment_id)
     if segment.kind == SegmentKind.DYNAMIC.value and segment.rule is not None:
         rule = _parsed((segment_id, segment.revision, segment.updated_at), segment.rule)
-        assert rule is not None
+        if rule is None:
+            raise RuntimeError("rule is None, but a stored dynamic rule parses")
         if session.get_bind().dialect.name == "postgresql":
             change = _refresh_postgres(session, segment_id, rule, now)
         else:

@@ -147,7 +147,8 @@ def parse_rule(document: object) -> Rule:
     rule = parser.document(document)
     if parser.problems:
         raise InvalidInput(parser.problems)
-    assert rule is not None
+    if rule is None:
+        raise RuntimeError("rule is None, but a rule without problems was parsed")
     return rule
 
 

@@ -8,7 +8,7 @@ refuses anything else.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -92,7 +92,7 @@ def sample_context() -> dict[str, Any]:
         },
         "webinar": {
             "title": "Scaling operations",
-            "starts_at": datetime(2030, 3, 5, 15, 0),
+            "starts_at": datetime(2030, 3, 5, 15, 0, tzinfo=UTC),
             "url": "https://example.net/webinars/scaling",
         },
         "links": {"website": "https://example.net/"},

@@ -139,7 +139,8 @@ class _Scanner:
             if start < 0:
                 break
             match = _TOKEN.match(text, start)
-            assert match is not None  # the last alternative matches any "<"
+            if match is None:
+                raise RuntimeError("match is None, but the token pattern matches any '<'")
             position = match.end()
             if match.group("comment"):
                 continue

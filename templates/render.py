@@ -158,7 +158,8 @@ class CompiledTemplate:
         return "unsubscribe_url" in source or "preferences_url" in source
 
     def _prepare_fast(self, body: CompiledBody) -> None:
-        assert body.html is not None
+        if body.html is None:
+            raise RuntimeError("body.html is None, but the fast path is prepared before it is used")
         constructs = body.protected.constructs
         try:
             source = instrument(
@@ -276,8 +277,14 @@ class CompiledTemplate:
         tracker = Tracker(signer, message_id=message_id, base_url=base_url, enabled=self.tracking)
         html_qp: bytes | None = None
         if fast:
-            assert self._fast_html is not None
-            assert self._encoder is not None
+            if self._fast_html is None:
+                raise RuntimeError(
+                    "self._fast_html is None, but the fast path is prepared before it is used"
+                )
+            if self._encoder is None:
+                raise RuntimeError(
+                    "self._encoder is None, but the fast path is prepared before it is used"
+                )
             values["_nt_track"] = tracker.track
             values["_nt_pixel"] = tracker.pixel()
             # preheader_html escapes the text it wraps.
@@ -289,7 +296,10 @@ class CompiledTemplate:
             html = "".join(pieces)
             html_qp = self._encoder.encode(pieces)
             if self._text is None:
-                assert self._fast_text is not None
+                if self._fast_text is None:
+                    raise RuntimeError(
+                        "self._fast_text is None, but the fast path is prepared before it is used"
+                    )
                 text = squeeze_blank_lines(self._run(self._fast_text, values, "body"))
             else:
                 text = self._run(self._text, values, "text")

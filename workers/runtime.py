@@ -36,7 +36,7 @@ class RuntimeHandle:
         """Why this runtime cannot do its work right now, or None when it can."""
         try:
             broker.ping(self.broker)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any failure to reach it is the answer
             return f"broker unreachable ({type(exc).__name__})"
         if self.stopped:
             return "background runtime stopped"

@@ -249,7 +249,10 @@ def _insert(
         # Registered by a concurrent request: the rollback gives our seat back.
         session.rollback()
         found = find(session, webinar.id, contact.id)
-        assert found is not None
+        if found is None:
+            raise RuntimeError(
+                "the registration that conflicted with ours is gone after the rollback"
+            ) from None
         return found, ()
     event = EventInput(
         "webinar.registered",

@@ -117,7 +117,8 @@ def send_to_contact(
         attachments=attachments,
     )
     message = _by_key(session, idempotency_key)
-    assert message is not None
+    if message is None:
+        raise RuntimeError("message is None, but the message row written above is gone")
     return message
 
 
@@ -244,7 +245,8 @@ def send_test(
         preview_contact=contact_id,
     )
     message = _by_key(session, idempotency_key)
-    assert message is not None
+    if message is None:
+        raise RuntimeError("message is None, but the message row written above is gone")
     return message
 
 
@@ -271,7 +273,8 @@ def send_internal(
     recipient = Recipient(to.email, to.name, None, dict(values), contact_id=None)
     _deliver(session, version, [_Job(idempotency_key, recipient)], transport, config, None, None)
     message = _by_key(session, idempotency_key)
-    assert message is not None
+    if message is None:
+        raise RuntimeError("message is None, but the message row written above is gone")
     return message
 
 

@@ -56,7 +56,8 @@ def preferences(session: Session, token: str, *, secret: str) -> Preferences:
     contact is gone (erased) or the token is a test send's (it names no contact)."""
     ref = verify_token(token, secret=secret)
     contact = _contact(session, ref)
-    assert contact.email is not None
+    if contact.email is None:
+        raise RuntimeError("contact.email is None, but a contact with a token has an address")
     opted_out = topic_opt_outs(session, contact.id)
     locale = (contact.locale or "en")[:2]
     return Preferences(
@@ -107,7 +108,8 @@ def unsubscribe_all(session: Session, token: str, *, secret: str, source: str = 
     when it already was (idempotent: RFC 8058 one-click POSTs may repeat). Commits nothing."""
     ref = verify_token(token, secret=secret)
     contact = _contact(session, ref)
-    assert contact.email is not None
+    if contact.email is None:
+        raise RuntimeError("contact.email is None, but a contact with a token has an address")
     if is_suppressed(session, contact.email):
         return False
     suppress(
@@ -132,7 +134,8 @@ def resubscribe(session: Session, token: str, *, secret: str) -> bool:
     Only an `unsubscribed` suppression is lifted: bounces and complaints stay."""
     ref = verify_token(token, secret=secret)
     contact = _contact(session, ref)
-    assert contact.email is not None
+    if contact.email is None:
+        raise RuntimeError("contact.email is None, but a contact with a token has an address")
     digest = email_hash(normalise_email(contact.email))
     removed = session.execute(
         delete(Suppression).where(

@@ -87,7 +87,8 @@ def load_recipients(
 
 def contact_recipient(contact: Contact, config: MailConfig) -> Recipient:
     """The recipient for a contact row (its company and owner loaded)."""
-    assert contact.email is not None
+    if contact.email is None:
+        raise RuntimeError("contact.email is None, but only contacts with an address are mailed")
     company = contact.company
     owner = contact.owner
     if owner is not None and owner.is_active:

@@ -242,7 +242,7 @@ def _parse(raw: bytes) -> MimeMessage | None:
     # Headers only: matching never needs the body, and a large attachment costs nothing.
     try:
         mime = BytesParser(policy=policy.default).parsebytes(raw, headersonly=True)
-    except Exception:  # the parser is lenient; this guards its rare internal errors
+    except Exception:  # noqa: BLE001 - the lenient parser's rare internal errors mean unreadable
         return None
     return mime if isinstance(mime, MimeMessage) else None
 
@@ -255,5 +255,5 @@ def _header(mime: MimeMessage, name: str) -> str:
 def _headers(mime: MimeMessage, name: str) -> list[str]:
     try:
         return [str(value) for value in mime.get_all(name, [])]
-    except Exception:  # a malformed header value must not sink the whole message
+    except Exception:  # noqa: BLE001 - a malformed header value must not sink the whole message
         return []

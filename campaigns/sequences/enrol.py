@@ -108,7 +108,10 @@ def enrol_from_events(session: Session, event_ids: list[int], *, now: datetime) 
     for sequence in session.scalars(
         select(Sequence).where(Sequence.status == SequenceStatus.ACTIVE.value).order_by(Sequence.id)
     ):
-        assert sequence.current_version_id is not None
+        if sequence.current_version_id is None:
+            raise RuntimeError(
+                "sequence.current_version_id is None, but an active sequence has a current version"
+            )
         triggers = flow_of(session, sequence.current_version_id).triggers
         if not triggers or not types & {t["event"] for t in triggers}:
             continue

@@ -1,4 +1,7 @@
-"""The `nurture` command line. Each command group lives in its own module."""
+"""The `nurture` command line. Each command group lives in its own module.
+
+Composition root: it may import every floor; nothing below imports it.
+"""
 
 from __future__ import annotations
 

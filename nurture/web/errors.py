@@ -21,6 +21,7 @@ from litestar.status_codes import (
     HTTP_422_UNPROCESSABLE_ENTITY,
     HTTP_500_INTERNAL_SERVER_ERROR,
 )
+from litestar_htmx import ClientRedirect, HTMXDetails
 
 from nurture.errors import Conflict, DomainError, InvalidInput, NotFound, Problem
 from nurture.web.auth import LoginRequired
@@ -94,9 +95,9 @@ def _validation_error(request: Request[Any, Any, Any], exc: ValidationException)
 def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     if isinstance(exc, LoginRequired) and not _is_api(request):
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        if request.headers.get("hx-request"):
+        if HTMXDetails(request):
             # htmx follows this header with a full page load instead of swapping a fragment.
-            return Response(b"", status_code=204, headers={"HX-Redirect": "/login"})
+            return ClientRedirect("/login")
         return Redirect(f"/login?next={quote(target)}")
     response = error_response(request, exc.status_code, _plain(exc.detail))
     if exc.headers:

@@ -48,7 +48,7 @@ def _race(url: str, segment_id: int, contact_ids: list[int]) -> list[BaseExcepti
                     # A deadlock victim is rolled back whole; the actor would retry the same way.
                     if "deadlock" not in str(exc):
                         raise
-        except BaseException as exc:
+        except BaseException as exc:  # noqa: BLE001 - the main thread re-raises what a worker met
             errors.append(exc)
 
     threads = [threading.Thread(target=work, args=(i,)) for i in range(THREADS)]

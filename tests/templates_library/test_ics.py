@@ -146,7 +146,7 @@ def test_request_invite_is_attached_with_its_method() -> None:
 @pytest.mark.parametrize(
     ("changes", "field"),
     [
-        ({"start": datetime(2025, 6, 12, 17, 0)}, "start"),
+        ({"start": datetime(2025, 6, 12, 17, 0)}, "start"),  # noqa: DTZ001 - naive on purpose
         ({"duration": timedelta(0)}, "duration"),
         ({"join_url": "javascript:alert(1)"}, "join_url"),
         ({"attendee_email": "not an address"}, "attendee_email"),
@@ -177,5 +177,6 @@ def test_add_to_calendar_links_carry_the_utc_times() -> None:
     assert outlook["startdt"] == ["2025-06-12T15:00:00Z"]
     assert outlook["enddt"] == ["2025-06-12T16:00:00Z"]
     assert outlook["subject"] == ["Scoping a data platform"]
+    naive = datetime(2025, 6, 12, 17)  # noqa: DTZ001 - refused on purpose
     with pytest.raises(InvalidInput):
-        google_calendar_url(**{**details, "start": datetime(2025, 6, 12, 17)})  # type: ignore[arg-type]
+        google_calendar_url(**{**details, "start": naive})  # type: ignore[arg-type]

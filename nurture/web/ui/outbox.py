@@ -31,7 +31,8 @@ class Parsed:
 def parse(raw: bytes) -> Parsed:
     """Headers (decoded) and the HTML and text parts of a stored message."""
     mail = message_from_bytes(raw, policy=policy.default)
-    assert isinstance(mail, MimeMessage)
+    if not isinstance(mail, MimeMessage):  # policy.default always builds one
+        raise TypeError(f"expected an EmailMessage, got {type(mail).__name__}")
     html_part = mail.get_body(("html",))
     text_part = mail.get_body(("plain",))
     return Parsed(

@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from litestar import Request
 from litestar.response import Template
+from litestar_htmx import HTMXDetails, HTMXTemplate
 
 from nurture.models import Role
 from nurture.web.auth import Principal
@@ -71,6 +73,19 @@ def page(
     )
 
 
-def fragment(template: str, *, status_code: int = 200, **context: Any) -> Template:
-    """A piece of a page that htmx swaps in."""
-    return Template(template, context={"fmt": formatting, **context}, status_code=status_code)
+def fragment(
+    template: str, *, status_code: int = 200, trigger: str | None = None, **context: Any
+) -> Template:
+    """A piece of a page that htmx swaps in; `trigger` names an event htmx fires on arrival."""
+    return HTMXTemplate(
+        template_name=template,
+        context={"fmt": formatting, **context},
+        status_code=status_code,
+        trigger_event=trigger,
+        after="receive" if trigger else None,
+    )
+
+
+def from_htmx(request: Request[Any, Any, Any]) -> bool:
+    """Whether htmx sent this request (and wants a fragment back, not a page)."""
+    return bool(HTMXDetails(request))

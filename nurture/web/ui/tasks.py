@@ -20,7 +20,7 @@ from nurture.errors import Conflict, InvalidInput
 from nurture.models import Event, Role, TaskOutcome, utcnow
 from nurture.web.auth import Principal, ui_roles
 from nurture.web.ui.params import Db, FormData, Me
-from nurture.web.ui.render import EVERYONE, fragment, page
+from nurture.web.ui.render import EVERYONE, fragment, from_htmx, page
 from nurture.web.ui.timeline import entry
 
 PAGE_SIZE = 20
@@ -183,19 +183,22 @@ def task_outcome(
             db, task_id, data.get("outcome", ""), now=utcnow(), actor=principal.actor
         )
     except Conflict as exc:
-        if not request.headers.get("hx-request"):
+        if not from_htmx(request):
             raise
         # The card shows what is stored and says why the click changed nothing.
         db.rollback()
         notice = str(exc)
-    if not request.headers.get("hx-request"):
+    if not from_htmx(request):
         return Redirect("/tasks", status_code=303)
     card = task_queue.cards(db, [task_queue.get_task(db, task_id)])[0]
-    response = fragment(
-        "tasks/_card.html", card=card, notice=notice, show_assignee=False, **_card_context()
+    return fragment(
+        "tasks/_card.html",
+        trigger=CHANGED_EVENT,
+        card=card,
+        notice=notice,
+        show_assignee=False,
+        **_card_context(),
     )
-    response.headers["HX-Trigger"] = CHANGED_EVENT
-    return response
 
 
 @get("/tasks/badge", guards=[ui_roles(*EVERYONE)], sync_to_thread=True)
