@@ -12,7 +12,9 @@ from dramatiq.brokers.stub import StubBroker
 from nurture.config import Settings
 from workers import broker, context
 
-QUEUES = ("events", "ticks", "sequences", "email")
+# A message may enqueue others (an event starts a sequence step, a step sends an
+# e-mail), so draining repeats; more rounds than this means something loops.
+MAX_DRAIN_ROUNDS = 20
 
 
 @contextmanager
@@ -31,8 +33,19 @@ def stub_worker(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator
         broker.install(StubBroker())  # leave no closed broker behind for later tests
 
 
+def queue_names(stub: StubBroker) -> list[str]:
+    """Every queue the installed actors declared (their delay queues are joined with them)."""
+    return sorted(set(stub.get_declared_queues()) - stub.delay_queues)
+
+
 def drain(stub: StubBroker) -> None:
-    """Wait until every queue is empty; a message may enqueue others, so look again."""
-    for _ in range(3):
-        for queue in QUEUES:
-            stub.join(queue, timeout=20_000, fail_fast=True)
+    """Wait until every declared queue is empty and no message is still being worked on."""
+    names = queue_names(stub)
+    for _ in range(MAX_DRAIN_ROUNDS):
+        for name in names:
+            stub.join(name, timeout=20_000, fail_fast=True)
+        # A message counts as unfinished until acknowledged, so all-zero after a
+        # full round means nothing is left that could enqueue more.
+        if all(queue.unfinished_tasks == 0 for queue in stub.queues.values()):
+            return
+    raise AssertionError(f"queues still busy after {MAX_DRAIN_ROUNDS} rounds: {names}")

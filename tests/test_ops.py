@@ -164,6 +164,9 @@ def test_each_app_counts_its_own_requests(settings: Settings) -> None:
     with running(settings) as first:
         first.get("/healthz")
         with running(settings) as second:
-            found = samples(second)
+            in_second = samples(second)
+        in_first = samples(first)
 
-    assert not [s for s in found if s.labels.get("route") == "/healthz"]
+    counted = "nurture_http_requests_total"
+    assert value(in_first, counted, method="GET", route="/healthz", status="200") == 1
+    assert not [s for s in in_second if s.labels.get("route") == "/healthz"]

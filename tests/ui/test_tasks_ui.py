@@ -113,9 +113,14 @@ def test_a_card_shows_the_contact_the_sequence_and_the_latest_five_events(
 
 def test_call_tasks_have_no_linkedin_link(client: Client, db: Session) -> None:
     rep = _rep(client, db)
-    make_task(db, make_contact(db), kind="call", assignee_id=rep.id)
+    call = make_task(db, make_contact(db), kind="call", assignee_id=rep.id)
     db.commit()
-    assert "linkedin.com" not in client.get("/tasks", headers=HTML).text
+
+    page = client.get("/tasks", headers=HTML)
+
+    assert page.status_code == 200
+    assert _cards(page.text) == [call.id]
+    assert "linkedin.com" not in page.text
 
 
 def test_clicking_an_outcome_replaces_the_card_and_records_it_once(
