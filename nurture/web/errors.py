@@ -3,16 +3,21 @@
 API paths answer JSON `{"error": {"status", "message", "problems": [...]}}`
 where each problem names its `field` (and `index` within a batch); UI paths
 answer an HTML page, and a missing login redirects to the login page.
+
+A request body Litestar could not decode into its struct answers 422 with the
+field named by its path (`company.country`, `contact_ids[2]`); a body that is
+not JSON at all, or is missing, answers 400 naming `body`.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 from urllib.parse import quote
 
 from litestar import MediaType, Request, Response
-from litestar.exceptions import HTTPException, ValidationException
+from litestar.exceptions import HTTPException, SerializationException, ValidationException
 from litestar.response import Redirect, Template
 from litestar.status_codes import (
     HTTP_400_BAD_REQUEST,
@@ -81,15 +86,49 @@ def _domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response
 
 
 def _validation_error(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
-    problems = []
-    for item in exc.extra if isinstance(exc.extra, list) else []:
-        if isinstance(item, dict):
-            problems.append(
-                Problem(
-                    str(item.get("key") or item.get("source") or ""), str(item.get("message", ""))
-                )
+    items = [i for i in exc.extra if isinstance(i, dict)] if isinstance(exc.extra, list) else []
+    body = [i for i in items if i.get("source") == "body"]
+    if body:
+        if any(_is_absent_body(i) for i in body):
+            return error_response(
+                request,
+                HTTP_400_BAD_REQUEST,
+                "the request body is missing",
+                [Problem("body", "is empty; send a JSON document")],
             )
+        problems = [body_problem(str(i.get("key", "")), str(i.get("message", ""))) for i in body]
+        return error_response(request, HTTP_422_UNPROCESSABLE_ENTITY, "invalid input", problems)
+    problems = [
+        Problem(str(i.get("key") or i.get("source") or ""), str(i.get("message", "")))
+        for i in items
+    ]
     return error_response(request, exc.status_code, _plain(exc.detail), problems)
+
+
+_MISSING = re.compile(r"^Object missing required field `(.+)`$")
+_UNKNOWN = re.compile(r"^Object contains unknown field `(.+)`$")
+
+
+def body_problem(path: str, message: str) -> Problem:
+    """A msgspec decoding error as a problem naming its field.
+
+    `path` is where msgspec stopped, without its `$.` (Litestar reports the
+    body's root as `data`); a missing or unknown field is named itself, so
+    `{"company": {"web": 1}}` names `company.web`, not `company`.
+    """
+    prefix = "" if path in ("", "data") else path
+    for pattern, says in ((_MISSING, "is required"), (_UNKNOWN, "is not a known field")):
+        found = pattern.match(message)
+        if found:
+            name = found.group(1)
+            return Problem(f"{prefix}.{name}" if prefix else name, says)
+    return Problem(prefix or "body", message)
+
+
+def _is_absent_body(item: dict[str, Any]) -> bool:
+    # With no body at all Litestar leaves `data` out of the handler's arguments,
+    # and reports the missing argument's name (a KeyError's text) as the message.
+    return item.get("key") == "data" and str(item.get("message", "")).strip("'\"") == "data"
 
 
 def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
@@ -99,6 +138,12 @@ def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response
             # htmx follows this header with a full page load instead of swapping a fragment.
             return ClientRedirect("/login")
         return Redirect(f"/login?next={quote(target)}")
+    if isinstance(exc.__cause__, SerializationException):
+        # Litestar wraps a body that is not JSON in a bare 400; name the body.
+        problem = Problem("body", f"is not valid JSON: {exc.__cause__}")
+        return error_response(
+            request, HTTP_400_BAD_REQUEST, "the request body is not valid JSON", [problem]
+        )
     response = error_response(request, exc.status_code, _plain(exc.detail))
     if exc.headers:
         response.headers.update(exc.headers)

@@ -65,7 +65,8 @@ def test_a_webinar_time_is_kept_in_utc(client: Client, headers_for: Make) -> Non
 
 
 def test_bad_fields_answer_422_naming_each(client: Client, headers_for: Make) -> None:
-    body = {"title": "x", "industry": "legal", "problem": "p", "result_metrics": [{"label": ""}]}
+    metric = {"label": "", "value": "-38%"}
+    body = {"title": "x", "industry": "legal", "problem": "p", "result_metrics": [metric]}
     answer = client.post("/api/v1/case-studies", json=body, headers=headers_for("marketer"))
     assert answer.status_code == 422
     assert answer.json()["error"]["problems"] == [
@@ -124,3 +125,42 @@ def test_every_library_endpoint_is_documented_with_its_errors(client: Client) ->
             assert {"400", "401", "403"} <= set(operation["responses"])
         assert "409" in collection["post"]["responses"]
         assert "requestBody" in collection["post"]
+
+
+def test_a_body_of_the_wrong_shape_answers_422_naming_the_field_by_its_path(
+    client: Client, headers_for: Make
+) -> None:
+    headers = headers_for("marketer")
+    cases: list[tuple[str, dict[str, Any], str]] = [
+        ("case-studies", {**BODIES["case-studies"], "topics": ["cloud", 5]}, "topics[1]"),
+        (
+            "case-studies",
+            {**BODIES["case-studies"], "result_metrics": [{"label": "x"}]},
+            "result_metrics[0].value",
+        ),
+        ("webinars", {**BODIES["webinars"], "capacity": "many"}, "capacity"),
+        ("services", {"slug": "s", "name": "S", "owner": "me"}, "owner"),
+        ("articles", {"slug": "a", "title": "A"}, "topic"),
+    ]
+    for path, body, field in cases:
+        answer = client.post(f"/api/v1/{path}", json=body, headers=headers)
+        assert answer.status_code == 422, (path, answer.text)
+        assert [p["field"] for p in answer.json()["error"]["problems"]] == [field], answer.text
+
+
+def test_a_change_keeps_what_it_leaves_out_and_clears_what_it_nulls(
+    client: Client, headers_for: Make
+) -> None:
+    headers = headers_for("marketer")
+    created = client.post("/api/v1/webinars", json=BODIES["webinars"], headers=headers).json()
+    url = f"/api/v1/webinars/{created['id']}"
+    changed = client.patch(url, json={"capacity": None}, headers=headers)
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["capacity"] is None
+    assert changed.json()["title"] == BODIES["webinars"]["title"]
+    assert changed.json()["industries"] == ["fintech", "retail"]
+    refused = client.patch(url, json={"title": None}, headers=headers)
+    assert refused.status_code == 422
+    assert refused.json()["error"]["problems"][0]["field"] == "title"
+    unknown = client.patch(url, json={"seats": 3}, headers=headers)
+    assert [p["field"] for p in unknown.json()["error"]["problems"]] == ["seats"]

@@ -1,22 +1,33 @@
-"""Request bodies: decoded by hand, documented in /schema by typed structs.
+"""Request bodies: the msgspec structs Litestar decodes them into, which /schema shows.
 
-Handlers take the raw bytes rather than a typed `data` parameter: a typed
-body would fail a whole batch on one bad item, and would report problems in
-the framework's words instead of the domain's (every problem at once, each
-naming its field and item index). The structs below only describe the bodies
-for OpenAPI; the domain functions do the checking.
+A handler takes `data: SomethingIn` and Litestar decodes the body into that
+struct, checking its shape: types, required and unknown fields, and the limits
+declared here. A body that does not fit answers 422 naming the field by its path
+(`company.country`, `contact_ids[2]`; see nurture/web/errors.py). The values
+themselves (an e-mail address, a time zone, a segment rule, a sequence
+definition) are still checked by the domain functions, which every other caller
+(UI, importer, CLI) goes through too, and which name every bad value at once.
+msgspec stops at the first shape error, so those come one at a time.
+
+Litestar converts in msgspec's lax mode: a number or a flag sent as a string
+(`"7"`, `"true"`) is taken as that number or flag.
+
+Two JSON bodies stay hand-decoded because one bad item must not refuse the
+others: the events batch (EventIn and EventBatch only document it) and webinar
+attendance. Bodies that are not JSON (CSV imports, an inbound e-mail, signed
+relay webhooks) are read as bytes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Union
 
 import msgspec
 from litestar.exceptions import ValidationException
 from litestar.openapi.spec import Operation
-from msgspec import Meta
+from msgspec import UNSET, Meta, UnsetType
 
 from nurture.contacts import TEXT_FIELDS
 from nurture.errors import InvalidInput, Problem
@@ -44,21 +55,25 @@ class CompanyIn(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class _ContactFields(msgspec.Struct, forbid_unknown_fields=True):
-    first_name: Name | None = None
-    last_name: Name | None = None
-    title: Title | None = None
-    phone: Phone | None = None
-    notes: Notes | None = None
-    time_zone: Annotated[str, Meta(examples=["Europe/Berlin"])] | None = None
-    locale: Annotated[str, Meta(examples=["de-AT"])] | None = None
-    lifecycle_stage: LifecycleStage | None = None
-    owner_id: Id | None = None
-    company: CompanyIn | None = None
-    company_id: Id | None = None
-    attributes: Annotated[
-        dict[str, Any],
-        Meta(description="Merged into the stored attributes; a null value removes that key."),
-    ] = {}
+    # Left out (UNSET) keeps the stored value; null clears it.
+    first_name: Name | UnsetType | None = UNSET
+    last_name: Name | UnsetType | None = UNSET
+    title: Title | UnsetType | None = UNSET
+    phone: Phone | UnsetType | None = UNSET
+    notes: Notes | UnsetType | None = UNSET
+    time_zone: Annotated[str, Meta(examples=["Europe/Berlin"])] | UnsetType | None = UNSET
+    locale: Annotated[str, Meta(examples=["de-AT"])] | UnsetType | None = UNSET
+    lifecycle_stage: LifecycleStage | UnsetType = UNSET
+    owner_id: Id | UnsetType | None = UNSET
+    company: CompanyIn | UnsetType | None = UNSET
+    company_id: Id | UnsetType | None = UNSET
+    attributes: (
+        Annotated[
+            dict[str, Any],
+            Meta(description="Merged into the stored attributes; a null value removes that key."),
+        ]
+        | UnsetType
+    ) = UNSET
 
 
 class ContactIn(_ContactFields, kw_only=True):
@@ -70,9 +85,11 @@ class ContactIn(_ContactFields, kw_only=True):
 class ContactPatch(_ContactFields, kw_only=True):
     """The fields to change; fields left out keep their value, null clears one."""
 
-    email: str | None = None
+    email: str | UnsetType = UNSET
 
 
+# Documentation only: the ingest checks each event on its own (events.ingest_raw),
+# so that one bad item is reported by its index while the others are stored.
 class EventIn(msgspec.Struct, forbid_unknown_fields=True):
     """One event. Name the contact by `contact_id` or by `email` (an unknown address creates it)."""
 
@@ -111,8 +128,33 @@ class EventBatch(msgspec.Struct, forbid_unknown_fields=True):
     events: Annotated[list[EventIn], Meta(max_length=MAX_BATCH)]
 
 
+def present(data: msgspec.Struct) -> dict[str, Any]:
+    """A decoded body as the plain JSON values domain functions read, without the
+    fields the client left out (so "absent" and "null" stay apart)."""
+    values: dict[str, Any] = msgspec.to_builtins(data)
+    return values
+
+
+def partial_of(struct: type[msgspec.Struct], name: str, doc: str) -> type[msgspec.Struct]:
+    """`struct` with every field optional: left out keeps the stored value, null clears it.
+
+    Made from the create struct, so a change body cannot drift from a new one.
+    """
+    fields = [
+        (field.encode_name, Union[field.type, None, UnsetType], UNSET)  # noqa: UP007
+        for field in msgspec.structs.fields(struct)
+    ]
+    made = msgspec.defstruct(name, fields, forbid_unknown_fields=True, module=struct.__module__)
+    made.__doc__ = doc
+    return made
+
+
 def json_body_operation(*documented: type[msgspec.Struct], description: str) -> type[Operation]:
-    """An OpenAPI operation class whose request body is described by `documented` structs."""
+    """An OpenAPI operation class whose request body is described by `documented` structs.
+
+    The structs' own JSON schema is inlined (msgspec's, the library that decodes
+    them), rather than Litestar's `$ref` to a component.
+    """
     schemas = [_inline(msgspec.json.schema(struct)) for struct in documented]
     schema = schemas[0] if len(schemas) == 1 else {"oneOf": schemas}
     request_body = {

@@ -8,13 +8,13 @@ from typing import Annotated
 from litestar import Response, delete, get, patch, post
 from litestar.di import NamedDependency
 from litestar.openapi import ResponseSpec
-from litestar.params import PathParameter, QueryParameter, RawBody
+from litestar.params import JSONBody, PathParameter, QueryParameter
 from sqlalchemy.orm import Session
 
 from nurture import contacts
 from nurture.errors import InvalidInput, Problem
 from nurture.models import LifecycleStage, Role
-from nurture.web.api.bodies import MAX_ID, ContactIn, ContactPatch, json_body_operation, json_object
+from nurture.web.api.bodies import MAX_ID, ContactIn, ContactPatch, json_body_operation, present
 from nurture.web.api.responses import errors
 from nurture.web.api.schemas import (
     ContactOut,
@@ -60,9 +60,9 @@ Limit = Annotated[
     },
 )
 def upsert_contact(
-    body: RawBody, db: NamedDependency[Session], principal: NamedDependency[Principal]
+    data: JSONBody[ContactIn], db: NamedDependency[Session], principal: NamedDependency[Principal]
 ) -> Response[ContactOut]:
-    contact, created = contacts.upsert_contact(db, json_object(body), actor=principal.actor)
+    contact, created = contacts.upsert_contact(db, present(data), actor=principal.actor)
     check_contacts(db, [contact.id])
     return Response(contact_out(contact), status_code=201 if created else 200)
 
@@ -139,13 +139,12 @@ def read_contact(db: NamedDependency[Session], contact_id: ContactId) -> Contact
     responses=errors(404, 422),
 )
 def change_contact(
-    body: RawBody,
+    data: JSONBody[ContactPatch],
     db: NamedDependency[Session],
     principal: NamedDependency[Principal],
     contact_id: ContactId,
 ) -> ContactOut:
-    data = json_object(body)
-    contact = contacts.update_contact(db, contact_id, data, actor=principal.actor)
+    contact = contacts.update_contact(db, contact_id, present(data), actor=principal.actor)
     check_contacts(db, [contact.id])
     return contact_out(contact)
 

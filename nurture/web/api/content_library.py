@@ -1,19 +1,24 @@
 """The content library over the API: services, case studies, webinars and articles.
 
 Each kind has list (an id cursor), create, read, partial update and delete under
-/api/v1/<kind>. Marketers and admins write; sales keys read. The handlers only
-translate: campaigns.content validates (422 naming each field), refuses taken
-names (409) and writes the audit log.
+/api/v1/<kind>, made by one handler set parametrised by kind (as the UI's
+library pages are). Marketers and admins write; sales keys read. The handlers
+only translate: campaigns.content validates (422 naming each field), refuses
+taken names (409) and writes the audit log.
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any, Generic, TypeVar
 
+import msgspec
 from litestar import delete, get, patch, post
 from litestar.di import NamedDependency
+from litestar.handlers import HTTPRouteHandler
 from litestar.openapi import ResponseSpec
-from litestar.params import PathParameter, QueryParameter, RawBody
+from litestar.params import JSONBody, PathParameter, QueryParameter
 from sqlalchemy.orm import Session
 
 from campaigns.content import library
@@ -21,7 +26,7 @@ from campaigns.content.kinds import ARTICLES, CASE_STUDIES, SERVICES, WEBINARS, 
 from nurture.errors import InvalidInput
 from nurture.models import Role
 from nurture.web.api import content_library_io as io
-from nurture.web.api.bodies import MAX_ID, json_body_operation, json_object
+from nurture.web.api.bodies import MAX_ID, json_body_operation, partial_of, present
 from nurture.web.api.responses import errors
 from nurture.web.api.schemas import ErrorOut
 from nurture.web.auth import Principal, api_roles
@@ -40,6 +45,50 @@ Cursor = Annotated[
     QueryParameter(description="The `next_cursor` of the previous page", max_length=20),
 ]
 Limit = Annotated[int, QueryParameter(ge=1, le=library.MAX_PAGE, description="Items per page")]
+_CHANGE_DOC = "The fields to change; fields left out keep their value, null clears an optional one."
+
+# The handlers below are written once with these type variables; each kind's
+# handlers get its own structs for them through `signature_namespace`, which is
+# how Litestar resolves the annotations (for decoding and for /schema).
+ItemIn = TypeVar("ItemIn", bound=msgspec.Struct)
+ItemChange = TypeVar("ItemChange", bound=msgspec.Struct)
+ItemOut = TypeVar("ItemOut", bound=msgspec.Struct)
+ItemPage = TypeVar("ItemPage", bound=msgspec.Struct)
+
+
+@dataclass(frozen=True, slots=True)
+class KindApi(Generic[M, ItemOut, ItemPage]):
+    """One kind as the API shows it: its path, its bodies and its answers."""
+
+    path: str  # "case-studies"
+    kind: Kind[M]
+    new: type[msgspec.Struct]
+    out: type[ItemOut]
+    page: type[ItemPage]
+    out_of: Callable[[M], ItemOut]
+
+    @property
+    def noun(self) -> str:
+        return self.kind.name
+
+    @property
+    def article(self) -> str:
+        return "an" if self.noun[0] in "aeiou" else "a"
+
+
+KINDS: tuple[KindApi[Any, Any, Any], ...] = (
+    KindApi("services", SERVICES, io.ServiceIn, io.ServiceOut, io.ServicePage, io.service_out),
+    KindApi(
+        "case-studies",
+        CASE_STUDIES,
+        io.CaseStudyIn,
+        io.CaseStudyOut,
+        io.CaseStudyPage,
+        io.case_study_out,
+    ),
+    KindApi("webinars", WEBINARS, io.WebinarIn, io.WebinarOut, io.WebinarPage, io.webinar_out),
+    KindApi("articles", ARTICLES, io.ArticleIn, io.ArticleOut, io.ArticlePage, io.article_out),
+)
 
 
 def _errors(*statuses: int) -> dict[int, ResponseSpec]:
@@ -59,271 +108,72 @@ def _page(db: Session, kind: Kind[M], cursor: str | None, limit: int) -> tuple[l
     return items, str(items[-1].id) if len(items) == limit else None
 
 
-@get(
-    "/services",
-    guards=[READERS],
-    sync_to_thread=True,
-    summary="List service items by id",
-    responses=_errors(422),
-)
-def list_services(db: Db, cursor: Cursor = None, limit: Limit = 50) -> io.ServicePage:
-    items, next_cursor = _page(db, SERVICES, cursor, limit)
-    return io.ServicePage([io.service_out(i) for i in items], next_cursor)
+def _named(fn: Callable[..., Any], name: str) -> Callable[..., Any]:
+    # Litestar takes a handler's name (and its operationId) from the function's.
+    fn.__name__ = fn.__qualname__ = name
+    return fn
 
 
-@post(
-    "/services",
-    guards=[WRITERS],
-    sync_to_thread=True,
-    status_code=201,
-    summary="Create a service",
-    operation_class=json_body_operation(io.ServiceIn, description="The service"),
-    responses=_errors(409, 422),
-)
-def create_service(body: RawBody, db: Db, principal: Me) -> io.ServiceOut:
-    item = library.create(db, SERVICES, actor=principal.actor, data=json_object(body))
-    return io.service_out(item)
+def kind_handlers(api: KindApi[M, ItemOut, ItemPage]) -> list[HTTPRouteHandler]:
+    """List, create, read, change and delete for one kind of library item."""
+    kind = api.kind
+    change = partial_of(api.new, api.new.__name__.removesuffix("In") + "Change", _CHANGE_DOC)
+    names = {"ItemIn": api.new, "ItemChange": change, "ItemOut": api.out, "ItemPage": api.page}
+    one = kind.name.replace(" ", "_")
+    many = api.path.replace("-", "_")
+    collection, item = f"/{api.path}", f"/{api.path}/{{item_id:int}}"
+    shared: dict[str, Any] = {"sync_to_thread": True, "signature_namespace": names}
+
+    def list_items(db: Db, cursor: Cursor = None, limit: Limit = 50) -> ItemPage:
+        items, next_cursor = _page(db, kind, cursor, limit)
+        return api.page([api.out_of(i) for i in items], next_cursor)
+
+    def create_item(data: JSONBody[ItemIn], db: Db, principal: Me) -> ItemOut:
+        return api.out_of(library.create(db, kind, actor=principal.actor, data=present(data)))
+
+    def read_item(db: Db, item_id: ItemId) -> ItemOut:
+        return api.out_of(library.get(db, kind, item_id))
+
+    def change_item(data: JSONBody[ItemChange], db: Db, principal: Me, item_id: ItemId) -> ItemOut:
+        changed = library.update(db, kind, item_id, actor=principal.actor, data=present(data))
+        return api.out_of(changed)
+
+    def delete_item(db: Db, principal: Me, item_id: ItemId) -> None:
+        library.delete(db, kind, item_id, actor=principal.actor)
+
+    a_noun = f"{api.article} {api.noun}"
+    return [
+        get(
+            collection,
+            guards=[READERS],
+            summary=f"List {api.noun} items by id",
+            responses=_errors(422),
+            **shared,
+        )(_named(list_items, f"list_{many}")),
+        post(
+            collection,
+            guards=[WRITERS],
+            status_code=201,
+            summary=f"Create {a_noun}",
+            operation_class=json_body_operation(api.new, description=f"The {api.noun}"),
+            responses=_errors(409, 422),
+            **shared,
+        )(_named(create_item, f"create_{one}")),
+        get(item, guards=[READERS], summary=f"Read {a_noun}", responses=_errors(404), **shared)(
+            _named(read_item, f"read_{one}")
+        ),
+        patch(
+            item,
+            guards=[WRITERS],
+            summary=f"Change {a_noun}",
+            operation_class=json_body_operation(change, description="The fields to change"),
+            responses=_errors(404, 409, 422),
+            **shared,
+        )(_named(change_item, f"change_{one}")),
+        delete(
+            item, guards=[WRITERS], summary=f"Delete {a_noun}", responses=_errors(404), **shared
+        )(_named(delete_item, f"delete_{one}")),
+    ]
 
 
-@get(
-    "/services/{item_id:int}",
-    guards=[READERS],
-    sync_to_thread=True,
-    summary="Read a service",
-    responses=_errors(404),
-)
-def read_service(db: Db, item_id: ItemId) -> io.ServiceOut:
-    return io.service_out(library.get(db, SERVICES, item_id))
-
-
-@patch(
-    "/services/{item_id:int}",
-    guards=[WRITERS],
-    sync_to_thread=True,
-    summary="Change a service",
-    operation_class=json_body_operation(io.ServiceIn, description="The fields to change"),
-    responses=_errors(404, 409, 422),
-)
-def change_service(body: RawBody, db: Db, principal: Me, item_id: ItemId) -> io.ServiceOut:
-    data = json_object(body)
-    return io.service_out(library.update(db, SERVICES, item_id, actor=principal.actor, data=data))
-
-
-@delete(
-    "/services/{item_id:int}",
-    guards=[WRITERS],
-    sync_to_thread=True,
-    summary="Delete a service",
-    responses=_errors(404),
-)
-def delete_service(db: Db, principal: Me, item_id: ItemId) -> None:
-    library.delete(db, SERVICES, item_id, actor=principal.actor)
-
-
-@get(
-    "/case-studies",
-    guards=[READERS],
-    sync_to_thread=True,
-    summary="List case study items by id",
-    responses=_errors(422),
-)
-def list_case_studies(db: Db, cursor: Cursor = None, limit: Limit = 50) -> io.CaseStudyPage:
-    items, next_cursor = _page(db, CASE_STUDIES, cursor, limit)
-    return io.CaseStudyPage([io.case_study_out(i) for i in items], next_cursor)
-
-
-@post(
-    "/case-studies",
-    guards=[WRITERS],
-    sync_to_thread=True,
-    status_code=201,
-    summary="Create a case study",
-    operation_class=json_body_operation(io.CaseStudyIn, description="The case study"),
-    responses=_errors(409, 422),
-)
-def create_case_study(body: RawBody, db: Db, principal: Me) -> io.CaseStudyOut:
-    item = library.create(db, CASE_STUDIES, actor=principal.actor, data=json_object(body))
-    return io.case_study_out(item)
-
-
-@get(
-    "/case-studies/{item_id:int}",
-    guards=[READERS],
-    sync_to_thread=True,
-    summary="Read a case study",
-    responses=_errors(404),
-)
-def read_case_study(db: Db, item_id: ItemId) -> io.CaseStudyOut:
-    return io.case_study_out(library.get(db, CASE_STUDIES, item_id))
-
-
-@patch(
-    "/case-studies/{item_id:int}",
-    guards=[WRITERS],
-    sync_to_thread=True,
-    summary="Change a case study",
-    operation_class=json_body_operation(io.CaseStudyIn, description="The fields to change"),
-    responses=_errors(404, 409, 422),
-)
-def change_case_study(body: RawBody, db: Db, principal: Me, item_id: ItemId) -> io.CaseStudyOut:
-    data = json_object(body)
-    return io.case_study_out(
-        library.update(db, CASE_STUDIES, item_id, actor=principal.actor, data=data)
-    )
-
-
-@delete(
-    "/case-studies/{item_id:int}",
-    guards=[WRITERS],
-    sync_to_thread=True,
-    summary="Delete a case study",
-    responses=_errors(404),
-)
-def delete_case_study(db: Db, principal: Me, item_id: ItemId) -> None:
-    library.delete(db, CASE_STUDIES, item_id, actor=principal.actor)
-
-
-@get(
-    "/webinars",
-    guards=[READERS],
-    sync_to_thread=True,
-    summary="List webinar items by id",
-    responses=_errors(422),
-)
-def list_webinars(db: Db, cursor: Cursor = None, limit: Limit = 50) -> io.WebinarPage:
-    items, next_cursor = _page(db, WEBINARS, cursor, limit)
-    return io.WebinarPage([io.webinar_out(i) for i in items], next_cursor)
-
-
-@post(
-    "/webinars",
-    guards=[WRITERS],
-    sync_to_thread=True,
-    status_code=201,
-    summary="Create a webinar",
-    operation_class=json_body_operation(io.WebinarIn, description="The webinar"),
-    responses=_errors(409, 422),
-)
-def create_webinar(body: RawBody, db: Db, principal: Me) -> io.WebinarOut:
-    item = library.create(db, WEBINARS, actor=principal.actor, data=json_object(body))
-    return io.webinar_out(item)
-
-
-@get(
-    "/webinars/{item_id:int}",
-    guards=[READERS],
-    sync_to_thread=True,
-    summary="Read a webinar",
-    responses=_errors(404),
-)
-def read_webinar(db: Db, item_id: ItemId) -> io.WebinarOut:
-    return io.webinar_out(library.get(db, WEBINARS, item_id))
-
-
-@patch(
-    "/webinars/{item_id:int}",
-    guards=[WRITERS],
-    sync_to_thread=True,
-    summary="Change a webinar",
-    operation_class=json_body_operation(io.WebinarIn, description="The fields to change"),
-    responses=_errors(404, 409, 422),
-)
-def change_webinar(body: RawBody, db: Db, principal: Me, item_id: ItemId) -> io.WebinarOut:
-    data = json_object(body)
-    return io.webinar_out(library.update(db, WEBINARS, item_id, actor=principal.actor, data=data))
-
-
-@delete(
-    "/webinars/{item_id:int}",
-    guards=[WRITERS],
-    sync_to_thread=True,
-    summary="Delete a webinar",
-    responses=_errors(404),
-)
-def delete_webinar(db: Db, principal: Me, item_id: ItemId) -> None:
-    library.delete(db, WEBINARS, item_id, actor=principal.actor)
-
-
-@get(
-    "/articles",
-    guards=[READERS],
-    sync_to_thread=True,
-    summary="List article items by id",
-    responses=_errors(422),
-)
-def list_articles(db: Db, cursor: Cursor = None, limit: Limit = 50) -> io.ArticlePage:
-    items, next_cursor = _page(db, ARTICLES, cursor, limit)
-    return io.ArticlePage([io.article_out(i) for i in items], next_cursor)
-
-
-@post(
-    "/articles",
-    guards=[WRITERS],
-    sync_to_thread=True,
-    status_code=201,
-    summary="Create a article",
-    operation_class=json_body_operation(io.ArticleIn, description="The article"),
-    responses=_errors(409, 422),
-)
-def create_article(body: RawBody, db: Db, principal: Me) -> io.ArticleOut:
-    item = library.create(db, ARTICLES, actor=principal.actor, data=json_object(body))
-    return io.article_out(item)
-
-
-@get(
-    "/articles/{item_id:int}",
-    guards=[READERS],
-    sync_to_thread=True,
-    summary="Read a article",
-    responses=_errors(404),
-)
-def read_article(db: Db, item_id: ItemId) -> io.ArticleOut:
-    return io.article_out(library.get(db, ARTICLES, item_id))
-
-
-@patch(
-    "/articles/{item_id:int}",
-    guards=[WRITERS],
-    sync_to_thread=True,
-    summary="Change a article",
-    operation_class=json_body_operation(io.ArticleIn, description="The fields to change"),
-    responses=_errors(404, 409, 422),
-)
-def change_article(body: RawBody, db: Db, principal: Me, item_id: ItemId) -> io.ArticleOut:
-    data = json_object(body)
-    return io.article_out(library.update(db, ARTICLES, item_id, actor=principal.actor, data=data))
-
-
-@delete(
-    "/articles/{item_id:int}",
-    guards=[WRITERS],
-    sync_to_thread=True,
-    summary="Delete a article",
-    responses=_errors(404),
-)
-def delete_article(db: Db, principal: Me, item_id: ItemId) -> None:
-    library.delete(db, ARTICLES, item_id, actor=principal.actor)
-
-
-HANDLERS = [
-    list_services,
-    create_service,
-    read_service,
-    change_service,
-    delete_service,
-    list_case_studies,
-    create_case_study,
-    read_case_study,
-    change_case_study,
-    delete_case_study,
-    list_webinars,
-    create_webinar,
-    read_webinar,
-    change_webinar,
-    delete_webinar,
-    list_articles,
-    create_article,
-    read_article,
-    change_article,
-    delete_article,
-]
+HANDLERS = [handler for api in KINDS for handler in kind_handlers(api)]

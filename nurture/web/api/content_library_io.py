@@ -1,5 +1,6 @@
-"""What the content library API answers and accepts (the structs document /schema;
-campaigns.content checks the bodies and names each bad field)."""
+"""What the content library API answers and accepts. Litestar decodes bodies into the
+`...In` structs (a change takes the same fields, every one optional: see
+bodies.partial_of); campaigns.content then checks the values, naming each bad field."""
 
 from __future__ import annotations
 
@@ -14,13 +15,13 @@ from nurture.models import Article, CaseStudy, Service, Webinar
 Tags = Annotated[list[str], Meta(max_length=30)]
 
 
-class Metric(msgspec.Struct):
+class Metric(msgspec.Struct, forbid_unknown_fields=True):
     label: Annotated[str, Meta(examples=["Month-end close"])]
     value: Annotated[str, Meta(examples=["-40%"])]
 
 
 class ServiceIn(msgspec.Struct, forbid_unknown_fields=True):
-    """On PATCH every field is optional; fields left out keep their value."""
+    """A new service."""
 
     slug: Annotated[str, Meta(pattern="^[a-z0-9]+(-[a-z0-9]+)*$", examples=["data-platform"])]
     name: Annotated[str, Meta(max_length=200)]
@@ -28,7 +29,7 @@ class ServiceIn(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class CaseStudyIn(msgspec.Struct, forbid_unknown_fields=True):
-    """On PATCH every field is optional; fields left out keep their value."""
+    """A new case study; `industry` and `topics` are stored lower-cased."""
 
     title: Annotated[str, Meta(max_length=200)]
     industry: Annotated[str, Meta(max_length=80, examples=["legal"])]
@@ -57,7 +58,7 @@ class WebinarIn(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class ArticleIn(msgspec.Struct, forbid_unknown_fields=True):
-    """On PATCH every field is optional; fields left out keep their value."""
+    """A new article."""
 
     slug: Annotated[str, Meta(pattern="^[a-z0-9]+(-[a-z0-9]+)*$")]
     title: Annotated[str, Meta(max_length=200)]

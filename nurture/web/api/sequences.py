@@ -16,14 +16,14 @@ from typing import Annotated
 from litestar import get, patch, post, put
 from litestar.di import NamedDependency
 from litestar.openapi import ResponseSpec
-from litestar.params import PathParameter, QueryParameter, RawBody
+from litestar.params import JSONBody, PathParameter, QueryParameter, RawBody
 from sqlalchemy.orm import Session
 
 from campaigns.sequences import changes, listing, versions
 from nurture.errors import InvalidInput
 from nurture.models import EnrolmentState, Role, Sequence, utcnow
 from nurture.web.api import sequence_schemas as io
-from nurture.web.api.bodies import MAX_ID, json_body_operation, json_object
+from nurture.web.api.bodies import MAX_ID, json_body_operation
 from nurture.web.api.responses import errors
 from nurture.web.api.schemas import ErrorOut
 from nurture.web.auth import Principal, api_roles
@@ -72,14 +72,6 @@ def _full(db: Session, sequence: Sequence) -> io.SequenceOut:
     )
 
 
-def _fields(body: bytes, allowed: set[str]) -> dict[str, object]:
-    data = json_object(body)
-    unknown = sorted(set(data) - allowed)
-    if unknown:
-        raise InvalidInput.single(unknown[0], "is not a known field")
-    return data
-
-
 @get(
     "/sequences",
     guards=[READERS],
@@ -107,11 +99,8 @@ def list_sequences(db: Db) -> io.SequenceList:
     operation_class=json_body_operation(io.SequenceIn, description="The name and definition"),
     responses=_errors(422),
 )
-def create_sequence(body: RawBody, db: Db, principal: Me) -> io.SequenceOut:
-    data = _fields(body, {"name", "definition"})
-    sequence = changes.create(
-        db, actor=principal.actor, name=data.get("name"), body=data.get("definition")
-    )
+def create_sequence(data: JSONBody[io.SequenceIn], db: Db, principal: Me) -> io.SequenceOut:
+    sequence = changes.create(db, actor=principal.actor, name=data.name, body=data.definition)
     return _full(db, sequence)
 
 
@@ -135,10 +124,9 @@ def read_sequence(db: Db, sequence_id: SequenceId) -> io.SequenceOut:
     responses=_errors(404, 422),
 )
 def rename_sequence(
-    body: RawBody, db: Db, principal: Me, sequence_id: SequenceId
+    data: JSONBody[io.RenameIn], db: Db, principal: Me, sequence_id: SequenceId
 ) -> io.SequenceOut:
-    data = _fields(body, {"name"})
-    changes.rename(db, sequence_id, actor=principal.actor, name=data.get("name"))
+    changes.rename(db, sequence_id, actor=principal.actor, name=data.name)
     return _full(db, versions.get_sequence(db, sequence_id))
 
 
@@ -157,10 +145,9 @@ def rename_sequence(
     responses=_errors(404, 409, 422),
 )
 def change_definition(
-    body: RawBody, db: Db, principal: Me, sequence_id: SequenceId
+    data: JSONBody[io.DefinitionIn], db: Db, principal: Me, sequence_id: SequenceId
 ) -> io.SequenceOut:
-    data = _fields(body, {"definition"})
-    changes.update_definition(db, sequence_id, actor=principal.actor, body=data.get("definition"))
+    changes.update_definition(db, sequence_id, actor=principal.actor, body=data.definition)
     return _full(db, versions.get_sequence(db, sequence_id))
 
 
@@ -223,14 +210,15 @@ def stop_sequence(db: Db, principal: Me, sequence_id: SequenceId) -> io.StoppedO
     operation_class=json_body_operation(io.EnrolIn, description="Who to enrol"),
     responses=_errors(404, 409, 422),
 )
-def enrol_contacts(body: RawBody, db: Db, principal: Me, sequence_id: SequenceId) -> io.EnrolOut:
-    data = _fields(body, {"contact_ids", "emails"})
+def enrol_contacts(
+    data: JSONBody[io.EnrolIn], db: Db, principal: Me, sequence_id: SequenceId
+) -> io.EnrolOut:
     result = changes.enrol(
         db,
         sequence_id,
         actor=principal.actor,
-        contact_ids=data.get("contact_ids", []),
-        emails=data.get("emails", []),
+        contact_ids=data.contact_ids,
+        emails=data.emails,
         now=utcnow(),
     )
     return io.enrol_out(result)
@@ -346,14 +334,15 @@ def stop_enrolment(
     operation_class=json_body_operation(io.MappingIn, description="The version and step map"),
     responses=_errors(404, 409, 422),
 )
-def map_versions(body: RawBody, db: Db, principal: Me, sequence_id: SequenceId) -> io.MappingOut:
-    data = _fields(body, {"from_version_id", "step_map"})
+def map_versions(
+    data: JSONBody[io.MappingIn], db: Db, principal: Me, sequence_id: SequenceId
+) -> io.MappingOut:
     result = changes.map_versions(
         db,
         sequence_id,
         actor=principal.actor,
-        from_version_id=data.get("from_version_id"),
-        step_map=data.get("step_map"),
+        from_version_id=data.from_version_id,
+        step_map=data.step_map,
         now=utcnow(),
     )
     return io.mapping_out(result)

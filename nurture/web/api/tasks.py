@@ -8,13 +8,13 @@ one), adds the `task.completed` event and writes the audit log.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 import msgspec
 from litestar import get, post
 from litestar.di import NamedDependency
 from litestar.openapi import ResponseSpec
-from litestar.params import PathParameter, QueryParameter, RawBody
+from litestar.params import JSONBody, PathParameter, QueryParameter
 from sqlalchemy.orm import Session
 
 from campaigns.sequences import task_queue
@@ -22,7 +22,7 @@ from campaigns.sequences.task_queue import Assignee, TaskCard, TaskFilter, TaskS
 from campaigns.sequences.tasks import record_task_outcome
 from nurture.errors import InvalidInput
 from nurture.models import TaskOutcome, utcnow
-from nurture.web.api.bodies import MAX_ID, json_body_operation, json_object
+from nurture.web.api.bodies import MAX_ID, json_body_operation
 from nurture.web.api.responses import errors
 from nurture.web.api.schemas import ContactOut, ErrorOut, contact_out
 from nurture.web.auth import Principal, api_roles
@@ -160,21 +160,10 @@ def list_tasks(
     operation_class=json_body_operation(OutcomeIn, description="The outcome"),
     responses=_errors(404, 409, 422),
 )
-def record_outcome(body: RawBody, db: Db, principal: Me, task_id: TaskId) -> TaskOut:
-    data = json_object(body)
-    _check_outcome_body(data)
+def record_outcome(data: JSONBody[OutcomeIn], db: Db, principal: Me, task_id: TaskId) -> TaskOut:
     now = utcnow()
-    task = record_task_outcome(db, task_id, data["outcome"], now=now, actor=principal.actor)
+    task = record_task_outcome(db, task_id, data.outcome.value, now=now, actor=principal.actor)
     return task_out(task_queue.cards(db, [task], with_events=False)[0], now)
-
-
-def _check_outcome_body(data: dict[str, Any]) -> None:
-    unknown = sorted(k for k in data if k != "outcome")
-    if unknown:
-        raise InvalidInput.single(unknown[0], "is not a known field; send only outcome")
-    if not isinstance(data.get("outcome"), str):
-        allowed = ", ".join(o.value for o in TaskOutcome)
-        raise InvalidInput.single("outcome", f"is required: one of {allowed}")
 
 
 def _assignee(value: str | None) -> Assignee:

@@ -1,21 +1,17 @@
-"""Template API bodies and answers: request fields checked by hand (every problem named),
-response shapes documented in /schema."""
+"""Template API bodies (decoded by Litestar into the structs below) and answers."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated, Any
 
 import msgspec
-from msgspec import Meta
+from msgspec import UNSET, Meta, UnsetType
 
-from campaigns.email.store import UNSET, VariantInput, variants_from_json
-from nurture.errors import InvalidInput, Problem
+from campaigns.email import store
+from campaigns.email.store import VariantInput
 from nurture.models import EmailTemplate, EmailTemplateVersion
-from nurture.web.api.bodies import MAX_ID
-
-_SETTINGS = {"name", "description", "kind", "topic", "tracking", "variants"}
+from nurture.web.api.bodies import Id
 
 
 class VariantIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -27,11 +23,17 @@ class VariantIn(msgspec.Struct, forbid_unknown_fields=True):
     text_body: str | None = None
 
 
+Variants = Annotated[
+    dict[str, VariantIn],
+    Meta(min_length=1, examples=[{"en": {"subject": "Hi", "body": "<mjml>...</mjml>"}}]),
+]
+
+
 class TemplateIn(msgspec.Struct, forbid_unknown_fields=True):
     """A new template; `variants` needs at least `en` (the fallback locale)."""
 
     name: str
-    variants: Annotated[dict[str, VariantIn], Meta(examples=[{"en": {"subject": "Hi"}}])]
+    variants: Variants
     kind: str = "marketing"
     topic: str | None = None
     tracking: bool = True
@@ -39,26 +41,27 @@ class TemplateIn(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class TemplatePatch(msgspec.Struct, forbid_unknown_fields=True):
-    """Fields to change; every save writes a new version (variants left out are carried over)."""
+    """Fields to change; every save writes a new version (variants left out are carried
+    over). A `topic` or `description` of null clears it."""
 
-    name: str | None = None
-    variants: dict[str, VariantIn] | None = None
-    topic: str | None = None
-    tracking: bool | None = None
-    description: str | None = None
+    name: str | UnsetType = UNSET
+    variants: Variants | UnsetType = UNSET
+    topic: str | UnsetType | None = UNSET
+    tracking: bool | UnsetType = UNSET
+    description: str | UnsetType | None = UNSET
 
 
 class RenderIn(msgspec.Struct, forbid_unknown_fields=True):
-    contact_id: Annotated[int, Meta(ge=1, le=MAX_ID)]
+    contact_id: Id
     locale: str | None = None
-    version: int | None = None
-    extra: dict[str, Any] = {}
+    version: Id | None = None
+    extra: Annotated[dict[str, Any], Meta(description="Template values beyond the contact")] = {}
 
 
 class SendIn(msgspec.Struct, forbid_unknown_fields=True):
-    contact_id: Annotated[int, Meta(ge=1, le=MAX_ID)]
+    contact_id: Id
     idempotency_key: str | None = None
-    extra: dict[str, Any] = {}
+    extra: Annotated[dict[str, Any], Meta(description="Template values beyond the contact")] = {}
 
 
 class VariantOut(msgspec.Struct):
@@ -146,99 +149,37 @@ def _variants(version: EmailTemplateVersion) -> list[VariantOut]:
     ]
 
 
-def check_fields(data: Mapping[str, Any], allowed: set[str]) -> None:
-    unknown = sorted(set(data) - allowed)
-    if unknown:
-        raise InvalidInput([Problem(name, "is not a known field") for name in unknown])
-
-
-def create_fields(data: Mapping[str, Any]) -> dict[str, Any]:
-    """Keyword arguments for `store.create_template` from a decoded body."""
-    check_fields(data, _SETTINGS)
-    name = data.get("name")
-    if not isinstance(name, str):
-        raise InvalidInput.single("name", "is required and must be a string")
-    fields: dict[str, Any] = {
-        "name": name,
-        "variants": variants_from_json(data.get("variants")),
-        "kind": _text(data, "kind", "marketing"),
-        "topic": _optional_text(data, "topic"),
-        "tracking": _flag(data, "tracking", True),
-        "description": _optional_text(data, "description"),
+def variant_inputs(variants: dict[str, VariantIn]) -> dict[str, VariantInput]:
+    return {
+        locale: VariantInput(v.subject, v.body, v.preheader, v.text_body)
+        for locale, v in variants.items()
     }
-    return fields
 
 
-def update_fields(data: Mapping[str, Any]) -> dict[str, Any]:
-    """Keyword arguments for `store.update_template` from a decoded body."""
-    check_fields(data, _SETTINGS - {"kind"})
+def create_fields(data: TemplateIn) -> dict[str, Any]:
+    """Keyword arguments for `store.create_template`."""
+    return {
+        "name": data.name,
+        "variants": variant_inputs(data.variants),
+        "kind": data.kind,
+        "topic": data.topic,
+        "tracking": data.tracking,
+        "description": data.description,
+    }
+
+
+def update_fields(data: TemplatePatch) -> dict[str, Any]:
+    """Keyword arguments for `store.update_template`: only what the body holds."""
     fields: dict[str, Any] = {}
-    if "name" in data:
-        if not isinstance(data["name"], str):
-            raise InvalidInput.single("name", "must be a string")
-        fields["name"] = data["name"]
-    if "variants" in data:
-        fields["variants"] = variants_from_json(data["variants"])
-    fields["topic"] = _optional_text(data, "topic") if "topic" in data else UNSET
-    fields["description"] = _optional_text(data, "description") if "description" in data else UNSET
-    if "tracking" in data:
-        fields["tracking"] = _flag(data, "tracking", True)
-    return fields
-
-
-def render_fields(data: Mapping[str, Any]) -> tuple[int, str | None, int | None, dict[str, Any]]:
-    """contact_id, locale, version and extra context of a render request."""
-    check_fields(data, {"contact_id", "locale", "version", "extra"})
-    return (
-        positive_id(data, "contact_id"),
-        _optional_text(data, "locale"),
-        positive_id(data, "version") if data.get("version") is not None else None,
-        _extra(data),
+    if not isinstance(data.name, UnsetType):
+        fields["name"] = data.name
+    if not isinstance(data.variants, UnsetType):
+        fields["variants"] = variant_inputs(data.variants)
+    if not isinstance(data.tracking, UnsetType):
+        fields["tracking"] = data.tracking
+    # The store tells "leave as it is" from "clear" by its own marker.
+    fields["topic"] = store.UNSET if isinstance(data.topic, UnsetType) else data.topic
+    fields["description"] = (
+        store.UNSET if isinstance(data.description, UnsetType) else data.description
     )
-
-
-def send_fields(data: Mapping[str, Any]) -> tuple[int, str | None, dict[str, Any]]:
-    """contact_id, idempotency_key and extra context of a send request."""
-    check_fields(data, {"contact_id", "idempotency_key", "extra"})
-    return positive_id(data, "contact_id"), _optional_text(data, "idempotency_key"), _extra(data)
-
-
-def positive_id(data: Mapping[str, Any], name: str) -> int:
-    value = data.get(name)
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_ID:
-        raise InvalidInput.single(name, "is required and must be a positive integer")
-    return value
-
-
-def variant_input(raw: Mapping[str, Any]) -> VariantInput:
-    return variants_from_json({"draft": raw})["draft"]
-
-
-def _extra(data: Mapping[str, Any]) -> dict[str, Any]:
-    extra = data.get("extra", {})
-    if extra is None:
-        return {}
-    if not isinstance(extra, dict):
-        raise InvalidInput.single("extra", "must be an object of template values")
-    return extra
-
-
-def _text(data: Mapping[str, Any], name: str, default: str) -> str:
-    value = data.get(name, default)
-    if not isinstance(value, str):
-        raise InvalidInput.single(name, "must be a string")
-    return value
-
-
-def _optional_text(data: Mapping[str, Any], name: str) -> str | None:
-    value = data.get(name)
-    if value is not None and not isinstance(value, str):
-        raise InvalidInput.single(name, "must be a string or null")
-    return value
-
-
-def _flag(data: Mapping[str, Any], name: str, default: bool) -> bool:
-    value = data.get(name, default)
-    if not isinstance(value, bool):
-        raise InvalidInput.single(name, "must be true or false")
-    return value
+    return fields

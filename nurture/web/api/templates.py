@@ -10,14 +10,14 @@ from typing import Annotated, Any
 from litestar import Request, Response, delete, get, patch, post
 from litestar.di import NamedDependency
 from litestar.openapi import ResponseSpec
-from litestar.params import PathParameter, QueryParameter, RawBody
+from litestar.params import JSONBody, PathParameter, QueryParameter
 from sqlalchemy.orm import Session
 
 from campaigns.email import pipeline, store
 from campaigns.email.preview import render_for_contact
 from nurture.models import Role
 from nurture.web.api import template_io as io
-from nurture.web.api.bodies import MAX_ID, json_body_operation, json_object
+from nurture.web.api.bodies import MAX_ID, json_body_operation
 from nurture.web.api.responses import errors
 from nurture.web.api.schemas import ErrorOut
 from nurture.web.auth import Principal, api_roles
@@ -61,8 +61,8 @@ def list_templates(
     operation_class=json_body_operation(io.TemplateIn, description="The template"),
     responses={**errors(422), **NAME_TAKEN},
 )
-def create_template(body: RawBody, db: Db, principal: Me) -> io.TemplateOut:
-    fields = io.create_fields(json_object(body))
+def create_template(data: JSONBody[io.TemplateIn], db: Db, principal: Me) -> io.TemplateOut:
+    fields = io.create_fields(data)
     template = store.create_template(db, actor=principal.actor, **fields)
     return io.template_out(template, store.get_version(db, template.id))
 
@@ -87,8 +87,10 @@ def read_template(db: Db, template_id: TemplateId) -> io.TemplateOut:
     operation_class=json_body_operation(io.TemplatePatch, description="The fields to change"),
     responses={**errors(404, 422), **NAME_TAKEN},
 )
-def save_template(body: RawBody, db: Db, principal: Me, template_id: TemplateId) -> io.TemplateOut:
-    fields = io.update_fields(json_object(body))
+def save_template(
+    data: JSONBody[io.TemplatePatch], db: Db, principal: Me, template_id: TemplateId
+) -> io.TemplateOut:
+    fields = io.update_fields(data)
     version = store.update_template(db, template_id, actor=principal.actor, **fields)
     return io.template_out(store.get_template(db, template_id), version)
 
@@ -141,17 +143,19 @@ def read_version(db: Db, template_id: TemplateId, number: VersionNumber) -> io.V
     responses=errors(404, 422),
 )
 def render_template(
-    request: Request[Any, Any, Any], body: RawBody, db: Db, template_id: TemplateId
+    request: Request[Any, Any, Any],
+    data: JSONBody[io.RenderIn],
+    db: Db,
+    template_id: TemplateId,
 ) -> io.RenderOut:
-    contact_id, locale, version, extra = io.render_fields(json_object(body))
     preview = render_for_contact(
         db,
         mail_config(request.app),
         template_id=template_id,
-        contact_id=contact_id,
-        version=version,
-        locale=locale,
-        extra=extra,
+        contact_id=data.contact_id,
+        version=data.version,
+        locale=data.locale,
+        extra=data.extra,
     )
     rendered = preview.rendered
     return io.RenderOut(
@@ -181,10 +185,13 @@ def render_template(
     responses=errors(404, 422),
 )
 def send_template(
-    request: Request[Any, Any, Any], body: RawBody, db: Db, template_id: TemplateId
+    request: Request[Any, Any, Any],
+    data: JSONBody[io.SendIn],
+    db: Db,
+    template_id: TemplateId,
 ) -> Response[io.SendOut]:
-    contact_id, key, extra = io.send_fields(json_object(body))
-    key = key or f"api:{template_id}:{contact_id}:{uuid.uuid4().hex}"
+    contact_id, extra = data.contact_id, data.extra
+    key = data.idempotency_key or f"api:{template_id}:{contact_id}:{uuid.uuid4().hex}"
     store.get_template(db, template_id)  # a 404 before anything is recorded
     message = pipeline.send_to_contact(
         db,
