@@ -227,7 +227,7 @@ def _minutes(value: object) -> int | None:
     """Minutes as a number, None when absent; ValueError when not a whole number."""
     if value is None or value == "":
         return None
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
         value = int(value.strip())
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 100_000:
         raise ValueError("not minutes")

@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from campaigns.delivery.notices import Notice, NoticeKind, WebhookRejected
+from nurture.validation import parse_id
 
 SIGNATURE_HEADER = "X-Twilio-Email-Event-Webhook-Signature"
 TIMESTAMP_HEADER = "X-Twilio-Email-Event-Webhook-Timestamp"
@@ -42,7 +43,11 @@ def verify_sendgrid(
     when the headers are missing, the signature is wrong or the timestamp is stale."""
     if not signature or not timestamp:
         raise WebhookRejected(f"the {SIGNATURE_HEADER} and {TIMESTAMP_HEADER} headers are required")
-    if not timestamp.isdigit() or abs((now or time.time()) - int(timestamp)) > MAX_AGE_SECONDS:
+    # isascii: '²' is a digit to isdigit() and no number to int().
+    if (
+        not (timestamp.isascii() and timestamp.isdigit())
+        or abs((now or time.time()) - int(timestamp)) > MAX_AGE_SECONDS
+    ):
         raise WebhookRejected("the webhook timestamp is missing or too old")
     try:
         raw_signature = base64.b64decode(signature, validate=True)
@@ -94,7 +99,7 @@ def sendgrid_notice(event: Mapping[str, Any]) -> Notice | None:
         "sendgrid",
         str(event.get("sg_event_id") or event.get("sg_message_id") or ""),
         detail,
-        int(ours) if ours.isdigit() else None,
+        parse_id(ours),
         str(smtp_id) if smtp_id else None,
     )
 

@@ -26,6 +26,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from campaigns.delivery.notices import Notice, NoticeKind, WebhookRejected
+from nurture.validation import parse_id
 
 _CERT_HOST = re.compile(r"^sns\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$")
 _NOTIFICATION_FIELDS = ("Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type")
@@ -162,7 +163,7 @@ def ses_notices(notification: Mapping[str, Any]) -> list[Notice]:
         if isinstance(h, Mapping)
     }
     ours = headers.get("x-nurture-message", "").strip()
-    message_id = int(ours) if ours.isdigit() else None
+    message_id = parse_id(ours)
     header_id = headers.get("message-id") or (mail.get("commonHeaders") or {}).get("messageId")
     provider_id = str(mail.get("messageId", ""))
     notices: list[Notice] = []

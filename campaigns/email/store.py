@@ -56,39 +56,6 @@ class _Unset:
 UNSET: Any = _Unset()
 
 
-def variants_from_json(raw: object) -> dict[str, VariantInput]:
-    """Decoded JSON `{"en": {"subject", "body", "preheader"?, "text_body"?}, ...}` as inputs;
-    InvalidInput names the field (`variants.en.subject`)."""
-    if not isinstance(raw, Mapping) or not raw:
-        raise InvalidInput.single("variants", "must be an object with one entry per locale")
-    result: dict[str, VariantInput] = {}
-    problems: list[Problem] = []
-    for locale, item in raw.items():
-        where = f"variants.{locale}"
-        if not isinstance(item, Mapping):
-            problems.append(Problem(where, "must be an object"))
-            continue
-        unknown = sorted(set(item) - {"subject", "body", "preheader", "text_body"})
-        if unknown:
-            problems.append(Problem(f"{where}.{unknown[0]}", "is not a known field"))
-            continue
-        values: dict[str, str | None] = {}
-        for name in ("subject", "body", "preheader", "text_body"):
-            value = item.get(name)
-            if value is not None and not isinstance(value, str):
-                problems.append(Problem(f"{where}.{name}", "must be a string"))
-            values[name] = value
-        result[str(locale)] = VariantInput(
-            subject=values["subject"] or "",
-            body=values["body"] or "",
-            preheader=values["preheader"] or "",
-            text_body=values["text_body"],
-        )
-    if problems:
-        raise InvalidInput(problems)
-    return result
-
-
 def create_template(
     session: Session,
     *,

@@ -12,24 +12,10 @@ from tests.api.routes import api_routes
 from tests.api.test_access_matrix import ACCESS, ANYONE
 
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
-# Guarded routes documented without their 400/401/403 answers. BUG: these three
-# handlers declare no `responses=errors()`; the fix belongs in nurture/web/api/,
-# and then this set must shrink (the test compares it exactly).
-UNDOCUMENTED_ERRORS = {
-    ("GET", "/api/v1/segments"),
-    ("GET", "/api/v1/segments/fields"),
-    ("GET", "/api/v1/templates"),
-}
-
-# Routes that need no key but whose operation inherits the document's bearer
-# requirement. BUG: the webhooks declare `security=[]`, which Litestar drops from
-# the document (an empty list reads as "not set"); `security=[{}]` is kept and says
-# "no key needed". The fix belongs in nurture/web/api/webhooks.py; then this set
-# must shrink (the test compares it exactly).
-KEYLESS_DOCUMENTED_AS_KEYED = {
-    ("POST", "/api/v1/webhooks/sendgrid"),
-    ("POST", "/api/v1/webhooks/ses"),
-}
+# Every guarded route documents its 400/401/403 answers, and no keyless route
+# inherits the document's bearer requirement (the sets were once non-empty).
+UNDOCUMENTED_ERRORS: set[tuple[str, str]] = set()
+KEYLESS_DOCUMENTED_AS_KEYED: set[tuple[str, str]] = set()
 
 
 def _plain(path: str) -> str:

@@ -287,3 +287,8 @@ def test_sendgrid_bad_signature_missing_headers_and_stale_timestamp_are_refused(
         verify_sendgrid(
             body, signature=sendgrid_sign(key, body, old), timestamp=old, public_key=public
         )
+    # '²' passes str.isdigit() and fails int(): refused as a bad timestamp, not a crash.
+    with pytest.raises(WebhookRejected, match="timestamp"):
+        verify_sendgrid(
+            body, signature=sendgrid_sign(key, body, "²"), timestamp="²", public_key=public
+        )

@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from nurture.contacts.addresses import email_hash
 from nurture.db import session_scope
-from nurture.emails import email_hash
 from nurture.models import (
     Company,
     Contact,

@@ -25,6 +25,7 @@ from campaigns.content import library
 from campaigns.content.kinds import ARTICLES, CASE_STUDIES, SERVICES, WEBINARS, Kind, M
 from nurture.errors import InvalidInput
 from nurture.models import Role
+from nurture.validation import parse_id
 from nurture.web.api import content_library_io as io
 from nurture.web.api.bodies import MAX_ID, json_body_operation, partial_of, present
 from nurture.web.api.responses import errors
@@ -102,9 +103,10 @@ def _errors(*statuses: int) -> dict[int, ResponseSpec]:
 
 
 def _page(db: Session, kind: Kind[M], cursor: str | None, limit: int) -> tuple[list[M], str | None]:
-    if cursor is not None and not cursor.isdigit():
+    after = None if cursor is None else parse_id(cursor)
+    if cursor is not None and after is None:
         raise InvalidInput.single("cursor", "is not a cursor this API gave out")
-    items = library.page(db, kind, after=int(cursor) if cursor else None, limit=limit)
+    items = library.page(db, kind, after=after, limit=limit)
     return items, str(items[-1].id) if len(items) == limit else None
 
 

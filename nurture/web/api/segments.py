@@ -72,13 +72,25 @@ Cursor = Annotated[
 Limit = Annotated[int, QueryParameter(ge=1, le=reading.MAX_PAGE, description="Items per page")]
 
 
-@get("/segments/fields", guards=[READERS], sync_to_thread=True, summary="The rule catalogue")
+@get(
+    "/segments/fields",
+    guards=[READERS],
+    sync_to_thread=True,
+    summary="The rule catalogue",
+    responses=errors(),
+)
 def segment_fields(db: NamedDependency[Session]) -> dict[str, Any]:
     """Fields with their type, operators and choices; suggested values; event types; segments."""
     return builder_catalogue(db)
 
 
-@get("/segments", guards=[READERS], sync_to_thread=True, summary="List segments by name")
+@get(
+    "/segments",
+    guards=[READERS],
+    sync_to_thread=True,
+    summary="List segments by name",
+    responses=errors(),
+)
 def list_segments(db: NamedDependency[Session]) -> SegmentList:
     counts = reading.sizes(db)
     return SegmentList([segment_out(s, counts.get(s.id, 0)) for s in store.list_segments(db)])

@@ -22,6 +22,7 @@ from campaigns.sequences.task_queue import Assignee, TaskCard, TaskFilter, TaskS
 from campaigns.sequences.tasks import record_task_outcome
 from nurture.errors import InvalidInput
 from nurture.models import TaskOutcome, utcnow
+from nurture.validation import parse_id
 from nurture.web.api.bodies import MAX_ID, json_body_operation
 from nurture.web.api.responses import errors
 from nurture.web.api.schemas import ContactOut, ErrorOut, contact_out
@@ -171,9 +172,10 @@ def _assignee(value: str | None) -> Assignee:
         return Assignee.everyone()
     if value == "unassigned":
         return Assignee(unassigned=True)
-    if not value.isdigit() or not 1 <= int(value) <= MAX_ID:
+    user_id = parse_id(value)
+    if user_id is None:
         raise InvalidInput.single("assignee", "must be a user id or 'unassigned'")
-    return Assignee(user_id=int(value))
+    return Assignee(user_id=user_id)
 
 
 def _utc(value: datetime, name: str) -> datetime:

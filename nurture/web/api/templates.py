@@ -37,7 +37,13 @@ Db = NamedDependency[Session]
 Me = NamedDependency[Principal]
 
 
-@get("/templates", guards=[READERS], sync_to_thread=True, summary="List templates by name")
+@get(
+    "/templates",
+    guards=[READERS],
+    sync_to_thread=True,
+    summary="List templates by name",
+    responses=errors(),
+)
 def list_templates(
     db: Db,
     include_archived: Annotated[

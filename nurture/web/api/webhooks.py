@@ -63,7 +63,9 @@ def sns_confirmer(request: Request[Any, Any, Any]) -> Confirm:
 
 @post(
     "/webhooks/ses",
-    security=[],
+    # No key: the relay signs the body. An empty requirement object says so in the
+    # document; an empty list would read as unset and inherit the bearer requirement.
+    security=[{}],
     sync_to_thread=True,
     status_code=200,
     summary="Amazon SES notifications delivered by SNS",
@@ -93,7 +95,9 @@ def ses_webhook(
 
 @post(
     "/webhooks/sendgrid",
-    security=[],
+    # No key: the relay signs the body. An empty requirement object says so in the
+    # document; an empty list would read as unset and inherit the bearer requirement.
+    security=[{}],
     sync_to_thread=True,
     status_code=200,
     summary="SendGrid Event Webhook",

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from nurture.errors import Problem
 from nurture.models import Contact, LifecycleStage
+from nurture.validation import parse_id
 from nurture.web.ui.formatting import stage_label
 
 TEXT_INPUTS = (
@@ -55,8 +56,8 @@ def parse(form: Mapping[str, str]) -> tuple[dict[str, object], list[Problem]]:
             owner = raw.strip()
             if not owner:
                 data[name] = None
-            elif owner.isdigit():
-                data[name] = int(owner)
+            elif (owner_id := parse_id(owner)) is not None:
+                data[name] = owner_id
             else:
                 problems.append(Problem(name, "choose an owner from the list"))
         else:

@@ -13,6 +13,7 @@ from litestar.response import Redirect, Template
 from nurture import contacts
 from nurture.contacts import ContactFilter
 from nurture.errors import InvalidInput
+from nurture.validation import parse_id
 from nurture.web.auth import ui_roles
 from nurture.web.ui import contact_form, queries
 from nurture.web.ui.params import Db, FormData, Me
@@ -37,9 +38,9 @@ class ListQuery:
     def to_filter(self) -> ContactFilter:
         owner_id = None
         if self.owner:
-            if not self.owner.isdigit():
+            owner_id = parse_id(self.owner)
+            if owner_id is None:
                 raise InvalidInput.single("owner", "must be a user id from the list")
-            owner_id = int(self.owner)
         return ContactFilter(
             search=self.q.strip() or None,
             lifecycle_stage=self.stage or None,

@@ -20,6 +20,7 @@ from campaigns.email.preview import render_for_contact
 from campaigns.email.seed import seed_starter_library
 from nurture.errors import InvalidInput
 from nurture.models import Contact, EmailTemplate, User
+from nurture.validation import parse_id
 from nurture.web.auth import ui_roles
 from nurture.web.mail import mail_config, transport
 from nurture.web.ui import content_form as form
@@ -192,11 +193,11 @@ def preview(
     """The unsaved source of the active locale, rendered for the chosen contact."""
     state = form.from_form(data)
     locale = data.get("active_locale") or "en"
-    contact_id = data.get("contact_id", "")
+    contact_id = parse_id(data.get("contact_id", ""))
     problems: list[TemplateProblem] = []
     rendered = None
     draft = form.draft(state, locale)
-    if not contact_id.isdigit():
+    if contact_id is None:
         note = "Add a contact first: the preview renders the e-mail as one contact gets it."
         return fragment("content/_preview.html", rendered=None, problems=[], note=note)
     if draft is None:
@@ -208,7 +209,7 @@ def preview(
             db,
             mail_config(request.app),
             template_id=template_id,
-            contact_id=int(contact_id),
+            contact_id=contact_id,
             locale=locale,
             draft=draft,
             exact=False,
@@ -237,13 +238,13 @@ def test_send(
 ) -> Template:
     """Send the saved version, as the chosen contact would get it, to the signed-in user."""
     user = db.get(User, principal.id)
-    contact_id = data.get("contact_id", "")
-    if user is None or not contact_id.isdigit():
+    contact_id = parse_id(data.get("contact_id", ""))
+    if user is None or contact_id is None:
         raise InvalidInput.single("contact_id", "choose a contact to send the test as")
     message = pipeline.send_test(
         db,
         template_id,
-        int(contact_id),
+        contact_id,
         to=Address(user.email, user.name),
         idempotency_key=f"test:{template_id}:{uuid.uuid4().hex}",
         transport=transport(request.app),

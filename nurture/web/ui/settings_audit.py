@@ -11,6 +11,7 @@ from litestar.params import QueryParameter
 from litestar.response import Template
 
 from nurture.models import AuditEntry
+from nurture.validation import parse_id
 from nurture.web.auth import ui_roles
 from nurture.web.ui import queries
 from nurture.web.ui.params import Db, Me
@@ -32,8 +33,9 @@ class AuditRow:
 
 def _actor_name(actor: str, names: dict[int, str]) -> str:
     kind, _, ident = actor.partition(":")
-    if kind == "user" and ident.isdigit():
-        return names.get(int(ident), f"deleted user {ident}")
+    user_id = parse_id(ident) if kind == "user" else None
+    if user_id is not None:
+        return names.get(user_id, f"deleted user {ident}")
     if kind == "apikey":
         return f"API key {ident}"
     return actor
@@ -77,9 +79,10 @@ def audit_log(
 ) -> Template:
     entries, more = queries.audit_page(db, before=before, limit=PAGE_SIZE)
     user_ids = {
-        int(e.actor.partition(":")[2])
+        user_id
         for e in entries
-        if e.actor.startswith("user:") and e.actor.partition(":")[2].isdigit()
+        if e.actor.startswith("user:")
+        and (user_id := parse_id(e.actor.partition(":")[2])) is not None
     }
     names = queries.user_names(db, user_ids)
     return page(
