@@ -176,6 +176,26 @@ def test_saving_a_paused_sequence_and_activating_it_resumes_it(
     ]
 
 
+def test_saving_a_paused_sequence_without_activating_keeps_it_paused(
+    db: Session, template_id: int
+) -> None:
+    sequence = _running(db, template_id, paused=True)
+
+    saved = changes.save(
+        db,
+        sequence_id=sequence.id,
+        actor=ACTOR,
+        name="Still paused",
+        body=_valid(template_id),
+        then_activate=False,
+    )
+    db.commit()
+
+    assert (saved.published, saved.activated) == (None, False)
+    assert versions.get_sequence(db, sequence.id).status == SequenceStatus.PAUSED.value
+    assert _actions(db, sequence.id)[-1] == "sequence.renamed"
+
+
 def test_a_running_sequence_refuses_a_new_version_with_problems(
     db: Session, template_id: int
 ) -> None:
