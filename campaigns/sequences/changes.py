@@ -6,6 +6,7 @@ change; the caller commits.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -14,7 +15,7 @@ from sqlalchemy.orm import Session
 from campaigns.sequences import control, draft_shape, mapping, versions
 from campaigns.sequences.enrol_lists import ListEnrolment, enrol_csv, enrol_people
 from nurture import audit
-from nurture.errors import InvalidInput, NotFound
+from nurture.errors import InvalidInput, NotFound, Problem
 from nurture.models import Enrolment, Sequence, SequenceStatus, SequenceVersion
 
 
@@ -58,6 +59,74 @@ def update_definition(
     version.definition = steps_definition
     _record(session, actor, "sequence.draft_edited", sequence_id, {"version": version.number})
     return version
+
+
+@dataclass(frozen=True, slots=True)
+class Saved:
+    """What saving a whole sequence (its name and definition, activating it if asked) did."""
+
+    sequence: Sequence
+    # The number of the version a running sequence published; None when none was.
+    published: int | None = None
+    # Asked to activate and now active (a paused sequence resumed, a draft activated).
+    activated: bool = False
+    # Why the saved draft cannot be activated yet ([] when it can, and for running ones).
+    # Asked to activate a draft with problems, the draft is saved and stays a draft.
+    problems: list[Problem] = field(default_factory=list)
+
+
+def save_new(
+    session: Session, *, actor: str, name: object, body: object, then_activate: bool
+) -> Saved:
+    """Create a draft sequence (see `create`) and, if asked, activate it when it has no
+    problems. InvalidInput only when nothing could be created."""
+    sequence = create(session, actor=actor, name=name, body=body)
+    if not then_activate:
+        return Saved(sequence, problems=versions.problems_of(session, sequence))
+    return _activate_draft(session, sequence, actor=actor)
+
+
+def save(
+    session: Session,
+    *,
+    sequence_id: int,
+    actor: str,
+    name: object,
+    body: object,
+    then_activate: bool,
+) -> Saved:
+    """Rename the sequence, store the definition if it changed (see `update_definition`: a
+    draft in place, a running sequence as a new version) and, if asked, activate a draft
+    or resume a paused sequence; an active or stopped one is left as it is.
+
+    InvalidInput (a bad name, a definition the state refuses) and Conflict (a new
+    definition for a stopped sequence) may come after the rename: the caller rolls back.
+    A draft that cannot be activated is still saved, `problems` saying why it was not."""
+    sequence = versions.get_sequence(session, sequence_id)
+    was_draft = sequence.status == SequenceStatus.DRAFT.value
+    rename(session, sequence_id, actor=actor, name=name)
+    published = None
+    if versions.current_version(session, sequence).definition != body:
+        version = update_definition(session, sequence_id, actor=actor, body=body)
+        if not was_draft:
+            published = version.number
+    if was_draft:
+        if then_activate:
+            return _activate_draft(session, sequence, actor=actor)
+        return Saved(sequence, problems=versions.problems_of(session, sequence))
+    if then_activate and sequence.status == SequenceStatus.PAUSED.value:
+        resume(session, sequence_id, actor=actor)
+        return Saved(sequence, published=published, activated=True)
+    return Saved(sequence, published=published)
+
+
+def _activate_draft(session: Session, sequence: Sequence, *, actor: str) -> Saved:
+    try:
+        activate(session, sequence.id, actor=actor)
+    except InvalidInput as exc:
+        # Activation validates before it changes anything: the saved draft stays as it is.
+        return Saved(sequence, problems=exc.problems)
+    return Saved(sequence, activated=True)
 
 
 def activate(session: Session, sequence_id: int, *, actor: str) -> Sequence:

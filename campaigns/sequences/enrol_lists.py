@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campaigns.sequences.enrol import enrol_contacts
 from nurture.contacts.addresses import normalise_email
 from nurture.errors import InvalidInput, Problem
 from nurture.event_writes import find_contacts_by_email
+from nurture.models import Contact
 from nurture.validation import is_id
 
 MAX_PEOPLE = 10_000
@@ -40,6 +43,17 @@ class Skip:
 class ListEnrolment:
     enrolled: list[int] = field(default_factory=list)
     skipped: list[Skip] = field(default_factory=list)
+
+
+def addresses(session: Session, *, contact_ids: Sequence[int]) -> dict[int, str | None]:
+    """Contact id -> e-mail address (None when erased or never known), for reporting who a
+    list enrolment took; ids of no contact are left out."""
+    if not contact_ids:
+        return {}
+    rows = session.execute(
+        select(Contact.id, Contact.email).where(Contact.id.in_(sorted(set(contact_ids))))
+    )
+    return {cid: email for cid, email in rows}
 
 
 def enrol_people(

@@ -1,4 +1,5 @@
-"""Reading sequences for the API and pages: counts per state, versions, enrolment pages."""
+"""Reading sequences for the API and pages: a page of sequences, counts per state, versions
+with the people still on them (and where), enrolment pages."""
 
 from __future__ import annotations
 
@@ -44,6 +45,27 @@ def state_counts(
     return counts
 
 
+@dataclass(frozen=True, slots=True)
+class ListedSequence:
+    sequence: Sequence
+    # The current version's number (0 only if a sequence somehow has none).
+    version: int
+
+
+def sequence_page(session: Session, *, offset: int, limit: int) -> tuple[list[ListedSequence], int]:
+    """Sequences, most recently changed first, with their current version number; and how
+    many sequences there are in all."""
+    total = int(session.scalar(select(func.count()).select_from(Sequence)) or 0)
+    rows = session.execute(
+        select(Sequence, SequenceVersion.number)
+        .join(SequenceVersion, SequenceVersion.id == Sequence.current_version_id, isouter=True)
+        .order_by(Sequence.updated_at.desc(), Sequence.id.desc())
+        .offset(offset)
+        .limit(limit)
+    )
+    return [ListedSequence(sequence, number or 0) for sequence, number in rows], total
+
+
 def all_sequences(session: Session) -> list[tuple[Sequence, dict[str, int]]]:
     """Every sequence by id, with its enrolments per state."""
     sequences = list(session.scalars(select(Sequence).order_by(Sequence.id)))
@@ -67,6 +89,22 @@ def versions_of(session: Session, sequence_id: int) -> list[VersionInfo]:
         .order_by(SequenceVersion.number.desc())
     )
     return [VersionInfo(v, int(live.get(v.id, 0))) for v in rows]
+
+
+def live_by_step(session: Session, *, sequence_id: int, version_id: int) -> dict[str, int]:
+    """Step key -> live (active or paused) enrolments of the sequence at that step of the
+    version; steps nobody is at are left out."""
+    rows = session.execute(
+        select(Enrolment.step_key, func.count())
+        .where(
+            Enrolment.sequence_id == sequence_id,
+            Enrolment.version_id == version_id,
+            Enrolment.state.in_(LIVE_ENROLMENT_STATES),
+            Enrolment.step_key.is_not(None),
+        )
+        .group_by(Enrolment.step_key)
+    )
+    return {str(step_key): int(number) for step_key, number in rows}
 
 
 def enrolment_page(

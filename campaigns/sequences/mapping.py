@@ -25,6 +25,7 @@ from sqlalchemy import exists, func, select, update
 from sqlalchemy.orm import Session
 
 from campaigns.sequences.definition import Flow
+from campaigns.sequences.listing import VersionInfo, versions_of
 from campaigns.sequences.versions import current_version, flow_of, get_sequence
 from nurture.errors import Conflict, InvalidInput, Problem
 from nurture.models import (
@@ -47,6 +48,17 @@ class MappingResult:
     to_version_id: int
     moved: dict[str, int] = field(default_factory=dict)
     kept: dict[str, int] = field(default_factory=dict)
+
+
+def mappable_versions(session: Session, *, sequence_id: int) -> list[VersionInfo]:
+    """The versions other than the current one that still have people walking them (active
+    or paused), newest first: the ones `map_enrolments` can move people from."""
+    current_id = get_sequence(session, sequence_id).current_version_id
+    return [
+        info
+        for info in versions_of(session, sequence_id)
+        if info.version.id != current_id and info.live
+    ]
 
 
 def map_enrolments(

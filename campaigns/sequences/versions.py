@@ -78,6 +78,13 @@ def current_version(session: Session, sequence: Sequence) -> SequenceVersion:
     return version
 
 
+def get_version(session: Session, *, version_id: int) -> SequenceVersion:
+    version = session.get(SequenceVersion, version_id)
+    if version is None:
+        raise NotFound("sequence version", version_id)
+    return version
+
+
 def problems_of(session: Session, sequence: Sequence) -> list[Problem]:
     """What stops the current version from being activated ([] when nothing): a draft
     is stored with its problems, activation and publishing refuse them."""

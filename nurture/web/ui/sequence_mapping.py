@@ -10,21 +10,20 @@ Marketers and admins only, like every other sequence change.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from typing import Annotated
 
 from litestar import get, post
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Template
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from campaigns.sequences import changes, versions
-from campaigns.sequences.listing import versions_of
-from campaigns.sequences.mapping import MappingResult
+from campaigns.sequences.catalogue import template_names
+from campaigns.sequences.listing import live_by_step
+from campaigns.sequences.mapping import MappingResult, mappable_versions
 from nurture.errors import Conflict, InvalidInput, Problem
-from nurture.models import LIVE_ENROLMENT_STATES, Enrolment, SequenceVersion, utcnow
+from nurture.models import utcnow
 from nurture.web.auth import Principal, ui_roles
 from nurture.web.ui import sequence_views as views
 from nurture.web.ui.params import Db, FormData, Me
@@ -35,12 +34,6 @@ WRITE = [ui_roles(*MARKETING)]
 STEP_FIELD = "step."
 
 FromVersion = Annotated[int | None, QueryParameter(name="from", required=False)]
-
-
-@dataclass(frozen=True, slots=True)
-class OlderVersion:
-    version: SequenceVersion
-    live: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,28 +63,6 @@ class ResultRow:
     kept: int
 
 
-def live_by_step(session: Session, sequence_id: int) -> dict[int, dict[str, int]]:
-    """Version id -> step key -> live (active or paused) enrolments there."""
-    counts: dict[int, dict[str, int]] = defaultdict(dict)
-    for version_id, step_key, number in session.execute(
-        select(Enrolment.version_id, Enrolment.step_key, func.count())
-        .where(Enrolment.sequence_id == sequence_id, Enrolment.state.in_(LIVE_ENROLMENT_STATES))
-        .group_by(Enrolment.version_id, Enrolment.step_key)
-    ):
-        if step_key is not None:
-            counts[version_id][step_key] = int(number)
-    return counts
-
-
-def _older_versions(session: Session, sequence_id: int, current_id: int) -> list[OlderVersion]:
-    """Older versions that still have live people, newest first."""
-    return [
-        OlderVersion(info.version, info.live)
-        for info in versions_of(session, sequence_id)
-        if info.version.id != current_id and info.live
-    ]
-
-
 def _mapping_page(
     db: Session,
     principal: Principal,
@@ -107,7 +78,7 @@ def _mapping_page(
 ) -> Template:
     sequence = versions.get_sequence(db, sequence_id)
     current = versions.current_version(db, sequence)
-    older = _older_versions(db, sequence_id, current.id)
+    older = mappable_versions(db, sequence_id=sequence_id)
     selected = next((o for o in older if o.version.id == from_version), None)
     if selected is None and older:
         if from_version is not None and result is None and error is None:
@@ -115,7 +86,7 @@ def _mapping_page(
         selected = older[0]
         # The posted choices were for another version's steps: start from the defaults.
         posted = None
-    names = views.template_names(db)
+    names = template_names(db)
     targets = [
         Target(row.key, views.TYPE_LABELS.get(row.type, row.type))
         for row in views.outline(current.definition, names)
@@ -123,12 +94,13 @@ def _mapping_page(
     field_errors = {p.field: p.message for p in reversed(problems or [])}
     steps: list[StepChoice] = []
     if selected is not None:
-        here = live_by_step(db, sequence_id).get(selected.version.id, {})
+        here = live_by_step(db, sequence_id=sequence_id, version_id=selected.version.id)
         target_keys = {t.key for t in targets}
         labels = {row.key: row.label for row in views.outline(selected.version.definition, names)}
         # Outline order first; a key the outline misses still gets a row so nobody is hidden.
         keys = [key for key in labels if key in here] + sorted(set(here) - set(labels))
         for key in keys:
+            # A key names the same step in every version (see mapping.py): offer it first.
             default = key if key in target_keys else ""
             steps.append(
                 StepChoice(
@@ -147,7 +119,9 @@ def _mapping_page(
         for old, new in sorted((applied or {}).items())
         if result is not None
     ]
-    mapped_from = db.get(SequenceVersion, result.from_version_id) if result is not None else None
+    mapped_from = (
+        versions.get_version(db, version_id=result.from_version_id) if result is not None else None
+    )
     return page(
         "sequences/mapping.html",
         principal,

@@ -1,5 +1,6 @@
-"""What the sequence pages show, computed from plain values: the step outline with its
-labels, the funnel rows and chart data, and the builder's catalogue."""
+"""What the sequence pages show, shaped from plain values that campaigns.sequences answers:
+the step outline with its labels, the funnel rows and chart data, the builder's catalogue
+and the enrolment report in words. No session here: the reads live in campaigns/sequences."""
 
 from __future__ import annotations
 
@@ -7,18 +8,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
-
-from campaigns.email.store import list_templates
 from campaigns.sequences import definition
+from campaigns.sequences.catalogue import Choices, SampleContact
 from campaigns.sequences.enrol_lists import ListEnrolment
 from campaigns.sequences.funnel import Funnel, StepCounts
-from nurture.models import Contact, Segment, SequenceVersion, Service, TaskOutcome
-from nurture.models import Sequence as SequenceRow
+from nurture.models import TaskOutcome
 from segments.catalogue import COMMON_EVENTS
 
-PREVIEW_CONTACTS = 100
 TYPE_LABELS = {
     "email": "E-mail",
     "case_study": "Case study e-mail",
@@ -182,27 +178,16 @@ def chart_data(rows: Sequence[FunnelRow]) -> dict[str, list[Any]]:
     }
 
 
-def template_names(session: Session) -> dict[int, str]:
-    return {t.id: t.name for t in list_templates(session, include_archived=True)}
-
-
-def sample_contacts(session: Session) -> list[dict[str, Any]]:
-    """Recent contacts with an address, to preview e-mails as."""
-    rows = session.execute(
-        select(Contact.id, Contact.email, Contact.first_name, Contact.last_name)
-        .where(Contact.erased_at.is_(None), Contact.email.is_not(None))
-        .order_by(Contact.id.desc())
-        .limit(PREVIEW_CONTACTS)
-    )
+def contact_choices(contacts: Sequence[SampleContact]) -> list[dict[str, Any]]:
+    """Sample contacts as the preview's picker lists them: "Ada Lovelace <ada@example.com>"."""
     return [
-        {"id": cid, "label": " ".join(filter(None, [first, last])) + f" <{email}>"}
-        for cid, email, first, last in rows
+        {"id": c.id, "label": " ".join(filter(None, [c.first_name, c.last_name])) + f" <{c.email}>"}
+        for c in contacts
     ]
 
 
-def catalogue(session: Session) -> dict[str, Any]:
+def catalogue(offered: Choices) -> dict[str, Any]:
     """Everything the builder offers: step types, templates, segments, services, choices."""
-    templates = list_templates(session)
     return {
         "step_types": [
             {"type": kind, "label": TYPE_LABELS.get(kind, kind)} for kind in definition.STEP_TYPES
@@ -213,40 +198,11 @@ def catalogue(session: Session) -> dict[str, Any]:
         "outcomes": [o.value for o in TaskOutcome],
         "reenrol": list(definition.REENROL_POLICIES),
         "event_types": list(COMMON_EVENTS),
-        "templates": [{"id": t.id, "name": t.name} for t in templates],
-        "segments": [
-            {"id": sid, "name": name}
-            for sid, name in session.execute(
-                select(Segment.id, Segment.name).order_by(Segment.name)
-            )
-        ],
-        "services": [
-            {"slug": slug, "name": name}
-            for slug, name in session.execute(
-                select(Service.slug, Service.name).order_by(Service.name)
-            )
-        ],
-        "contacts": sample_contacts(session),
+        "templates": [{"id": t.key, "name": t.name} for t in offered.templates],
+        "segments": [{"id": s.key, "name": s.name} for s in offered.segments],
+        "services": [{"slug": s.key, "name": s.name} for s in offered.services],
+        "contacts": contact_choices(offered.contacts),
     }
-
-
-@dataclass(frozen=True, slots=True)
-class ListRow:
-    sequence: SequenceRow
-    version: int
-
-
-def sequence_page(session: Session, *, offset: int, limit: int) -> tuple[list[ListRow], int]:
-    """Sequences, most recently changed first, with their current version number; and the total."""
-    total = int(session.scalar(select(func.count()).select_from(SequenceRow)) or 0)
-    rows = session.execute(
-        select(SequenceRow, SequenceVersion.number)
-        .join(SequenceVersion, SequenceVersion.id == SequenceRow.current_version_id, isouter=True)
-        .order_by(SequenceRow.updated_at.desc(), SequenceRow.id.desc())
-        .offset(offset)
-        .limit(limit)
-    )
-    return [ListRow(sequence, number or 0) for sequence, number in rows], total
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,14 +211,8 @@ class EnrolReport:
     skipped: list[tuple[str, str]]  # (who, why) in words
 
 
-def enrol_report(session: Session, result: ListEnrolment) -> EnrolReport:
-    """Who joined (by address) and who was skipped, with the reason in words."""
-    emails: dict[int, str | None] = {
-        cid: email
-        for cid, email in session.execute(
-            select(Contact.id, Contact.email).where(Contact.id.in_(result.enrolled))
-        )
-    }
+def enrol_report(result: ListEnrolment, emails: Mapping[int, str | None]) -> EnrolReport:
+    """Who joined (by address, from `emails`) and who was skipped, with the reason in words."""
     skipped = []
     for skip in result.skipped:
         who = skip.email or f"contact {skip.contact_id}"

@@ -14,10 +14,9 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from campaigns.email.preview import render_for_contact
-from campaigns.sequences import changes, versions
+from campaigns.sequences import catalogue, changes, enrol_lists, listing, versions
 from campaigns.sequences.definition import MAIL_STEPS
 from campaigns.sequences.funnel import funnel
-from campaigns.sequences.listing import state_counts, versions_of
 from nurture.contacts import ContactFilter, list_contacts
 from nurture.errors import Conflict, InvalidInput, NotFound, Problem
 from nurture.models import SequenceStatus, utcnow
@@ -39,8 +38,8 @@ ACTIVATE = "activate"
 @get("/sequences", guards=READ, sync_to_thread=True)
 def sequence_list(db: Db, principal: Me, page_number: FromQuery[int] = 1) -> Template:
     number = max(page_number, 1)
-    rows, total = views.sequence_page(db, offset=(number - 1) * PAGE_SIZE, limit=PAGE_SIZE)
-    counts = state_counts(db, [row.sequence.id for row in rows])
+    rows, total = listing.sequence_page(db, offset=(number - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+    counts = listing.state_counts(db, [row.sequence.id for row in rows])
     return page(
         "sequences/list.html",
         principal,
@@ -75,7 +74,7 @@ def _builder(
         form=form,
         sequence=sequence,
         version=versions.current_version(db, sequence) if sequence is not None else None,
-        catalogue=views.catalogue(db),
+        catalogue=views.catalogue(catalogue.choices(db)),
         error=error,
         draft_notice=draft_notice,
     )
@@ -106,18 +105,20 @@ def _draft_builder(
     )
 
 
-def _not_activated(db: Db, principal: Principal, sequence_id: int, exc: InvalidInput) -> Template:
-    """Save and activate on a draft with problems: the draft is kept, it is not activated."""
-    notice = (
-        f"Saved as a draft, but not activated: it has {_problem_count(exc.problems)} "
-        "before activating."
-    )
-    return _draft_builder(db, principal, sequence_id, exc.problems, notice, status_code=422)
-
-
-def _after_draft_save(db: Db, sequence_id: int, query: str) -> Redirect:
-    """A draft saved with problems goes back to the builder, where they are marked."""
-    if versions.problems_of(db, versions.get_sequence(db, sequence_id)):
+def _after_save(
+    db: Db, principal: Principal, saved: changes.Saved, *, activate: bool, query: str
+) -> Template | Redirect:
+    """Where a builder save leads: a draft that activation refused back to the builder
+    (422, the draft kept); a draft with problems to the builder, where they are marked;
+    anything else to the sequence's page, with `query` telling it what happened."""
+    sequence_id = saved.sequence.id
+    if activate and saved.problems:
+        notice = (
+            f"Saved as a draft, but not activated: it has {_problem_count(saved.problems)} "
+            "before activating."
+        )
+        return _draft_builder(db, principal, sequence_id, saved.problems, notice, status_code=422)
+    if saved.problems:
         return Redirect(f"/sequences/{sequence_id}/edit?saved=1", status_code=303)
     return Redirect(f"/sequences/{sequence_id}?{query}", status_code=303)
 
@@ -130,19 +131,17 @@ def new_sequence(db: Db, principal: Me) -> Template:
 @post("/sequences/new", guards=WRITE, sync_to_thread=True)
 def create_sequence(db: Db, principal: Me, data: FormData) -> Template | Redirect:
     state, body, problems = forms.posted(data)
+    activate = data.get("action") == ACTIVATE
     if body is not None and not problems:
         try:
-            sequence = changes.create(db, actor=principal.actor, name=state.name, body=body)
+            saved = changes.save_new(
+                db, actor=principal.actor, name=state.name, body=body, then_activate=activate
+            )
         except InvalidInput as exc:
             problems = exc.problems
         else:
-            if data.get("action") != ACTIVATE:
-                return _after_draft_save(db, sequence.id, "saved=1")
-            try:
-                changes.activate(db, sequence.id, actor=principal.actor)
-            except InvalidInput as exc:
-                return _not_activated(db, principal, sequence.id, exc)
-            return Redirect(f"/sequences/{sequence.id}?activated=1", status_code=303)
+            query = "activated=1" if saved.activated else "saved=1"
+            return _after_save(db, principal, saved, activate=activate, query=query)
     # Nothing of a refused form is stored; the builder keeps what was built.
     db.rollback()
     return _builder(
@@ -175,9 +174,17 @@ def edit_sequence(
 ) -> Template | Redirect:
     sequence = versions.get_sequence(db, sequence_id)
     state, body, problems = forms.posted(data)
+    activate = data.get("action") == ACTIVATE
     if body is not None and not problems:
         try:
-            return _save(db, principal, sequence_id, state.name, body, data.get("action"))
+            saved = changes.save(
+                db,
+                sequence_id=sequence_id,
+                actor=principal.actor,
+                name=state.name,
+                body=body,
+                then_activate=activate,
+            )
         except InvalidInput as exc:
             problems = exc.problems
         except Conflict as exc:
@@ -185,6 +192,11 @@ def edit_sequence(
             return _builder(
                 db, principal, state, sequence_id=sequence.id, status_code=409, error=str(exc)
             )
+        else:
+            query = "saved=1" if saved.published is None else f"published={saved.published}"
+            if saved.activated:
+                query += "&activated=1"
+            return _after_save(db, principal, saved, activate=activate, query=query)
     db.rollback()
     return _builder(
         db,
@@ -195,45 +207,12 @@ def edit_sequence(
     )
 
 
-def _save(
-    db: Db,
-    principal: Principal,
-    sequence_id: int,
-    name: str,
-    body: dict[str, Any],
-    action: str | None,
-) -> Template | Redirect:
-    """Rename, save the flow (a running sequence gets a new version, only a valid one;
-    a draft is kept with its problems) and maybe activate."""
-    sequence = versions.get_sequence(db, sequence_id)
-    is_draft = sequence.status == SequenceStatus.DRAFT.value
-    changes.rename(db, sequence_id, actor=principal.actor, name=name)
-    query = "saved=1"
-    if versions.current_version(db, sequence).definition != body:
-        version = changes.update_definition(db, sequence_id, actor=principal.actor, body=body)
-        if not is_draft:
-            query = f"published={version.number}"
-    if action == ACTIVATE and sequence.status == SequenceStatus.PAUSED.value:
-        changes.resume(db, sequence_id, actor=principal.actor)
-        query += "&activated=1"
-    elif action == ACTIVATE and is_draft:
-        try:
-            changes.activate(db, sequence_id, actor=principal.actor)
-        except InvalidInput as exc:
-            # Activation changed nothing before refusing; the saved draft is kept.
-            return _not_activated(db, principal, sequence_id, exc)
-        query += "&activated=1"
-    elif is_draft:
-        return _after_draft_save(db, sequence_id, query)
-    return Redirect(f"/sequences/{sequence_id}?{query}", status_code=303)
-
-
 def _detail(
     db: Db, principal: Principal, sequence_id: int, *, status_code: int = 200, **extra: Any
 ) -> Template:
     sequence = versions.get_sequence(db, sequence_id)
     version = versions.current_version(db, sequence)
-    names = views.template_names(db)
+    names = catalogue.template_names(db)
     rows = views.outline(version.definition, names)
     is_draft = sequence.status == SequenceStatus.DRAFT.value
     result = funnel(db, sequence_id)
@@ -244,11 +223,11 @@ def _detail(
         "funnel": result,
         "rows": funnel_rows,
         "chart": views.chart_data(funnel_rows),
-        "versions": versions_of(db, sequence_id),
+        "versions": listing.versions_of(db, sequence_id),
         # A draft's e-mail step may have no template chosen yet: nothing to preview.
         "mail_steps": [r for r in rows if r.type in MAIL_STEPS and r.template_id is not None],
         "draft_problems": versions.problems_of(db, sequence) if is_draft else [],
-        "contacts": views.sample_contacts(db),
+        "contacts": views.contact_choices(catalogue.sample_contacts(db)),
         "can_edit": principal.role in MARKETING,
         "notice": None,
         "error": None,
@@ -365,7 +344,8 @@ def enrol(db: Db, principal: Me, sequence_id: FromPath[int], data: FormData) -> 
             db, principal, sequence_id, status_code=status, error=f"Nobody enrolled: {exc}."
         )
     db.commit()
-    return _detail(db, principal, sequence_id, report=views.enrol_report(db, result))
+    report = views.enrol_report(result, enrol_lists.addresses(db, contact_ids=result.enrolled))
+    return _detail(db, principal, sequence_id, report=report)
 
 
 @get("/sequences/contacts", guards=WRITE, sync_to_thread=True)

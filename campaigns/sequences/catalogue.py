@@ -1,0 +1,84 @@
+"""What a sequence's steps can name, read for the builder and the sequence page: e-mail
+templates, segments, services, and recent contacts to preview an e-mail step as.
+
+Plain values only; the pages put their own labels on them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from campaigns.email.store import list_templates
+from nurture.models import Contact, Segment, Service
+
+PREVIEW_CONTACTS = 100
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """Something a step can name: its key (an id, or a service's slug) and its name."""
+
+    key: int | str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class SampleContact:
+    id: int
+    email: str
+    first_name: str | None
+    last_name: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Choices:
+    """Everything the builder offers to pick from, each list by name (contacts newest first)."""
+
+    templates: list[Choice]
+    segments: list[Choice]
+    services: list[Choice]
+    contacts: list[SampleContact]
+
+
+def choices(session: Session) -> Choices:
+    """The templates (archived ones left out), segments, services and sample contacts."""
+    return Choices(
+        templates=[Choice(t.id, t.name) for t in list_templates(session)],
+        segments=[
+            Choice(sid, name)
+            for sid, name in session.execute(
+                select(Segment.id, Segment.name).order_by(Segment.name)
+            )
+        ],
+        services=[
+            Choice(slug, name)
+            for slug, name in session.execute(
+                select(Service.slug, Service.name).order_by(Service.name)
+            )
+        ],
+        contacts=sample_contacts(session),
+    )
+
+
+def template_names(session: Session) -> dict[int, str]:
+    """Template id -> name, archived ones included: an older step may still name one."""
+    return {t.id: t.name for t in list_templates(session, include_archived=True)}
+
+
+def sample_contacts(session: Session, *, limit: int = PREVIEW_CONTACTS) -> list[SampleContact]:
+    """The most recent contacts that have an address and are not erased, newest first."""
+    rows = session.execute(
+        select(Contact.id, Contact.email, Contact.first_name, Contact.last_name)
+        .where(Contact.erased_at.is_(None), Contact.email.is_not(None))
+        .order_by(Contact.id.desc())
+        .limit(limit)
+    )
+    # The query already leaves out contacts without an address; the test narrows the type.
+    return [
+        SampleContact(cid, email, first, last)
+        for cid, email, first, last in rows
+        if email is not None
+    ]
