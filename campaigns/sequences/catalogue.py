@@ -12,7 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campaigns.email.store import list_templates
-from nurture.models import Contact, Segment, Service
+from nurture.contacts import preview_contacts
+from nurture.models import Segment, Service
 
 PREVIEW_CONTACTS = 100
 
@@ -70,15 +71,9 @@ def template_names(session: Session) -> dict[int, str]:
 
 def sample_contacts(session: Session, *, limit: int = PREVIEW_CONTACTS) -> list[SampleContact]:
     """The most recent contacts that have an address and are not erased, newest first."""
-    rows = session.execute(
-        select(Contact.id, Contact.email, Contact.first_name, Contact.last_name)
-        .where(Contact.erased_at.is_(None), Contact.email.is_not(None))
-        .order_by(Contact.id.desc())
-        .limit(limit)
-    )
-    # The query already leaves out contacts without an address; the test narrows the type.
     return [
-        SampleContact(cid, email, first, last)
-        for cid, email, first, last in rows
-        if email is not None
+        SampleContact(c.id, c.email, c.first_name, c.last_name)
+        for c in preview_contacts(session, limit=limit)
+        # preview_contacts leaves out contacts without an address; the test narrows the type.
+        if c.email is not None
     ]

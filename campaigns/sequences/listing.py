@@ -18,6 +18,7 @@ from nurture.models import (
     Sequence,
     SequenceVersion,
 )
+from nurture.validation import parse_id
 
 MAX_PAGE = 500
 STATES = tuple(state.value for state in EnrolmentState)
@@ -120,14 +121,15 @@ def enrolment_page(
     get_sequence(session, sequence_id)
     if state is not None and state not in STATES:
         raise InvalidInput.single("state", f"must be one of {', '.join(STATES)}")
-    if cursor is not None and not cursor.isdigit():
+    after = None if cursor is None else parse_id(cursor)
+    if cursor is not None and after is None:
         raise InvalidInput.single("cursor", "is not a cursor this API gave out")
     if not 1 <= limit <= MAX_PAGE:
         raise InvalidInput.single("limit", f"must be from 1 to {MAX_PAGE}")
     query = select(Enrolment).where(Enrolment.sequence_id == sequence_id)
     if state is not None:
         query = query.where(Enrolment.state == state)
-    if cursor:
-        query = query.where(Enrolment.id > int(cursor))
+    if after is not None:
+        query = query.where(Enrolment.id > after)
     items = list(session.scalars(query.order_by(Enrolment.id).limit(limit)))
     return items, str(items[-1].id) if len(items) == limit else None

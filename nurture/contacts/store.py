@@ -174,6 +174,18 @@ def upsert_company(session: Session, data: Mapping[str, Any]) -> Company:
     return company
 
 
+def preview_contacts(session: Session, *, limit: int) -> list[Contact]:
+    """The newest contacts with an address (not erased): who an e-mail can be previewed as."""
+    return list(
+        session.scalars(
+            select(Contact)
+            .where(Contact.erased_at.is_(None), Contact.email.is_not(None))
+            .order_by(Contact.id.desc())
+            .limit(limit)
+        )
+    )
+
+
 def industries(session: Session) -> list[str]:
     """Industries in use, for filter menus."""
     return [

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from campaigns.email import pipeline, store
 from campaigns.email.preview import render_for_contact
 from campaigns.email.seed import seed_starter_library
+from nurture.contacts import preview_contacts
 from nurture.errors import InvalidInput
 from nurture.models import Contact, EmailTemplate, User
 from nurture.validation import parse_id
@@ -34,14 +35,7 @@ PREVIEW_CONTACTS = 100
 
 
 def _contacts(db: Db) -> list[Contact]:
-    return list(
-        db.scalars(
-            select(Contact)
-            .where(Contact.erased_at.is_(None), Contact.email.is_not(None))
-            .order_by(Contact.id.desc())
-            .limit(PREVIEW_CONTACTS)
-        )
-    )
+    return preview_contacts(db, limit=PREVIEW_CONTACTS)
 
 
 def _can_edit(principal: Me) -> bool:

@@ -24,6 +24,7 @@ from campaigns.sequences.listing import live_by_step
 from campaigns.sequences.mapping import MappingResult, mappable_versions
 from nurture.errors import Conflict, InvalidInput, Problem
 from nurture.models import utcnow
+from nurture.validation import parse_id
 from nurture.web.auth import Principal, ui_roles
 from nurture.web.ui import sequence_views as views
 from nurture.web.ui.params import Db, FormData, Me
@@ -169,7 +170,8 @@ def map_people(
     """Move the people at each chosen step onto the current version (changes.map_versions)."""
     raw = data.get("from_version_id", "").strip()
     # The posted version wins over the query: it is the one whose steps the form showed.
-    version_id: object = int(raw) if raw.isdigit() else (raw or from_version)
+    parsed = parse_id(raw)
+    version_id: object = parsed if parsed is not None else (raw or from_version)
     shown = version_id if isinstance(version_id, int) else from_version
     step_map = _step_map(data)
     if not step_map:
