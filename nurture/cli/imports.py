@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +9,7 @@ import click
 from tqdm import tqdm
 
 from nurture.cli.root import load_settings, main
+from nurture.csv_cells import csv_writer
 from nurture.db import session_scope
 from nurture.errors import DomainError
 from nurture.imports.csv_file import TARGETS
@@ -63,7 +63,7 @@ def import_contacts_command(
     mapping = _parse_maps(maps)
     settings = load_settings()
     out = rejected_out.open("w", newline="", encoding="utf-8") if rejected_out else None
-    writer = csv.writer(out) if out else None
+    writer = csv_writer(out) if out else None
     if writer:
         writer.writerow(["line", "reason"])
 

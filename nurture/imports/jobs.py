@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
@@ -10,6 +9,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from nurture.csv_cells import csv_writer
 from nurture.errors import Conflict, InvalidInput, NotFound
 from nurture.imports.csv_file import default_mapping, inspect_csv, preview_csv, resolve_mapping
 from nurture.imports.importer import ImportReport, RejectedLine, import_contacts
@@ -114,7 +114,7 @@ def run_job(session: Session, job_id: int) -> ImportJob:
 
     try:
         with rejected_path(job).open("w", newline="", encoding="utf-8") as out:
-            writer = csv.writer(out)
+            writer = csv_writer(out)
             writer.writerow(["line", "reason"])
 
             def write(rejected: RejectedLine) -> None:

@@ -8,7 +8,6 @@ segments are a marketing tool.
 
 from __future__ import annotations
 
-import csv
 import io
 import logging
 from collections.abc import Iterator
@@ -20,6 +19,7 @@ from litestar.params import JSONBody, PathParameter, QueryParameter, RawBody
 from litestar.response import Stream
 from sqlalchemy.orm import Session
 
+from nurture.csv_cells import csv_writer
 from nurture.db import session_scope
 from nurture.errors import InvalidInput
 from nurture.models import Role
@@ -43,6 +43,7 @@ from nurture.web.api.segment_schemas import (
     segment_out,
 )
 from nurture.web.auth import Principal, api_roles
+from nurture.web.downloads import attachment
 from nurture.web.state import settings_of
 from segments import changes, lists, membership, reading, store
 from segments.catalogue import builder_catalogue
@@ -229,11 +230,10 @@ def export_contacts(
 ) -> Stream:
     name = store.get_segment(db, segment_id).name
     url = settings_of(request.app).database_url
-    filename = "".join(ch if ch.isalnum() else "-" for ch in name).strip("-") or "segment"
     return Stream(
         _csv_lines(url, segment_id),
         media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{filename}.csv"'},
+        headers={"Content-Disposition": attachment(f"{name}.csv", default="segment")},
     )
 
 
@@ -322,7 +322,7 @@ def _commit_and_enqueue(db: Session, event_ids: list[int]) -> None:
 def _csv_lines(url: str, segment_id: int) -> Iterator[str]:
     # Its own session: the stream outlives the request's session.
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = csv_writer(buffer)
     writer.writerow(CSV_COLUMNS)
     with session_scope(url) as session:
         for batch in reading.all_members(session, segment_id):

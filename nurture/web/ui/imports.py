@@ -23,6 +23,7 @@ from nurture.imports.csv_file import (
 )
 from nurture.models import ImportJob, ImportStatus
 from nurture.web.auth import ui_roles
+from nurture.web.downloads import attachment
 from nurture.web.state import settings_of
 from nurture.web.ui.params import Db, FormData, Me
 from nurture.web.ui.render import MARKETING, fragment, page
@@ -188,7 +189,8 @@ def rejected_lines(db: Db, job_id: FromPath[int]) -> File:
     if job.status != ImportStatus.DONE.value or not path.exists():
         raise NotFound("rejected lines of import", job_id)
     stem = job.filename.rsplit(".", 1)[0] or "import"
-    return File(path, filename=f"{stem}-rejected.csv", media_type="text/csv")
+    disposition = attachment(f"{stem}-rejected.csv", default="import-rejected")
+    return File(path, media_type="text/csv", headers={"content-disposition": disposition})
 
 
 handlers = [import_list, upload, import_page, start_import, import_progress, rejected_lines]

@@ -1,0 +1,32 @@
+"""The cell rule of every CSV export: text that a spreadsheet would evaluate is written as text."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+
+from nurture.csv_cells import csv_writer, safe_cell
+
+
+@pytest.mark.parametrize(
+    "value",
+    ['=HYPERLINK("http://evil.example","x")', "+1+1", "@SUM(A1)", "-2+3", "\t=1", "\r=1", "-"],
+)
+def test_text_starting_a_formula_gets_a_leading_quote(value: str) -> None:
+    assert safe_cell(value) == f"'{value}"
+
+
+@pytest.mark.parametrize("value", ["-2", "-0.5", "a=b", "", "Kanzlei", 3, -3, 1.5, None])
+def test_plain_values_and_negative_numbers_stay_as_they_are(value: object) -> None:
+    assert safe_cell(value) == value
+
+
+def test_the_writer_neutralises_every_cell_and_stays_valid_csv() -> None:
+    out = io.StringIO()
+    writer = csv_writer(out)
+    writer.writerow(["line", "reason"])
+    writer.writerow([3, '=cmd|" /C calc"!A0: is not an e-mail'])
+    rows = list(csv.reader(io.StringIO(out.getvalue())))
+    assert rows == [["line", "reason"], ["3", '\'=cmd|" /C calc"!A0: is not an e-mail']]
