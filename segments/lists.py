@@ -6,7 +6,6 @@ they emit segment.entered / segment.exited the same way, once per change.
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ from sqlalchemy.orm import Session
 from nurture.contacts.addresses import normalise_email
 from nurture.errors import Conflict, InvalidInput, Problem
 from nurture.event_writes import find_contacts_by_email, insert_events, live_contact_ids
+from nurture.imports.records import read_records
 from nurture.models import Contact, Segment, SegmentKind, SegmentMember, utcnow
 from segments.membership import ENTERED, EVENT_SOURCE, EXITED, Change, event_row
 from segments.store import get_segment
@@ -82,19 +82,23 @@ def import_csv(
 
     The e-mails are read from the column headed `email` (any case) or, without
     such a header, from the first column. Lines with unknown or malformed
-    addresses are reported by line number; the others are still added.
+    addresses are reported by line number, and so is a line with a broken quote
+    (the lines after it are still read); the others are still added.
     """
     _static(session, segment_id)
     now = now or utcnow()
-    reader = csv.reader(io.StringIO(source) if isinstance(source, str) else source)
+    lines = io.StringIO(source) if isinstance(source, str) else source
     result = CsvImport()
     wanted: dict[str, int] = {}
     column = 0
-    for row in reader:
-        line = reader.line_num
+    for record in read_records(lines):
+        line = record.line
         if line > MAX_CSV_ROWS:
             raise InvalidInput.single("file", f"at most {MAX_CSV_ROWS} lines per import")
-        cells = [c.strip() for c in row]
+        if record.problem is not None:
+            result.invalid.append((line, record.problem))
+            continue
+        cells = [c.strip() for c in record.cells]
         if line == 1 and "email" in (c.lower() for c in cells):
             column = [c.lower() for c in cells].index("email")
             continue

@@ -440,3 +440,90 @@ def test_a_hundred_thousand_rows_import_in_one_go_set_based(
     assert count(db, Company) == 997
     # Set-based: a handful of statements per 1,000-row chunk, never one per row.
     assert len(statements) < rows / 100
+
+
+# A quote opened on line 3 and never closed: the csv module alone read lines 3-6
+# as one row, so the report said "Rows 2, Created 1, Rejected 1".
+BROKEN_QUOTE = (
+    "email,first_name,title\n"
+    "ada@example.com,Ada,CFO\n"
+    'bob@example.com,"Bob,CTO\n'
+    "cyd@example.com,Cyd,COO\n"
+    "dee@example.com,Dee,CEO\n"
+    "eve@example.com,Eve,CMO\n"
+)
+
+
+def test_a_broken_quote_rejects_its_own_line_and_every_later_row_is_imported(
+    db: Session, tmp_path: Path
+) -> None:
+    path = tmp_path / "broken-quote.csv"
+    path.write_text(BROKEN_QUOTE, encoding="utf-8")
+    report = import_contacts(db, path, actor="test")
+    assert (report.rows, report.created, report.rejected_count) == (5, 4, 1)
+    assert report.created + report.updated + report.unchanged + report.rejected_count == 5
+    assert [r.line for r in report.rejected] == [3]
+    assert "quote" in report.rejected[0].reason
+    assert contact(db, "eve@example.com").title == "CMO"
+    assert count(db, Contact) == 4
+
+
+def test_a_quote_closed_lines_later_with_text_after_it_costs_only_its_first_line(
+    db: Session, tmp_path: Path
+) -> None:
+    path = tmp_path / "closed-late.csv"
+    path.write_text(
+        "email,first_name,title\n"
+        'bob@example.com,"Bob,CTO\n'
+        'cyd@example.com,"Cyd"ney,COO\n'
+        'dee@example.com,Dee,"Chief\nExecutive"\n'
+        "eve@example.com,Eve,CMO",
+        encoding="utf-8",
+    )
+    report = import_contacts(db, path, actor="test")
+    assert [r.describe().split(":")[0] for r in report.rejected] == ["line 2"]
+    assert (report.rows, report.created, report.rejected_count) == (4, 3, 1)
+    # A value that really spans two lines and closes cleanly is still one row.
+    assert contact(db, "dee@example.com").title == "Chief\nExecutive"
+    assert contact(db, "cyd@example.com").first_name == "Cydney"
+
+
+def test_a_job_with_a_broken_quote_counts_and_lists_every_line(db: Session, tmp_path: Path) -> None:
+    path = tmp_path / "job.csv"
+    path.write_text(BROKEN_QUOTE, encoding="utf-8")
+    job = import_jobs.create_job(db, filename="job.csv", stored_path=path, created_by_id=None)
+    assert job.total_rows == 5
+    import_jobs.start_job(db, job.id, {})
+    db.commit()
+    finished = import_jobs.run_job(db, job.id)
+    assert finished.status == ImportStatus.DONE.value
+    assert (finished.processed_rows, finished.created_count, finished.rejected_count) == (5, 4, 1)
+    assert [line["line"] for line in finished.rejected["lines"]] == [3]
+    rejected = list(csv.reader(import_jobs.rejected_path(finished).open(encoding="utf-8")))
+    assert [row[0] for row in rejected] == ["line", "3"]
+
+
+@pytest.mark.usefixtures("cli_env")
+def test_import_command_reports_a_broken_quote_line_and_imports_the_rest(
+    db: Session, tmp_path: Path
+) -> None:
+    path = tmp_path / "broken-quote.csv"
+    path.write_text(BROKEN_QUOTE, encoding="utf-8")
+    out = tmp_path / "rejected.csv"
+    result = run_cli("import", "contacts", str(path), "--rejected-out", str(out))
+    assert result.exit_code == 0, result.output
+    assert "created            4" in result.output
+    assert "rejected           1" in result.output
+    assert "line 3: has a quote" in result.output
+    assert [row[0] for row in csv.reader(out.open(encoding="utf-8"))] == ["line", "3"]
+    assert count(db, Contact) == 4
+
+
+def test_rejected_lines_download_neutralises_a_formula_header(db: Session, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "f.csv", [["=HYPERLINK(1)"], ["a@"]])
+    job = import_jobs.create_job(db, filename="f.csv", stored_path=path, created_by_id=None)
+    import_jobs.start_job(db, job.id, {"=HYPERLINK(1)": "email"})
+    db.commit()
+    finished = import_jobs.run_job(db, job.id)
+    rows = list(csv.reader(import_jobs.rejected_path(finished).open(encoding="utf-8")))
+    assert rows[1] == ["2", "'=HYPERLINK(1): 'a@' is not an e-mail address"]

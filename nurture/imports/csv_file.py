@@ -1,21 +1,23 @@
 """Reading contact CSV files: whole-file checks, rows with their line numbers, column mapping.
 
 A file is refused as a whole (CsvProblem, naming the line) when it is not
-UTF-8, is not valid CSV, is empty or repeats a column name; such problems are
-found by `inspect_csv` before an import writes anything.
+UTF-8, its header cannot be read, it is empty or it repeats a column name; such
+problems are found by `inspect_csv` before an import writes anything. A data
+line that cannot be read (a broken quote) is a row with a problem, which the
+import reports as rejected (see records.py).
 """
 
 from __future__ import annotations
 
 import codecs
-import csv
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 from nurture.errors import InvalidInput, Problem
+from nurture.imports.records import Record, read_records
 
 IGNORE = "-"
 ATTRIBUTE_PREFIX = "attributes."
@@ -105,59 +107,50 @@ class CsvSummary:
 
 
 def inspect_csv(path: Path, *, sample_rows: int = 3) -> CsvSummary:
-    """Check the whole file (UTF-8, CSV syntax, a usable header) and count its rows.
+    """Check the whole file (UTF-8, a usable header) and count its rows.
 
-    Raises CsvProblem naming the line of the first problem.
+    A row that cannot be read (a broken quote) still counts: the import reports
+    it as rejected. Raises CsvProblem naming the line of the first file-level problem.
     """
     with path.open("rb") as handle:
         delimiter = _sniff_delimiter(handle)
-        reader = csv.reader(_decoded_lines(handle), delimiter=delimiter)
-        headers = _read_headers(reader)
+        records = read_records(_decoded_lines(handle), delimiter=delimiter)
+        headers = _read_headers(records)
         rows = 0
         samples: list[list[str]] = []
-        try:
-            for cells in reader:
-                if not any(cells):
-                    continue
-                rows += 1
-                if len(samples) < sample_rows:
-                    samples.append(cells)
-        except csv.Error as exc:
-            raise CsvProblem(f"line {reader.line_num}: {exc}") from None
+        for record in _data(records):
+            rows += 1
+            if record.problem is None and len(samples) < sample_rows:
+                samples.append(record.cells)
     return CsvSummary(headers, rows, delimiter, samples)
 
 
 def preview_csv(path: Path, *, sample_rows: int = 3) -> tuple[list[str], list[list[str]]]:
-    """The headers and the first few rows, reading only the start of the file."""
+    """The headers and the first few readable rows, reading only the start of the file."""
     with path.open("rb") as handle:
         delimiter = _sniff_delimiter(handle)
-        reader = csv.reader(_decoded_lines(handle), delimiter=delimiter)
-        headers = _read_headers(reader)
+        records = read_records(_decoded_lines(handle), delimiter=delimiter)
+        headers = _read_headers(records)
         samples: list[list[str]] = []
-        try:
-            for cells in reader:
-                if len(samples) >= sample_rows:
-                    break
-                if any(cells):
-                    samples.append(cells)
-        except csv.Error as exc:
-            raise CsvProblem(f"line {reader.line_num}: {exc}") from None
+        for record in _data(records):
+            if len(samples) >= sample_rows:
+                break
+            if record.problem is None:
+                samples.append(record.cells)
     return headers, samples
 
 
-def iter_rows(path: Path, delimiter: str) -> Iterator[tuple[int, list[str]]]:
-    """(line, cells) of each non-blank data row; `line` is where the row starts (header = 1)."""
+def iter_rows(path: Path, delimiter: str) -> Iterator[Record]:
+    """Each non-blank data record (header = line 1); one with a `problem` has no cells."""
     with path.open("rb") as handle:
-        reader = csv.reader(_decoded_lines(handle), delimiter=delimiter)
-        next(reader, None)
-        line = reader.line_num
-        try:
-            for cells in reader:
-                start, line = line + 1, reader.line_num
-                if any(cells):
-                    yield start, cells
-        except csv.Error as exc:
-            raise CsvProblem(f"line {reader.line_num}: {exc}") from None
+        records = read_records(_decoded_lines(handle), delimiter=delimiter)
+        next(records, None)
+        yield from _data(records)
+
+
+def _data(records: Iterator[Record]) -> Iterator[Record]:
+    """The records that are rows: blank lines are not."""
+    return (r for r in records if r.problem is not None or any(r.cells))
 
 
 def _sniff_delimiter(handle: IO[bytes]) -> str:
@@ -184,11 +177,11 @@ def _decoded_lines(handle: IO[bytes]) -> Iterator[str]:
         yield text
 
 
-def _read_headers(reader: Any) -> list[str]:
-    try:
-        first = next(reader, None)
-    except csv.Error as exc:
-        raise CsvProblem(f"line 1: {exc}") from None
+def _read_headers(records: Iterator[Record]) -> list[str]:
+    record = next(records, None)
+    if record is not None and record.problem is not None:
+        raise CsvProblem(f"line 1: {record.problem}")
+    first = record.cells if record else None
     if first is None or not any(cell.strip() for cell in first):
         raise CsvProblem("is empty: the first line must name the columns")
     headers = [cell.strip() for cell in first]

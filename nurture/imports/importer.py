@@ -10,7 +10,8 @@ Rules a user can rely on:
   when an e-mail appears twice the later row's non-empty cells win;
 - an empty cell leaves the stored value as it is (an import never erases data);
 - each rejected row is reported with its line (the header is line 1) and the
-  column and reason; it never stops the rows after it;
+  column and reason; it never stops the rows after it, and a broken quote
+  rejects its own line only (every line is imported or rejected);
 - companies are matched by domain, or by name when the row has no domain.
 """
 
@@ -158,9 +159,13 @@ def import_contacts(
 
     chunk: list[_Row] = []
     companies: dict[tuple[str, str], dict[str, Any]] = {}
-    for line, cells in iter_rows(path, summary.delimiter):
+    for record in iter_rows(path, summary.delimiter):
         report.rows += 1
-        row = _parse_row(session, plan, line, cells, companies, reject)
+        row = None
+        if record.problem is not None:
+            reject(record.line, record.problem)
+        else:
+            row = _parse_row(session, plan, record.line, record.cells, companies, reject)
         if row is not None:
             chunk.append(row)
         if report.rows % chunk_size == 0:

@@ -86,6 +86,30 @@ def test_csv_without_header_reads_the_first_column(db: Session) -> None:
     assert result.unknown == [(2, "zed@law.example")]
 
 
+def test_csv_import_reports_a_broken_quote_by_line_and_reads_every_line_after_it(
+    db: Session,
+) -> None:
+    people = [make_contact(db, email=f"{name}@law.example") for name in ("ann", "cyd", "dee")]
+    list_id = store.create_segment(db, name="Guests", kind="static").id
+    csv_text = (
+        "Name,Email\n"
+        "Ann,ann@law.example\n"
+        '"Bob,bob@law.example\n'
+        "Cyd,cyd@law.example\n"
+        "Dee,dee@law.example\n"
+        "Eve,eve@law.example\n"
+    )
+
+    result = lists.import_csv(db, list_id, csv_text, now=NOW)
+
+    assert sorted(result.added) == sorted(p.id for p in people)
+    assert [line for line, _ in result.invalid] == [3]
+    assert "quote" in result.invalid[0][1]
+    assert result.unknown == [(6, "eve@law.example")]
+    # Every data line is accounted for: added, unknown or invalid.
+    assert len(result.added) + len(result.unknown) + len(result.invalid) == 5
+
+
 def test_rules_can_use_a_static_list(db: Session) -> None:
     alice = make_contact(db)
     make_contact(db)
