@@ -9,7 +9,6 @@ leading single quote, which the spreadsheets take as "this is text".
 
 from __future__ import annotations
 
-import csv
 import re
 from collections.abc import Iterable
 from typing import IO
@@ -20,6 +19,7 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # function to run, so it stays a number instead of turning into the text "'-2".
 # Anything longer ("-2+3", "-1e5", "- 2") is quoted like any other formula start.
 _PLAIN_NEGATIVE = re.compile(r"-[0-9]+(?:\.[0-9]+)?")
+_NEEDS_QUOTES = re.compile(r'[,;\t"\r\n]')
 
 
 def safe_cell(value: object) -> object:
@@ -37,13 +37,25 @@ def safe_cell(value: object) -> object:
 
 
 class SafeWriter:
-    """A csv.writer whose every cell goes through `safe_cell`."""
+    """Writes rows as RFC 4180 CSV (comma, CRLF), every cell through `safe_cell`.
+
+    A cell holding a semicolon or tab is quoted as well as one holding a comma:
+    spreadsheets in many locales (German Excel among them) split a .csv on `;`,
+    and an unquoted `x;=HYPERLINK(...)` would start a formula in the next column.
+    """
 
     def __init__(self, out: IO[str]) -> None:
-        self._writer = csv.writer(out)
+        self._out = out
 
     def writerow(self, row: Iterable[object]) -> None:
-        self._writer.writerow([safe_cell(value) for value in row])
+        self._out.write(",".join(_field(safe_cell(value)) for value in row) + "\r\n")
+
+
+def _field(value: object) -> str:
+    text = "" if value is None else str(value)
+    if _NEEDS_QUOTES.search(text):
+        return '"' + text.replace('"', '""') + '"'
+    return text
 
 
 def csv_writer(out: IO[str]) -> SafeWriter:

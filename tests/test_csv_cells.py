@@ -30,3 +30,10 @@ def test_the_writer_neutralises_every_cell_and_stays_valid_csv() -> None:
     writer.writerow([3, '=cmd|" /C calc"!A0: is not an e-mail'])
     rows = list(csv.reader(io.StringIO(out.getvalue())))
     assert rows == [["line", "reason"], ["3", '\'=cmd|" /C calc"!A0: is not an e-mail']]
+
+
+def test_a_cell_holding_a_semicolon_is_quoted_for_spreadsheets_that_split_on_it() -> None:
+    out = io.StringIO()
+    csv_writer(out).writerow(["Kanzlei;=HYPERLINK(1)", "a,b", 'say "hi"', None, 2.5, -1])
+    assert out.getvalue() == '"Kanzlei;=HYPERLINK(1)","a,b","say ""hi""",,2.5,-1\r\n'
+    assert next(csv.reader(io.StringIO(out.getvalue())))[0] == "Kanzlei;=HYPERLINK(1)"
