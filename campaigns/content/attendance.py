@@ -14,7 +14,6 @@ sequence branches read through the ordinary event condition. Rules:
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ from nurture.contacts.addresses import normalise_email
 from nurture.errors import Conflict, InvalidInput, NotFound, Problem
 from nurture.event_writes import find_contacts_by_email
 from nurture.events import EventInput, ingest
+from nurture.imports.records import read_records
 from nurture.models import Attendance, Contact, Webinar, WebinarRegistration
 
 MAX_ROWS = 50_000
@@ -60,21 +60,29 @@ def marks_from_csv(data: bytes) -> tuple[list[Mark], list[Problem]]:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise InvalidInput.single("file", "is not UTF-8 text; save it as 'CSV UTF-8'") from None
-    reader = csv.reader(io.StringIO(text))
-    header = [h.strip().lower() for h in next(reader, [])]
+    records = read_records(io.StringIO(text))
+    first = next(records, None)
+    header = [h.strip().lower() for h in first.cells] if first else []
     if "email" not in header or not {"attended", "duration"} & set(header):
         raise InvalidInput.single(
             "file", "line 1 must name the columns: email, and attended or duration"
         )
     raw: list[tuple[int, dict[str, object]]] = []
-    for cells in reader:
+    unreadable: list[Problem] = []
+    for record in records:
+        if record.problem is not None:
+            # A broken quote costs its own line, reported, never the lines after it.
+            unreadable.append(Problem("line", record.problem, record.line))
+            continue
+        cells = record.cells
         if not any(c.strip() for c in cells):
             continue
         row: dict[str, object] = dict(zip(header, (c.strip() for c in cells), strict=False))
-        raw.append((reader.line_num, row))
+        raw.append((record.line, row))
         if len(raw) > MAX_ROWS:
             raise InvalidInput.single("file", f"holds more than {MAX_ROWS} rows")
-    return _marks(raw)
+    marks, problems = _marks(raw)
+    return marks, unreadable + problems
 
 
 def marks_from_items(items: object) -> tuple[list[Mark], list[Problem]]:

@@ -8,7 +8,6 @@ of `enrol.enrol_contacts` plus `invalid_email`, `unknown_email` and
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -21,6 +20,7 @@ from campaigns.sequences.enrol import enrol_contacts
 from nurture.contacts.addresses import normalise_email
 from nurture.errors import InvalidInput, Problem
 from nurture.event_writes import find_contacts_by_email
+from nurture.imports.records import read_records
 from nurture.models import Contact
 from nurture.validation import is_id
 
@@ -98,35 +98,35 @@ def enrol_csv(session: Session, sequence_id: int, text: str, *, now: datetime) -
 
     The first line must be a header with a column named `email` (any case).
     """
-    reader = csv.reader(io.StringIO(text))
-    header = next(reader, None)
-    names = [cell.strip().lower() for cell in header or []]
+    records = read_records(io.StringIO(text))
+    header = next(records, None)
+    names = [cell.strip().lower() for cell in header.cells] if header else []
     if "email" not in names:
         raise InvalidInput.single("file", "line 1 must be a header with a column named email")
     column = names.index("email")
     skipped: list[Skip] = []
     first_line: dict[str, int] = {}
-    try:
-        for row in reader:
-            line = reader.line_num
-            if line > MAX_CSV_LINES:
-                raise InvalidInput.single("file", f"at most {MAX_CSV_LINES} lines per upload")
-            raw = row[column].strip() if column < len(row) else ""
-            if not raw and not any(cell.strip() for cell in row):
-                continue
-            try:
-                email = normalise_email(raw)
-            except ValueError as exc:
-                skipped.append(Skip(f"invalid_email: {exc}", email=raw, line=line))
-                continue
-            if email in first_line:
-                skipped.append(
-                    Skip(f"duplicate of line {first_line[email]}", email=email, line=line)
-                )
-            else:
-                first_line[email] = line
-    except csv.Error as exc:
-        raise InvalidInput.single("file", f"line {reader.line_num}: {exc}") from None
+    for record in records:
+        line = record.line
+        if line > MAX_CSV_LINES:
+            raise InvalidInput.single("file", f"at most {MAX_CSV_LINES} lines per upload")
+        if record.problem is not None:
+            # A broken quote costs its own line, reported, never the lines after it.
+            skipped.append(Skip(f"unreadable: {record.problem}", line=line))
+            continue
+        row = record.cells
+        raw = row[column].strip() if column < len(row) else ""
+        if not raw and not any(cell.strip() for cell in row):
+            continue
+        try:
+            email = normalise_email(raw)
+        except ValueError as exc:
+            skipped.append(Skip(f"invalid_email: {exc}", email=raw, line=line))
+            continue
+        if email in first_line:
+            skipped.append(Skip(f"duplicate of line {first_line[email]}", email=email, line=line))
+        else:
+            first_line[email] = line
     found = _find(session, list(first_line))
     skipped += [
         Skip("unknown_email", email=email, line=line)

@@ -153,3 +153,23 @@ def test_a_branch_on_webinar_attended_follows_the_upload(
 
     assert outcomes(db, enrolments[came]) == {"came": "then", "thanks": "goal"}
     assert outcomes(db, enrolments[missed]) == {"came": "else", "recording": "exit"}
+
+
+def test_a_broken_quote_costs_its_own_line_and_the_rows_after_it_still_count() -> None:
+    data = (
+        b"email,attended\n"
+        b"ann@example.com,yes\n"
+        b'"bob@example.com,yes\n'
+        b"cid@example.com,no\n"
+        b"dee@example.com,yes\n"
+    )
+
+    marks, problems = marks_from_csv(data)
+
+    assert [p.index for p in problems] == [3]
+    assert "not closed" in problems[0].message
+    assert sorted(m.email for m in marks) == [
+        "ann@example.com",
+        "cid@example.com",
+        "dee@example.com",
+    ]
