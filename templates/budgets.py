@@ -26,7 +26,7 @@ from __future__ import annotations
 import re
 import string
 import time
-from collections.abc import Iterable, Sized
+from collections.abc import Iterable
 from contextvars import ContextVar
 from typing import Any
 
@@ -92,9 +92,10 @@ def finish(token: Any) -> None:
     _CURRENT.reset(token)
 
 
-def too_long(length: int) -> BudgetExceeded:
+def too_long(length: int | None = None) -> BudgetExceeded:
+    size = "" if length is None else f" ({length:,})"
     return BudgetExceeded(
-        f"a value of {length:,} characters or items, over {MAX_VALUE_LENGTH:,} (the budget)"
+        f"a value over {MAX_VALUE_LENGTH:,} characters or items{size} (the budget)"
     )
 
 
@@ -114,6 +115,40 @@ def check_int(bits: int) -> None:
         raise BudgetExceeded(f"a number over {MAX_INT_BITS:,} bits (the budget)")
 
 
+def printed_length(value: object) -> int:
+    """About how many characters `str(value)` has; BudgetExceeded, before building it, if too many.
+
+    Containers can hold one long string many times over (`[s] * 100000`, lists of
+    such lists), so their printed size is added up without printing them.
+    """
+    if isinstance(value, str):
+        return len(value)
+    total = 0
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            total += len(item) + 2
+        elif isinstance(item, list | tuple | set | frozenset):
+            total += 2 + 2 * len(item)
+            if total > MAX_VALUE_LENGTH:
+                raise too_long()
+            stack.extend(item)
+        elif isinstance(item, dict):
+            total += 2 + 4 * len(item)
+            if total > MAX_VALUE_LENGTH:
+                raise too_long()
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, int):
+            total += item.bit_length() // 3 + 1
+        else:
+            total += len(str(item))
+        if total > MAX_VALUE_LENGTH:
+            raise too_long()
+    return total
+
+
 def check_replace(s: str, old: str, new: str, count: object = None) -> None:
     """Refuse a replace whose result would be too long, before building it."""
     times = s.count(old) if old else len(s) + 1
@@ -126,7 +161,7 @@ def check_join(separator: str, items: Iterable[object]) -> None:
     """Refuse a join whose result would be too long, before building it."""
     total = -len(separator)
     for item in items:
-        total += len(separator) + (len(item) if isinstance(item, str) else len(str(item)))
+        total += len(separator) + printed_length(item)
         check_length(total)
 
 
@@ -144,13 +179,17 @@ def check_printf(fmt: str, args: object) -> None:
         values = args
     else:
         values = (args,)
-    total += sum(len(v) for v in values if isinstance(v, Sized))
-    check_length(total)
+    for value in values:
+        total += printed_length(value)
+        check_length(total)
 
 
-def check_str_format(fmt: str) -> None:
-    """Refuse a `str.format` template whose field widths add up to too long a result."""
+def check_str_format(fmt: str, args: Iterable[object]) -> None:
+    """Refuse a `str.format` whose field widths and arguments add up to too long a result."""
     total = len(fmt)
+    for value in args:
+        total += printed_length(value)
+        check_length(total)
     for _literal, _field, spec, _conversion in string.Formatter().parse(fmt):
         if not spec:
             continue

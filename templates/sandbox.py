@@ -194,7 +194,7 @@ class _Sandbox(ImmutableSandboxedEnvironment):
         fmt: str = value.__self__
 
         def checked(*args: Any, **kwargs: Any) -> str:
-            budgets.check_str_format(fmt)
+            budgets.check_str_format(fmt, [*args, *kwargs.values()])
             result = wrapped(*args, **kwargs)
             budgets.check_size(result)
             return result
@@ -239,17 +239,23 @@ def _check_str_method(owner: str, name: str, args: tuple[Any, ...], kwargs: dict
 
 
 def _check_replace_filter(s: object, old: object, new: object, count: object = None) -> None:
+    budgets.printed_length(s)
     budgets.check_replace(str(s), str(old), str(new), count)
 
 
 def _check_format_filter(value: object, *args: object, **kwargs: object) -> None:
+    budgets.printed_length(value)
     budgets.check_printf(str(value), kwargs or args)
 
 
 def _check_join_filter(value: object, d: object = "", attribute: object = None) -> None:
     if attribute is None and isinstance(value, list | tuple | str | dict):
+        budgets.printed_length(d)
         budgets.check_join(str(d), value)
 
+
+# Filters that do not print their value (the others may, so it is measured first).
+_NOT_PRINTING = frozenset({"count", "d", "default", "first", "last", "length"})
 
 _PRECHECKS: dict[str, Callable[..., None]] = {
     "replace": _check_replace_filter,
@@ -263,10 +269,13 @@ def _budgeted(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
     # Jinja passes the context, eval context or environment first to marked filters.
     value_at = 1 if getattr(func, "jinja_pass_arg", None) is not None else 0
     precheck = _PRECHECKS.get(name)
+    prints = name not in _NOT_PRINTING
 
     @wraps(func)
     def budgeted(*args: Any, **kwargs: Any) -> Any:
         budgets.current().check_time()
+        if prints and len(args) > value_at and not isinstance(args[value_at], str):
+            budgets.printed_length(args[value_at])
         if precheck is not None:
             precheck(*args[value_at:], **kwargs)
         result = func(*args, **kwargs)
@@ -281,7 +290,7 @@ def _output(value: object) -> object:
     if isinstance(value, str):
         budgets.current().output(len(value))
     elif not isinstance(value, int | float | None):
-        budgets.current().output(len(str(value)))
+        budgets.current().output(budgets.printed_length(value))
     return value
 
 
@@ -294,7 +303,10 @@ def _tick(context: Context, chars: int) -> bool:
 
 @pass_eval_context
 def _concat(eval_ctx: EvalContext, items: list[object]) -> str:
-    budgets.check_length(sum(len(i) if isinstance(i, str) else len(str(i)) for i in items))
+    total = 0
+    for item in items:
+        total += budgets.printed_length(item)
+        budgets.check_length(total)
     if eval_ctx.autoescape:
         return markup_join(items)
     return str_join(items)
