@@ -121,7 +121,8 @@ def render_instructions(source: str, contact: Contact) -> str:
     )
     try:
         return str(environment(html=False).from_string(source).render(contact=view))
-    except (TemplateError, ValueError, TypeError):
+    # RecursionError: a macro that calls itself; the rep then reads the raw text.
+    except (TemplateError, ValueError, TypeError, RecursionError):
         return source
 
 
