@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Protocol
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import redis
 from sqlalchemy import delete, select
@@ -129,11 +130,12 @@ class DatabaseLimiter:
 class RedisLimiter:
     """Counters as Redis keys that expire with their window (INCR, then EXPIRE once)."""
 
-    def __init__(self, client: redis.Redis[bytes]) -> None:
+    def __init__(self, client: redis.Redis[bytes], namespace: str = "nurture") -> None:
         self._redis = client
+        self._namespace = namespace
 
     def _name(self, limit: Limit, key: str, start: int) -> str:
-        return f"nurture:ratelimit:{limit.purpose}:{_digest(limit, key)}:{start}"
+        return f"{self._namespace}:ratelimit:{limit.purpose}:{_digest(limit, key)}:{start}"
 
     def hit(self, limit: Limit, key: str) -> Decision:
         start, left = _window(limit, time.time())
@@ -164,4 +166,12 @@ def limiter_for(settings: Settings) -> Limiter:
 
 @cache
 def _redis_limiter(url: str) -> RedisLimiter:
-    return RedisLimiter(redis.Redis.from_url(url))
+    # The broker's convention: an optional `?namespace=` lets deployments share one Redis.
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    namespace = next((value for key, value in query if key == "namespace"), "") or "nurture"
+    rest = urlencode([(key, value) for key, value in query if key != "namespace"])
+    client = redis.Redis.from_url(
+        urlunsplit(parts._replace(query=rest)), socket_connect_timeout=5, socket_timeout=5
+    )
+    return RedisLimiter(client, namespace)
