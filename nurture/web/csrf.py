@@ -39,7 +39,8 @@ class SessionCSRFMiddleware(ASGIMiddleware):
 
     def __init__(self, *, secret: bytes, exempt: list[str], secure: bool) -> None:
         self._key = hashlib.sha256(b"csrf\0" + secret).digest()
-        self.exclude_path_pattern = tuple(exempt)
+        prefixes = tuple(exempt)
+        self.should_bypass_for_scope = lambda scope: str(scope["path"]).startswith(prefixes)
         self._secure = secure
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
