@@ -10,7 +10,7 @@ from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from nurture import audit
@@ -145,6 +145,10 @@ def start_session(session: Session, user: User) -> str:
     """A new UI session for `user`; returns the token for the cookie (only its hash is stored)."""
     token = secrets.token_urlsafe(32)
     now = utcnow()
+    # The user's ended sessions are kept until they would have expired, then swept here.
+    session.execute(
+        delete(UserSession).where(UserSession.user_id == user.id, UserSession.expires_at < now)
+    )
     session.add(
         UserSession(
             id=session_id(token),

@@ -211,6 +211,7 @@ ACCESS: dict[Route, frozenset[str]] = {
     ("GET", "/settings/users"): ADMINS,
     ("POST", "/settings/users"): ADMINS,
     ("POST", "/settings/users/{user_id:int}/active"): ADMINS,
+    ("POST", "/settings/users/{user_id:int}/sessions/revoke"): ADMINS,
     ("GET", "/tasks"): USERS,
     ("GET", "/tasks/badge"): USERS,
     ("GET", "/tasks/rows"): USERS,
