@@ -141,6 +141,24 @@ def set_password(session: Session, *, user_id: int, password: str, actor: str) -
     return user
 
 
+def change_own_password(
+    session: Session, *, user_id: int, current: str, new: str, actor: str
+) -> User:
+    """A user's own change: the current password must be right; every session ends."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("user", user_id)
+    if not verify_password(user.password_hash, current):
+        raise InvalidInput.single("current_password", "is not your current password")
+    if len(new) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput.single(
+            "new_password", f"must be at least {MIN_PASSWORD_LENGTH} characters long"
+        )
+    if new == current:
+        raise InvalidInput.single("new_password", "must differ from the current one")
+    return set_password(session, user_id=user_id, password=new, actor=actor)
+
+
 def start_session(session: Session, user: User) -> str:
     """A new UI session for `user`; returns the token for the cookie (only its hash is stored)."""
     token = secrets.token_urlsafe(32)

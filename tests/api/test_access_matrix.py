@@ -204,6 +204,7 @@ ACCESS: dict[Route, frozenset[str]] = {
     ("POST", "/sequences/{sequence_id:int}/resume"): MARKETING,
     ("POST", "/sequences/{sequence_id:int}/stop"): MARKETING,
     ("GET", "/settings"): USERS,
+    ("POST", "/settings/password"): USERS,
     ("GET", "/settings/api-keys"): ADMINS,
     ("POST", "/settings/api-keys"): ADMINS,
     ("POST", "/settings/api-keys/{key_id:int}/revoke"): ADMINS,

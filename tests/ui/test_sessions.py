@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from nurture import accounts
 from nurture.models import ApiKey, User, UserSession, utcnow
-from tests.factories import make_user
+from tests.factories import PASSWORD, make_user
 from tests.ui.helpers import HTML, Client, csrf_token, login, post_form
 
 BASE_URL = "http://127.0.0.1:8000"
@@ -153,3 +153,33 @@ def test_the_page_token_matches_the_cookie_after_sign_in(client: Client, db: Ses
     token = client.cookies.get("nurture_csrf")
     assert token
     assert f'"x-csrftoken": "{token}"' in page
+
+
+def test_changing_your_password_signs_out_every_other_browser(client: Client, db: Session) -> None:
+    user = make_user(db)
+    db.commit()
+    with TestClient(client.app, base_url=BASE_URL) as other:
+        login(other, user)
+        login(client, user)
+        wrong = post_form(
+            client,
+            "/settings/password",
+            {"current_password": "not it at all", "new_password": "a brand new password"},
+        )
+        assert wrong.status_code == 422
+        assert "is not your current password" in wrong.text
+        assert other.get("/contacts", headers=HTML).status_code == 200
+        changed = post_form(
+            client,
+            "/settings/password",
+            {"current_password": PASSWORD, "new_password": "a brand new password"},
+        )
+        assert changed.status_code == 303
+        assert changed.headers["location"] == "/settings?password=changed"
+        page = client.get("/settings?password=changed", headers=HTML)
+        assert "Every other browser has been signed out" in page.text
+        # This browser's new session works with its new token; the other one is out.
+        assert post_form(client, "/settings/password", {}).status_code == 422
+        gone = other.get("/contacts", headers=HTML, follow_redirects=False)
+        assert gone.status_code in (302, 303)
+        login(other, user, password="a brand new password")

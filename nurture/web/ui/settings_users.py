@@ -3,7 +3,9 @@ sign out of every browser."""
 
 from __future__ import annotations
 
-from litestar import get, post
+from typing import Any
+
+from litestar import Request, get, post
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 from sqlalchemy import select
@@ -89,10 +91,13 @@ def set_active(
     guards=[ui_roles(*ADMINS)],
     sync_to_thread=True,
 )
-def sign_out_everywhere(db: Db, principal: Me, user_id: FromPath[int]) -> Template | Redirect:
+def sign_out_everywhere(
+    request: Request[Any, Any, Any], db: Db, principal: Me, user_id: FromPath[int]
+) -> Template | Redirect:
     ended = accounts.sign_out_everywhere(db, user_id=user_id, actor=principal.actor)
     if principal.id == user_id:
-        # This browser's session was one of them: the next page is the login page.
+        # This browser's session was one of them: drop its cookie, then sign in again.
+        request.clear_session()
         return Redirect("/login", status_code=303)
     user = db.get(User, user_id)
     who = user.email if user is not None else f"user {user_id}"
