@@ -9,9 +9,17 @@ from dataclasses import replace
 
 import pytest
 import redis
+from litestar.testing import TestClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from nurture.config import Settings
+from nurture.models import RateCounter
 from nurture.ratelimit import DatabaseLimiter, Limit, Limiter, RedisLimiter, limiter_for
+from nurture.web.app import create_app
+from nurture.web.ui.session import LOGIN_PER_ACCOUNT
+from tests.factories import PASSWORD, make_user
+from tests.ui.helpers import post_form
 
 LIMIT = Limit("test-form", hits=3, window_seconds=600)
 
@@ -64,3 +72,23 @@ def test_redis_counts_are_shared_between_processes(redis_settings: Settings) -> 
     # A second client, as another web process would have.
     second = RedisLimiter(redis.Redis.from_url(url), namespace)
     _exercise(first, second)
+
+
+@pytest.mark.redis
+def test_sign_in_limit_holds_across_two_apps_sharing_redis(
+    redis_settings: Settings, db: Session
+) -> None:
+    user = make_user(db)
+    db.commit()
+    clients = [
+        TestClient(create_app(redis_settings), base_url="http://127.0.0.1:8000") for _ in range(2)
+    ]
+    with clients[0] as first, clients[1] as second:
+        for n in range(LOGIN_PER_ACCOUNT.hits):
+            either = first if n % 2 else second
+            response = post_form(either, "/login", {"email": user.email, "password": "wrong!"})
+            assert response.status_code == 400
+        refused = post_form(first, "/login", {"email": user.email, "password": PASSWORD})
+        assert refused.status_code == 429
+    # Counted in Redis, not in the database.
+    assert db.scalar(select(func.count()).select_from(RateCounter)) == 0
