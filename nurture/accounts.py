@@ -10,19 +10,22 @@ from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from nurture import audit
 from nurture.contacts.addresses import normalise_email
 from nurture.errors import Conflict, InvalidInput, NotFound
-from nurture.models import ApiKey, Role, User, utcnow
+from nurture.models import ApiKey, Role, User, UserSession, utcnow
 
 _hasher = PasswordHasher()
 API_KEY_PREFIX = "nk_"
 MIN_PASSWORD_LENGTH = 10
 # Touch last_used_at at most this often, so authenticated requests stay read-only.
 _LAST_USED_GRANULARITY = timedelta(minutes=5)
+# A UI session ends this long after sign-in whatever happens, and earlier when unused this long.
+SESSION_LIFETIME = timedelta(days=14)
+SESSION_IDLE_TIMEOUT = timedelta(days=2)
 
 
 def hash_password(password: str) -> str:
@@ -109,6 +112,8 @@ def set_user_active(session: Session, *, user_id: int, active: bool, actor: str)
         if (admins or 0) <= 1:
             raise Conflict("this is the last active admin; make someone else admin first")
     user.is_active = active
+    if not active:
+        _revoke_user_sessions(session, user_id)
     audit.record(
         session,
         actor=actor,
@@ -117,6 +122,118 @@ def set_user_active(session: Session, *, user_id: int, active: bool, actor: str)
         entity_id=user_id,
     )
     return user
+
+
+def set_password(session: Session, *, user_id: int, password: str, actor: str) -> User:
+    """A new password; every session of the user ends, the one that changed it included."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("user", user_id)
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput.single(
+            "password", f"must be at least {MIN_PASSWORD_LENGTH} characters long"
+        )
+    user.password_hash = hash_password(password)
+    _revoke_user_sessions(session, user_id)
+    audit.record(
+        session, actor=actor, action="user.password_changed", entity_type="user", entity_id=user_id
+    )
+    return user
+
+
+def change_own_password(
+    session: Session, *, user_id: int, current: str, new: str, actor: str
+) -> User:
+    """A user's own change: the current password must be right; every session ends."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("user", user_id)
+    if not verify_password(user.password_hash, current):
+        raise InvalidInput.single("current_password", "is not your current password")
+    if len(new) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput.single(
+            "new_password", f"must be at least {MIN_PASSWORD_LENGTH} characters long"
+        )
+    if new == current:
+        raise InvalidInput.single("new_password", "must differ from the current one")
+    return set_password(session, user_id=user_id, password=new, actor=actor)
+
+
+def start_session(session: Session, user: User) -> str:
+    """A new UI session for `user`; returns the token for the cookie (only its hash is stored)."""
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    # The user's ended sessions are kept until they would have expired, then swept here.
+    session.execute(
+        delete(UserSession).where(UserSession.user_id == user.id, UserSession.expires_at < now)
+    )
+    session.add(
+        UserSession(
+            id=session_id(token),
+            user_id=user.id,
+            created_at=now,
+            last_seen_at=now,
+            expires_at=now + SESSION_LIFETIME,
+        )
+    )
+    session.flush()
+    return token
+
+
+def session_id(token: str) -> str:
+    """The stored id of the session that `token` opens."""
+    return _digest(token)
+
+
+def session_user(session: Session, token: str) -> User | None:
+    """The active user whose live session `token` opens, or None."""
+    row = session.get(UserSession, session_id(token))
+    now = utcnow()
+    if row is None or row.revoked_at is not None or row.expires_at <= now:
+        return None
+    if now - row.last_seen_at > SESSION_IDLE_TIMEOUT:
+        return None
+    user = session.get(User, row.user_id)
+    if user is None or not user.is_active:
+        return None
+    # Write at most every few minutes, so most authenticated requests stay read-only.
+    if now - row.last_seen_at > _LAST_USED_GRANULARITY:
+        row.last_seen_at = now
+    return user
+
+
+def end_session(session: Session, token: str) -> None:
+    """Sign out one browser: its token opens nothing any more."""
+    session.execute(
+        update(UserSession)
+        .where(UserSession.id == session_id(token), UserSession.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+
+
+def sign_out_everywhere(session: Session, *, user_id: int, actor: str) -> int:
+    """End every session of a user; returns how many were live."""
+    if session.get(User, user_id) is None:
+        raise NotFound("user", user_id)
+    ended = _revoke_user_sessions(session, user_id)
+    audit.record(
+        session,
+        actor=actor,
+        action="user.signed_out_everywhere",
+        entity_type="user",
+        entity_id=user_id,
+        changes={"sessions": ended},
+    )
+    return ended
+
+
+def _revoke_user_sessions(session: Session, user_id: int) -> int:
+    result = session.execute(
+        update(UserSession)
+        .where(UserSession.user_id == user_id, UserSession.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def create_api_key(

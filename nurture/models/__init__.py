@@ -1,6 +1,6 @@
 """The tables. Import models from here; every table module registers on `Base`."""
 
-from nurture.models.accounts import ApiKey, Role, User
+from nurture.models.accounts import ApiKey, Role, User, UserSession
 from nurture.models.audit import AuditEntry
 from nurture.models.base import Base, utcnow
 from nurture.models.captured_emails import CapturedEmail
@@ -16,6 +16,7 @@ from nurture.models.email_templates import (
 )
 from nurture.models.events import Event
 from nurture.models.imports import ImportJob, ImportStatus
+from nurture.models.rate_limits import RateCounter
 from nurture.models.segments import Segment, SegmentKind, SegmentMember, SegmentSizeHistory
 from nurture.models.sequences import (
     LIVE_ENROLMENT_STATES,
@@ -54,6 +55,7 @@ __all__ = [
     "ImportStatus",
     "LifecycleStage",
     "MessageStatus",
+    "RateCounter",
     "Role",
     "Segment",
     "SegmentKind",
@@ -72,6 +74,7 @@ __all__ = [
     "TemplateKind",
     "TopicOptOut",
     "User",
+    "UserSession",
     "Webinar",
     "WebinarRegistration",
     "utcnow",

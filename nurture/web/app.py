@@ -8,7 +8,6 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from litestar import Litestar
-from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.middleware.session.client_side import CookieBackendConfig
 from litestar.openapi import OpenAPIConfig
@@ -19,6 +18,7 @@ from litestar.template import TemplateConfig
 
 from nurture.config import Settings, get_settings
 from nurture.web.api import api_router
+from nurture.web.csrf import SessionCSRFMiddleware
 from nurture.web.deps import DEPENDENCIES
 from nurture.web.errors import EXCEPTION_HANDLERS
 from nurture.web.ops import OpsPlugin
@@ -82,15 +82,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 samesite="lax",
                 max_age=14 * 24 * 3600,
                 exclude=CSRF_EXEMPT,
-            ).middleware
+            ).middleware,
+            # After the session middleware: the token is bound to the session it loaded.
+            SessionCSRFMiddleware(
+                secret=secret, exempt=CSRF_EXEMPT, secure=settings.secure_cookies
+            ),
         ],
-        csrf_config=CSRFConfig(
-            secret=hashlib.sha256(b"csrf" + secret).hexdigest(),
-            cookie_name="nurture_csrf",
-            cookie_secure=settings.secure_cookies,
-            cookie_httponly=False,
-            exclude=CSRF_EXEMPT,
-        ),
         template_config=template_config,
         openapi_config=OpenAPIConfig(
             title="Nurture API",

@@ -16,11 +16,13 @@ from litestar.handlers.base import BaseRouteHandler
 
 from nurture import accounts
 from nurture.db import session_scope
-from nurture.models import Role, User
+from nurture.models import Role
 from nurture.web.state import settings_of
 
 Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]
-SESSION_USER_KEY = "uid"
+# The session cookie holds only this: the random token of a `user_sessions` row, which
+# every request checks, so logout and revocation take effect on the very next request.
+SESSION_TOKEN_KEY = "sid"  # noqa: S105 - a dictionary key, not a secret
 # A verified API key is trusted this long without a database look-up; revoking a
 # key therefore takes effect within this many seconds.
 API_KEY_CACHE_SECONDS = 30.0
@@ -97,17 +99,23 @@ def ui_principal(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal | 
     cached = connection.scope.get("state", {}).get("principal")
     if isinstance(cached, Principal):
         return cached
-    session = connection.scope.get("session") or {}
-    user_id = session.get(SESSION_USER_KEY) if isinstance(session, dict) else None
-    if not isinstance(user_id, int):
+    token = session_token(connection)
+    if token is None:
         return None
     with session_scope(settings_of(connection.app).database_url) as db:
-        user = db.get(User, user_id)
-        if user is None or not user.is_active:
+        user = accounts.session_user(db, token)
+        if user is None:
             return None
         principal = Principal("user", user.id, Role(user.role), user.name or user.email)
     connection.state.principal = principal
     return principal
+
+
+def session_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
+    """The session token this browser's cookie carries (live or not), or None."""
+    session = connection.scope.get("session") or {}
+    token = session.get(SESSION_TOKEN_KEY) if isinstance(session, dict) else None
+    return token if isinstance(token, str) and token else None
 
 
 def api_roles(*roles: Role) -> Guard:

@@ -1,12 +1,16 @@
-"""Signing in and out: credentials, session, safe redirects, CSRF."""
+"""Signing in and out: credentials, session, safe redirects, CSRF, throttling."""
 
 from __future__ import annotations
 
 import pytest
+from litestar.testing import TestClient
 from sqlalchemy.orm import Session
 
 from nurture import accounts
-from nurture.web.ui.session import safe_next
+from nurture.config import Settings
+from nurture.ratelimit import limiter_for
+from nurture.web.app import create_app
+from nurture.web.ui.session import LOGIN_PER_ACCOUNT, LOGIN_PER_ADDRESS, safe_next
 from tests.factories import PASSWORD, make_user
 from tests.ui.helpers import HTML, Client, csrf_token, login, post_form
 
@@ -120,3 +124,69 @@ def test_signed_in_visitor_skips_the_login_form(client: Client, db: Session) -> 
     response = client.get("/login?next=/contacts", headers=HTML, follow_redirects=False)
     assert response.status_code in (302, 303)
     assert response.headers["location"] == "/contacts"
+
+
+# The peer address Litestar's test client reports.
+TEST_CLIENT_ADDRESS = "testclient"
+
+
+def _attempt(client: Client, email: str, password: str) -> int:
+    return post_form(client, "/login", {"email": email, "password": password}).status_code
+
+
+def test_too_many_wrong_passwords_lock_the_account_even_for_the_right_one(
+    client: Client, db: Session
+) -> None:
+    user = make_user(db)
+    db.commit()
+    for _ in range(LOGIN_PER_ACCOUNT.hits):
+        assert _attempt(client, user.email, "not the password") == 400
+    # Typed differently, still the same account.
+    response = post_form(client, "/login", {"email": user.email.upper(), "password": PASSWORD})
+    assert response.status_code == 429
+    assert 0 < int(response.headers["retry-after"]) <= LOGIN_PER_ACCOUNT.window_seconds
+    assert "Too many sign-in attempts. Try again in" in response.text
+    assert client.get("/", headers=HTML, follow_redirects=False).status_code in (302, 303)
+
+
+def test_a_successful_sign_in_clears_the_accounts_count(
+    client: Client, db: Session, settings: Settings
+) -> None:
+    user = make_user(db)
+    db.commit()
+    limiter = limiter_for(settings)
+    # Counted as if by earlier wrong passwords (each real one costs an argon2 hash).
+    for _ in range(LOGIN_PER_ACCOUNT.hits - 2):
+        limiter.hit(LOGIN_PER_ACCOUNT, user.email)
+    assert _attempt(client, user.email, "not the password") == 400
+    login(client, user)
+    assert limiter.peek(LOGIN_PER_ACCOUNT, user.email).hits == 0
+
+
+def test_one_address_trying_many_accounts_is_throttled(
+    client: Client, db: Session, settings: Settings
+) -> None:
+    user = make_user(db)
+    db.commit()
+    limiter = limiter_for(settings)
+    for _ in range(LOGIN_PER_ADDRESS.hits - 1):
+        limiter.hit(LOGIN_PER_ADDRESS, TEST_CLIENT_ADDRESS)
+    assert _attempt(client, "nobody@nurture.test", "guess") == 400
+    response = post_form(client, "/login", {"email": user.email, "password": PASSWORD})
+    assert response.status_code == 429
+    assert "retry-after" in response.headers
+    # The account itself was never tried wrongly: the address alone refused it.
+    assert limiter.peek(LOGIN_PER_ACCOUNT, user.email).hits == 0
+
+
+def test_the_limit_holds_across_two_web_processes(
+    client: Client, db: Session, settings: Settings
+) -> None:
+    user = make_user(db)
+    db.commit()
+    with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as second:
+        for n in range(LOGIN_PER_ACCOUNT.hits):
+            either = client if n % 2 else second
+            assert _attempt(either, user.email, "not the password") == 400
+        assert _attempt(second, user.email, PASSWORD) == 429
+        assert _attempt(client, user.email, PASSWORD) == 429

@@ -1,8 +1,11 @@
-"""Settings → Users (admins only): list, create with a role, deactivate and reactivate."""
+"""Settings → Users (admins only): list, create with a role, deactivate and reactivate,
+sign out of every browser."""
 
 from __future__ import annotations
 
-from litestar import get, post
+from typing import Any
+
+from litestar import Request, get, post
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 from sqlalchemy import select
@@ -83,4 +86,23 @@ def set_active(
     return Redirect("/settings/users", status_code=303)
 
 
-handlers = [users, create_user, set_active]
+@post(
+    "/settings/users/{user_id:int}/sessions/revoke",
+    guards=[ui_roles(*ADMINS)],
+    sync_to_thread=True,
+)
+def sign_out_everywhere(
+    request: Request[Any, Any, Any], db: Db, principal: Me, user_id: FromPath[int]
+) -> Template | Redirect:
+    ended = accounts.sign_out_everywhere(db, user_id=user_id, actor=principal.actor)
+    if principal.id == user_id:
+        # This browser's session was one of them: drop its cookie, then sign in again.
+        request.clear_session()
+        return Redirect("/login", status_code=303)
+    user = db.get(User, user_id)
+    who = user.email if user is not None else f"user {user_id}"
+    sessions = "1 session" if ended == 1 else f"{ended} sessions"
+    return _users_page(db, principal, notice=f"Signed {who} out everywhere ({sessions} ended).")
+
+
+handlers = [users, create_user, set_active, sign_out_everywhere]
