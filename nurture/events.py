@@ -282,14 +282,10 @@ def unprocessed_event_ids(
 def _contacts_by_email(session: Session, emails: set[str]) -> tuple[dict[str, int], list[int]]:
     if not emails:
         return {}, []
-    found = writes.find_contacts_by_email(session, list(emails))
-    missing = sorted(emails - found.keys())
-    if not missing:
-        return found, []
-    new = writes.create_contacts(session, missing)
+    found, new = writes.find_or_create_contacts(session, sorted(emails))
     found.update(new)
-    # Another request may have created some of them between our two statements.
-    still_missing = [e for e in missing if e not in found]
+    # Another request may have created some of them between look-up and insert.
+    still_missing = [e for e in emails if e not in found]
     if still_missing:
         found.update(writes.find_contacts_by_email(session, still_missing))
     return found, list(new.values())
