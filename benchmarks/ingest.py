@@ -26,6 +26,7 @@ import sys
 import tempfile
 import threading
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -36,7 +37,7 @@ from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks._harness import fresh_database, server, services
+from benchmarks._harness import Services, fresh_database, server, services
 from nurture import accounts
 from nurture.db import session_scope
 from nurture.importer import import_contacts
@@ -190,6 +191,51 @@ def import_rate(database_url: str, rows: int) -> tuple[float, int]:
         return rows / elapsed, report.created + report.updated + report.unchanged
 
 
+@dataclass(frozen=True)
+class Round:
+    seconds: float
+    stored: int
+    distinct_keys: int
+    contacts: int
+    copy_rate: float
+    copied: int
+
+    @property
+    def api_rate(self) -> float:
+        # Both sides in rows stored per second: the API also reads and drops the
+        # repeated keys, COPY is handed only the first row of each.
+        return self.stored / self.seconds
+
+
+def ingest_round(
+    svc: Services, events: list[dict[str, Any]], bodies: list[bytes], clients: int, web: int
+) -> Round:
+    """One fresh database: the API run, then COPY of the same rows beside it."""
+    database_url = fresh_database(svc.pg_admin_url, "bench_ingest")
+    upgrade(database_url)
+    with session_scope(database_url) as db:
+        _, key = accounts.create_api_key(db, name="benchmark", actor="benchmark")
+    env = {
+        "NURTURE_DATABASE_URL": database_url,
+        "NURTURE_REDIS_URL": svc.redis_url,
+        "NURTURE_DATA_DIR": tempfile.mkdtemp(prefix="nurture-bench-"),
+        "NURTURE_SECRET_KEY": "benchmark-secret-" + "x" * 40,
+    }
+    with server(env, workers=web) as base_url:
+        # Warm up connections and caches with one small batch outside the timing.
+        warm = {"events": [{"type": "warm.up", "email": "warm@up.example"}]}
+        post_all(base_url, key, [json.dumps(warm).encode()], 1)
+        seconds = post_all(base_url, key, bodies, clients)
+    with session_scope(database_url) as db:
+        real = Event.type != "warm.up"
+        stored = db.scalar(select(func.count()).select_from(Event).where(real)) or 0
+        distinct = select(func.count(func.distinct(Event.idempotency_key))).where(real)
+        distinct_keys = db.scalar(distinct) or 0
+        contacts = db.scalar(select(func.count()).select_from(Contact)) or 0
+    copy, copied = copy_rate(database_url, events)
+    return Round(seconds, stored, distinct_keys, contacts, copy, copied)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
@@ -198,6 +244,12 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--web-workers", type=int, default=2)
     parser.add_argument("--import-rows", type=int, default=100_000)
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=2,
+        help="API and COPY runs, alternating; the best of each side counts (others share the CPU)",
+    )
     args = parser.parse_args()
 
     events = make_events(args.events)
@@ -206,54 +258,27 @@ def main() -> int:
         json.dumps({"events": events[i : i + BATCH]}).encode() for i in range(0, len(events), BATCH)
     ]
     with services() as svc:
-        database_url = fresh_database(svc.pg_admin_url, "bench_ingest")
-        upgrade(database_url)
-        with session_scope(database_url) as db:
-            _, key = accounts.create_api_key(db, name="benchmark", actor="benchmark")
-        env = {
-            "NURTURE_DATABASE_URL": database_url,
-            "NURTURE_REDIS_URL": svc.redis_url,
-            "NURTURE_DATA_DIR": tempfile.mkdtemp(prefix="nurture-bench-"),
-            "NURTURE_SECRET_KEY": "benchmark-secret-" + "x" * 40,
-        }
-        with server(env, workers=args.web_workers) as base_url:
-            # Warm up connections and caches with one small batch outside the timing.
-            post_all(
-                base_url,
-                key,
-                [
-                    json.dumps(
-                        {"events": [{"type": "warm.up", "email": "warm@up.example"}]}
-                    ).encode()
-                ],
-                1,
-            )
-            seconds = post_all(base_url, key, bodies, args.clients)
-        with session_scope(database_url) as db:
-            stored = (
-                db.scalar(select(func.count()).select_from(Event).where(Event.type != "warm.up"))
-                or 0
-            )
-            distinct_keys = (
-                db.scalar(
-                    select(func.count(func.distinct(Event.idempotency_key))).where(
-                        Event.type != "warm.up"
-                    )
-                )
-                or 0
-            )
-            contacts = db.scalar(select(func.count()).select_from(Contact)) or 0
-        # Both sides in rows stored per second: the API also reads and drops the
-        # repeated keys, COPY is handed only the first row of each.
-        api_rate = stored / seconds
-        copy, copied = copy_rate(database_url, events)
-        ratio = api_rate / copy
-
+        rounds = [
+            ingest_round(svc, events, bodies, args.clients, args.web_workers)
+            for _ in range(args.rounds)
+        ]
         import_database = fresh_database(svc.pg_admin_url, "bench_import")
         upgrade(import_database)
         csv_rate, imported = import_rate(import_database, args.import_rows)
 
-    exactly_once = stored == expected == distinct_keys == copied
+    best = min(rounds, key=lambda r: r.seconds)
+    api_rate = best.api_rate
+    copy = max(r.copy_rate for r in rounds)
+    ratio = api_rate / copy
+    exactly_once = all(r.stored == expected == r.distinct_keys == r.copied for r in rounds)
+    stored, distinct_keys, contacts, seconds = (
+        best.stored,
+        best.distinct_keys,
+        best.contacts,
+        best.seconds,
+    )
+    for n, r in enumerate(rounds, 1):
+        print(f"round {n}: API {r.api_rate:,.0f} events stored/s, COPY {r.copy_rate:,.0f} rows/s")
     print(f"events posted          {len(events):>10,} in {len(bodies)} batches of {BATCH}")
     print(
         f"unique keys expected   {expected:>10,}   stored {stored:,}"
@@ -264,7 +289,7 @@ def main() -> int:
         f"API ingest             {api_rate:>10,.0f} events stored/s  ({seconds:.2f} s,"
         f" {args.clients} clients, {args.web_workers} web workers)"
     )
-    print(f"COPY into indexed copy {copy:>10,.0f} rows/s  ({copied:,} rows)")
+    print(f"COPY into indexed copy {copy:>10,.0f} rows/s  ({best.copied:,} rows)")
     print(f"ratio API / COPY       {ratio:>10.3f}   (target >= {TARGET_RATIO})")
     print(f"CSV import             {csv_rate:>10,.0f} rows/s  ({imported:,} contacts)")
     print(
