@@ -119,7 +119,7 @@ def copy_rate(database_url: str, events: list[dict[str, Any]]) -> tuple[float, i
     url = make_url(database_url)
     dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
     with psycopg.connect(dsn) as conn:
-        ids = dict(conn.execute("SELECT email, id FROM contacts").fetchall())
+        ids: dict[str, int] = dict(conn.execute("SELECT email, id FROM contacts").fetchall())
         received = datetime.now(UTC)
         seen: set[str] = set()
         rows = []

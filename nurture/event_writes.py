@@ -125,16 +125,29 @@ def find_or_create_contacts(
     if not emails:
         return {}, {}
     if _dialect(session) == "postgresql":
-        found, made = session.execute(_PG_RESOLVE, {"emails": _encode_json(list(emails)).decode()}).one()
+        listed = _encode_json(list(emails)).decode()
+        found, made = session.execute(_PG_RESOLVE, {"emails": listed}).one()
         return _decode_ids(found), _decode_ids(made)
     found_ids = find_contacts_by_email(session, emails)
     return found_ids, create_contacts(session, [e for e in emails if e not in found_ids])
+
+
+_PG_LIVE = text(
+    "SELECT coalesce(string_agg(id::text, ','), '') FROM contacts"
+    " WHERE id = ANY(CAST(:ids AS bigint[])) AND erased_at IS NULL"
+)
 
 
 def live_contact_ids(session: Session, ids: Sequence[int]) -> set[int]:
     """Those of `ids` that name a contact that exists and is not erased."""
     if not ids:
         return set()
+    if _dialect(session) == "postgresql":
+        # The ids go as one array literal and come back as one text value: psycopg
+        # would quote a list element by element, and fetch a row per id, in Python.
+        listed = "{" + ",".join(str(int(i)) for i in ids) + "}"
+        found = session.scalar(_PG_LIVE, {"ids": listed}) or ""
+        return {int(i) for i in found.split(",")} if found else set()
     stmt = select(Contact.id).where(
         among(session, Contact.id, ids, integers=True), Contact.erased_at.is_(None)
     )
