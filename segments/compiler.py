@@ -314,8 +314,12 @@ def _nps_category() -> Expr:
 def _nps_category_whole(op: str, value: Value, now: Now) -> ColumnElement[bool]:
     """The same test over every contact: one ranked pass over the NPS answers, joined
     by hash, instead of a latest-answer probe per contact (220,000 probes, a second,
-    for the customers of 1M contacts). Contacts who never answered have the category
-    '': they match when '' passes the test, a constant the planner folds away."""
+    for the customers of 1M contacts)."""
+    if op in NEGATIONS:
+        return not_(_nps_category_whole(NEGATIONS[op], value, now))
+    # A positive test (equals, in, is_set) with the catalogue's values never passes
+    # the '' of a contact who never answered, so only answers can match: a plain
+    # IN, which PostgreSQL turns into a semi-join from the answers to contacts.
     ev = events.alias()
     ranked = (
         select(
@@ -331,16 +335,7 @@ def _nps_category_whole(op: str, value: Value, now: Now) -> ColumnElement[bool]:
     passing = select(ranked.c.contact_id).where(
         ranked.c.rank == 1, _test(ranked.c.category, op, value, now, nullable=False, text=True)
     )
-    other = events.alias()
-    never_answered = not_(
-        select(literal(1))
-        .select_from(other)
-        .where(other.c.contact_id == contacts.c.id, other.c.type == NPS_EVENT)
-        .correlate(contacts)
-        .exists()
-    )
-    empty_passes = _test(literal("", String()), op, value, now, nullable=False, text=True)
-    return or_(contacts.c.id.in_(passing), and_(empty_passes, never_answered))
+    return contacts.c.id.in_(passing)
 
 
 def _category(ev: Any) -> Expr:
