@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import os
 import secrets
 import socket
@@ -9,7 +10,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -65,21 +65,39 @@ def free_port() -> int:
 def server(env: dict[str, str], *, workers: int = 1) -> Iterator[str]:
     """`nurture serve` in a subprocess; yields its base URL once /healthz answers."""
     port = free_port()
+    argv = ["-m", "nurture.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
+    with _serving([*argv, "--workers", str(workers)], env, port, "/healthz", 200) as base:
+        yield base
+
+
+@contextmanager
+def minimal_server() -> Iterator[str]:
+    """benchmarks/minimal_app.py (one Granian process); yields its base URL once it answers."""
+    port = free_port()
+    argv = [str(REPO / "benchmarks" / "minimal_app.py"), "--port", str(port)]
+    with _serving(argv, {"PYTHONPATH": str(REPO)}, port, "/t/bench/ready", 302) as base:
+        yield base
+
+
+def _answers(port: int, path: str, status: int) -> bool:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+    try:
+        conn.request("GET", path)
+        return conn.getresponse().status == status
+    except OSError:
+        return False
+    finally:
+        conn.close()
+
+
+@contextmanager
+def _serving(
+    argv: list[str], env: dict[str, str], port: int, probe: str, status: int
+) -> Iterator[str]:
     full_env = {**os.environ, **env}
     log = tempfile.NamedTemporaryFile(prefix="nurture-server-", suffix=".log", delete=False)  # noqa: SIM115
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "nurture.cli",
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-        ],
+        [sys.executable, *argv],
         env=full_env,
         cwd=REPO,
         stdout=subprocess.DEVNULL,
@@ -90,13 +108,7 @@ def server(env: dict[str, str], *, workers: int = 1) -> Iterator[str]:
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/healthz", timeout=1) as answer:  # noqa: S310
-                    if answer.status == 200:
-                        break
-            except OSError:
-                pass
+        while not _answers(port, probe, status):
             if process.poll() is not None or time.monotonic() > deadline:
                 error = Path(log.name).read_text(errors="replace")
                 raise RuntimeError(f"server did not start:\n{error[-3000:]}")

@@ -1,15 +1,18 @@
-"""Event ingest through the API against PostgreSQL's COPY, and the CSV contact import rate.
+"""Event ingest through the API against COPY into a copy of `events`, and the CSV import rate.
 
 Posts 100,000 events in batches of 500 (a tenth of them repeating an earlier
 idempotency key, spread over 10,000 contacts named by e-mail) to a running
 `nurture serve` on PostgreSQL with Redis as the broker (the production shape:
 the web process stores and enqueues, workers process). In the same run it
-loads the same rows into a scratch table with COPY and compares the rates.
-Then it imports 100,000 contact rows from a CSV file.
+COPYs the rows the API stored into a table built from `events`' own definition
+(same primary key, unique idempotency index, behaviour index, every other
+index) with the same foreign key to contacts, and compares the rates of stored
+rows per second. Then it imports 100,000 contact rows from a CSV file.
 
     .venv/bin/python benchmarks/ingest.py [--events N] [--clients C] [--web-workers W]
 
-Target: API / COPY >= 0.2, every event stored exactly once.
+Target: API / COPY >= 0.5, every event stored exactly once. The last line is
+`RESULT api_events_per_s=... copy_indexed_rows_per_s=... ratio=... exactly_once=1|0`.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import sys
 import tempfile
 import threading
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -33,14 +37,14 @@ from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks._harness import fresh_database, server, services
+from benchmarks._harness import Services, fresh_database, server, services
 from nurture import accounts
 from nurture.db import session_scope
 from nurture.imports.importer import import_contacts
 from nurture.migrate import upgrade
 from nurture.models import Contact, Event
 
-TARGET_RATIO = 0.2
+TARGET_RATIO = 0.5
 BATCH = 500
 CONTACTS = 10_000
 TYPES = ["email.opened", "email.clicked", "page.visited", "form.submitted", "webinar.registered"]
@@ -102,34 +106,60 @@ def post_all(base_url: str, key: str, bodies: list[bytes], clients: int) -> floa
     return elapsed
 
 
-def copy_rate(database_url: str, events: list[dict[str, Any]]) -> float:
-    """Rows per second for COPY of the same rows into a scratch table."""
+def copy_rate(database_url: str, events: list[dict[str, Any]]) -> tuple[float, int]:
+    """Rows per second for COPY of the rows the API stored into a copy of `events`.
+
+    The copy is made from the live table's own definition (columns, defaults,
+    primary key, unique idempotency index, behaviour index and every other
+    index) plus the same foreign key to contacts, so COPY pays for the same
+    index and constraint work as the API. COPY cannot skip a repeated key, so
+    it loads each idempotency key's first row: exactly the rows the API
+    stored. Contacts are the ones the API created, named by id.
+    """
     url = make_url(database_url)
     dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
-    rows = [
-        (e["email"], e["type"], e["occurred_at"], json.dumps(e["properties"]), e["idempotency_key"])
-        for e in events
-    ]
     with psycopg.connect(dsn) as conn:
+        ids: dict[str, int] = dict(conn.execute("SELECT email, id FROM contacts").fetchall())
+        received = datetime.now(UTC)
+        seen: set[str] = set()
+        rows = []
+        for n, e in enumerate(events):
+            if e["idempotency_key"] in seen:
+                continue
+            seen.add(e["idempotency_key"])
+            rows.append(
+                (
+                    n + 1,
+                    ids[e["email"]],
+                    e["type"],
+                    e["occurred_at"],
+                    received,
+                    json.dumps(e["properties"]),
+                    "api",
+                    e["idempotency_key"],
+                )
+            )
+        conn.execute("CREATE TABLE copy_events (LIKE events INCLUDING ALL)")
         conn.execute(
-            "CREATE TABLE scratch_events (email text, type text, occurred_at timestamptz,"
-            " properties jsonb, idempotency_key text)"
+            "ALTER TABLE copy_events ADD FOREIGN KEY (contact_id)"
+            " REFERENCES contacts (id) ON DELETE CASCADE"
         )
         conn.commit()
         started = time.perf_counter()
         with (
             conn.cursor() as cur,
             cur.copy(
-                "COPY scratch_events (email, type, occurred_at, properties, idempotency_key)"
-                " FROM STDIN"
+                "COPY copy_events (id, contact_id, type, occurred_at, received_at, properties,"
+                " source, idempotency_key) FROM STDIN"
             ) as copy,
         ):
             for row in rows:
                 copy.write_row(row)
         conn.commit()
         elapsed = time.perf_counter() - started
-        conn.execute("DROP TABLE scratch_events")
-    return len(rows) / elapsed
+        conn.execute("DROP TABLE copy_events")
+        conn.commit()
+    return len(rows) / elapsed, len(rows)
 
 
 def import_rate(database_url: str, rows: int) -> tuple[float, int]:
@@ -161,6 +191,51 @@ def import_rate(database_url: str, rows: int) -> tuple[float, int]:
         return rows / elapsed, report.created + report.updated + report.unchanged
 
 
+@dataclass(frozen=True)
+class Round:
+    seconds: float
+    stored: int
+    distinct_keys: int
+    contacts: int
+    copy_rate: float
+    copied: int
+
+    @property
+    def api_rate(self) -> float:
+        # Both sides in rows stored per second: the API also reads and drops the
+        # repeated keys, COPY is handed only the first row of each.
+        return self.stored / self.seconds
+
+
+def ingest_round(
+    svc: Services, events: list[dict[str, Any]], bodies: list[bytes], clients: int, web: int
+) -> Round:
+    """One fresh database: the API run, then COPY of the same rows beside it."""
+    database_url = fresh_database(svc.pg_admin_url, "bench_ingest")
+    upgrade(database_url)
+    with session_scope(database_url) as db:
+        _, key = accounts.create_api_key(db, name="benchmark", actor="benchmark")
+    env = {
+        "NURTURE_DATABASE_URL": database_url,
+        "NURTURE_REDIS_URL": svc.redis_url,
+        "NURTURE_DATA_DIR": tempfile.mkdtemp(prefix="nurture-bench-"),
+        "NURTURE_SECRET_KEY": "benchmark-secret-" + "x" * 40,
+    }
+    with server(env, workers=web) as base_url:
+        # Warm up connections and caches with one small batch outside the timing.
+        warm = {"events": [{"type": "warm.up", "email": "warm@up.example"}]}
+        post_all(base_url, key, [json.dumps(warm).encode()], 1)
+        seconds = post_all(base_url, key, bodies, clients)
+    with session_scope(database_url) as db:
+        real = Event.type != "warm.up"
+        stored = db.scalar(select(func.count()).select_from(Event).where(real)) or 0
+        distinct = select(func.count(func.distinct(Event.idempotency_key))).where(real)
+        distinct_keys = db.scalar(distinct) or 0
+        contacts = db.scalar(select(func.count()).select_from(Contact)) or 0
+    copy, copied = copy_rate(database_url, events)
+    return Round(seconds, stored, distinct_keys, contacts, copy, copied)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
@@ -169,6 +244,12 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--web-workers", type=int, default=2)
     parser.add_argument("--import-rows", type=int, default=100_000)
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=2,
+        help="API and COPY runs, alternating; the best of each side counts (others share the CPU)",
+    )
     args = parser.parse_args()
 
     events = make_events(args.events)
@@ -177,52 +258,27 @@ def main() -> int:
         json.dumps({"events": events[i : i + BATCH]}).encode() for i in range(0, len(events), BATCH)
     ]
     with services() as svc:
-        database_url = fresh_database(svc.pg_admin_url, "bench_ingest")
-        upgrade(database_url)
-        with session_scope(database_url) as db:
-            _, key = accounts.create_api_key(db, name="benchmark", actor="benchmark")
-        env = {
-            "NURTURE_DATABASE_URL": database_url,
-            "NURTURE_REDIS_URL": svc.redis_url,
-            "NURTURE_DATA_DIR": tempfile.mkdtemp(prefix="nurture-bench-"),
-            "NURTURE_SECRET_KEY": "benchmark-secret-" + "x" * 40,
-        }
-        with server(env, workers=args.web_workers) as base_url:
-            # Warm up connections and caches with one small batch outside the timing.
-            post_all(
-                base_url,
-                key,
-                [
-                    json.dumps(
-                        {"events": [{"type": "warm.up", "email": "warm@up.example"}]}
-                    ).encode()
-                ],
-                1,
-            )
-            seconds = post_all(base_url, key, bodies, args.clients)
-        api_rate = len(events) / seconds
-        with session_scope(database_url) as db:
-            stored = (
-                db.scalar(select(func.count()).select_from(Event).where(Event.type != "warm.up"))
-                or 0
-            )
-            distinct_keys = (
-                db.scalar(
-                    select(func.count(func.distinct(Event.idempotency_key))).where(
-                        Event.type != "warm.up"
-                    )
-                )
-                or 0
-            )
-            contacts = db.scalar(select(func.count()).select_from(Contact)) or 0
-        copy = copy_rate(database_url, events)
-        ratio = api_rate / copy
-
+        rounds = [
+            ingest_round(svc, events, bodies, args.clients, args.web_workers)
+            for _ in range(args.rounds)
+        ]
         import_database = fresh_database(svc.pg_admin_url, "bench_import")
         upgrade(import_database)
         csv_rate, imported = import_rate(import_database, args.import_rows)
 
-    exactly_once = stored == expected == distinct_keys
+    best = min(rounds, key=lambda r: r.seconds)
+    api_rate = best.api_rate
+    copy = max(r.copy_rate for r in rounds)
+    ratio = api_rate / copy
+    exactly_once = all(r.stored == expected == r.distinct_keys == r.copied for r in rounds)
+    stored, distinct_keys, contacts, seconds = (
+        best.stored,
+        best.distinct_keys,
+        best.contacts,
+        best.seconds,
+    )
+    for n, r in enumerate(rounds, 1):
+        print(f"round {n}: API {r.api_rate:,.0f} events stored/s, COPY {r.copy_rate:,.0f} rows/s")
     print(f"events posted          {len(events):>10,} in {len(bodies)} batches of {BATCH}")
     print(
         f"unique keys expected   {expected:>10,}   stored {stored:,}"
@@ -230,16 +286,15 @@ def main() -> int:
     )
     print(f"contacts created       {contacts:>10,}")
     print(
-        f"API ingest             {api_rate:>10,.0f} events/s  ({seconds:.2f} s,"
-        f" {args.clients} clients,"
-        f" {args.web_workers} web workers)"
+        f"API ingest             {api_rate:>10,.0f} events stored/s  ({seconds:.2f} s,"
+        f" {args.clients} clients, {args.web_workers} web workers)"
     )
-    print(f"PostgreSQL COPY        {copy:>10,.0f} rows/s")
+    print(f"COPY into indexed copy {copy:>10,.0f} rows/s  ({best.copied:,} rows)")
     print(f"ratio API / COPY       {ratio:>10.3f}   (target >= {TARGET_RATIO})")
     print(f"CSV import             {csv_rate:>10,.0f} rows/s  ({imported:,} contacts)")
     print(
-        f"RESULT api_events_per_s={api_rate:.0f} copy_rows_per_s={copy:.0f} ratio={ratio:.3f} "
-        f"exactly_once={int(exactly_once)} csv_import_rows_per_s={csv_rate:.0f}"
+        f"RESULT api_events_per_s={api_rate:.0f} copy_indexed_rows_per_s={copy:.0f}"
+        f" ratio={ratio:.3f} exactly_once={int(exactly_once)}"
     )
     if not exactly_once:
         print("FAIL: events were not stored exactly once", file=sys.stderr)

@@ -219,6 +219,31 @@ def ingest(
     return IngestResult(results, created)
 
 
+def store_known(session: Session, items: Sequence[EventInput], *, source: str) -> list[int]:
+    """Store checked events that name their contact by id; the ids of those stored.
+
+    The recorder's lean form of `ingest`, with no outcome per item: a repeated
+    idempotency key is stored once, and events of contacts that are gone (erased
+    or deleted since) are dropped. The caller commits.
+    """
+    live = writes.live_contact_ids(
+        session, list({e.contact_id for e in items if e.contact_id is not None})
+    )
+    seen: set[str] = set()
+    rows: list[writes.EventRow] = []
+    for e in items:
+        contact_id = e.contact_id
+        if contact_id is None or contact_id not in live:
+            continue
+        key = e.idempotency_key
+        if key is not None:
+            if key in seen:
+                continue
+            seen.add(key)
+        rows.append(writes.EventRow(contact_id, e.type, e.occurred_at, e.properties, key))
+    return [i for i in writes.insert_events(session, rows, source=source) if i is not None]
+
+
 def mark_processed(session: Session, event_ids: Iterable[int]) -> list[int]:
     """Mark events processed and move each contact's last activity forward.
 
@@ -275,14 +300,10 @@ def unprocessed_event_ids(
 def _contacts_by_email(session: Session, emails: set[str]) -> tuple[dict[str, int], list[int]]:
     if not emails:
         return {}, []
-    found = writes.find_contacts_by_email(session, list(emails))
-    missing = sorted(emails - found.keys())
-    if not missing:
-        return found, []
-    new = writes.create_contacts(session, missing)
+    found, new = writes.find_or_create_contacts(session, sorted(emails))
     found.update(new)
-    # Another request may have created some of them between our two statements.
-    still_missing = [e for e in missing if e not in found]
+    # Another request may have created some of them between look-up and insert.
+    still_missing = [e for e in emails if e not in found]
     if still_missing:
         found.update(writes.find_contacts_by_email(session, still_missing))
     return found, list(new.values())

@@ -155,7 +155,7 @@ def compile_node(node: Node, now: Now, *, whole: bool = False) -> ColumnElement[
     if isinstance(node, Not):
         return not_(compile_node(node.child, now, whole=whole))
     if isinstance(node, FieldCondition):
-        return _field(node, now)
+        return _field(node, now, whole=whole)
     if isinstance(node, AttributeCondition):
         return _json(contacts.c.attributes, node.test, now)
     if isinstance(node, EventCondition):
@@ -165,7 +165,7 @@ def compile_node(node: Node, now: Now, *, whole: bool = False) -> ColumnElement[
     raise TypeError(f"not a rule node: {node!r}")
 
 
-def _field(cond: FieldCondition, now: Now) -> ColumnElement[bool]:
+def _field(cond: FieldCondition, now: Now, *, whole: bool = False) -> ColumnElement[bool]:
     spec = FIELDS[cond.field]
     op, value = cond.op, cond.value
     if spec.type is FieldType.ORDERED and op in ("at_least", "at_most"):
@@ -177,6 +177,8 @@ def _field(cond: FieldCondition, now: Now) -> ColumnElement[bool]:
     if cond.field == "suppressed":
         return _suppressed() if value else not_(_suppressed())
     if cond.field == "nps_category":
+        if whole:
+            return _nps_category_whole(op, value, now)
         return _test(_nps_category(), op, value, now, nullable=False, text=True)
     if cond.field.startswith("company."):
         # Read through RULE_FROM's outer join: a contact without a company has
@@ -298,15 +300,8 @@ def _suppressed() -> ColumnElement[bool]:
 def _nps_category() -> Expr:
     """The category of the latest NPS answer, or '' without one (never NULL)."""
     ev = events.alias()
-    score = JsonValue(ev.c.properties, "score", "number")
-    category = case(
-        ((score >= 9) & (score <= 10), "promoter"),
-        ((score >= 7) & (score < 9), "passive"),
-        ((score >= 0) & (score < 7), "detractor"),
-        else_="",
-    )
     latest = (
-        select(category)
+        select(_category(ev))
         .where(ev.c.contact_id == contacts.c.id, ev.c.type == NPS_EVENT)
         .order_by(ev.c.occurred_at.desc(), ev.c.id.desc())
         .limit(1)
@@ -314,3 +309,40 @@ def _nps_category() -> Expr:
         .scalar_subquery()
     )
     return func.coalesce(latest, literal("", String()))
+
+
+def _nps_category_whole(op: str, value: Value, now: Now) -> ColumnElement[bool]:
+    """The same test over every contact: one ranked pass over the NPS answers, joined
+    by hash, instead of a latest-answer probe per contact (220,000 probes, a second,
+    for the customers of 1M contacts)."""
+    if op in NEGATIONS:
+        return not_(_nps_category_whole(NEGATIONS[op], value, now))
+    # A positive test (equals, in, is_set) with the catalogue's values never passes
+    # the '' of a contact who never answered, so only answers can match: a plain
+    # IN, which PostgreSQL turns into a semi-join from the answers to contacts.
+    ev = events.alias()
+    ranked = (
+        select(
+            ev.c.contact_id,
+            _category(ev).label("category"),
+            func.row_number()
+            .over(partition_by=ev.c.contact_id, order_by=(ev.c.occurred_at.desc(), ev.c.id.desc()))
+            .label("rank"),
+        )
+        .where(ev.c.type == NPS_EVENT)
+        .subquery()
+    )
+    passing = select(ranked.c.contact_id).where(
+        ranked.c.rank == 1, _test(ranked.c.category, op, value, now, nullable=False, text=True)
+    )
+    return contacts.c.id.in_(passing)
+
+
+def _category(ev: Any) -> Expr:
+    score = JsonValue(ev.c.properties, "score", "number")
+    return case(
+        ((score >= 9) & (score <= 10), "promoter"),
+        ((score >= 7) & (score < 9), "passive"),
+        ((score >= 0) & (score < 7), "detractor"),
+        else_="",
+    )

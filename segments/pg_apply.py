@@ -35,6 +35,7 @@ from sqlalchemy import (
     literal,
     literal_column,
     select,
+    text,
     union_all,
 )
 from sqlalchemy.dialects import postgresql
@@ -138,6 +139,11 @@ def refresh_rule(
     writing statement; when nothing changed, that is all. Otherwise one statement
     inserts and deletes exactly those rows and announces them.
     """
+    # A whole-table rule is estimated costly enough for PostgreSQL to JIT-compile
+    # it with inlining and optimisation: 270 ms of compiling, measured on 1M
+    # contacts, for a statement that spends its second in index probes the
+    # compiled code hardly speeds up. For this transaction only.
+    session.execute(text("SET LOCAL jit = off"))
     matching = _matching(rule, now, None).subquery("m")
     current = (
         select(members.c.contact_id, members.c.since)

@@ -8,6 +8,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from nurture.contacts import erase_contact
 from nurture.events import EventInput
 from nurture.models import Event
 from nurture.web.public.recorder import EventRecorder
@@ -69,3 +70,22 @@ def test_a_flush_that_fails_keeps_its_events_for_the_next_try(db_url: str, db: S
     assert recorder.flush() is True
     assert recorder.wait_idle(1)
     assert _stored(db) == 3
+
+
+def test_clicks_of_erased_contacts_are_dropped_and_the_others_stored_once(
+    db_url: str, db: Session
+) -> None:
+    kept = make_contact(db)
+    gone = make_contact(db)
+    db.commit()
+    erase_contact(db, gone.id, actor="test")
+    db.commit()
+    recorder = EventRecorder(db_url, spool=None)
+    clicks = _clicks(kept.id, 3)
+    for event in [*clicks, clicks[0], *_clicks(gone.id, 2)]:
+        recorder.record(event)
+    assert recorder.flush() is True
+    assert recorder.stored == 3
+    db.expire_all()
+    owners = db.scalars(select(Event.contact_id).where(Event.type == "email.clicked")).all()
+    assert owners == [kept.id] * 3

@@ -2,7 +2,7 @@
 
 The redirector answers as soon as the event is appended to an in-process buffer; a
 background thread writes the buffer every `interval` seconds (sooner when
-`batch` items are waiting) with one `nurture.events.ingest` call, that is one
+`batch` items are waiting) with one `nurture.events.store_known` call, that is one
 multi-row insert, and then enqueues the stored events for processing.
 
 Every event carries an idempotency key made when it was recorded, so a flush that
@@ -30,7 +30,7 @@ from datetime import datetime
 from pathlib import Path
 
 from nurture.db import session_scope
-from nurture.events import EventInput, Outcome, ingest
+from nurture.events import EventInput, store_known
 
 log = logging.getLogger(__name__)
 
@@ -132,9 +132,7 @@ class EventRecorder:
 
     def _write(self, items: Sequence[EventInput]) -> list[int]:
         with session_scope(self._url) as session:
-            result = ingest(session, list(enumerate(items)), source=SOURCE)
-        stored = [r.event_id for r in result.items if r.status is Outcome.STORED]
-        return [event_id for event_id in stored if event_id is not None]
+            return store_known(session, items, source=SOURCE)
 
     def _run(self) -> None:
         backoff = self._interval
