@@ -21,8 +21,10 @@ from nurture.config import Settings, get_settings
 from nurture.web.api import api_router
 from nurture.web.deps import DEPENDENCIES
 from nurture.web.errors import EXCEPTION_HANDLERS
+from nurture.web.json_guard import JsonGuard
 from nurture.web.ops import OpsPlugin
 from nurture.web.public import public_router, tracking_lifespan
+from nurture.web.security_headers import security_headers
 from nurture.web.ui import ui_router
 from workers import runtime
 
@@ -74,6 +76,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         dependencies=DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[
+            security_headers,
+            JsonGuard,
             CookieBackendConfig(
                 secret=secret,
                 key="nurture_session",
