@@ -24,7 +24,7 @@ from nurture.web.errors import EXCEPTION_HANDLERS
 from nurture.web.json_guard import JsonGuard
 from nurture.web.ops import OpsPlugin
 from nurture.web.public import public_router, tracking_lifespan
-from nurture.web.security_headers import security_headers
+from nurture.web.security_headers import add_security_headers
 from nurture.web.ui import ui_router
 from workers import runtime
 
@@ -75,8 +75,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ],
         dependencies=DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,
+        before_send=[add_security_headers],
         middleware=[
-            security_headers,
             JsonGuard,
             CookieBackendConfig(
                 secret=secret,
@@ -86,7 +86,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 samesite="lax",
                 max_age=14 * 24 * 3600,
                 exclude=CSRF_EXEMPT,
-            ).middleware
+            ).middleware,
         ],
         csrf_config=CSRFConfig(
             secret=hashlib.sha256(b"csrf" + secret).hexdigest(),

@@ -91,7 +91,8 @@ def _starts_like_json(chunks: list[bytes]) -> bool:
 def _replay(chunks: list[bytes], receive: Receive, then: Message | None = None) -> Receive:
     """The body read so far as one message, then `then`, then the server's own receive
     (which waits for the disconnect a streaming response listens for)."""
-    pending: list[Message] = [{"type": "http.request", "body": b"".join(chunks), "more_body": False}]
+    body = b"".join(chunks)
+    pending: list[Message] = [{"type": "http.request", "body": body, "more_body": False}]
     if then is not None:
         pending.append(then)
 

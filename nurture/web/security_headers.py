@@ -10,8 +10,7 @@ e-mails' own `<style>` blocks and their remote images.
 
 from __future__ import annotations
 
-from litestar.enums import ScopeType
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import Message, Scope
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -38,22 +37,13 @@ SECURITY_HEADERS: list[tuple[bytes, bytes]] = [
 ]
 
 
-
-def security_headers(app: ASGIApp) -> ASGIApp:
-    """Wrap `app` so each HTTP response carries SECURITY_HEADERS (unless it set its own)."""
-
-    async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != ScopeType.HTTP:
-            await app(scope, receive, send)
-            return
-
-        async def add_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                present = {name.lower() for name, _ in message.get("headers", [])}
-                extra = [(n, v) for n, v in SECURITY_HEADERS if n not in present]
-                message["headers"] = [*message.get("headers", []), *extra]
-            await send(message)
-
-        await app(scope, receive, add_headers)
-
-    return wrapped
+async def add_security_headers(message: Message, scope: Scope) -> None:
+    """A `before_send` hook: each HTTP response start gets SECURITY_HEADERS (unless it set
+    its own). A hook, not a middleware: Litestar answers unmatched paths (404, 405) before
+    any middleware runs, and those pages need the headers too."""
+    if message["type"] != "http.response.start":
+        return
+    headers = list(message.get("headers", []))
+    present = {bytes(name).lower() for name, _ in headers}
+    headers.extend((name, value) for name, value in SECURITY_HEADERS if name not in present)
+    message["headers"] = headers
