@@ -13,7 +13,16 @@ import json
 import re
 
 from litestar.enums import ScopeType
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import (
+    ASGIApp,
+    HTTPRequestEvent,
+    HTTPResponseBodyEvent,
+    HTTPResponseStartEvent,
+    Receive,
+    ReceiveMessage,
+    Scope,
+    Send,
+)
 
 # Far above any body we take (a 1,000-event batch, a sequence definition, a relay batch).
 MAX_JSON_BYTES = 8 * 1024 * 1024
@@ -88,15 +97,16 @@ def _starts_like_json(chunks: list[bytes]) -> bool:
     return head[:1] in (b"[", b"{")
 
 
-def _replay(chunks: list[bytes], receive: Receive, then: Message | None = None) -> Receive:
+def _replay(chunks: list[bytes], receive: Receive, then: ReceiveMessage | None = None) -> Receive:
     """The body read so far as one message, then `then`, then the server's own receive
     (which waits for the disconnect a streaming response listens for)."""
     body = b"".join(chunks)
-    pending: list[Message] = [{"type": "http.request", "body": body, "more_body": False}]
+    first: HTTPRequestEvent = {"type": "http.request", "body": body, "more_body": False}
+    pending: list[ReceiveMessage] = [first]
     if then is not None:
         pending.append(then)
 
-    async def replay() -> Message:
+    async def replay() -> ReceiveMessage:
         if pending:
             return pending.pop(0)
         return await receive()
@@ -115,14 +125,18 @@ async def _refuse(send: Send, status: int, says: str) -> None:
             }
         }
     ).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(payload)).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": payload})
+    start: HTTPResponseStartEvent = {
+        "type": "http.response.start",
+        "status": status,
+        "headers": [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(payload)).encode()),
+        ],
+    }
+    body: HTTPResponseBodyEvent = {
+        "type": "http.response.body",
+        "body": payload,
+        "more_body": False,
+    }
+    await send(start)
+    await send(body)
