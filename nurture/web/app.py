@@ -26,6 +26,7 @@ from nurture.web.ops import OpsPlugin
 from nurture.web.public import public_router, tracking_lifespan
 from nurture.web.security_headers import add_security_headers
 from nurture.web.ui import ui_router
+from nurture.web.utf8_guard import Utf8Guard
 from workers import runtime
 
 _HERE = Path(__file__).resolve().parent
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         before_send=[add_security_headers],
         middleware=[
             JsonGuard,
+            Utf8Guard,
             CookieBackendConfig(
                 secret=secret,
                 key="nurture_session",

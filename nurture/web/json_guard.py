@@ -31,6 +31,8 @@ MAX_JSON_DEPTH = 64
 _STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 _BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+# Enough of an unlabelled body to see whether it starts like JSON.
+_SNIFF_BYTES = 64
 
 
 def json_depth_exceeds(body: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
@@ -76,32 +78,43 @@ class JsonGuard:
             message = await receive()
             if message["type"] != "http.request":
                 # The client went away: let the app see the disconnect as it would.
-                await self.app(scope, _replay(chunks, receive, message), send)
+                await self.app(scope, replay_body(chunks, receive, message), send)
                 return
             chunk = message.get("body", b"")
             size += len(chunk)
             chunks.append(chunk)
             more = message.get("more_body", False)
-            if size > self.max_bytes and (labelled or _starts_like_json(chunks)):
+            if not labelled and size >= _SNIFF_BYTES and not _starts_like_json(chunks):
+                # Not JSON (a CSV upload, say): hand it on as it streams, unbuffered.
+                await self.app(scope, replay_body(chunks, receive, more=more), send)
+                return
+            if size > self.max_bytes:
                 await _refuse(send, 413, f"is over {self.max_bytes} bytes of JSON")
                 return
         body = b"".join(chunks)
         if (labelled or _starts_like_json([body])) and json_depth_exceeds(body, self.max_depth):
             await _refuse(send, 400, f"nests deeper than {self.max_depth} levels")
             return
-        await self.app(scope, _replay([body], receive), send)
+        await self.app(scope, replay_body([body], receive), send)
 
 
 def _starts_like_json(chunks: list[bytes]) -> bool:
-    head = b"".join(chunks[:4])[:64].lstrip()
+    head = b"".join(chunks)[:_SNIFF_BYTES].lstrip()
     return head[:1] in (b"[", b"{")
 
 
-def _replay(chunks: list[bytes], receive: Receive, then: ReceiveMessage | None = None) -> Receive:
-    """The body read so far as one message, then `then`, then the server's own receive
-    (which waits for the disconnect a streaming response listens for)."""
+def replay_body(
+    chunks: list[bytes],
+    receive: Receive,
+    then: ReceiveMessage | None = None,
+    *,
+    more: bool = False,
+) -> Receive:
+    """The body read so far as one message (`more`: the rest is still to come), then
+    `then`, then the server's own receive (the rest of the body, or the disconnect a
+    streaming response listens for)."""
     body = b"".join(chunks)
-    first: HTTPRequestEvent = {"type": "http.request", "body": body, "more_body": False}
+    first: HTTPRequestEvent = {"type": "http.request", "body": body, "more_body": more}
     pending: list[ReceiveMessage] = [first]
     if then is not None:
         pending.append(then)

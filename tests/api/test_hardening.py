@@ -14,12 +14,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from nurture.config import Settings
-from nurture.models import Event
+from nurture.models import Contact, Event
 from nurture.web.app import create_app
 from nurture.web.json_guard import MAX_JSON_BYTES, json_depth_exceeds
+from nurture.web.utf8_guard import NOT_UTF8
 from tests.api.conftest import Headers
 from tests.email.conftest import make_template
-from tests.factories import make_contact
+from tests.factories import make_contact, make_user
+from tests.ui.helpers import HTML, csrf_token, login
 
 DEEP = b"[" * 100_000
 
@@ -201,3 +203,44 @@ def test_only_admin_keys_may_post_system_event_types(
     assert db.scalar(select(func.count()).select_from(Event)) == 0
     allowed = client.post("/api/v1/events", json=batch, headers=headers_for("admin"))
     assert allowed.status_code == 202, allowed.text
+
+
+def test_invalid_utf8_in_a_ui_form_is_refused_naming_the_field_and_stores_nothing(
+    client: TestClient[Litestar], db: Session
+) -> None:
+    user = make_user(db, role="marketer")
+    contact = make_contact(db, email="ada@example.com", first_name="Ada")
+    db.commit()
+    login(client, user)
+    body = f"_csrf_token={csrf_token(client)}&first_name=Ad%FF%FEa&email=ada%40example.com"
+    answer = client.post(
+        f"/contacts/{contact.id}/edit",
+        content=body.encode(),
+        headers={**HTML, "content-type": "application/x-www-form-urlencoded"},
+        follow_redirects=False,
+    )
+    assert answer.status_code == 422, answer.text
+    assert "first_name" in answer.text
+    assert "UTF-8" in answer.text
+    db.expire_all()
+    assert db.get(Contact, contact.id).first_name == "Ada"  # type: ignore[union-attr]
+
+
+def test_invalid_utf8_in_a_query_is_refused_naming_the_parameter(
+    client: TestClient[Litestar], headers: Headers
+) -> None:
+    answer = client.get("/api/v1/contacts?q=%C3%28", headers=headers)
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["error"]["problems"][0] == {"field": "q", "message": NOT_UTF8}
+    assert client.get("/api/v1/contacts?q=%C3%A9", headers=headers).status_code == 200
+
+
+def test_sequence_pages_beyond_the_database_range_name_page_number(
+    client: TestClient[Litestar], db: Session
+) -> None:
+    user = make_user(db, role="marketer")
+    db.commit()
+    login(client, user)
+    answer = client.get("/sequences?page_number=999999999999999999", headers=HTML)
+    assert answer.status_code == 400, answer.text
+    assert "page_number" in answer.text
