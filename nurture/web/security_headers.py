@@ -5,20 +5,23 @@ The policy fits how the pages are built: every script is a file under /static
 is never run), so scripts need no 'unsafe-inline' and no nonce. Styles do allow
 inline: htmx adds its indicator `<style>`, Chart.js sizes its canvas, and the
 e-mail previews (sandboxed `srcdoc` frames, which inherit this policy) carry the
-e-mails' own `<style>` blocks and their remote images.
+e-mails' own `<style>` blocks, their remote images and MJML's web fonts.
 """
 
 from __future__ import annotations
 
 from litestar.types import Message, Scope
 
+# MJML's default fonts come from Google Fonts; the previews load them as the e-mail will.
+MJML_FONT_CSS = "https://fonts.googleapis.com"
+MJML_FONT_FILES = "https://fonts.gstatic.com"
 CONTENT_SECURITY_POLICY = "; ".join(
     [
         "default-src 'self'",
         "script-src 'self'",
-        "style-src 'self' 'unsafe-inline'",
+        f"style-src 'self' 'unsafe-inline' {MJML_FONT_CSS}",
         "img-src 'self' data: https:",
-        "font-src 'self' data:",
+        f"font-src 'self' data: {MJML_FONT_FILES}",
         "connect-src 'self'",
         "frame-src 'self'",
         "object-src 'none'",
