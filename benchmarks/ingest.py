@@ -214,7 +214,8 @@ def ingest_round(
     database_url = fresh_database(svc.pg_admin_url, "bench_ingest")
     upgrade(database_url)
     with session_scope(database_url) as db:
-        _, key = accounts.create_api_key(db, name="benchmark", actor="benchmark")
+        # Admin: the mix holds email.* types, which only admin keys may post.
+        _, key = accounts.create_api_key(db, name="benchmark", role="admin", actor="benchmark")
     env = {
         "NURTURE_DATABASE_URL": database_url,
         "NURTURE_REDIS_URL": svc.redis_url,

@@ -59,6 +59,9 @@ class Settings:
     ses_topic_arns: tuple[str, ...] = ()
     # Replies: outgoing e-mails carry Reply-To reply+<token>@<this domain> when it is set.
     reply_domain: str | None = None
+    # /metrics answers a scraper presenting `Authorization: Bearer <this>`; unset, it
+    # answers loopback clients only.
+    metrics_token: str | None = None
 
     @property
     def is_postgres(self) -> bool:
@@ -104,6 +107,7 @@ class Settings:
             send_lease_seconds=_int(values, "NURTURE_SEND_LEASE_SECONDS", 300),
             step_lease_seconds=_int(values, "NURTURE_STEP_LEASE_SECONDS", 600),
             frequency_cap=_count(values, "NURTURE_FREQUENCY_CAP", DEFAULT_FREQUENCY_CAP),
+            metrics_token=values.get("NURTURE_METRICS_TOKEN") or None,
             **extra,  # type: ignore[arg-type]
         )
 

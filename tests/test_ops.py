@@ -19,6 +19,14 @@ from tests.test_workers import store_events
 from tests.test_workers_redis import redis_url_with_namespace
 from workers import actors
 
+METRICS_TOKEN = "ops-test-" + "m" * 30
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """The shared settings with a metrics token, which every scrape below presents."""
+    return replace(settings, metrics_token=METRICS_TOKEN)
+
 
 def closed_port() -> int:
     """A loopback port nothing listens on (bound, then released)."""
@@ -35,7 +43,7 @@ def running(settings: Settings) -> Iterator[TestClient[Litestar]]:
 
 
 def samples(client: TestClient[Litestar]) -> list[Sample]:
-    response = client.get("/metrics")
+    response = client.get("/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain; version=0.0.4")
     return [s for family in text_string_to_metric_families(response.text) for s in family.samples]

@@ -14,6 +14,7 @@ import binascii
 import json
 import re
 import threading
+import time
 import urllib.request
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -42,6 +43,10 @@ _CONFIRMATION_FIELDS = (
 _TYPES = {"Notification", "SubscriptionConfirmation", "UnsubscribeConfirmation"}
 
 CertificateFetcher = Callable[[str], bytes]
+# A certificate URL that failed is refused without fetching for this long.
+FAILED_FETCH_SECONDS = 300.0
+# Forged requests may name endless URLs; the memory of failures stays bounded.
+MAX_REMEMBERED_FAILURES = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,22 +63,37 @@ class SnsMessage:
 
 class CertificateCache:
     """Fetches signing certificates through `fetch` once per URL and keeps them (SNS
-    rotates them rarely). Thread-safe."""
+    rotates them rarely). A URL that could not be fetched is not tried again for
+    `retry_after` seconds: otherwise every forged request would make us fetch. Thread-safe."""
 
-    def __init__(self, fetch: CertificateFetcher | None = None) -> None:
+    def __init__(
+        self, fetch: CertificateFetcher | None = None, *, retry_after: float = FAILED_FETCH_SECONDS
+    ) -> None:
         self._fetch = fetch or _fetch_https
+        self._retry_after = retry_after
         self._lock = threading.Lock()
         self._keys: dict[str, rsa.RSAPublicKey] = {}
+        self._failed: dict[str, float] = {}
 
     def public_key(self, url: str) -> rsa.RSAPublicKey:
         check_certificate_url(url)
         with self._lock:
             key = self._keys.get(url)
+            failed_at = self._failed.get(url)
         if key is not None:
             return key
+        if failed_at is not None and time.monotonic() - failed_at < self._retry_after:
+            raise WebhookRejected("the signing certificate could not be fetched (recently)")
         try:
             certificate = x509.load_pem_x509_certificate(self._fetch(url))
+        except OSError as exc:
+            # URLError, timeouts, refused connections: the sender's problem, not a 500.
+            self._remember_failure(url)
+            raise WebhookRejected(
+                f"the signing certificate could not be fetched ({type(exc).__name__})"
+            ) from None
         except ValueError:
+            self._remember_failure(url)
             raise WebhookRejected("the signing certificate is not a PEM certificate") from None
         public = certificate.public_key()
         if not isinstance(public, rsa.RSAPublicKey):
@@ -81,6 +101,12 @@ class CertificateCache:
         with self._lock:
             self._keys[url] = public
         return public
+
+    def _remember_failure(self, url: str) -> None:
+        with self._lock:
+            if len(self._failed) >= MAX_REMEMBERED_FAILURES:
+                self._failed.clear()
+            self._failed[url] = time.monotonic()
 
 
 def check_certificate_url(url: str) -> None:

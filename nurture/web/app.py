@@ -21,9 +21,12 @@ from nurture.web.api import api_router
 from nurture.web.csrf import SessionCSRFMiddleware
 from nurture.web.deps import DEPENDENCIES
 from nurture.web.errors import EXCEPTION_HANDLERS
+from nurture.web.json_guard import JsonGuard
 from nurture.web.ops import OpsPlugin
 from nurture.web.public import public_router, tracking_lifespan
+from nurture.web.security_headers import add_security_headers
 from nurture.web.ui import ui_router
+from nurture.web.utf8_guard import Utf8Guard
 from workers import runtime
 
 _HERE = Path(__file__).resolve().parent
@@ -73,7 +76,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ],
         dependencies=DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,
+        before_send=[add_security_headers],
         middleware=[
+            JsonGuard,
+            Utf8Guard,
             CookieBackendConfig(
                 secret=secret,
                 key="nurture_session",

@@ -17,7 +17,12 @@ from typing import Any
 from urllib.parse import quote
 
 from litestar import MediaType, Request, Response
-from litestar.exceptions import HTTPException, SerializationException, ValidationException
+from litestar.exceptions import (
+    HTTPException,
+    PermissionDeniedException,
+    SerializationException,
+    ValidationException,
+)
 from litestar.response import Redirect, Template
 from litestar.status_codes import (
     HTTP_400_BAD_REQUEST,
@@ -34,6 +39,14 @@ from templates.problems import TemplateRenderError
 from templates.tokens import TokenError
 
 log = logging.getLogger(__name__)
+
+
+class ForbiddenInput(PermissionDeniedException):
+    """A 403 for values this caller may not send, with a problem naming each one."""
+
+    def __init__(self, message: str, problems: list[Problem]) -> None:
+        super().__init__(detail=message)
+        self.problems = problems
 
 
 def _is_api(request: Request[Any, Any, Any]) -> bool:
@@ -144,7 +157,8 @@ def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response
         return error_response(
             request, HTTP_400_BAD_REQUEST, "the request body is not valid JSON", [problem]
         )
-    response = error_response(request, exc.status_code, _plain(exc.detail))
+    problems = exc.problems if isinstance(exc, ForbiddenInput) else None
+    response = error_response(request, exc.status_code, _plain(exc.detail), problems)
     if exc.headers:
         response.headers.update(exc.headers)
     return response

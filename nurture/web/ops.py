@@ -6,11 +6,14 @@ and the middleware that counts requests.
 
 from __future__ import annotations
 
+import hmac
+import ipaddress
 import logging
 from typing import Any
 
 from litestar import Litestar, Request, Response, Router, get
 from litestar.config.app import AppConfig
+from litestar.exceptions import NotAuthorizedException
 from litestar.plugins import InitPlugin
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 from sqlalchemy import text
@@ -45,7 +48,16 @@ def readyz(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
 
 @get("/metrics", sync_to_thread=True, media_type=CONTENT_TYPE_PLAIN_0_0_4)
 def metrics(request: Request[Any, Any, Any]) -> bytes:
-    """Prometheus text format: requests, queue depth and the event backlog."""
+    """Prometheus text format: requests, queue depth and the event backlog.
+
+    Only for a scraper with NURTURE_METRICS_TOKEN as its bearer token, or, with no
+    token set, for loopback clients: route names and backlog sizes are not public.
+    """
+    if not metrics_allowed(request):
+        raise NotAuthorizedException(
+            "/metrics needs `Authorization: Bearer <NURTURE_METRICS_TOKEN>` "
+            "(or, with no token set, a loopback client)"
+        )
     handle = _runtime(request.app)
     return _metrics_of(request.app).render(
         database_url=settings_of(request.app).database_url,
@@ -66,6 +78,20 @@ class OpsPlugin(InitPlugin):
         app_config.middleware.insert(0, registry.middleware)
         app_config.route_handlers.append(ops_router)
         return app_config
+
+
+def metrics_allowed(request: Request[Any, Any, Any]) -> bool:
+    token = settings_of(request.app).metrics_token
+    if token:
+        scheme, _, given = request.headers.get("authorization", "").partition(" ")
+        return scheme.lower() == "bearer" and hmac.compare_digest(
+            given.strip().encode(), token.encode()
+        )
+    host = request.client.host if request.client else ""
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _database_problem(url: str) -> str | None:

@@ -239,9 +239,10 @@ ACCESS: dict[Route, frozenset[str]] = {
     ("HEAD", "/static/vendor/htmx/{file_path:path}"): ANYONE,
     ("GET", "/static/vendor/inter/{file_path:path}"): ANYONE,
     ("HEAD", "/static/vendor/inter/{file_path:path}"): ANYONE,
-    # Probes and the Prometheus scraper call these without credentials.
+    # Probes call these without credentials.
     ("GET", "/healthz"): ANYONE,
-    ("GET", "/metrics"): ANYONE,
+    # No session nor key: only the scraper's token or a loopback client (test_hardening.py).
+    ("GET", "/metrics"): frozenset(),
     ("GET", "/readyz"): ANYONE,
     # The API's own description and its viewers.
     ("GET", "/schema"): ANYONE,
@@ -421,6 +422,8 @@ def _become(client: Client, world: World, caller: str) -> None:
 def _expected(caller: str, path: str, allowed: frozenset[str]) -> str:
     if caller in allowed:
         return ALLOWED
+    if path == "/metrics":
+        return UNAUTHENTICATED
     # Keys count on the API only, sessions on pages only; elsewhere the caller
     # is nobody and is asked to sign in.
     if path.startswith("/api/"):

@@ -70,12 +70,12 @@ def test_a_batch_stores_valid_items_and_names_each_rejected_one(
     contact = make_contact(db)
     db.commit()
     batch: list[Any] = [
-        {"type": "email.opened", "contact_id": contact.id},
-        {"type": "email.opened", "email": "not-an-address"},
-        {"type": "email.clicked", "email": "New.Lead@Example.com"},
+        {"type": "page.visited", "contact_id": contact.id},
+        {"type": "page.visited", "email": "not-an-address"},
+        {"type": "form.submitted", "email": "New.Lead@Example.com"},
         {"type": 7, "contact_id": contact.id},
         "a string",
-        {"type": "email.opened", "contact_id": contact.id, "colour": "red"},
+        {"type": "page.visited", "contact_id": contact.id, "colour": "red"},
         {"type": "page.visited", "contact_id": 999_999},
     ]
     answer = client.post(URL, json={"events": batch}, headers=headers)

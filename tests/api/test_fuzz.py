@@ -40,7 +40,7 @@ timestamps = st.datetimes(
 events = st.fixed_dictionaries(
     {},
     optional={
-        "type": st.sampled_from(["page.visited", "email.opened"]) | json_values,
+        "type": st.sampled_from(["page.visited", "form.submitted"]) | json_values,
         "email": st.emails() | json_values,
         "contact_id": st.integers(min_value=-5, max_value=2**64) | json_values,
         "occurred_at": timestamps | json_values,

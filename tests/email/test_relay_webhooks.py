@@ -292,3 +292,36 @@ def test_sendgrid_bad_signature_missing_headers_and_stale_timestamp_are_refused(
         verify_sendgrid(
             body, signature=sendgrid_sign(key, body, "²"), timestamp="²", public_key=public
         )
+
+
+def test_sns_certificate_that_cannot_be_fetched_is_refused_and_not_fetched_again() -> None:
+    signer = Signer()
+    tries: list[str] = []
+
+    def unreachable(url: str) -> bytes:
+        tries.append(url)
+        raise OSError("connection refused")
+
+    certificates = CertificateCache(unreachable)
+    body = signer.sign(ses_envelope(fixture("ses_bounce.json")))
+    for _ in range(3):
+        with pytest.raises(WebhookRejected, match="could not be fetched"):
+            verify_sns(body, certificates=certificates)
+    assert tries == [CERT_URL]
+
+
+def test_sns_certificate_fetch_is_tried_again_after_the_pause() -> None:
+    signer = Signer()
+    answers: list[bytes | None] = [None, signer.pem]
+
+    def flaky(url: str) -> bytes:
+        answer = answers.pop(0)
+        if answer is None:
+            raise TimeoutError("timed out")
+        return answer
+
+    certificates = CertificateCache(flaky, retry_after=0.0)
+    body = signer.sign(ses_envelope(fixture("ses_bounce.json")))
+    with pytest.raises(WebhookRejected):
+        verify_sns(body, certificates=certificates)
+    assert verify_sns(body, certificates=certificates).notices

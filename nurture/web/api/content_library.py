@@ -23,9 +23,9 @@ from sqlalchemy.orm import Session
 
 from campaigns.content import library
 from campaigns.content.kinds import ARTICLES, CASE_STUDIES, SERVICES, WEBINARS, Kind, M
-from nurture.errors import InvalidInput
+from nurture.errors import InvalidInput, Problem
 from nurture.models import Role
-from nurture.validation import parse_id
+from nurture.validation import NUL_MESSAGE, holds_nul, parse_id
 from nurture.web.api import content_library_io as io
 from nurture.web.api.bodies import MAX_ID, json_body_operation, partial_of, present
 from nurture.web.api.responses import errors
@@ -110,6 +110,14 @@ def _page(db: Session, kind: Kind[M], cursor: str | None, limit: int) -> tuple[l
     return items, str(items[-1].id) if len(items) == limit else None
 
 
+def _without_nul(values: dict[str, Any]) -> dict[str, Any]:
+    # PostgreSQL stores no NUL in text nor in JSON strings (metrics, quotes): a 500 before.
+    problems = [Problem(name, NUL_MESSAGE) for name, value in values.items() if holds_nul(value)]
+    if problems:
+        raise InvalidInput(problems)
+    return values
+
+
 def _named(fn: Callable[..., Any], name: str) -> Callable[..., Any]:
     # Litestar takes a handler's name (and its operationId) from the function's.
     fn.__name__ = fn.__qualname__ = name
@@ -131,13 +139,15 @@ def kind_handlers(api: KindApi[M, ItemOut, ItemPage]) -> list[HTTPRouteHandler]:
         return api.page([api.out_of(i) for i in items], next_cursor)
 
     def create_item(data: JSONBody[ItemIn], db: Db, principal: Me) -> ItemOut:
-        return api.out_of(library.create(db, kind, actor=principal.actor, data=present(data)))
+        values = _without_nul(present(data))
+        return api.out_of(library.create(db, kind, actor=principal.actor, data=values))
 
     def read_item(db: Db, item_id: ItemId) -> ItemOut:
         return api.out_of(library.get(db, kind, item_id))
 
     def change_item(data: JSONBody[ItemChange], db: Db, principal: Me, item_id: ItemId) -> ItemOut:
-        changed = library.update(db, kind, item_id, actor=principal.actor, data=present(data))
+        values = _without_nul(present(data))
+        changed = library.update(db, kind, item_id, actor=principal.actor, data=values)
         return api.out_of(changed)
 
     def delete_item(db: Db, principal: Me, item_id: ItemId) -> None:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from nurture import events
 from nurture.db import is_transient
-from nurture.errors import InvalidInput
+from nurture.errors import InvalidInput, Problem
 from nurture.models import Role
 from nurture.web.api.bodies import (
     EventBatch,
@@ -23,11 +23,33 @@ from nurture.web.api.bodies import (
 )
 from nurture.web.api.responses import errors
 from nurture.web.api.schemas import IngestAnswer, ingest_answer
-from nurture.web.auth import api_roles
+from nurture.web.auth import Principal, api_roles
+from nurture.web.errors import ForbiddenInput
 from workers.actors import hand_over
 
 log = logging.getLogger(__name__)
 TRIES = 3
+# Types Nurture records itself (sending, suppression, segment and sequence changes,
+# lifecycle): from a client they would forge history and trigger automations, so only
+# admin keys may post them (an import of past e-mail activity, say).
+SYSTEM_TYPE_PREFIXES = ("email.", "segment.", "sequence.", "lifecycle.", "contact.", "task.")
+
+
+def refuse_system_types(items: list[object]) -> None:
+    """ForbiddenInput naming each item whose type is one of the system's own."""
+    problems = [
+        Problem(
+            "type",
+            f"{item['type']!r} is recorded by Nurture itself; only admin keys may send it",
+            index,
+        )
+        for index, item in enumerate(items)
+        if isinstance(item, dict)
+        and isinstance(item.get("type"), str)
+        and item["type"].startswith(SYSTEM_TYPE_PREFIXES)
+    ]
+    if problems:
+        raise ForbiddenInput("this API key may not send system event types", problems)
 
 
 @post(
@@ -39,15 +61,21 @@ TRIES = 3
     description=(
         "Stores each valid item (a repeated `idempotency_key` is stored once) and answers "
         "202 with every item's outcome; processing (scoring, segments, sequences) follows in "
-        "the background. When no item is valid the answer is 422 naming each item's problem."
+        "the background. When no item is valid the answer is 422 naming each item's problem. "
+        "Types Nurture records itself (email.*, segment.*, sequence.*, lifecycle.*, contact.*, "
+        "task.*) are refused with 403 unless the key is an admin's."
     ),
     operation_class=json_body_operation(
         EventIn, EventBatch, description="One event, or a batch of up to 1,000"
     ),
     responses=errors(422),
 )
-def record_events(body: RawBody, db: NamedDependency[Session]) -> IngestAnswer:
+def record_events(
+    body: RawBody, db: NamedDependency[Session], principal: NamedDependency[Principal]
+) -> IngestAnswer:
     items = event_items(decode_json(body))
+    if principal.role != Role.ADMIN:
+        refuse_system_types(items)
     # JSON can carry a NUL character only as the escape \u0000; without one in
     # the body, the per-item walk through properties looking for it is skipped.
     may_hold_nul = body.find(b"\\u0000") >= 0

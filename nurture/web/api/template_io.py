@@ -10,8 +10,14 @@ from msgspec import UNSET, Meta, UnsetType
 
 from campaigns.email import store
 from campaigns.email.store import VariantInput
+from nurture.errors import InvalidInput
 from nurture.models import EmailTemplate, EmailTemplateVersion
 from nurture.web.api.bodies import Id
+from templates.context import ALLOWED_NAMES, check_context
+
+# Version numbers are 32-bit INTEGER columns, not BIGINT ids: a larger one overflowed (500).
+MAX_VERSION = 2**31 - 1
+VersionNumber = Annotated[int, Meta(ge=1, le=MAX_VERSION)]
 
 
 class VariantIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -54,7 +60,7 @@ class TemplatePatch(msgspec.Struct, forbid_unknown_fields=True):
 class RenderIn(msgspec.Struct, forbid_unknown_fields=True):
     contact_id: Id
     locale: str | None = None
-    version: Id | None = None
+    version: VersionNumber | None = None
     extra: Annotated[dict[str, Any], Meta(description="Template values beyond the contact")] = {}
 
 
@@ -183,3 +189,16 @@ def update_fields(data: TemplatePatch) -> dict[str, Any]:
         store.UNSET if isinstance(data.description, UnsetType) else data.description
     )
     return fields
+
+
+def checked_extra(extra: dict[str, Any]) -> dict[str, Any]:
+    """`extra` if the renderer would take it: only its known names and plain data;
+    else InvalidInput naming `extra` (the renderer's TypeError was a 500)."""
+    unknown = sorted(set(extra) - ALLOWED_NAMES)
+    if unknown:
+        known = ", ".join(sorted(ALLOWED_NAMES))
+        raise InvalidInput.single("extra", f"unknown names {unknown}; templates know {known}")
+    try:
+        return check_context(extra)
+    except TypeError as exc:
+        raise InvalidInput.single("extra", str(exc)) from None

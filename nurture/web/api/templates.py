@@ -32,7 +32,9 @@ NAME_TAKEN = {
     )
 }
 TemplateId = Annotated[int, PathParameter(ge=1, le=MAX_ID, description="The template's id")]
-VersionNumber = Annotated[int, PathParameter(ge=1, le=MAX_ID, description="A version number")]
+VersionNumber = Annotated[
+    int, PathParameter(ge=1, le=io.MAX_VERSION, description="A version number")
+]
 Db = NamedDependency[Session]
 Me = NamedDependency[Principal]
 
@@ -161,7 +163,7 @@ def render_template(
         contact_id=data.contact_id,
         version=data.version,
         locale=data.locale,
-        extra=data.extra,
+        extra=io.checked_extra(data.extra),
     )
     rendered = preview.rendered
     return io.RenderOut(
@@ -196,7 +198,7 @@ def send_template(
     db: Db,
     template_id: TemplateId,
 ) -> Response[io.SendOut]:
-    contact_id, extra = data.contact_id, data.extra
+    contact_id, extra = data.contact_id, io.checked_extra(data.extra)
     key = data.idempotency_key or f"api:{template_id}:{contact_id}:{uuid.uuid4().hex}"
     store.get_template(db, template_id)  # a 404 before anything is recorded
     message = pipeline.send_to_contact(

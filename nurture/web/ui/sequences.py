@@ -7,10 +7,10 @@ Everyone may look; only marketers and admins may change anything.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Request, get, post
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Redirect, Template
 
 from campaigns.email.preview import render_for_contact
@@ -36,7 +36,12 @@ ACTIVATE = "activate"
 
 
 @get("/sequences", guards=READ, sync_to_thread=True)
-def sequence_list(db: Db, principal: Me, page_number: FromQuery[int] = 1) -> Template:
+def sequence_list(
+    db: Db,
+    principal: Me,
+    # Bounded so that the offset, (page_number - 1) * PAGE_SIZE, fits a BIGINT.
+    page_number: Annotated[int, QueryParameter(ge=1, le=(2**63 - 1) // PAGE_SIZE)] = 1,
+) -> Template:
     number = max(page_number, 1)
     rows, total = listing.sequence_page(db, offset=(number - 1) * PAGE_SIZE, limit=PAGE_SIZE)
     counts = listing.state_counts(db, [row.sequence.id for row in rows])
