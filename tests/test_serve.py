@@ -90,10 +90,21 @@ class Launched:
 
 
 @contextmanager
-def launched(args: list[str], env: dict[str, str], log: Path, port: int = 0) -> Iterator[Launched]:
-    """Run `nurture <args>`; whatever is still running at the end is killed."""
+def launched(
+    args: list[str], env: dict[str, str], log: Path, port: int = 0, *, own_group: bool = False
+) -> Iterator[Launched]:
+    """Run `nurture <args>` (`own_group`: in a process group of its own, like a shell's job).
+
+    Whatever is still running at the end is killed.
+    """
     with log.open("wb") as out:
-        process = subprocess.Popen([NURTURE, *args], env=env, stdout=out, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [NURTURE, *args],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=own_group,
+        )
         run = Launched(process, log, port)
         try:
             yield run
@@ -261,22 +272,36 @@ def production_env(tmp_path: Path, pg_url: str, bound: int) -> dict[str, str]:
     )
 
 
-def serve(tmp_path: Path, pg_url: str, bound: int = BOUND) -> AbstractContextManager[Launched]:
+def serve(
+    tmp_path: Path, pg_url: str, bound: int = BOUND, *, own_group: bool = False
+) -> AbstractContextManager[Launched]:
     port = free_port()
     args = ["serve", "--port", str(port), "--workers", str(WEB_PROCESSES)]
-    return launched(args, production_env(tmp_path, pg_url, bound), tmp_path / "serve.log", port)
+    env = production_env(tmp_path, pg_url, bound)
+    return launched(args, env, tmp_path / "serve.log", port, own_group=own_group)
 
 
-def work(tmp_path: Path, pg_url: str, bound: int = BOUND) -> AbstractContextManager[Launched]:
+def work(
+    tmp_path: Path, pg_url: str, bound: int = BOUND, *, own_group: bool = False
+) -> AbstractContextManager[Launched]:
     args = ["worker", "--processes", str(WORKER_PROCESSES), "--threads", "1"]
-    return launched(args, production_env(tmp_path, pg_url, bound), tmp_path / "worker.log")
+    env = production_env(tmp_path, pg_url, bound)
+    return launched(args, env, tmp_path / "worker.log", own_group=own_group)
 
 
-def stop(run: Launched, signum: int, after_signal: AfterSignal, bound: int) -> set[Proc]:
-    """Send `signum` and wait (at most the bound) for the end; the descendants left running."""
+def stop(
+    run: Launched, signum: int, after_signal: AfterSignal, bound: int, *, group: bool = False
+) -> set[Proc]:
+    """Send `signum` (to the process group too) and wait (at most the bound) for the end.
+
+    Returns the descendants left running.
+    """
     before = run.tree()
     assert before, f"no child process started\n{run.output()}"
-    run.process.send_signal(signum)
+    if group:
+        os.killpg(run.process.pid, signum)
+    else:
+        run.process.send_signal(signum)
     after_signal()
     run.process.wait(timeout=bound + SLACK)
     return still_alive(before)
@@ -387,6 +412,39 @@ def test_worker_stops_cleanly_at_any_moment(
 ) -> None:
     with work(tmp_path, pg_url) as run:
         left = stop(run, signum, moment(run), BOUND)
+
+    assert run.process.returncode == 0, run.output()
+    assert not left, f"still running: {left}\n{run.output()}"
+
+
+@pytest.mark.redis
+def test_serve_stopped_before_granian_starts_exits_cleanly(pg_url: str, tmp_path: Path) -> None:
+    with serve(tmp_path, pg_url) as run:
+        run.wait_for_log("Nurture at")
+        run.process.send_signal(signal.SIGTERM)
+        code = run.process.wait(timeout=BOUND + SLACK)
+        left = run.tree()
+
+    assert code == 0, run.output()
+    assert not left
+
+
+@pytest.mark.redis
+def test_ctrl_c_in_a_terminal_stops_serve_cleanly(pg_url: str, tmp_path: Path) -> None:
+    # A terminal sends SIGINT to the whole foreground process group at once.
+    with serve(tmp_path, pg_url, own_group=True) as run:
+        after_all_web_processes_answer(run)
+        left = stop(run, signal.SIGINT, lambda: None, BOUND, group=True)
+
+    assert run.process.returncode == 0, run.output()
+    assert not left, f"still running: {left}\n{run.output()}"
+
+
+@pytest.mark.redis
+def test_ctrl_c_in_a_terminal_stops_worker_cleanly(pg_url: str, tmp_path: Path) -> None:
+    with work(tmp_path, pg_url, own_group=True) as run:
+        after_all_worker_processes_are_ready(run)
+        left = stop(run, signal.SIGINT, lambda: None, BOUND, group=True)
 
     assert run.process.returncode == 0, run.output()
     assert not left, f"still running: {left}\n{run.output()}"

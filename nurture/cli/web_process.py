@@ -9,15 +9,19 @@ for that web process forever. It was lost in two places:
   what reaches a copy of its handler to `_record_early_stop` instead
   (`prepare_main_process`);
 - between fork and the interpreter's after-fork clean-up, which discards
-  signals that arrived in that moment; so SIGTERM and SIGINT stay blocked
-  across the fork and are unblocked in the child after that clean-up, which
-  delivers one that is pending.
+  signals that arrived in that moment; so SIGTERM stays blocked across the
+  fork and is unblocked in the child after that clean-up, which delivers one
+  that is pending.
 A recorded stop is sent again once Granian listens (`_deliver_early_stop`), so a
 stop asked at any moment is a clean stop.
 
-Web processes ignore SIGINT, as Dramatiq's worker processes do: Ctrl-C in a
-terminal reaches the whole process group, and the main process alone turns it
-into one orderly SIGTERM per web process.
+Web processes keep SIGINT blocked from their fork on, as Dramatiq's worker
+processes ignore it: Ctrl-C in a terminal reaches the whole process group, and
+the main process alone turns it into one orderly SIGTERM per web process
+(a web process stopping by itself would race the main process, which then
+reports it as an unexpected exit). Blocked rather than ignored, because
+Granian installs its own SIGINT handler after our factory has run. (A program
+a web process started would inherit the blocked SIGINT; they start none.)
 
 Granian reports a web process it had to kill, but it also says so of one that
 was exiting on its own and not yet reaped a millisecond later. The tally counts
@@ -27,7 +31,6 @@ means one was killed before it could.
 
 from __future__ import annotations
 
-import asyncio
 import multiprocessing
 import os
 import signal
@@ -72,7 +75,7 @@ def prepare_main_process() -> None:
     os.register_at_fork(
         before=_block_stop_signals,
         after_in_parent=_restore_signal_mask,
-        after_in_child=_restore_signal_mask,
+        after_in_child=_unblock_sigterm,
     )
 
 
@@ -102,11 +105,16 @@ def _restore_signal_mask() -> None:
     signal.pthread_sigmask(signal.SIG_SETMASK, _mask_before_fork)
 
 
+def _unblock_sigterm() -> None:
+    # After the interpreter's after-fork clean-up: a SIGTERM pending since the
+    # fork is delivered now, to the handler that records it.
+    signal.pthread_sigmask(signal.SIG_SETMASK, {*_mask_before_fork, signal.SIGINT})
+
+
 def create_app() -> Litestar:
     """The app factory Granian calls in each web process (`nurture serve`)."""
     lifeline.die_with_parent()
     signal.signal(signal.SIGTERM, _record_early_stop)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
     if _created is not None:
         with _created.get_lock():
             _created.value += 1
@@ -119,9 +127,6 @@ def create_app() -> Litestar:
 
 async def _deliver_early_stop(_app: Litestar) -> None:
     # Runs inside the ASGI lifespan: Granian's loop handlers are installed by now.
-    loop = asyncio.get_running_loop()
-    loop.remove_signal_handler(signal.SIGINT)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
     if _early_stop is not None:
         os.kill(os.getpid(), _early_stop)
 
