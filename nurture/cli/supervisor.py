@@ -39,7 +39,7 @@ class Supervisor:
         return self.deadline is not None
 
     def install(self) -> Supervisor:
-        # Signals also wake `run`'s select() through this pipe: a handler that
+        # Signals also wake `wait`'s select() through this pipe: a handler that
         # only sets a flag would leave a blocking wait waiting.
         read_end, write_end = os.pipe()
         os.set_blocking(read_end, False)
