@@ -245,8 +245,12 @@ def test_serve_with_redis_runs_several_web_processes_and_no_workers(
     assert "dramatiq.worker" not in output  # no Dramatiq workers in the web processes
 
 
-# NURTURE_SHUTDOWN_SECONDS in the stop tests; a clean stop takes far less.
-BOUND = 10
+# NURTURE_SHUTDOWN_SECONDS in the clean-stop tests: the default. A clean stop
+# usually takes a few seconds, but one asked during start-up first waits for the
+# start-up to end (Dramatiq's main process holds signals until its worker
+# processes have booted), and on a loaded 2-core machine booting took 7 s: with
+# 10 s, start-up plus stop ran over and the stop was (rightly) killed.
+BOUND = 30
 # What a loaded machine may add to the bound before the process is reaped.
 SLACK = 5
 WEB_PROCESSES = 3
@@ -369,7 +373,7 @@ def test_serve_with_several_web_processes_stops_cleanly_at_any_moment(
 def dramatiq_workers(run: Launched) -> list[Proc]:
     """Dramatiq's worker processes (children of its main process), oldest first."""
     procs = run.tree()
-    return sorted((p for p in procs if p.ppid != run.process.pid), key=lambda p: p.started)
+    return sorted((p for p in procs if p.ppid != run.process.pid), key=lambda p: (p.started, p.pid))
 
 
 def before_dramatiq_starts(run: Launched) -> AfterSignal:
@@ -382,7 +386,8 @@ def while_the_last_worker_process_starts(run: Launched) -> AfterSignal:
     run.wait_for(lambda: len(dramatiq_workers(run)) == WORKER_PROCESSES, "worker processes")
     last = dramatiq_workers(run)[-1]
     os.kill(last.pid, signal.SIGSTOP)
-    assert run.output().count(DRAMATIQ_READY) < WORKER_PROCESSES, run.output()
+    # Dramatiq's main process says so only once every worker process booted.
+    assert "is booting up" not in run.output(), run.output()
     return lambda: os.kill(last.pid, signal.SIGCONT)
 
 

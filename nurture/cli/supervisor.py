@@ -10,6 +10,7 @@ then its whole session is SIGKILLed and the stop counts as unclean.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import select
 import signal
@@ -19,6 +20,8 @@ from collections.abc import Sequence
 from types import FrameType
 
 from workers import lifeline
+
+log = logging.getLogger(__name__)
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 # Exit code when the child had to be killed: like Dramatiq's own RET_KILLED.
@@ -102,6 +105,7 @@ class Supervisor:
     def _kill(self) -> int:
         if self.child is None:
             raise RuntimeError("no child to kill")
+        log.warning("%s did not stop within %s s: killing it", self.child.args, self.bound)
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.child.pid, signal.SIGKILL)
         self.child.wait()
