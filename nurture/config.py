@@ -32,6 +32,9 @@ class Settings:
     embedded_worker_threads: int = 4
     # Seconds between scheduler ticks (finding lost work, due enrolments).
     tick_seconds: float = 5.0
+    # Seconds `nurture serve` and `nurture worker` take at most to stop after SIGTERM or
+    # SIGINT: work in progress gets a share of it to finish, then what is left is killed.
+    shutdown_seconds: int = 30
     # Seconds a claimed (`sending`) e-mail may go without a result before it counts as
     # interrupted and is sent again (same Message-ID). Far above the SMTP timeouts, so a
     # slow but living sender is not doubled; the fault tests shorten it.
@@ -104,6 +107,7 @@ class Settings:
             smtp_url=values.get("NURTURE_SMTP_URL") or None,
             embedded_worker_threads=_int(values, "NURTURE_WORKER_THREADS", 4),
             tick_seconds=float(_int(values, "NURTURE_TICK_SECONDS", 5)),
+            shutdown_seconds=_int(values, "NURTURE_SHUTDOWN_SECONDS", 30),
             send_lease_seconds=_int(values, "NURTURE_SEND_LEASE_SECONDS", 300),
             step_lease_seconds=_int(values, "NURTURE_STEP_LEASE_SECONDS", 600),
             frequency_cap=_count(values, "NURTURE_FREQUENCY_CAP", DEFAULT_FREQUENCY_CAP),

@@ -12,15 +12,24 @@ from dataclasses import dataclass
 import dramatiq
 
 from nurture.config import Settings, get_settings
-from workers import broker, context
+from workers import broker, context, lifeline
 from workers.ticker import Ticker
 
-# How long shutdown waits for messages in progress before giving up on them
-# (an unfinished message is redelivered or found again by the tick).
-STOP_TIMEOUT_MS = 30_000
 # Idle worker threads wake this often to notice a stop; in-process queues make
 # waking cheap, and a short wait keeps web shutdown (and each test app) quick.
 EMBEDDED_WAKE_MS = 100
+
+
+def message_grace_ms(shutdown_seconds: float) -> int:
+    """How long a stopping Dramatiq worker waits for messages in progress, in milliseconds.
+
+    `Worker.stop(timeout)` may wait that long twice (worker threads, then
+    consumers), and a `dramatiq` worker process notices a signal up to a second
+    late, so 40% of what is left after that second keeps the whole stop inside
+    `shutdown_seconds`. A message that does not finish in time is redelivered
+    or found again by the tick.
+    """
+    return max(100, int((shutdown_seconds - 1) * 400))
 
 
 @dataclass
@@ -31,6 +40,7 @@ class RuntimeHandle:
     worker: dramatiq.Worker | None = None
     ticker: Ticker | None = None
     stopped: bool = False
+    stop_timeout_ms: int = message_grace_ms(30)
 
     def problem(self) -> str | None:
         """Why this runtime cannot do its work right now, or None when it can."""
@@ -55,7 +65,7 @@ class RuntimeHandle:
         if self.ticker is not None:
             self.ticker.stop()
         if self.worker is not None:
-            self.worker.stop(timeout=STOP_TIMEOUT_MS)
+            self.worker.stop(timeout=self.stop_timeout_ms)
         self.broker.close()
 
 
@@ -72,15 +82,19 @@ def start_for_web(settings: Settings) -> RuntimeHandle:
     )
     worker.start()
     ticker = Ticker(installed, settings.tick_seconds).start()
-    return RuntimeHandle(installed, worker, ticker)
+    return RuntimeHandle(
+        installed, worker, ticker, stop_timeout_ms=message_grace_ms(settings.shutdown_seconds)
+    )
 
 
 def install_for_worker() -> None:
     """Entry point for `dramatiq` worker processes started by `nurture worker`.
 
-    Runs in each worker process before it consumes: points actors at this
-    process's settings and re-binds them to the Redis broker.
+    Runs in each worker process before it consumes: ties the process's life to
+    the `dramatiq` main process (see workers/lifeline.py), points actors at
+    this process's settings and re-binds them to the Redis broker.
     """
+    lifeline.die_with_parent()
     settings = get_settings()
     if settings.embedded_broker:
         raise RuntimeError("NURTURE_REDIS_URL must be set for `nurture worker`")

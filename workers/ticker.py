@@ -39,7 +39,12 @@ class Ticker:
         self._thread.start()
         return self
 
-    def stop(self, timeout: float = 5.0) -> None:
+    def stop(self, timeout: float = 1.0) -> None:
+        """Stop ticking; waits at most `timeout` seconds, so a shutdown stays bounded.
+
+        The thread is a daemon: one caught in a slow enqueue is left to end with
+        the process, and the next tick (here or in another process) does its work.
+        """
         self._stopping.set()
         if self._thread.is_alive():
             self._thread.join(timeout)
