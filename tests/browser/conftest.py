@@ -67,6 +67,11 @@ def live_server(db_url: str, tmp_path: Path) -> Iterator[str]:
             server.kill()
             server.wait()
         log.close()
+    # A page that looked fine may still have cost a 500 somewhere behind it (an htmx
+    # fragment, an image, a fetch): the server's own log is where that shows.
+    written = (tmp_path / "server.log").read_text(errors="replace")
+    if "Traceback (most recent call last)" in written:
+        pytest.fail(f"the server logged a traceback while serving this test:\n{written[-4000:]}")
 
 
 def _wait_healthy(base: str, server: subprocess.Popen[bytes]) -> None:
