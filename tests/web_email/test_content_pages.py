@@ -13,31 +13,11 @@ from sqlalchemy.orm import Session
 from campaigns.email.store import get_template
 from nurture.models import Contact
 from tests.email.smtpd import Behaviour
-from tests.factories import make_user
-from tests.ui.helpers import HTML, login, post_form
+from tests.ui.helpers import HTML, post_form
 from tests.web_email.conftest import BODY
+from tests.web_email.editor_forms import editor_form, sign_in
 
 Client = TestClient[Litestar]
-
-
-def _form(name: str, body: str, subject: str = "Hi {{ contact.first_name }}") -> dict[str, str]:
-    return {
-        "name": name,
-        "subject__en": subject,
-        "preheader__en": "",
-        "body__en": body,
-        "text_body__en": "",
-        "subject__ru": "",
-        "preheader__ru": "",
-        "body__ru": "",
-        "text_body__ru": "",
-    }
-
-
-def _sign_in(client: Client, db: Session, role: str, email: str | None = None) -> None:
-    user = make_user(db, role=role, email=email)
-    db.commit()
-    login(client, user)
 
 
 def _srcdoc(page: str) -> str:
@@ -47,7 +27,7 @@ def _srcdoc(page: str) -> str:
 
 
 def test_marketer_loads_the_starter_library_and_sees_it_listed(client: Client, db: Session) -> None:
-    _sign_in(client, db, "marketer")
+    sign_in(client, db, "marketer")
     before = client.get("/content", headers=HTML)
     assert before.status_code == 200
     assert "Load starter templates" in before.text
@@ -62,7 +42,7 @@ def test_marketer_loads_the_starter_library_and_sees_it_listed(client: Client, d
 def test_editor_saves_versions_and_keeps_typed_text_when_a_save_fails(
     client: Client, db: Session, template_id: int
 ) -> None:
-    _sign_in(client, db, "marketer")
+    sign_in(client, db, "marketer")
     page = client.get(f"/content/{template_id}", headers=HTML)
     assert page.status_code == 200
     assert 'class="code-input"' in page.text
@@ -70,7 +50,7 @@ def test_editor_saves_versions_and_keeps_typed_text_when_a_save_fails(
     assert "Phone 375 px" in page.text
 
     broken = BODY.replace("Join the webinar", "{% if %}")
-    refused = post_form(client, f"/content/{template_id}", _form("Guide", broken))
+    refused = post_form(client, f"/content/{template_id}", editor_form(name="Guide", body=broken))
     assert refused.status_code == 422
     assert "Nothing was saved" in refused.text
     assert "line 7" in refused.text
@@ -78,7 +58,11 @@ def test_editor_saves_versions_and_keeps_typed_text_when_a_save_fails(
     db.expire_all()
     assert get_template(db, template_id).current_version == 1
 
-    saved = post_form(client, f"/content/{template_id}", _form("Guide v2", BODY, "New subject"))
+    saved = post_form(
+        client,
+        f"/content/{template_id}",
+        editor_form(name="Guide v2", body=BODY, subject="New subject"),
+    )
     assert saved.status_code == 303
     db.expire_all()
     assert get_template(db, template_id).current_version == 2
@@ -95,8 +79,8 @@ def test_editor_saves_versions_and_keeps_typed_text_when_a_save_fails(
 def test_preview_renders_the_unsaved_source_for_the_contact_and_shows_lines_of_errors(
     client: Client, db: Session, template_id: int, contact: Contact
 ) -> None:
-    _sign_in(client, db, "sales")
-    form = _form("Guide", BODY.replace("Hello", "Good morning"))
+    sign_in(client, db, "sales")
+    form = editor_form(name="Guide", body=BODY.replace("Hello", "Good morning"))
     form.update(active_locale="en", contact_id=str(contact.id))
     shown = post_form(client, f"/content/{template_id}/preview", form)
     assert shown.status_code == 200
@@ -113,7 +97,7 @@ def test_preview_renders_the_unsaved_source_for_the_contact_and_shows_lines_of_e
 def test_test_send_goes_to_the_signed_in_user_through_smtp(
     client: Client, db: Session, template_id: int, contact: Contact, behaviour: Behaviour
 ) -> None:
-    _sign_in(client, db, "marketer", "me@firm.example")
+    sign_in(client, db, "marketer", "me@firm.example")
     answer = post_form(client, f"/content/{template_id}/test-send", {"contact_id": contact.id})
     assert answer.status_code == 200, answer.text
     assert "Sent to me@firm.example" in answer.text
@@ -124,13 +108,16 @@ def test_test_send_goes_to_the_signed_in_user_through_smtp(
 def test_sales_reps_read_templates_but_cannot_change_them(
     client: Client, db: Session, template_id: int
 ) -> None:
-    _sign_in(client, db, "sales")
+    sign_in(client, db, "sales")
     assert client.get("/content", headers=HTML).status_code == 200
     page = client.get(f"/content/{template_id}", headers=HTML)
     assert page.status_code == 200
     assert "read only" in page.text
     assert ">Save</button>" not in page.text
-    assert post_form(client, f"/content/{template_id}", _form("X", BODY)).status_code == 403
+    assert (
+        post_form(client, f"/content/{template_id}", editor_form(name="X", body=BODY)).status_code
+        == 403
+    )
     assert post_form(client, "/content/starters").status_code == 403
     assert client.get("/content/new", headers=HTML).status_code == 403
     db.expire_all()

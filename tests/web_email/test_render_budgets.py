@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 from campaigns.email.store import get_template
 from nurture.models import Contact
 from tests.email.smtpd import Behaviour
-from tests.factories import make_user
-from tests.ui.helpers import login, post_form
+from tests.ui.helpers import post_form
 from tests.web_email.conftest import BODY
+from tests.web_email.editor_forms import editor_form, sign_in
 
 Client = TestClient[Litestar]
 
@@ -38,32 +38,12 @@ PAYLOADS = [
 ]
 
 
-def _form(body: str) -> dict[str, str]:
-    return {
-        "name": "Guide",
-        "subject__en": "Hi",
-        "preheader__en": "",
-        "body__en": body,
-        "text_body__en": "",
-        "subject__ru": "",
-        "preheader__ru": "",
-        "body__ru": "",
-        "text_body__ru": "",
-    }
-
-
-def _sign_in(client: Client, db: Session, role: str, email: str | None = None) -> None:
-    user = make_user(db, role=role, email=email)
-    db.commit()
-    login(client, user)
-
-
 @pytest.mark.parametrize(("payload", "message"), PAYLOADS)
 def test_sales_rep_preview_of_a_payload_is_refused_with_the_limit_and_line(
     client: Client, db: Session, template_id: int, contact: Contact, payload: str, message: str
 ) -> None:
-    _sign_in(client, db, "sales")
-    form = _form(BODY.replace("Join the webinar", payload))
+    sign_in(client, db, "sales")
+    form = editor_form(BODY.replace("Join the webinar", payload), subject="Hi")
     form.update(active_locale="en", contact_id=str(contact.id))
     refused = post_form(client, f"/content/{template_id}/preview", form)
     assert refused.status_code < 500
@@ -76,9 +56,11 @@ def test_sales_rep_preview_of_a_payload_is_refused_with_the_limit_and_line(
 def test_saving_a_payload_is_refused_and_nothing_is_stored(
     client: Client, db: Session, template_id: int, payload: str, message: str
 ) -> None:
-    _sign_in(client, db, "marketer")
+    sign_in(client, db, "marketer")
     refused = post_form(
-        client, f"/content/{template_id}", _form(BODY.replace("Join the webinar", payload))
+        client,
+        f"/content/{template_id}",
+        editor_form(BODY.replace("Join the webinar", payload), subject="Hi"),
     )
     assert refused.status_code == 422
     assert "line 7" in refused.text
@@ -90,10 +72,12 @@ def test_saving_a_payload_is_refused_and_nothing_is_stored(
 def test_a_template_with_an_ordinary_loop_saves_and_test_sends(
     client: Client, db: Session, template_id: int, contact: Contact, behaviour: Behaviour
 ) -> None:
-    _sign_in(client, db, "marketer", "me@firm.example")
+    sign_in(client, db, "marketer", "me@firm.example")
     loop = '{% for i in "x"*500 %}{{ i }}{% endfor %}'
     saved = post_form(
-        client, f"/content/{template_id}", _form(BODY.replace("Join the webinar", loop))
+        client,
+        f"/content/{template_id}",
+        editor_form(BODY.replace("Join the webinar", loop), subject="Hi"),
     )
     assert saved.status_code == 303
     for _ in range(3):
