@@ -88,11 +88,14 @@ def test_tick_leaves_recent_events_to_their_own_message(
     db_url: str, embedded: RuntimeHandle
 ) -> None:
     fresh = store_events(db_url)
+    # A lost one beside them shows the tick did run: it picks that one up.
+    lost = store_events(db_url, received_ago=timedelta(minutes=10))
 
     actors.tick.send()
     drain(embedded)
 
     assert all(when is None for when in processed_at(db_url, fresh).values())
+    assert all(when is not None for when in processed_at(db_url, lost).values())
 
 
 def test_redelivered_message_changes_nothing(db_url: str, embedded: RuntimeHandle) -> None:
