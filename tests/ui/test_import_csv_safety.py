@@ -9,6 +9,7 @@ from urllib.parse import unquote
 
 from sqlalchemy.orm import Session
 
+from tests.test_importer import BROKEN_QUOTE
 from tests.ui.helpers import HTML, Client, post_form
 from tests.ui.test_imports_page import (
     contacts_count,
@@ -16,15 +17,6 @@ from tests.ui.test_imports_page import (
     sign_in,
     upload,
     wait_for_imports,
-)
-
-BROKEN_QUOTE = (
-    "email,first_name,title\n"
-    "ada@example.com,Ada,CFO\n"
-    'bob@example.com,"Bob,CTO\n'
-    "cyd@example.com,Cyd,COO\n"
-    "dee@example.com,Dee,CEO\n"
-    "eve@example.com,Eve,CMO\n"
 )
 
 
