@@ -16,6 +16,16 @@ from nurture.models.email_templates import (
 )
 from nurture.models.events import Event
 from nurture.models.imports import ImportJob, ImportStatus
+from nurture.models.qualification import (
+    Handoff,
+    HandoffState,
+    LifecycleChange,
+    QualificationSettings,
+    RoutingRule,
+    SalesRep,
+    SalesTeam,
+    SalesTeamMember,
+)
 from nurture.models.rate_limits import RateCounter
 from nurture.models.segments import Segment, SegmentKind, SegmentMember, SegmentSizeHistory
 from nurture.models.sequences import (
@@ -51,12 +61,20 @@ __all__ = [
     "Enrolment",
     "EnrolmentState",
     "Event",
+    "Handoff",
+    "HandoffState",
     "ImportJob",
     "ImportStatus",
+    "LifecycleChange",
     "LifecycleStage",
     "MessageStatus",
+    "QualificationSettings",
     "RateCounter",
     "Role",
+    "RoutingRule",
+    "SalesRep",
+    "SalesTeam",
+    "SalesTeamMember",
     "Segment",
     "SegmentKind",
     "SegmentMember",

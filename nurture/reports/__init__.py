@@ -1,0 +1,1 @@
+"""Reports in grouped SQL: the lifecycle funnel, movement over time, sequences and content."""

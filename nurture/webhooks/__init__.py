@@ -1,0 +1,1 @@
+"""Outbound webhooks for the firm's CRM: subscriptions, Standard Webhooks signing, deliveries."""

@@ -1,0 +1,1 @@
+"""Actors for qualification (issue 13): load ids, call the domain."""
