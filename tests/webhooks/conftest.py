@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from nurture.config import Settings
 from nurture.models import Event, WebhookSubscription, utcnow
 from nurture.webhooks import subscriptions
-from tests.factories import make_contact
+from tests.factories import make_api_key, make_contact
 from tests.stub_worker import stub_worker
 from workers import context
 
@@ -81,6 +81,18 @@ def actor_settings(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Setti
     """Actors and `workers.webhooks` open their sessions on the test database."""
     monkeypatch.setattr(context, "_settings", settings)
     return settings
+
+
+@pytest.fixture
+def key_headers(db: Session) -> Callable[[str], dict[str, str]]:
+    """Authorization headers for a new (committed) API key of the given role."""
+
+    def make(role: str) -> dict[str, str]:
+        _, secret = make_api_key(db, role=role)
+        db.commit()
+        return {"Authorization": f"Bearer {secret}"}
+
+    return make
 
 
 @pytest.fixture
