@@ -8,6 +8,7 @@ queue: a slow or dead endpoint never holds up event processing.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
@@ -24,13 +25,39 @@ log = logging.getLogger(__name__)
 _PENDING = "nurture.webhook_deliveries_to_send"
 # The tick sends no more while this many deliveries wait in the queue untaken.
 MAX_QUEUED = 500
+# A delivery that finds every sending slot of its process taken comes back this much later.
+BUSY_DELAY_MS = 2000
+_slots_lock = threading.Lock()
+_slots: threading.BoundedSemaphore | None = None
 
 
 # Retrying is safe: the claim lets one attempt through, a second run finds nothing due.
-@dramatiq.actor(queue_name="webhooks", max_retries=3)
+# Worker threads are shared with event processing: the low priority (a higher number)
+# lets waiting `process_events` messages go first, and `_sending_slots` keeps half the
+# threads free of sends, so endpoints that hang cannot take every thread.
+@dramatiq.actor(queue_name="webhooks", max_retries=3, priority=100)
 def deliver_webhook(delivery_id: int) -> None:
-    """Make the due attempt of one delivery."""
-    deliver_one(delivery_id)
+    """Make the due attempt of one delivery, or come back shortly when the process is busy
+    sending others."""
+    slots = _sending_slots()
+    if not slots.acquire(blocking=False):
+        deliver_webhook.send_with_options(args=(delivery_id,), delay=BUSY_DELAY_MS)
+        return
+    try:
+        deliver_one(delivery_id)
+    finally:
+        slots.release()
+
+
+def _sending_slots() -> threading.BoundedSemaphore:
+    """Half the worker threads (at least one) may send webhooks at once in this process."""
+    global _slots
+    with _slots_lock:
+        if _slots is None:
+            _slots = threading.BoundedSemaphore(
+                max(1, context.settings().embedded_worker_threads // 2)
+            )
+        return _slots
 
 
 def deliver_one(

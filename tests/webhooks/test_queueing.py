@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import threading
+
+import pytest
+from dramatiq import Message
 from dramatiq.brokers.stub import StubBroker
+from dramatiq.common import dq_name
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from nurture.config import Settings
 from nurture.models import Event, WebhookAttempt, WebhookDelivery
 from nurture.webhooks import subscriptions
 from nurture.webhooks.queueing import queue_for_events
 from tests.factories import make_contact
 from tests.stub_worker import drain
 from tests.webhooks.conftest import Receiver, dead_url, store_event, subscribe
-from workers import actors
+from workers import actors, broker
+from workers import webhooks as worker_webhooks
 
 
 def _pairs(db: Session) -> set[tuple[int, int]]:
@@ -84,3 +91,28 @@ def test_a_dead_endpoint_never_fails_event_processing(db: Session, worker: StubB
     assert (row.state, row.tries, row.last_status) == ("pending", 1, None)
     assert worker.dead_letters == []
     assert db.get_one(Event, event.id).processed_at is not None
+
+
+def test_a_process_busy_sending_puts_the_delivery_back_for_a_moment(
+    db: Session, receiver: Receiver, actor_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    subscribe(db, receiver.url, "lead.qualified")
+    [delivery_id] = queue_for_events(db, [store_event(db).id])
+    db.commit()
+    stub = broker.install(StubBroker())
+    try:
+        slots = threading.BoundedSemaphore(1)
+        slots.acquire()  # another send holds this process's only slot
+        monkeypatch.setattr(worker_webhooks, "_slots", slots)
+
+        worker_webhooks.deliver_webhook.fn(delivery_id)
+        [put_back] = [Message.decode(m) for m in stub.queues[dq_name("webhooks")].queue]
+        assert receiver.requests == []
+        assert put_back.args == (delivery_id,)
+        assert put_back.options["eta"] > 0
+
+        slots.release()
+        worker_webhooks.deliver_webhook.fn(*put_back.args)
+        assert len(receiver.requests) == 1
+    finally:
+        broker.install(StubBroker())
