@@ -164,7 +164,11 @@ def record(
     now: datetime,
     rng: random.Random | None = None,
 ) -> str:
-    """Store the attempt and move the delivery to its next state; answers that state."""
+    """Store the attempt and move the delivery to its next state; answers that state
+    ("deleted" when its subscription was deleted while the request was out)."""
+    delivery = session.get(WebhookDelivery, claimed.delivery_id)
+    if delivery is None:
+        return "deleted"
     session.add(
         WebhookAttempt(
             delivery_id=claimed.delivery_id,
@@ -175,7 +179,6 @@ def record(
             duration_ms=outcome.duration_ms,
         )
     )
-    delivery = session.get_one(WebhookDelivery, claimed.delivery_id)
     tries = delivery.tries
     values: dict[str, object] = {
         "attempts": WebhookDelivery.attempts + 1,

@@ -14,7 +14,7 @@ from nurture.models import (
     WebhookSubscription,
     utcnow,
 )
-from nurture.webhooks import delivery
+from nurture.webhooks import delivery, subscriptions
 from nurture.webhooks.delivery import KEEP_RESPONSE_BYTES, MAX_TRIES, RETRY_DELAYS
 from nurture.webhooks.queueing import queue_for_events, replay
 from tests.webhooks.conftest import Receiver, dead_url, store_event, subscribe
@@ -172,3 +172,21 @@ def test_replay_sends_the_same_message_again_with_the_same_webhook_id(
     assert first.headers["webhook-id"] == again.headers["webhook-id"]
     assert first.body == again.body
     assert len(_attempts(db, delivery_id)) == 2
+
+
+def test_a_subscription_deleted_during_the_request_is_no_error(
+    db: Session, receiver: Receiver, actor_settings: Settings
+) -> None:
+    subscription, _ = subscribe(db, receiver.url, "lead.qualified")
+    [delivery_id] = queue_for_events(db, [store_event(db).id])
+    db.commit()
+    now = utcnow()
+    claimed = delivery.claim(db, delivery_id, now=now)
+    db.commit()
+    assert claimed is not None
+    outcome = delivery.send(claimed, now=now)
+    subscriptions.delete_subscription(db, subscription.id, actor="test")
+    db.commit()
+
+    assert delivery.record(db, claimed, outcome, now=now) == "deleted"
+    assert _attempts(db, delivery_id) == []
