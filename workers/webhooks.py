@@ -27,8 +27,9 @@ _PENDING = "nurture.webhook_deliveries_to_send"
 MAX_QUEUED = 500
 # A delivery that finds every sending slot of its process taken comes back this much later.
 BUSY_DELAY_MS = 2000
-_slots_lock = threading.Lock()
+_lazy_lock = threading.Lock()
 _slots: threading.BoundedSemaphore | None = None
+_client: httpx.Client | None = None
 
 
 # Retrying is safe: the claim lets one attempt through, a second run finds nothing due.
@@ -49,10 +50,19 @@ def deliver_webhook(delivery_id: int) -> None:
         slots.release()
 
 
+def _shared_client() -> httpx.Client:
+    """One client per process, so sends to the same endpoint reuse their connections."""
+    global _client
+    with _lazy_lock:
+        if _client is None:
+            _client = delivery.new_client()
+        return _client
+
+
 def _sending_slots() -> threading.BoundedSemaphore:
     """Half the worker threads (at least one) may send webhooks at once in this process."""
     global _slots
-    with _slots_lock:
+    with _lazy_lock:
         if _slots is None:
             _slots = threading.BoundedSemaphore(
                 max(1, context.settings().embedded_worker_threads // 2)
@@ -70,7 +80,7 @@ def deliver_one(
         claimed = delivery.claim(db, delivery_id, now=now)
     if claimed is None:
         return None
-    outcome = delivery.send(claimed, now=now, client=client)
+    outcome = delivery.send(claimed, now=now, client=client or _shared_client())
     with context.session() as db:
         return delivery.record(db, claimed, outcome, now=now)
 
