@@ -18,6 +18,7 @@ from campaigns.sequences.enrol import enrol_from_events
 from campaigns.sequences.wakeups import wake_event_waits
 from nurture import events
 from nurture.models import utcnow
+from nurture.webhooks.queueing import queue_for_events
 from segments import membership
 from workers import context
 from workers.email import email_tick, send_email
@@ -28,6 +29,7 @@ from workers.sequences import (
     run_enrolment_steps,
     sequence_tick,
 )
+from workers.webhooks import deliver_webhook, send_after_commit, webhook_tick
 from workers.webinars import webinar_tick
 
 log = logging.getLogger(__name__)
@@ -52,6 +54,7 @@ def process_events(event_ids: list[int]) -> None:
         enrol_from_events(db, marked, now=utcnow())
         wake_event_waits(db, marked, now=utcnow())
         hand_over(db, [i for change in changes for i in change.event_ids])
+        send_after_commit(db, queue_for_events(db, marked))
 
 
 def hand_over(session: Session, event_ids: Iterable[int]) -> None:
@@ -131,6 +134,8 @@ def tick() -> None:
     webinar_tick.send()
     # Due sequence steps: claimed here, one message per batch on the sequences queue.
     enqueue_due_steps()
+    # Webhook retries that are due, on the webhooks queue.
+    webhook_tick.send()
 
 
 ALL: list[dramatiq.Actor] = [  # type: ignore[type-arg]
@@ -144,4 +149,6 @@ ALL: list[dramatiq.Actor] = [  # type: ignore[type-arg]
     run_enrolment_steps,
     sequence_tick,
     webinar_tick,
+    deliver_webhook,
+    webhook_tick,
 ]

@@ -40,6 +40,13 @@ from nurture.models.sequences import (
     TaskOutcome,
 )
 from nurture.models.suppressions import Suppression, SuppressionReason
+from nurture.models.webhooks import (
+    DeliveryState,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookSubscription,
+    WebhookSubscriptionType,
+)
 from nurture.models.webinar_registrations import Attendance, WebinarRegistration
 
 __all__ = [
@@ -54,6 +61,7 @@ __all__ = [
     "CaseStudy",
     "Company",
     "Contact",
+    "DeliveryState",
     "EmailMessage",
     "EmailTemplate",
     "EmailTemplateVariant",
@@ -93,6 +101,10 @@ __all__ = [
     "TopicOptOut",
     "User",
     "UserSession",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookSubscription",
+    "WebhookSubscriptionType",
     "Webinar",
     "WebinarRegistration",
     "utcnow",

@@ -1,1 +1,3 @@
-"""Outbound webhooks for the firm's CRM: subscriptions, Standard Webhooks signing, deliveries."""
+"""Outbound webhooks for the firm's CRM: subscriptions (`subscriptions`), Standard
+Webhooks signing (`signing`), queueing events and replays (`queueing`), the body
+(`payload`), sending with retries (`delivery`) and the delivery log (`log`)."""

@@ -51,6 +51,7 @@ SELLING = frozenset({"admin", "sales"})
 ADMINS = frozenset({"admin"})
 KEYS = frozenset({"key:admin", "key:marketer", "key:sales"})
 MARKETING_KEYS = frozenset({"key:admin", "key:marketer"})
+ADMIN_KEYS = frozenset({"key:admin"})
 
 # (method, path as the app spells it) -> the callers that get through.
 ACCESS: dict[Route, frozenset[str]] = {
@@ -135,6 +136,16 @@ ACCESS: dict[Route, frozenset[str]] = {
     ("PATCH", "/api/v1/webinars/{item_id:int}"): MARKETING_KEYS,
     ("DELETE", "/api/v1/webinars/{item_id:int}"): MARKETING_KEYS,
     ("POST", "/api/v1/webinars/{webinar_id:int}/attendance"): MARKETING_KEYS,
+    # Outbound webhooks decide where contact data goes: admins only, like API keys.
+    ("GET", "/api/v1/webhook-deliveries/{delivery_id:int}"): ADMIN_KEYS,
+    ("POST", "/api/v1/webhook-deliveries/{delivery_id:int}/replay"): ADMIN_KEYS,
+    ("GET", "/api/v1/webhook-subscriptions"): ADMIN_KEYS,
+    ("POST", "/api/v1/webhook-subscriptions"): ADMIN_KEYS,
+    ("GET", "/api/v1/webhook-subscriptions/{subscription_id:int}"): ADMIN_KEYS,
+    ("PATCH", "/api/v1/webhook-subscriptions/{subscription_id:int}"): ADMIN_KEYS,
+    ("DELETE", "/api/v1/webhook-subscriptions/{subscription_id:int}"): ADMIN_KEYS,
+    ("GET", "/api/v1/webhook-subscriptions/{subscription_id:int}/deliveries"): ADMIN_KEYS,
+    ("POST", "/api/v1/webhook-subscriptions/{subscription_id:int}/rotate-secret"): ADMIN_KEYS,
     # Relays sign their own requests instead: a bad signature is a 400, never acted on.
     ("POST", "/api/v1/webhooks/sendgrid"): ANYONE,
     ("POST", "/api/v1/webhooks/ses"): ANYONE,
@@ -213,6 +224,14 @@ ACCESS: dict[Route, frozenset[str]] = {
     ("POST", "/settings/users"): ADMINS,
     ("POST", "/settings/users/{user_id:int}/active"): ADMINS,
     ("POST", "/settings/users/{user_id:int}/sessions/revoke"): ADMINS,
+    ("GET", "/settings/webhooks"): ADMINS,
+    ("POST", "/settings/webhooks"): ADMINS,
+    ("GET", "/settings/webhooks/deliveries/{delivery_id:int}"): ADMINS,
+    ("POST", "/settings/webhooks/deliveries/{delivery_id:int}/replay"): ADMINS,
+    ("GET", "/settings/webhooks/{subscription_id:int}"): ADMINS,
+    ("POST", "/settings/webhooks/{subscription_id:int}"): ADMINS,
+    ("POST", "/settings/webhooks/{subscription_id:int}/delete"): ADMINS,
+    ("POST", "/settings/webhooks/{subscription_id:int}/rotate"): ADMINS,
     ("GET", "/tasks"): USERS,
     ("GET", "/tasks/badge"): USERS,
     ("GET", "/tasks/rows"): USERS,

@@ -21,6 +21,7 @@ from nurture.web.ui import (
     settings_keys,
     settings_password,
     settings_users,
+    settings_webhooks,
     tasks,
     webinar_attendance,
 )
@@ -43,6 +44,7 @@ ui_router = Router(
         *settings_users.handlers,
         *settings_keys.handlers,
         *settings_audit.handlers,
+        *settings_webhooks.handlers,
         *placeholders.handlers,
         *tasks.handlers,
         *webinar_attendance.handlers,
