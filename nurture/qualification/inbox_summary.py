@@ -1,0 +1,101 @@
+"""A hand-off's frozen summary as short lines a rep can read (the page, the e-mail, the API).
+
+The summary is JSON written at hand-off time by qualification; its lists may hold plain
+sentences or small objects (`{"rule": "Webinar attended", "points": 15}`), so each item
+is read tolerantly: whatever names the thing, then its points or its time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+_LABEL_KEYS = ("text", "label", "rule", "name", "title", "what", "subject", "type", "url")
+_WHEN_KEYS = ("when", "occurred_at", "at", "date")
+MAX_ITEMS = 20
+
+
+@dataclass(frozen=True, slots=True)
+class Activity:
+    when: str
+    what: str
+
+
+@dataclass(frozen=True, slots=True)
+class SummaryView:
+    score: int | None
+    grade: str | None
+    probability: float | None
+    threshold: str
+    why: list[str]
+    activities: list[Activity]
+    content: list[str]
+    sequences: list[str]
+    company: dict[str, str]
+    nps: str | None
+
+
+def summary_view(summary: dict[str, Any] | None) -> SummaryView:
+    """The summary's parts, each item turned into a line; missing parts are empty."""
+    data = summary if isinstance(summary, dict) else {}
+    score = data.get("score")
+    grade = data.get("grade")
+    probability = data.get("probability")
+    company = data.get("company")
+    return SummaryView(
+        score=int(score) if isinstance(score, int | float) else None,
+        grade=str(grade) if isinstance(grade, str) and grade else None,
+        probability=float(probability) if isinstance(probability, int | float) else None,
+        threshold=_text(data.get("threshold")) or "the qualification rule",
+        why=_lines(data.get("why")),
+        activities=[_activity(item) for item in _items(data.get("recent_activity"))],
+        content=_lines(data.get("content")),
+        sequences=_lines(data.get("sequences")),
+        company={
+            str(k): _text(v)
+            for k, v in (company.items() if isinstance(company, dict) else [])
+            if _text(v)
+        },
+        nps=_text(data.get("nps")) or None,
+    )
+
+
+def _items(value: object) -> list[Any]:
+    return list(value[:MAX_ITEMS]) if isinstance(value, list) else []
+
+
+def _lines(value: object) -> list[str]:
+    return [line for line in (_line(item) for item in _items(value)) if line]
+
+
+def _line(item: object) -> str:
+    if not isinstance(item, dict):
+        return _text(item)
+    label = next((_text(item[k]) for k in _LABEL_KEYS if _text(item.get(k))), "")
+    points = item.get("points")
+    if isinstance(points, int | float) and not isinstance(points, bool):
+        return f"{label} ({points:+g})" if label else f"{points:+g} points"
+    step = _text(item.get("step"))
+    if step:
+        return f"{label}, step {step}" if label else f"step {step}"
+    return label
+
+
+def _activity(item: object) -> Activity:
+    if not isinstance(item, dict):
+        return Activity("", _text(item))
+    when = next((item[k] for k in _WHEN_KEYS if item.get(k)), "")
+    if isinstance(when, str):
+        with contextlib.suppress(ValueError):
+            when = datetime.fromisoformat(when)
+    shown = f"{when:%d %b %H:%M}" if isinstance(when, datetime) else _text(when)
+    what = _line({k: v for k, v in item.items() if k not in _WHEN_KEYS})
+    return Activity(shown, what)
+
+
+def _text(value: object) -> str:
+    if value is None or isinstance(value, dict | list):
+        return ""
+    return str(value).strip()
