@@ -32,7 +32,7 @@ def _captured(db: Session) -> list[CapturedEmail]:
 
 def _text(raw: bytes) -> str:
     parsed = message_from_bytes(raw, policy=policy.default)
-    part = parsed.get_body(preferencelist=("plain",))  # type: ignore[attr-defined]
+    part = parsed.get_body(preferencelist=("plain",))
     assert part is not None
     return str(part.get_content())
 
