@@ -37,6 +37,7 @@ from nurture.models import (
     User,
 )
 from nurture.qualification.lifecycle import MAX_REASON, change_stage
+from nurture.validation import is_id
 
 ACCEPTED = "handoff.accepted"
 REJECTED = "handoff.rejected"
@@ -131,9 +132,9 @@ def list_handoffs(
     """One page of hand-offs: pending ones first (the soonest due on top), then the
     decided ones, the latest first. Reps see only their own and their teams'."""
     if filters.scope not in SCOPES:
-        raise InvalidInput.single("scope", f"must be one of {', '.join(SCOPES)}")
+        raise InvalidInput.single("whose", f"must be one of {', '.join(SCOPES)}")
     if filters.state not in STATES:
-        raise InvalidInput.single("state", "must be pending, decided or empty")
+        raise InvalidInput.single("status", "must be pending, decided or empty")
     if page < 1:
         raise InvalidInput.single("page", "must be 1 or more")
     if not 1 <= page_size <= MAX_PAGE_SIZE:
@@ -211,7 +212,9 @@ def accept(session: Session, handoff_id: int, *, user: Caller, now: datetime) ->
         user_id=user.user_id,
         actor=user.actor,
     )
-    event_ids += _event(session, handoff, ACCEPTED, now, {"owner_id": owner_id})
+    event_ids += _event(
+        session, handoff, ACCEPTED, now, {"owner_id": owner_id, "acted_by_id": user.user_id}
+    )
     audit.record(
         session,
         actor=user.actor,
@@ -274,8 +277,18 @@ def reject(
         skipped = "sequence_not_running"
         recycle_to = None
     session.flush()
+    # The sequence's name rides along so the contact's timeline can say where it went.
+    recycled = None if recycle_to is None else session.get(Sequence, recycle_to)
     event_ids += _event(
-        session, handoff, REJECTED, now, {"reason": reason, "sequence_id": recycle_to}
+        session,
+        handoff,
+        REJECTED,
+        now,
+        {
+            "reason": reason,
+            "sequence": None if recycled is None else recycled.name,
+            "sequence_id": recycle_to,
+        },
     )
     audit.record(
         session,
@@ -298,7 +311,7 @@ def reassign(
 ) -> Handoff:
     """Give a pending hand-off to another active sales user, with a fresh SLA from now
     in their time zone (escalation and notification start over for the new owner)."""
-    target = session.get(User, to_user_id)
+    target = session.get(User, to_user_id) if is_id(to_user_id) else None
     if target is None or not target.is_active or target.role != Role.SALES.value:
         raise InvalidInput.single("to_user_id", "must be an active sales user")
     handoff = session.get(Handoff, handoff_id)
@@ -435,7 +448,7 @@ def _decided_already(handoff: Handoff) -> str:
 def _event(
     session: Session, handoff: Handoff, kind: str, now: datetime, extra: dict[str, Any]
 ) -> list[int]:
-    properties = {"handoff_id": handoff.id, "acted_by_id": handoff.acted_by_id, **extra}
+    properties = {"handoff_id": handoff.id, **extra}
     return store_known(
         session,
         [EventInput(kind, now, properties, f"{kind}:{handoff.id}", contact_id=handoff.contact_id)],
@@ -458,7 +471,7 @@ def _reset_score(
 
 
 def _check_recycle_sequence(session: Session, sequence_id: int) -> None:
-    if not _is_running(session, sequence_id):
+    if not is_id(sequence_id) or not _is_running(session, sequence_id):
         raise InvalidInput.single("sequence_id", "must be an active or paused sequence")
 
 

@@ -51,6 +51,7 @@ SELLING = frozenset({"admin", "sales"})
 ADMINS = frozenset({"admin"})
 KEYS = frozenset({"key:admin", "key:marketer", "key:sales"})
 MARKETING_KEYS = frozenset({"key:admin", "key:marketer"})
+SELLING_KEYS = frozenset({"key:admin", "key:sales"})
 
 # (method, path as the app spells it) -> the callers that get through.
 ACCESS: dict[Route, frozenset[str]] = {
@@ -72,6 +73,11 @@ ACCESS: dict[Route, frozenset[str]] = {
     ("DELETE", "/api/v1/contacts/{contact_id:int}"): MARKETING_KEYS,
     ("GET", "/api/v1/contacts/{contact_id:int}/timeline"): KEYS,
     ("POST", "/api/v1/events"): KEYS,
+    ("GET", "/api/v1/handoffs"): SELLING_KEYS,
+    ("GET", "/api/v1/handoffs/{handoff_id:int}"): SELLING_KEYS,
+    ("POST", "/api/v1/handoffs/{handoff_id:int}/accept"): SELLING_KEYS,
+    ("POST", "/api/v1/handoffs/{handoff_id:int}/reassign"): SELLING_KEYS,
+    ("POST", "/api/v1/handoffs/{handoff_id:int}/reject"): SELLING_KEYS,
     ("POST", "/api/v1/inbound/email"): KEYS,
     ("GET", "/api/v1/messages/{message_id:int}"): KEYS,
     ("GET", "/api/v1/segments"): KEYS,
@@ -171,6 +177,11 @@ ACCESS: dict[Route, frozenset[str]] = {
     ("GET", "/imports/{job_id:int}/rejected.csv"): MARKETING,
     ("POST", "/imports/{job_id:int}/start"): MARKETING,
     ("GET", "/inbox"): SELLING,
+    ("GET", "/inbox/badge"): SELLING,
+    ("GET", "/inbox/{handoff_id:int}"): SELLING,
+    ("POST", "/inbox/{handoff_id:int}/accept"): SELLING,
+    ("POST", "/inbox/{handoff_id:int}/reassign"): SELLING,
+    ("POST", "/inbox/{handoff_id:int}/reject"): SELLING,
     ("GET", "/outbox"): USERS,
     ("GET", "/outbox/{captured_id:int}"): USERS,
     ("GET", "/reports"): USERS,
