@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from nurture.db import session_scope
 from nurture.errors import Conflict, InvalidInput, NotFound
 from nurture.models import (
     AuditEntry,
@@ -198,3 +200,40 @@ def test_a_rep_sees_own_pending_first_then_decided_latest_first(db: Session) -> 
     assert everyone.total == 6
     nobody = inbox.list_handoffs(db, caller(admin), InboxFilter(scope="unassigned"))
     assert [h.id for h in nobody.items] == [unassigned.id]
+
+
+def test_accept_and_reject_racing_decide_exactly_once(db: Session, db_url: str) -> None:
+    rep = make_user(db, role="sales")
+    handoff = make_handoff(db, rep)
+    db.commit()
+    start = threading.Barrier(2, timeout=60)
+    answers: dict[str, str] = {}
+
+    def click(action: str) -> None:
+        start.wait()
+        try:
+            with session_scope(db_url) as session:
+                if action == "accept":
+                    inbox.accept(session, handoff.id, user=caller(rep), now=NOW)
+                else:
+                    inbox.reject(session, handoff.id, user=caller(rep), reason="no", now=NOW)
+            answers[action] = "done"
+        except Conflict:
+            answers[action] = "conflict"
+
+    threads = [threading.Thread(target=click, args=(a,)) for a in ("accept", "reject")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert sorted(answers.values()) == ["conflict", "done"]
+    db.expire_all()
+    stored = db.get(Handoff, handoff.id)
+    assert stored is not None
+    winner = "accept" if stored.state == "accepted" else "reject"
+    assert answers[winner] == "done"
+    events = db.scalars(select(Event.type).where(Event.type.like("handoff.%"))).all()
+    assert events == [f"handoff.{stored.state}"]
+    changes = db.scalars(select(Event.type).where(Event.type == "lifecycle.changed")).all()
+    assert len(changes) == 1
