@@ -23,6 +23,7 @@ from nurture.models import (
 )
 from nurture.qualification import inbox
 from nurture.qualification.inbox import Caller, Forbidden, InboxFilter
+from nurture.qualification.inbox_summary import summary_view
 from tests.factories import make_user
 from tests.inbox.helpers import NOW, caller, make_handoff, make_recycle_sequence
 
@@ -237,3 +238,33 @@ def test_accept_and_reject_racing_decide_exactly_once(db: Session, db_url: str) 
     assert events == [f"handoff.{stored.state}"]
     changes = db.scalars(select(Event.type).where(Event.type == "lifecycle.changed")).all()
     assert len(changes) == 1
+
+
+def test_the_summary_reads_as_qualification_writes_it() -> None:
+    view = summary_view(
+        {
+            "score": 64,
+            "fit_grade": "A",
+            "predicted_probability": 0.42,
+            "score_explanation": None,
+            "company": {"id": 3, "name": "Brandt & Partner", "industry": "legal"},
+            "recent_activity": [
+                {
+                    "type": "page.visited",
+                    "occurred_at": "2026-11-30T14:05:00+00:00",
+                    "properties": {"title": "Pricing"},
+                }
+            ],
+            "content_consumed": [{"kind": "case_study", "title": None, "ref": "/case-studies/x"}],
+            "sequences": [{"name": "Legal nurture", "state": "active", "step": "cs-2"}],
+            "nps": [{"score": 9, "comment": "Great team", "occurred_at": "2026-01-01"}],
+        }
+    )
+    assert (view.score, view.grade, view.probability) == (64, "A", 0.42)
+    assert view.why == []
+    assert view.company == {"name": "Brandt & Partner", "industry": "legal"}
+    activities = [(a.when, a.what) for a in view.activities]
+    assert activities == [("30 Nov 14:05", "page.visited: Pricing")]
+    assert view.content == ["Case study: /case-studies/x"]
+    assert view.sequences == ["Legal nurture (active), step cs-2"]
+    assert view.nps == "9 — Great team"
