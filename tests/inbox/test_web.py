@@ -6,7 +6,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from nurture import accounts
-from nurture.models import Contact, Enrolment, Event, Handoff, QualificationSettings
+from nurture.models import (
+    CapturedEmail,
+    Contact,
+    Enrolment,
+    Event,
+    Handoff,
+    QualificationSettings,
+)
 from tests.factories import make_api_key, make_user
 from tests.inbox.helpers import make_handoff, make_recycle_sequence
 from tests.ui.helpers import HTML, Client, login, post_form
@@ -132,3 +139,23 @@ def test_an_empty_inbox_says_what_will_come(client: Client, db: Session) -> None
     page = client.get("/inbox", headers=HTML)
     assert "No hand-offs here" in page.text
     assert 'data-count="0"' in client.get("/inbox/badge", headers=HTML).text
+
+
+def test_reassigning_on_the_page_emails_the_new_owner(client: Client, db: Session) -> None:
+    rep = make_user(db, role="sales")
+    other = make_user(db, role="sales", email="nadia@nurture.test")
+    handoff = make_handoff(db, rep, notified_at=None)
+    db.commit()
+    login(client, rep)
+
+    moved = post_form(client, f"/inbox/{handoff.id}/reassign", {"to_user_id": str(other.id)})
+
+    assert moved.status_code == 303
+    handle = client.app.state.runtime
+    handle.broker.join("email", timeout=20_000)
+    handle.worker.join()
+    db.expire_all()
+    assert db.scalars(select(CapturedEmail.recipients)).all() == ["nadia@nurture.test"]
+    stored = db.get(Handoff, handoff.id)
+    assert stored is not None
+    assert (stored.owner_id, stored.notified_at is not None) == (other.id, True)
