@@ -73,11 +73,13 @@ def _rows(db: Session, handoffs: list[Handoff]) -> list[Row]:
 def inbox_list(
     db: Db,
     principal: Me,
-    whose: FromQuery[str] = "mine",
+    whose: FromQuery[str] = "",
     status: FromQuery[str] = "",
     page_number: PageNumber = 1,
 ) -> Template:
     caller = caller_of(db, principal)
+    # Admins start with everyone's hand-offs, reps with their own.
+    whose = whose or ("all" if caller.is_admin else "mine")
     filters = InboxFilter(scope=whose, state=status)
     found = permitted(lambda: inbox.list_handoffs(db, caller, filters, page=page_number))
     scopes = ("mine", "team", "all", "unassigned") if caller.is_admin else ("mine", "team")
