@@ -148,14 +148,16 @@ def notify_escalations(
 def unnotified(session: Session, *, older_than: datetime, limit: int = 200) -> list[int]:
     """Pending hand-offs created before `older_than` whose owner was never e-mailed
     (the message after qualification was lost): the sweep sends them again."""
+    # Owners who were deactivated are left out: they would be picked again every sweep.
     return list(
         session.scalars(
             select(Handoff.id)
+            .join(User, User.id == Handoff.owner_id)
             .where(
                 Handoff.state == _PENDING,
                 Handoff.notified_at.is_(None),
-                Handoff.owner_id.is_not(None),
                 Handoff.created_at < older_than,
+                User.is_active.is_(True),
             )
             .order_by(Handoff.id)
             .limit(limit)
