@@ -52,6 +52,7 @@ ADMINS = frozenset({"admin"})
 KEYS = frozenset({"key:admin", "key:marketer", "key:sales"})
 MARKETING_KEYS = frozenset({"key:admin", "key:marketer"})
 ADMIN_KEYS = frozenset({"key:admin"})
+SELLING_KEYS = frozenset({"key:admin", "key:sales"})
 
 # (method, path as the app spells it) -> the callers that get through.
 ACCESS: dict[Route, frozenset[str]] = {
@@ -73,6 +74,11 @@ ACCESS: dict[Route, frozenset[str]] = {
     ("DELETE", "/api/v1/contacts/{contact_id:int}"): MARKETING_KEYS,
     ("GET", "/api/v1/contacts/{contact_id:int}/timeline"): KEYS,
     ("POST", "/api/v1/events"): KEYS,
+    ("GET", "/api/v1/handoffs"): SELLING_KEYS,
+    ("GET", "/api/v1/handoffs/{handoff_id:int}"): SELLING_KEYS,
+    ("POST", "/api/v1/handoffs/{handoff_id:int}/accept"): SELLING_KEYS,
+    ("POST", "/api/v1/handoffs/{handoff_id:int}/reassign"): SELLING_KEYS,
+    ("POST", "/api/v1/handoffs/{handoff_id:int}/reject"): SELLING_KEYS,
     ("POST", "/api/v1/inbound/email"): KEYS,
     ("GET", "/api/v1/messages/{message_id:int}"): KEYS,
     ("GET", "/api/v1/segments"): KEYS,
@@ -182,6 +188,11 @@ ACCESS: dict[Route, frozenset[str]] = {
     ("GET", "/imports/{job_id:int}/rejected.csv"): MARKETING,
     ("POST", "/imports/{job_id:int}/start"): MARKETING,
     ("GET", "/inbox"): SELLING,
+    ("GET", "/inbox/badge"): SELLING,
+    ("GET", "/inbox/{handoff_id:int}"): SELLING,
+    ("POST", "/inbox/{handoff_id:int}/accept"): SELLING,
+    ("POST", "/inbox/{handoff_id:int}/reassign"): SELLING,
+    ("POST", "/inbox/{handoff_id:int}/reject"): SELLING,
     ("GET", "/outbox"): USERS,
     ("GET", "/outbox/{captured_id:int}"): USERS,
     ("GET", "/reports"): USERS,

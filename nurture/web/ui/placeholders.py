@@ -25,16 +25,6 @@ class Upcoming:
 
 UPCOMING = (
     Upcoming(
-        "inbox",
-        "Sales inbox",
-        "Qualified leads handed over from marketing, waiting for a sales rep.",
-        (
-            "Accept or reject each handoff, with the reason fed back to scoring.",
-            "Handoffs next to the LinkedIn and call tasks already on the Tasks page.",
-            "The full timeline of what the lead read before they qualified.",
-        ),
-    ),
-    Upcoming(
         "reviews",
         "Reviews",
         "What clients say once a project is finished.",
