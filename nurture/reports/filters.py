@@ -144,3 +144,24 @@ def _id(value: str | None, name: str, problems: list[Problem]) -> int | None:
         problems.append(Problem(name, "must be a positive whole number (an id)"))
         return None
     return int(text)
+
+
+@dataclass(frozen=True, slots=True)
+class FilterChoices:
+    """What the filter form offers: known sources, segments and sequences (id, name)."""
+
+    sources: list[str]
+    segments: list[tuple[int, str]]
+    sequences: list[tuple[int, str]]
+
+
+def filter_choices(session: Session) -> FilterChoices:
+    segments = session.execute(select(Segment.id, Segment.name).order_by(Segment.name))
+    sequences = session.execute(
+        select(Sequence.id, Sequence.name).order_by(Sequence.name, Sequence.id)
+    )
+    return FilterChoices(
+        known_sources(session),
+        [(int(i), str(n)) for i, n in segments],
+        [(int(i), str(n)) for i, n in sequences],
+    )
