@@ -52,7 +52,7 @@ def content_read(session: Session, flt: ReportFilter, *, top: int = TOP) -> Cont
     leads = (
         select(r.c.contact_id, qualified_at.label("qualified_at"))
         .where(within(qualified_at, flt))
-        .subquery("leads")
+        .cte("leads")
     )
     qualified = int(session.scalar(select(func.count()).select_from(leads)) or 0)
     if not qualified:

@@ -24,7 +24,6 @@ from sqlalchemy import (
     Subquery,
     and_,
     case,
-    exists,
     func,
     literal,
     select,
@@ -69,21 +68,28 @@ def entries() -> Subquery:
 
     `tie` orders entries at the same instant: the creation (0) before any change (its id).
     """
-    first_from = (
-        select(LifecycleChange.from_stage)
-        .where(LifecycleChange.contact_id == Contact.id)
-        .order_by(LifecycleChange.occurred_at, LifecycleChange.id)
-        .limit(1)
-        .correlate(Contact)
-        .scalar_subquery()
+    # Each contact's first recorded change, numbered in one pass rather than looked up
+    # per contact: a hash join instead of a correlated subquery for every contact.
+    order = func.row_number().over(
+        partition_by=LifecycleChange.contact_id,
+        order_by=(LifecycleChange.occurred_at, LifecycleChange.id),
     )
-    has_changes = exists().where(LifecycleChange.contact_id == Contact.id)
+    numbered = select(
+        LifecycleChange.contact_id, LifecycleChange.from_stage, order.label("n")
+    ).subquery("numbered_changes")
+    first = (
+        select(numbered.c.contact_id, numbered.c.from_stage)
+        .where(numbered.c.n == 1)
+        .subquery("first_changes")
+    )
     created = select(
         Contact.id.label("contact_id"),
-        case((has_changes, first_from), else_=Contact.lifecycle_stage).label("stage"),
+        case(
+            (first.c.contact_id.is_(None), Contact.lifecycle_stage), else_=first.c.from_stage
+        ).label("stage"),
         Contact.created_at.label("at"),
         literal(0, Integer()).label("tie"),
-    )
+    ).outerjoin(first, first.c.contact_id == Contact.id)
     changed = select(
         LifecycleChange.contact_id,
         LifecycleChange.to_stage,
