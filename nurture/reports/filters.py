@@ -131,7 +131,7 @@ def _date(value: str | None, name: str, problems: list[Problem]) -> date | None:
         parsed = None
     # fromisoformat also takes "20260105" and week dates; a report link spells days out.
     if parsed is None or len(text) != len("2026-01-31"):
-        problems.append(Problem(name, "must be a date written YYYY-MM-DD"))
+        problems.append(Problem(name, "must be a valid date written YYYY-MM-DD"))
         return None
     return parsed
 

@@ -1,6 +1,6 @@
 """What the Reports page and the reports API share: reading the query and answering CSV.
 
-Bad query parameters are a 400 naming each one (`from: must be a date written
+Bad query parameters are a 400 naming each one (`from: must be a valid date written
 YYYY-MM-DD`), as Litestar answers a query parameter of the wrong type.
 """
 

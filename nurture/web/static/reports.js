@@ -64,9 +64,10 @@
   function movement() {
     var data = read("movement-chart-data");
     if (!data) return;
-    var datasets = Object.keys(data.stages).map(function (stage) {
+    var datasets = data.stages.map(function (pair) {
+      var stage = pair[0];
       return {
-        label: stageLabel(stage), data: data.stages[stage],
+        label: stageLabel(stage), data: pair[1],
         backgroundColor: STAGE_COLOURS[stage] || "#98a1af", borderRadius: 2, maxBarThickness: 28
       };
     });
@@ -82,9 +83,10 @@
   function sequences() {
     var data = read("sequences-chart-data");
     if (!data) return;
-    var datasets = Object.keys(data.series).map(function (name) {
+    var datasets = data.series.map(function (pair) {
+      var name = pair[0];
       return {
-        label: capital(name), data: data.series[name],
+        label: capital(name), data: pair[1],
         backgroundColor: SERIES_COLOURS[name], borderRadius: 2, maxBarThickness: 22
       };
     });

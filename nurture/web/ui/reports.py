@@ -97,7 +97,8 @@ def _movement_chart(report: Movement) -> dict[str, Any]:
     return {
         "interval": report.interval.value,
         "labels": [b.start.isoformat() for b in report.buckets],
-        "stages": {s: [b.moves.get(s, 0) for b in report.buckets] for s in report.stages},
+        # Pairs, not a mapping: `tojson` sorts keys, and the stack should follow the funnel.
+        "stages": [[s, [b.moves.get(s, 0) for b in report.buckets]] for s in report.stages],
     }
 
 
@@ -105,13 +106,13 @@ def _sequences_chart(rows: list[SequenceFigures]) -> dict[str, Any]:
     shown = [r for r in rows if r.enrolled or r.delivered]
     return {
         "labels": [r.name for r in shown],
-        "series": {
-            "delivered": [r.delivered for r in shown],
-            "opened": [r.opened for r in shown],
-            "clicked": [r.clicked for r in shown],
-            "replied": [r.replied for r in shown],
-            "qualified": [r.qualified for r in shown],
-        },
+        "series": [
+            ["delivered", [r.delivered for r in shown]],
+            ["opened", [r.opened for r in shown]],
+            ["clicked", [r.clicked for r in shown]],
+            ["replied", [r.replied for r in shown]],
+            ["qualified", [r.qualified for r in shown]],
+        ],
     }
 
 
