@@ -15,10 +15,10 @@ from sqlalchemy.orm import Session
 
 from nurture.errors import InvalidInput, Problem
 from nurture.models import Contact, Enrolment, Segment, SegmentMember, Sequence
+from nurture.validation import NUL_MESSAGE, holds_nul, parse_id
 
 # The query parameters every report reads; anything else is ignored.
 PARAMETERS = ("from", "to", "source", "segment", "sequence")
-MAX_ID = 2**63 - 1
 MAX_SOURCE = 200
 MAX_SOURCES = 100
 
@@ -71,6 +71,8 @@ def parse_filter(session: Session, raw: Mapping[str, str | None]) -> ReportFilte
     source = (raw.get("source") or "").strip() or None
     if source is not None and len(source) > MAX_SOURCE:
         problems.append(Problem("source", f"must be at most {MAX_SOURCE} characters"))
+    elif source is not None and holds_nul(source):
+        problems.append(Problem("source", NUL_MESSAGE))
     segment_id = _id(raw.get("segment"), "segment", problems)
     sequence_id = _id(raw.get("sequence"), "sequence", problems)
     if segment_id is not None and session.get(Segment, segment_id) is None:
@@ -140,10 +142,10 @@ def _id(value: str | None, name: str, problems: list[Problem]) -> int | None:
     text = (value or "").strip()
     if not text:
         return None
-    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_ID:
+    found = parse_id(text)
+    if found is None:
         problems.append(Problem(name, "must be a positive whole number (an id)"))
-        return None
-    return int(text)
+    return found
 
 
 @dataclass(frozen=True, slots=True)

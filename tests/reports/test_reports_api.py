@@ -141,6 +141,8 @@ def test_each_report_downloads_as_csv_with_the_same_figures(
         ({"sequence": "²"}, "sequence"),
         ({"interval": "day"}, "interval"),
         ({"source": "x" * 500}, "source"),
+        ({"source": "web\x00site"}, "source"),
+        ({"segment": "99999999999999999999"}, "segment"),
     ],
 )
 def test_a_bad_parameter_is_a_400_naming_it(
