@@ -12,6 +12,7 @@ from nurture.web.api import (
     inbound,
     messages,
     outbound_webhooks,
+    reports,
     segments,
     sequences,
     tasks,
@@ -36,6 +37,7 @@ api_router = Router(
         *handoffs.HANDLERS,
         *inbound.HANDLERS,
         *webinar_attendance.HANDLERS,
+        *reports.HANDLERS,
     ],
     tags=["api"],
 )

@@ -34,16 +34,6 @@ UPCOMING = (
             "Detractors routed to a person who can put things right.",
         ),
     ),
-    Upcoming(
-        "reports",
-        "Reports",
-        "How nurturing turns into pipeline.",
-        (
-            "Sequence performance: opens, clicks, replies and qualified leads.",
-            "Lifecycle movement from lead to customer over time.",
-            "Content that qualified leads read most.",
-        ),
-    ),
 )
 
 
