@@ -27,6 +27,13 @@ from nurture.models.qualification import (
     SalesTeamMember,
 )
 from nurture.models.rate_limits import RateCounter
+from nurture.models.scoring import (
+    BehaviourRule,
+    FitRule,
+    ScoreAdjustment,
+    ScoreHistory,
+    ScoringSettings,
+)
 from nurture.models.segments import Segment, SegmentKind, SegmentMember, SegmentSizeHistory
 from nurture.models.sequences import (
     LIVE_ENROLMENT_STATES,
@@ -50,6 +57,7 @@ __all__ = [
     "Attendance",
     "AuditEntry",
     "Base",
+    "BehaviourRule",
     "CapturedEmail",
     "CaseStudy",
     "Company",
@@ -61,6 +69,7 @@ __all__ = [
     "Enrolment",
     "EnrolmentState",
     "Event",
+    "FitRule",
     "Handoff",
     "HandoffState",
     "ImportJob",
@@ -75,6 +84,9 @@ __all__ = [
     "SalesRep",
     "SalesTeam",
     "SalesTeamMember",
+    "ScoreAdjustment",
+    "ScoreHistory",
+    "ScoringSettings",
     "Segment",
     "SegmentKind",
     "SegmentMember",
