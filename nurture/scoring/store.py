@@ -237,6 +237,18 @@ def delete_fit_rule(session: Session, rule_id: int, *, actor: str) -> None:
     _record(session, actor, "scoring.fit_rule_deleted", "scoring_fit_rule", rule_id, document)
 
 
+def mark_rules_changed(session: Session, *, now: datetime, actor: str) -> None:
+    """Ask for a full rescore by hand (the tick sends it), recorded in the audit log."""
+    _rules_changed(session, now)
+    audit.record(
+        session,
+        actor=actor,
+        action="scoring.rescore_requested",
+        entity_type="scoring_settings",
+        entity_id=SETTINGS_ID,
+    )
+
+
 def _rules_changed(session: Session, now: datetime | None = None) -> None:
     get_settings(session).rules_changed_at = now or utcnow()
 
