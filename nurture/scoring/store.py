@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from nurture import audit
 from nurture.errors import NotFound
-from nurture.models import BehaviourRule, FitRule, ScoringSettings, utcnow
+from nurture.models import BehaviourRule, Contact, FitRule, ScoringSettings, utcnow
 from nurture.scoring.rules import (
     BEHAVIOUR_FIELDS,
     FIT_FIELDS,
@@ -90,6 +90,14 @@ def update_settings(
             changes=changed,
         )
     return row
+
+
+def live_contact(session: Session, contact_id: int) -> int:
+    """The id of a contact that exists and is not erased; NotFound otherwise."""
+    contact = session.get(Contact, contact_id)
+    if contact is None or contact.erased_at is not None:
+        raise NotFound("contact", contact_id)
+    return contact.id
 
 
 # Behaviour rules
