@@ -7,7 +7,7 @@ import dramatiq
 
 from nurture.models import utcnow
 from nurture.scoring.engine import rescore_all, rescore_contacts
-from nurture.scoring.schedule import claim_rescore, contacts_with_events_after, start_rescore
+from nurture.scoring.schedule import claim_rescore, contacts_with_events_after, last_event_id
 from workers import context
 
 RESCORE_TIME_LIMIT_MS = 2 * 60 * 60 * 1000
@@ -19,7 +19,7 @@ def rescore() -> None:
     the contacts whose events arrived while it ran."""
     with context.session() as db:
         now = utcnow()
-        seen_up_to = start_rescore(db, now=now)
+        seen_up_to = last_event_id(db)
         rescore_all(db, now=now)
     with context.session() as db:
         late = contacts_with_events_after(db, seen_up_to)

@@ -40,11 +40,11 @@ def claim_rescore(
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-def start_rescore(session: Session, *, now: datetime) -> int:
-    """Record that a full rescore computed as of `now` starts; answers the highest event
-    id it is sure to see, so contacts of later events can be brought up to date after
-    it (its one long statement may overwrite what the incremental path wrote meanwhile)."""
-    get_settings(session).rescored_at = now
+def last_event_id(session: Session) -> int:
+    """The highest event id a full rescore starting now is sure to see, so contacts of
+    later events can be brought up to date after it (its one long statement may
+    overwrite what the incremental path wrote meanwhile, or skip contacts it found
+    locked)."""
     return int(session.scalar(select(func.max(Event.id))) or 0)
 
 

@@ -6,13 +6,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from nurture.config import Settings
 from nurture.db import session_scope
 from nurture.models import Contact, utcnow
-from nurture.scoring import schedule, store
+from nurture.scoring import engine, schedule, store
+from tests.conftest import _empty_tables
 from tests.factories import make_contact
 from tests.scoring.helpers import add_events, behaviour_rule
 from tests.stub_worker import drain, stub_worker
@@ -74,12 +75,34 @@ def test_the_rescore_is_claimed_once_per_change_or_day(db: Session) -> None:
     now = utcnow() - timedelta(days=3)
     assert schedule.claim_rescore(db, now=now)
     assert not schedule.claim_rescore(db, now=now)
-    schedule.start_rescore(db, now=now)
+    store.get_settings(db).rescored_at = now
     assert not schedule.claim_rescore(db, now=now + timedelta(hours=3))
     assert schedule.claim_rescore(db, now=now + timedelta(days=1, minutes=1))
-    schedule.start_rescore(db, now=now + timedelta(days=1, minutes=1))
+    store.get_settings(db).rescored_at = now + timedelta(days=1, minutes=1)
     store.update_settings(db, {"half_life_days": 5}, actor="test")
     # A change (stamped with the real clock, after the synthetic times above).
     assert schedule.claim_rescore(db, now=utcnow() + timedelta(minutes=1))
     assert not schedule.claim_rescore(db, now=utcnow() + timedelta(minutes=2))
     assert db.scalars(select(Contact)).all() == []
+
+
+def test_the_full_rescore_never_waits_for_a_contact_another_transaction_holds(
+    database_urls: dict[str, str],
+) -> None:
+    url = database_urls["postgresql"]
+    try:
+        with session_scope(url) as db:
+            behaviour_rule(db, event_type="webinar.attended", points=15)
+            free, held = make_contact(db), make_contact(db)
+            for person in (free, held):
+                add_events(db, person.id, "webinar.attended", utcnow())
+        with session_scope(url) as holder, session_scope(url) as rescorer:
+            holder.execute(select(Contact).where(Contact.id == held.id).with_for_update())
+            # Waiting would fail here (and, against process_events, deadlock).
+            rescorer.execute(text("SET LOCAL lock_timeout = '5s'"))
+            assert engine.rescore_all(rescorer, now=utcnow()) == 1
+            holder.rollback()
+        assert score(url, free.id) == (15, None)
+        assert score(url, held.id) == (0, None)
+    finally:
+        _empty_tables(url)
