@@ -18,11 +18,13 @@ from campaigns.sequences.enrol import enrol_from_events
 from campaigns.sequences.wakeups import wake_event_waits
 from nurture import events
 from nurture.models import utcnow
+from nurture.scoring import engine as scoring
 from nurture.webhooks.queueing import queue_for_events
 from segments import membership
 from workers import context
 from workers.email import email_tick, send_email
 from workers.imports import run_import
+from workers.scoring import enqueue_due_rescore, rescore
 from workers.sequences import (
     enqueue_due_steps,
     run_enrolment_step,
@@ -51,6 +53,7 @@ def process_events(event_ids: list[int]) -> None:
     with context.session() as db:
         marked = events.mark_processed(db, event_ids)
         changes = membership.check_after_events(db, marked)
+        scoring.apply_events(db, marked, now=utcnow())
         enrol_from_events(db, marked, now=utcnow())
         wake_event_waits(db, marked, now=utcnow())
         hand_over(db, [i for change in changes for i in change.event_ids])
@@ -136,6 +139,8 @@ def tick() -> None:
     enqueue_due_steps()
     # Webhook retries that are due, on the webhooks queue.
     webhook_tick.send()
+    # The daily decay, and the rescore after scoring rules changed.
+    enqueue_due_rescore()
 
 
 ALL: list[dramatiq.Actor] = [  # type: ignore[type-arg]
@@ -151,4 +156,5 @@ ALL: list[dramatiq.Actor] = [  # type: ignore[type-arg]
     webinar_tick,
     deliver_webhook,
     webhook_tick,
+    rescore,
 ]

@@ -27,6 +27,13 @@ from nurture.models.qualification import (
     SalesTeamMember,
 )
 from nurture.models.rate_limits import RateCounter
+from nurture.models.scoring import (
+    BehaviourRule,
+    FitRule,
+    ScoreAdjustment,
+    ScoreHistory,
+    ScoringSettings,
+)
 from nurture.models.segments import Segment, SegmentKind, SegmentMember, SegmentSizeHistory
 from nurture.models.sequences import (
     LIVE_ENROLMENT_STATES,
@@ -57,6 +64,7 @@ __all__ = [
     "Attendance",
     "AuditEntry",
     "Base",
+    "BehaviourRule",
     "CapturedEmail",
     "CaseStudy",
     "Company",
@@ -69,6 +77,7 @@ __all__ = [
     "Enrolment",
     "EnrolmentState",
     "Event",
+    "FitRule",
     "Handoff",
     "HandoffState",
     "ImportJob",
@@ -83,6 +92,9 @@ __all__ = [
     "SalesRep",
     "SalesTeam",
     "SalesTeamMember",
+    "ScoreAdjustment",
+    "ScoreHistory",
+    "ScoringSettings",
     "Segment",
     "SegmentKind",
     "SegmentMember",
