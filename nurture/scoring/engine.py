@@ -233,6 +233,7 @@ def rescore_contacts(session: Session, contact_ids: Iterable[int], *, now: datet
         written = _write(session, model, now=now, contact_ids=chunk, want_ids=True)
         if isinstance(written, set):
             changed.update(written)
+    _expire_loaded(session, changed)
     return changed
 
 
@@ -241,6 +242,7 @@ def rescore_all(session: Session, *, now: datetime) -> int:
     set-based statement; answers how many contacts changed."""
     model = load_model(session)
     result = _write(session, model, now=now, contact_ids=None, want_ids=False)
+    _expire_loaded(session, None)
     return result if isinstance(result, int) else len(result)
 
 
@@ -333,6 +335,14 @@ def _write(
     session.execute(change)
     # The driver reports no row count for a statement that starts with WITH.
     return int(session.scalar(select(func.changes())) or 0)
+
+
+def _expire_loaded(session: Session, contact_ids: set[int] | None) -> None:
+    """The statements bypass the ORM: make contacts already loaded in this session read
+    their new score and grade (None: every loaded contact)."""
+    for instance in list(session.identity_map.values()):
+        if isinstance(instance, Contact) and (contact_ids is None or instance.id in contact_ids):
+            session.expire(instance, ["score", "fit_grade", "updated_at"])
 
 
 def _is_postgres(session: Session) -> bool:

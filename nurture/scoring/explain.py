@@ -87,7 +87,7 @@ def explain(session: Session, contact_id: int, *, now: datetime) -> Explanation:
             rows.c.rule_id, rows.c.event_id, rows.c.adjustment_id, rows.c.points, share
         ).order_by(rows.c.t.desc())
     ).all()
-    rule_names = dict(session.execute(select(BehaviourRule.id, BehaviourRule.name)).tuples().all())
+    rule_names = dict(session.execute(select(BehaviourRule.id, BehaviourRule.name)).all())
     event_ids = [r.event_id for r in found if r.event_id is not None]
     event_info = {
         e.id: (e.type, e.occurred_at)
@@ -192,7 +192,7 @@ def _fit_matches(
     row = session.execute(
         select(*flags).select_from(RULE_FROM).where(contacts.c.id == contact_id)
     ).one()
-    names = dict(session.execute(select(FitRule.id, FitRule.name)).tuples().all())
+    names = dict(session.execute(select(FitRule.id, FitRule.name)).all())
     return [
         FitMatch(rule_id, names.get(rule_id, f"rule {rule_id}"), points)
         for (rule_id, points, _), matched in zip(model_fit, row, strict=True)
