@@ -60,8 +60,11 @@ def test_the_explanation_adds_up_to_the_score_shown(client: Client, db: Session)
     ]
     assert len(rows) == 3  # the blog click earned nothing
     assert round_half_away(sum(rows)) == score
-    # 15 halved a bit more than once (40 days, half-life 30) plus two recent clicks less 5.
-    assert 20 < score < 30
+    # Each award halves every 30 days (the default half-life).
+    expected = (
+        15 * 0.5 ** (40 / 30) + 10 * 0.5 ** (3 / 30) + 10 * 0.5 ** (1 / 30) - 5 * 0.5 ** (2 / 30)
+    )
+    assert score == round(expected)
     assert f"Why is this lead {score}?" in page.text
     assert page.text.count('class="why-event"') == 4
     assert "→ " + str(score) in page.text

@@ -175,34 +175,34 @@ def test_a_cap_without_its_period_names_the_period(client: Client, db: Session) 
 
 
 def test_editing_switching_off_and_deleting_a_rule(client: Client, db: Session) -> None:
-    rule = behaviour_rule(db, name="Webinar", event_type="webinar.attended", points=15)
+    rule_id = behaviour_rule(db, name="Webinar", event_type="webinar.attended", points=15).id
     _signed_in(client, db)
-    form = client.get(f"/scoring/behaviour/{rule.id}/edit", headers=HTML)
+    form = client.get(f"/scoring/behaviour/{rule_id}/edit", headers=HTML)
     assert form.status_code == 200
     assert 'value="webinar.attended"' in form.text
     assert "+15 when webinar.attended" in _text(form.text)
     changed = {"name": "Webinar", "event_type": "webinar.attended", "points": "20", "active": "on"}
-    answer = post_form(client, f"/scoring/behaviour/{rule.id}/edit", changed)
+    answer = post_form(client, f"/scoring/behaviour/{rule_id}/edit", changed)
     assert answer.status_code == 303
     db.expire_all()
-    assert db.get(BehaviourRule, rule.id).points == 20  # type: ignore[union-attr]
+    assert db.get(BehaviourRule, rule_id).points == 20  # type: ignore[union-attr]
 
-    bad = post_form(client, f"/scoring/behaviour/{rule.id}/edit", {**changed, "points": "0"})
+    bad = post_form(client, f"/scoring/behaviour/{rule_id}/edit", {**changed, "points": "0"})
     assert bad.status_code == 422
     assert "must not be 0" in bad.text
     db.expire_all()
-    assert db.get(BehaviourRule, rule.id).points == 20  # type: ignore[union-attr]
+    assert db.get(BehaviourRule, rule_id).points == 20  # type: ignore[union-attr]
 
-    off = post_form(client, f"/scoring/behaviour/{rule.id}/active", {"active": "false"})
+    off = post_form(client, f"/scoring/behaviour/{rule_id}/active", {"active": "false"})
     assert off.status_code == 303
     db.expire_all()
-    assert db.get(BehaviourRule, rule.id).active is False  # type: ignore[union-attr]
+    assert db.get(BehaviourRule, rule_id).active is False  # type: ignore[union-attr]
 
-    gone = post_form(client, f"/scoring/behaviour/{rule.id}/delete")
+    gone = post_form(client, f"/scoring/behaviour/{rule_id}/delete")
     assert gone.status_code == 303
     assert "Rule deleted: “Webinar”" in _text(client.get(gone.headers["location"]).text)
     assert _count(db, BehaviourRule) == 0
-    assert post_form(client, f"/scoring/behaviour/{rule.id}/delete").status_code == 404
+    assert post_form(client, f"/scoring/behaviour/{rule_id}/delete").status_code == 404
 
 
 def test_a_fit_rule_from_rows_and_a_field_it_may_not_test(client: Client, db: Session) -> None:
