@@ -15,7 +15,9 @@ every matching event, unless the rule has
 Fixed windows make every award a function of the set of events alone, not of the
 order they arrived in: recomputing a contact from its events after each batch
 gives what one pass over everything gives. The same query, restricted to a few
-contacts, serves the incremental path; unrestricted, the full rescore.
+contacts, serves the incremental path; unrestricted, the full rescore. Either way
+the events are read once: joined to the rules on their type (an event matching
+two rules gives two rows), each rule's property conditions checked in one CASE.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ rules_table = BehaviourRule.__table__
 DAY = 86400.0
 # Property operators never read the clock (only date fields do); the table wants one.
 _NO_CLOCK = datetime(1970, 1, 1, tzinfo=UTC)
+_DAY = literal(DAY, Float())
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,8 +60,12 @@ def award_rows(
 ) -> Select[tuple[int, int, int, float, float]] | None:
     """SELECT contact_id, rule_id, event_id, t (seconds since 1970), points: one row per
     award; None when there are no active rules."""
-    plain = [r for r in rules if not r.windowed]
-    windowed = [r for r in rules if r.windowed]
+    # One pass over the events serves every rule once any rule needs the windows:
+    # sorting the plain rules' rows too costs less than scanning the events twice.
+    if any(r.windowed for r in rules):
+        plain, windowed = [], list(rules)
+    else:
+        plain, windowed = list(rules), []
     parts: list[Select[tuple[int, int, int, float, float]]] = []
     if plain:
         m = _matched(plain, contact_ids).cte("plain_matched")
@@ -107,7 +114,7 @@ def _windowed(
 ) -> Select[tuple[int, int, int, float, float]]:
     current = _matched(rules, contact_ids).cte("windowed_matched")
     if any(rule.threshold for rule in rules):
-        bucket = floor_of(current.c.t / (current.c.threshold_days * DAY))
+        bucket = floor_of(current.c.t / (current.c.threshold_days * _DAY))
         ranked = select(
             *current.c,
             func.row_number()
@@ -132,7 +139,7 @@ def _windowed(
             current.c.t,
             current.c.points.label("points"),
         )
-    bucket = floor_of(current.c.t / (current.c.cap_days * DAY))
+    bucket = floor_of(current.c.t / (current.c.cap_days * _DAY))
     counted = select(
         *current.c,
         func.row_number()
