@@ -13,11 +13,13 @@ from litestar.response import Redirect, Template
 from nurture import contacts
 from nurture.contacts import ContactFilter
 from nurture.errors import InvalidInput
+from nurture.models import utcnow
 from nurture.validation import parse_id
 from nurture.web.auth import ui_roles
 from nurture.web.ui import contact_form, queries
 from nurture.web.ui.params import Db, FormData, Me
 from nurture.web.ui.render import EVERYONE, fragment, page
+from nurture.web.ui.score_panel import score_panel
 from nurture.web.ui.timeline import entry
 from segments.membership import check_contacts
 
@@ -140,6 +142,7 @@ def contact_page(
         saved=saved,
         paged=cursor is not None,
         stages=dict(contact_form.STAGES),
+        score=score_panel(db, contact_id, now=utcnow()),
     )
 
 

@@ -34,6 +34,7 @@ NAVIGATION = (
     NavItem("home", "Home", "/", "home", EVERYONE),
     NavItem("contacts", "Contacts", "/contacts", "contacts", EVERYONE),
     NavItem("segments", "Segments", "/segments", "segments", MARKETING),
+    NavItem("scoring", "Scoring", "/scoring", "star", MARKETING),
     NavItem("sequences", "Sequences", "/sequences", "sequences", EVERYONE),
     NavItem("content", "Content", "/content", "content", EVERYONE),
     NavItem("inbox", "Sales inbox", "/inbox", "inbox", SELLING),
