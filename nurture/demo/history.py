@@ -53,8 +53,7 @@ DETOURS = (
     ("opportunity", "sql", ("project postponed to next quarter", "scope changed, new proposal")),
 )
 DETOUR_SHARE = 0.12
-# Share of the qualified contacts in a demo sequence that qualified while in it.
-SEQUENCE_CREDIT = 0.4
+QUALIFIED_STAGES = {"mql", "sql", "opportunity", "customer", "former_customer"}
 # Changes made by a rep carry the contact's owner as the one who made them.
 BY_REP = {"sql", "opportunity", "customer", "former_customer"}
 
@@ -89,10 +88,20 @@ def seed_demo_history(session: Session, *, seed: int = 2026, now: datetime | Non
         .order_by(Contact.id)
     )
     rows: list[dict[str, Any]] = []
+    nurtured = 0
     for contact_id, email, stage, created_at, owner_id in people:
         rng = random.Random(f"{seed}:lifecycle:{email}")
         path = _path(rng, stage)
-        times = _times(rng, path, max(created_at, start), end, enrolled.get(contact_id))
+        # Every other qualified contact in a demo sequence qualified while in it (the
+        # first one always, so even a small demo credits a sequence).
+        since = enrolled.get(contact_id)
+        if since is not None and stage in QUALIFIED_STAGES:
+            nurtured += 1
+            if nurtured % 2 == 0:
+                since = None
+        else:
+            since = None
+        times = _times(rng, path, max(created_at, start), end, since)
         for (before, after), at in zip(pairwise(path), times, strict=True):
             rows.append(
                 {
@@ -142,7 +151,8 @@ def _times(
     rng: random.Random, path: list[str], lo: datetime, end: datetime, enrolled: datetime | None
 ) -> list[datetime]:
     """When each move of `path` happened: stays of realistic length, fitted between `lo`
-    (the later of creation and the start of the history) and a few hours before `end`."""
+    (the later of creation and the start of the history) and a few hours before `end`;
+    with `enrolled`, the qualification comes after that moment."""
     moves = len(path) - 1
     if moves <= 0:
         return []
@@ -159,8 +169,7 @@ def _times(
         day += stay * scale
         times.append(lo + timedelta(days=day))
     times = [min(t, hi) for t in times]
-    nurtured = enrolled is not None and enrolled < hi and rng.random() < SEQUENCE_CREDIT
-    if nurtured and enrolled is not None and path[-1] != "lead" and "mql" in path[1:]:
+    if enrolled is not None and enrolled < hi and "mql" in path[1:]:
         # Qualified while in a demo sequence: the first move into MQL or beyond comes
         # after the enrolment, and every later move after it in turn.
         k = next(i for i, s in enumerate(path[1:]) if FORWARD.index(s) >= 2)
