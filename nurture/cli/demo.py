@@ -11,7 +11,8 @@ from tqdm import tqdm
 from nurture.cli.root import load_settings, main
 from nurture.db import session_scope
 from nurture.demo import loader as demo
-from nurture.demo.content import seed_demo_content
+from nurture.demo.content import seed_demo_content, seed_demo_library
+from nurture.demo.history import seed_demo_history
 from nurture.demo.sequences import demo_mailer, seed_demo_sequences
 
 
@@ -40,6 +41,9 @@ def demo_command(scale: float) -> None:
 
     started = perf_counter()
     try:
+        # The library first: the events name its webinars and link to its stories.
+        with session_scope(settings.database_url) as session:
+            seed_demo_library(session)
         with session_scope(settings.database_url) as session:
             result = demo.load_demo(session, scale=scale, on_progress=progress)
     finally:
@@ -65,6 +69,11 @@ def demo_command(scale: float) -> None:
         sequences = seed_demo_sequences(session, mailer=demo_mailer(settings))
     if sequences:
         click.echo(f"added {sequences} running sequences, with open tasks for the sales reps")
+    # Last: contacts enrolled above qualify after their enrolment.
+    with session_scope(settings.database_url) as session:
+        changes = seed_demo_history(session)
+    if changes:
+        click.echo(f"added {changes:,} lifecycle changes over six months, for the reports")
     click.echo(f"\nsign in at {settings.base_url}/login with:")
     for user in result.users:
         click.echo(f"  {user.role.value:<9} {user.email:<24} password: {user.password}")

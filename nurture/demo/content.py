@@ -114,7 +114,6 @@ def _seed_case_studies(session: Session, now: datetime) -> int:
     have = set(session.scalars(select(CaseStudy.title)))
     missing = [s for s in data.STORIES if s.title not in have]
     for story in missing:
-        slug = story.industry.replace(" ", "-")
         fields: dict[str, Any] = {
             "title": story.title,
             "industry": story.industry,
@@ -124,7 +123,7 @@ def _seed_case_studies(session: Session, now: datetime) -> int:
             "result_metrics": [{"label": label, "value": value} for label, value in story.metrics],
             "testimonial_quote": story.quote,
             "testimonial_author": story.author,
-            "link": f"https://example.com/case-studies/{story.service}-{slug}",
+            "link": data.case_study_link(story),
             "topics": list(story.topics),
             "published_at": now - timedelta(days=30 * story.months_ago),
         }
@@ -160,7 +159,7 @@ def _seed_articles(session: Session, now: datetime) -> int:
             "title": piece.title,
             "topic": piece.topic,
             "summary": piece.summary,
-            "url": f"https://example.com/insights/{piece.slug}",
+            "url": data.article_url(piece),
             "published_at": now - timedelta(days=30 * piece.months_ago),
         }
         library.create(session, ARTICLES, actor="cli", data=fields)

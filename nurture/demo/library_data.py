@@ -1,7 +1,8 @@
 """The demo consultancy's content library: client stories, webinars and articles.
 
-Plain data only; nurture.demo.content loads it through the library's own
-validated create functions. Clients are invented; figures are typical of such work.
+Plain data (and the addresses it is published at); nurture.demo.content loads it
+through the library's own validated create functions. Clients are invented;
+figures are typical of such work.
 """
 
 from __future__ import annotations
@@ -38,6 +39,15 @@ class Piece(NamedTuple):
     topic: str
     summary: str
     months_ago: int
+
+
+def case_study_link(story: Story) -> str:
+    """Where a client story is published: demo e-mails link here, so clicks can be matched."""
+    return f"https://example.com/case-studies/{story.service}-{story.industry.replace(' ', '-')}"
+
+
+def article_url(piece: Piece) -> str:
+    return f"https://example.com/insights/{piece.slug}"
 
 
 SERVICE_DESCRIPTIONS = {

@@ -12,6 +12,7 @@ from __future__ import annotations
 import random
 import re
 import unicodedata
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -21,6 +22,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from nurture import accounts, audit
+from nurture.demo import library_data
 from nurture.demo.data import (
     CONTACTS_PER_SIZE,
     COUNTRIES,
@@ -37,7 +39,7 @@ from nurture.demo.data import (
     WORDS,
     Country,
 )
-from nurture.models import Company, Contact, Event, Role, User, utcnow
+from nurture.models import Company, Contact, Event, Role, User, Webinar, utcnow
 
 COMPANIES_AT_SCALE_1 = 800
 CONTACTS_AT_SCALE_1 = 5000
@@ -132,7 +134,18 @@ def load_demo(
     progress("contacts", len(people), len(people))
 
     contact_ids = _ids_by_email(session, [p.email for p in people])
-    result.events_created = _insert_missing_events(session, rng, people, contact_ids, end, progress)
+    # The content report knows a webinar by id: the library's webinar of the same title,
+    # when the library is loaded first (as `nurture demo` does).
+    titles = [title for _, title in WEBINARS]
+    webinar_ids = {
+        title: webinar_id
+        for title, webinar_id in session.execute(
+            select(Webinar.title, Webinar.id).where(Webinar.title.in_(titles))
+        )
+    }
+    result.events_created = _insert_missing_events(
+        session, rng, people, contact_ids, end, progress, webinar_ids
+    )
     if result.events_created:
         _set_last_activity(session, list(contact_ids.values()))
     if result.changed:
@@ -343,6 +356,7 @@ def _insert_missing_events(
     contact_ids: dict[str, int],
     end: datetime,
     progress: Progress,
+    webinar_ids: dict[str, int],
 ) -> int:
     stored = set(
         session.scalars(select(Event.idempotency_key).where(Event.idempotency_key.like("demo:%")))
@@ -351,7 +365,7 @@ def _insert_missing_events(
     batch: list[dict[str, Any]] = []
     inserted = 0
     table = Event.metadata.tables["events"]
-    history = _history(rng, people, end)
+    history = _history(rng, people, end, webinar_ids)
     for n, (done, person, kind, when, properties) in enumerate(history):
         key = f"{KEY_PREFIX}{n}"
         if key in stored or person.email not in contact_ids:
@@ -386,7 +400,7 @@ Happening = tuple[_Person, str, datetime, dict[str, Any]]
 
 
 def _history(
-    rng: random.Random, people: list[_Person], end: datetime
+    rng: random.Random, people: list[_Person], end: datetime, webinar_ids: dict[str, int]
 ) -> Iterator[tuple[int, *Happening]]:
     """Six months of plausible activity, in a fixed order so the keys stay stable.
 
@@ -395,7 +409,7 @@ def _history(
     start = end - timedelta(days=HISTORY_DAYS)
     newsletters = [start + timedelta(days=3 + 14 * i, hours=8) for i in range(HISTORY_DAYS // 14)]
     webinars = [
-        (slug, title, start + timedelta(days=20 + 28 * i, hours=15))
+        (slug, title, webinar_ids.get(title), start + timedelta(days=20 + 28 * i, hours=15))
         for i, (slug, title) in enumerate(WEBINARS)
     ]
     for done, person in enumerate(people):
@@ -409,7 +423,7 @@ def _person_history(
     start: datetime,
     end: datetime,
     newsletters: list[datetime],
-    webinars: list[tuple[str, str, datetime]],
+    webinars: list[tuple[str, str, int | None, datetime]],
 ) -> Iterator[Happening]:
     engagement = person.engagement
     stage = person.row["lifecycle_stage"]
@@ -427,7 +441,7 @@ def _person_history(
             if rng.random() < 0.1 + 0.4 * engagement:
                 service = rng.choice(SERVICES)
                 clicked = opened + timedelta(seconds=rng.randint(10, 600))
-                url = f"/services/{service.slug}"
+                url = _clicked_url(person, campaign, service.slug, industry)
                 yield person, "email.clicked", clicked, {"campaign": campaign, "url": url}
 
     visits = int(rng.expovariate(1.0) * 20 * engagement**2)
@@ -437,11 +451,13 @@ def _person_history(
     if rng.random() < 0.6 * engagement:
         yield person, "form.submitted", _moment(rng, first, end), {"form": rng.choice(FORMS)}
 
-    for slug, title, when in webinars:
+    for slug, title, webinar_id, when in webinars:
         if when < first or when > end or rng.random() > 0.3 * engagement:
             continue
         registered = when - timedelta(days=rng.randint(1, 14), hours=rng.randint(0, 8))
-        properties = {"webinar": slug, "title": title}
+        properties: dict[str, Any] = {"webinar": slug, "title": title}
+        if webinar_id is not None:
+            properties["webinar_id"] = webinar_id
         yield person, "webinar.registered", max(first, registered), properties
         attended = rng.random() < 0.45 + 0.3 * engagement
         yield person, "webinar.attended" if attended else "webinar.no_show", when, properties
@@ -468,6 +484,30 @@ def _person_history(
                 score = rng.choices(range(11), [2, 1, 1, 2, 2, 3, 4, 10, 20, 30, 25])[0]
                 answered = min(end, done + timedelta(days=rng.randint(2, 10)))
                 yield person, "nps.answered", answered, {"score": score, "service": service.slug}
+
+
+# What a newsletter links to besides the service pages: the library's stories and articles.
+_STORY_LINKS: dict[str, list[str]] = {}
+for _story in library_data.STORIES:
+    _STORY_LINKS.setdefault(_story.industry, []).append(library_data.case_study_link(_story))
+_ARTICLE_URLS = [library_data.article_url(piece) for piece in library_data.ARTICLES]
+
+
+def _clicked_url(person: _Person, campaign: str, service: str, industry: str) -> str:
+    """The link a newsletter click followed: about half the time a client story of the
+    reader's industry or an article, otherwise a service page.
+
+    Picked by a hash rather than the random stream, so the events generated (and their
+    keys) stay those of earlier versions of the demo.
+    """
+    pick = zlib.crc32(f"{person.email}|{campaign}".encode())
+    roll, index = pick % 100, pick // 100
+    stories = _STORY_LINKS.get(industry, [])
+    if roll < 25 and stories:
+        return stories[index % len(stories)]
+    if roll < 50:
+        return _ARTICLE_URLS[index % len(_ARTICLE_URLS)]
+    return f"/services/{service}"
 
 
 def _visit(

@@ -54,6 +54,7 @@ LEGAL_PER_COHORT = 4
 NO_SHOW_DAYS_AGO = 3.4
 NO_SHOW_CONTACTS = 4
 CLICK_KEY = "demo-seq:click:"
+OPEN_KEY = "demo-seq:open:"
 # key -> (template name, starter it is made from, subject, preheader, the starter's variables).
 DEMO_TEMPLATES: dict[str, tuple[str, str, str, str, dict[str, Any]]] = {
     "methodology": (
@@ -380,6 +381,11 @@ def _click(session: Session, enrolment_ids: list[int], step_key: str, at: dateti
         ).one_or_none()
         if row is None or row.contact_id is None:
             continue
+        # A reader opens before clicking (the report counts human opens of sequence mail).
+        opened = {"message_id": row.id}
+        key = f"{OPEN_KEY}{enrolment_id}:{step_key}"
+        moment = at - timedelta(minutes=2)
+        items.append((len(items), EventInput("email.opened", moment, opened, key, row.contact_id)))
         properties = {"message_id": row.id, "link_index": 0, "url": "https://example.com/insights"}
         key = f"{CLICK_KEY}{enrolment_id}:{step_key}"
         items.append((len(items), EventInput("email.clicked", at, properties, key, row.contact_id)))

@@ -1,0 +1,186 @@
+"""The demo contacts' lifecycle history: how each reached the stage it is in today.
+
+The reports read `lifecycle_changes` (time in stage, conversion, movement); without
+it the demo's funnel would be flat. Each demo contact gets a plausible path up to
+its current stage over the six months of history: forward moves days to weeks
+apart, and now and then a step back with the reason a rep would give. No creation
+row is written: the reports take the stage a contact was created in from the
+`from_stage` of its first change, at `created_at`.
+
+Deterministic (each contact's path comes from the seed and its e-mail address) and
+loaded once: when any demo change exists, nothing is added. No `lifecycle.changed`
+events are written: this is history, not news for segments or sequences.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+from itertools import pairwise
+from typing import Any
+
+from sqlalchemy import exists, func, insert, select
+from sqlalchemy.orm import Session
+
+from nurture.demo.loader import HISTORY_DAYS
+from nurture.models import Contact, Enrolment, LifecycleChange, utcnow
+
+SOURCE = "demo"
+BATCH = 2000
+FORWARD = ("subscriber", "lead", "mql", "sql", "opportunity", "customer")
+# Days a contact typically spends in a stage before the next forward move.
+STAY_DAYS = {
+    "subscriber": (7, 60),
+    "lead": (7, 45),
+    "mql": (2, 14),
+    "sql": (5, 25),
+    "opportunity": (14, 50),
+    "customer": (60, 150),
+}
+REASONS = {
+    "lead": ("downloaded a whitepaper", "asked for an assessment", "filled in the contact form"),
+    "mql": ("score over 60 with grade B or better", "attended a webinar and read case studies"),
+    "sql": ("accepted by sales after a discovery call",),
+    "opportunity": ("proposal sent", "scoping workshop agreed"),
+    "customer": ("deal won",),
+    "former_customer": ("contract ended, not renewed", "project finished, no follow-on work"),
+}
+# Steps back a rep records, with why: (from, to, reasons); taken by a few contacts
+# on their way, after which they move forward again.
+DETOURS = (
+    ("sql", "lead", ("no budget this year", "not the decision maker")),
+    ("mql", "lead", ("not ready to buy yet", "asked to be called after the summer")),
+    ("opportunity", "sql", ("project postponed to next quarter", "scope changed, new proposal")),
+)
+DETOUR_SHARE = 0.12
+QUALIFIED_STAGES = {"mql", "sql", "opportunity", "customer", "former_customer"}
+# Changes made by a rep carry the contact's owner as the one who made them.
+BY_REP = {"sql", "opportunity", "customer", "former_customer"}
+
+
+def seed_demo_history(session: Session, *, seed: int = 2026, now: datetime | None = None) -> int:
+    """Write the demo contacts' lifecycle changes, once; returns how many. Commits.
+
+    Run after the sequences are seeded: a qualified contact in a demo sequence
+    qualifies after enrolling, so the sequence gets the credit for it.
+    """
+    if session.scalar(select(exists().where(LifecycleChange.source == SOURCE))):
+        return 0
+    end = now or utcnow()
+    start = end - timedelta(days=HISTORY_DAYS)
+    enrolled: dict[int, datetime] = {
+        contact_id: at
+        for contact_id, at in session.execute(
+            select(Enrolment.contact_id, func.min(Enrolment.enrolled_at)).group_by(
+                Enrolment.contact_id
+            )
+        )
+    }
+    people = session.execute(
+        select(
+            Contact.id, Contact.email, Contact.lifecycle_stage, Contact.created_at, Contact.owner_id
+        )
+        .where(
+            Contact.email.like("%.example"),
+            # Someone's real changes (or the qualification engine's) are not overwritten.
+            ~exists().where(LifecycleChange.contact_id == Contact.id),
+        )
+        .order_by(Contact.id)
+    )
+    rows: list[dict[str, Any]] = []
+    nurtured = 0
+    for contact_id, email, stage, created_at, owner_id in people:
+        rng = random.Random(f"{seed}:lifecycle:{email}")
+        path = _path(rng, stage)
+        # Every other qualified contact in a demo sequence qualified while in it (the
+        # first one always, so even a small demo credits a sequence).
+        since = enrolled.get(contact_id)
+        if since is not None and stage in QUALIFIED_STAGES:
+            nurtured += 1
+            if nurtured % 2 == 0:
+                since = None
+        else:
+            since = None
+        times = _times(rng, path, max(created_at, start), end, since)
+        for (before, after), at in zip(pairwise(path), times, strict=True):
+            rows.append(
+                {
+                    "contact_id": contact_id,
+                    "from_stage": before,
+                    "to_stage": after,
+                    "reason": _reason(rng, before, after),
+                    "source": SOURCE,
+                    "changed_by_id": owner_id if after in BY_REP else None,
+                    "occurred_at": at,
+                }
+            )
+    table = LifecycleChange.metadata.tables["lifecycle_changes"]
+    for first in range(0, len(rows), BATCH):
+        session.execute(insert(table), rows[first : first + BATCH])
+    session.commit()
+    return len(rows)
+
+
+def _path(rng: random.Random, stage: str) -> list[str]:
+    """The stages a contact went through, the one it was created in first."""
+    if stage not in FORWARD and stage != "former_customer":
+        return [stage]
+    target = "customer" if stage == "former_customer" else stage
+    # Most arrive as newsletter subscribers; many as leads (a form, an event, a referral).
+    first = "subscriber" if target == "subscriber" or rng.random() < 0.55 else "lead"
+    path = list(FORWARD[FORWARD.index(first) : FORWARD.index(target) + 1])
+    if rng.random() < DETOUR_SHARE:
+        if target == "lead":
+            # Recycled: qualified once, sent back by sales, a lead again today.
+            back_from = rng.choice(("mql", "sql"))
+            path += [*FORWARD[FORWARD.index("mql") : FORWARD.index(back_from) + 1], "lead"]
+        else:
+            detours = [d for d in DETOURS if d[0] in path]
+            if detours:
+                # Back, then forward again to where it went back from, and on.
+                back_from, back_to, _ = rng.choice(detours)
+                at = path.index(back_from) + 1
+                again = FORWARD[FORWARD.index(back_to) + 1 : FORWARD.index(back_from) + 1]
+                path[at:at] = [back_to, *again]
+    if stage == "former_customer":
+        path.append("former_customer")
+    return path
+
+
+def _times(
+    rng: random.Random, path: list[str], lo: datetime, end: datetime, enrolled: datetime | None
+) -> list[datetime]:
+    """When each move of `path` happened: stays of realistic length, fitted between `lo`
+    (the later of creation and the start of the history) and a few hours before `end`;
+    with `enrolled`, the qualification comes after that moment."""
+    moves = len(path) - 1
+    if moves <= 0:
+        return []
+    hi = end - timedelta(hours=2)
+    stays = [rng.uniform(*STAY_DAYS.get(stage, (3, 20))) for stage in path[:-1]]
+    span = max((hi - lo).total_seconds() / 86400, 0.01)
+    # Leave room after the last move (the current stay) when there is some to spare.
+    total = sum(stays)
+    scale = min(1.0, 0.9 * span / total)
+    offset = rng.uniform(0, max(0.0, span - total * scale))
+    times: list[datetime] = []
+    day = offset
+    for stay in stays:
+        day += stay * scale
+        times.append(lo + timedelta(days=day))
+    times = [min(t, hi) for t in times]
+    if enrolled is not None and enrolled < hi and "mql" in path[1:]:
+        # Qualified while in a demo sequence: the first move into MQL or beyond comes
+        # after the enrolment, and every later move after it in turn.
+        k = next(i for i, s in enumerate(path[1:]) if FORWARD.index(s) >= 2)
+        gap = (hi - enrolled) / (moves - k + 1)
+        for i in range(k, moves):
+            times[i] = max(times[i], enrolled + gap * (i - k + 1))
+    return times
+
+
+def _reason(rng: random.Random, before: str, after: str) -> str:
+    for back_from, back_to, reasons in DETOURS:
+        if (before, after) == (back_from, back_to):
+            return rng.choice(reasons)
+    return rng.choice(REASONS.get(after, ("",)))
