@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from nurture.models import Contact, Event, HandoffState, LifecycleChange, Suppression
 from nurture.contacts.addresses import email_hash
+from nurture.models import Contact, Event, HandoffState, LifecycleChange, Suppression
 from nurture.qualification.qualify import check_contacts, sweep
 from nurture.qualification.routing_rules import create_rule
 from nurture.qualification.teams import update_rep
@@ -69,7 +69,8 @@ def test_a_lead_is_not_qualified_twice_while_its_handoff_is_pending(db: Session)
     swept = sweep(db, now=NOW + timedelta(minutes=2))
 
     assert len(first.handoff_ids) == 1
-    assert again.handoff_ids == [] and again.event_ids == []
+    assert again.handoff_ids == []
+    assert again.event_ids == []
     assert swept.handoff_ids == []
     assert len(events(db, "lead.qualified")) == 1
 
