@@ -30,8 +30,9 @@ from workers.actors import hand_over
 log = logging.getLogger(__name__)
 TRIES = 3
 # Types Nurture records itself (sending, suppression, segment and sequence changes,
-# lifecycle, qualified leads and hand-offs): from a client they would forge history and trigger automations, so only
-# admin keys may post them (an import of past e-mail activity, say).
+# lifecycle, qualified leads and hand-offs): from a client they would forge history and
+# trigger automations, so only admin keys may post them (an import of past e-mail
+# activity, say).
 SYSTEM_TYPE_PREFIXES = (
     "email.",
     "segment.",
