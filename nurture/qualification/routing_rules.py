@@ -17,6 +17,7 @@ from nurture import audit
 from nurture.errors import InvalidInput, NotFound, Problem
 from nurture.models import RoutingRule, SalesTeam
 from nurture.qualification.sales_users import sales_user_problems
+from nurture.validation import NUL_MESSAGE, holds_nul
 
 MATCH_KEYS = ("country", "industry")
 MAX_MATCH_VALUES = 200
@@ -138,6 +139,8 @@ def _checked(session: Session, values: dict[str, Any], given: Mapping[str, Any])
     name = values.get("name")
     if not isinstance(name, str) or not name.strip() or len(name.strip()) > MAX_NAME:
         problems.append(Problem("name", f"is required, at most {MAX_NAME} characters"))
+    elif holds_nul(name):
+        problems.append(Problem("name", NUL_MESSAGE))
     else:
         clean["name"] = name.strip()
     clean["match"] = _match(values.get("match"), problems)
@@ -184,7 +187,12 @@ def _match(raw: object, problems: list[Problem]) -> dict[str, list[str]]:
                     continue
                 kept.append(value.upper())
             else:
-                if not isinstance(value, str) or not value.strip() or len(value) > 80:
+                if (
+                    not isinstance(value, str)
+                    or not value.strip()
+                    or len(value) > 80
+                    or holds_nul(value)
+                ):
                     problems.append(Problem(f"{where}[{i}]", "must be an industry name"))
                     continue
                 kept.append(value.strip())

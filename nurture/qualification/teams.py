@@ -10,11 +10,12 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from nurture import audit
-from nurture.errors import Conflict, InvalidInput, NotFound, Problem
+from nurture.errors import InvalidInput, NotFound, Problem
 from nurture.models import Role, SalesRep, SalesTeam, SalesTeamMember, User
 from nurture.qualification.routing import team_member_ids
 from nurture.qualification.sales_users import sales_user_problems
 from nurture.qualification.sla import zone_named
+from nurture.validation import NUL_MESSAGE, holds_nul
 
 TEAM_FIELDS = ("name", "lead_id", "member_ids")
 REP_FIELDS = ("time_zone", "capacity")
@@ -210,6 +211,8 @@ def _checked_team(
     name = values.get("name")
     if not isinstance(name, str) or not name.strip() or len(name.strip()) > MAX_NAME:
         problems.append(Problem("name", f"is required, at most {MAX_NAME} characters"))
+    elif holds_nul(name):
+        problems.append(Problem("name", NUL_MESSAGE))
     else:
         clean["name"] = name.strip()
         clash = session.scalar(
@@ -218,7 +221,7 @@ def _checked_team(
             )
         )
         if clash is not None:
-            raise Conflict(f"name: a sales team called {clean['name']!r} exists")
+            problems.append(Problem("name", f"a sales team called {clean['name']!r} exists"))
     # Only what is given is checked: a member who left sales since blocks no rename.
     check = given if given is not None else values
     lead = values.get("lead_id")

@@ -51,6 +51,7 @@ SELLING = frozenset({"admin", "sales"})
 ADMINS = frozenset({"admin"})
 KEYS = frozenset({"key:admin", "key:marketer", "key:sales"})
 MARKETING_KEYS = frozenset({"key:admin", "key:marketer"})
+ADMIN_KEYS = frozenset({"key:admin"})
 
 # (method, path as the app spells it) -> the callers that get through.
 ACCESS: dict[Route, frozenset[str]] = {
@@ -74,6 +75,21 @@ ACCESS: dict[Route, frozenset[str]] = {
     ("POST", "/api/v1/events"): KEYS,
     ("POST", "/api/v1/inbound/email"): KEYS,
     ("GET", "/api/v1/messages/{message_id:int}"): KEYS,
+    ("GET", "/api/v1/qualification/settings"): KEYS,
+    ("PUT", "/api/v1/qualification/settings"): MARKETING_KEYS,
+    ("GET", "/api/v1/routing/rules"): KEYS,
+    ("POST", "/api/v1/routing/rules"): ADMIN_KEYS,
+    ("GET", "/api/v1/routing/rules/{rule_id:int}"): KEYS,
+    ("PATCH", "/api/v1/routing/rules/{rule_id:int}"): ADMIN_KEYS,
+    ("DELETE", "/api/v1/routing/rules/{rule_id:int}"): ADMIN_KEYS,
+    ("GET", "/api/v1/sales/reps"): KEYS,
+    ("GET", "/api/v1/sales/reps/{user_id:int}"): KEYS,
+    ("PATCH", "/api/v1/sales/reps/{user_id:int}"): ADMIN_KEYS,
+    ("GET", "/api/v1/sales/teams"): KEYS,
+    ("POST", "/api/v1/sales/teams"): ADMIN_KEYS,
+    ("GET", "/api/v1/sales/teams/{team_id:int}"): KEYS,
+    ("PATCH", "/api/v1/sales/teams/{team_id:int}"): ADMIN_KEYS,
+    ("DELETE", "/api/v1/sales/teams/{team_id:int}"): ADMIN_KEYS,
     ("GET", "/api/v1/segments"): KEYS,
     ("POST", "/api/v1/segments"): MARKETING_KEYS,
     ("GET", "/api/v1/segments/fields"): KEYS,

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from nurture.errors import Conflict, InvalidInput
+from nurture.errors import InvalidInput
 from nurture.models import AuditEntry, Handoff, RoutingRule
 from nurture.qualification.routing import Pick, pick_owner
 from nurture.qualification.routing_rules import create_rule, delete_rule, list_rules, update_rule
@@ -142,8 +142,9 @@ def test_teams_and_reps_are_checked_whole(db: Session) -> None:
     assert {p.field for p in refused.value.problems} == {"member_ids[1]", "lead_id"}
 
     team = create_team(db, {"name": "T", "member_ids": [member.id]}, actor="test")
-    with pytest.raises(Conflict):
+    with pytest.raises(InvalidInput) as clash:
         create_team(db, {"name": "T"}, actor="test")
+    assert clash.value.problems[0].describe() == "name: a sales team called 'T' exists"
     renamed = update_team(db, team.id, {"name": "Inside"}, actor="test")
     assert (renamed.name, renamed.member_ids) == ("Inside", [member.id])
 

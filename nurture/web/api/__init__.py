@@ -10,6 +10,7 @@ from nurture.web.api import (
     events,
     inbound,
     messages,
+    qualification,
     segments,
     sequences,
     tasks,
@@ -32,6 +33,7 @@ api_router = Router(
         *tasks.HANDLERS,
         *inbound.HANDLERS,
         *webinar_attendance.HANDLERS,
+        *qualification.HANDLERS,
     ],
     tags=["api"],
 )

@@ -73,7 +73,7 @@ def refuse_system_types(items: list[object]) -> None:
         "202 with every item's outcome; processing (scoring, segments, sequences) follows in "
         "the background. When no item is valid the answer is 422 naming each item's problem. "
         "Types Nurture records itself (email.*, segment.*, sequence.*, lifecycle.*, contact.*, "
-        "task.*) are refused with 403 unless the key is an admin's."
+        "task.*, lead.*, handoff.*) are refused with 403 unless the key is an admin's."
     ),
     operation_class=json_body_operation(
         EventIn, EventBatch, description="One event, or a batch of up to 1,000"
