@@ -92,7 +92,7 @@ def _hand_over(
     config: qualification_settings.Settings,
     now: datetime,
 ) -> Qualified:
-    won = _claim(session, contact_ids, now)
+    won = claim(session, contact_ids, now)
     if not won:
         return Qualified()
     # A contact may have moved on (accepted, erased) between the check and the claim.
@@ -163,7 +163,7 @@ def _hand_over(
     return Qualified(handoff_ids, event_ids)
 
 
-def _claim(session: Session, contact_ids: Sequence[int], now: datetime) -> dict[int, int]:
+def claim(session: Session, contact_ids: Sequence[int], now: datetime) -> dict[int, int]:
     """Insert a pending hand-off for each contact that has none; contact id -> hand-off
     id for the rows this transaction inserted (the ones it won)."""
     if not contact_ids:

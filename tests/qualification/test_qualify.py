@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from nurture.contacts.addresses import email_hash
 from nurture.models import Contact, Event, HandoffState, LifecycleChange, Suppression
-from nurture.qualification.qualify import check_contacts, sweep
+from nurture.qualification.qualify import check_contacts, claim, sweep
 from nurture.qualification.routing_rules import create_rule
 from nurture.qualification.teams import update_rep
 from tests.qualification.helpers import enable, events, handoffs, lead, rep
@@ -174,3 +174,16 @@ def test_the_due_time_counts_in_the_owners_zone(db: Session) -> None:
     assert handoff.owner_id == owner.id
     assert handoff.routing_rule_id is not None
     assert handoff.due_at == datetime(2026, 12, 1, 16, 0, tzinfo=UTC)
+
+
+def test_the_claim_inserts_a_pending_handoff_once_per_contact(db: Session) -> None:
+    # The exactly-once guard itself, on both databases: a second claim of the same
+    # contacts, as a racing worker would make after the first committed, wins nothing.
+    first, second = lead(db), lead(db)
+
+    won = claim(db, [first.id, second.id], NOW)
+    again = claim(db, [second.id, first.id], NOW)
+
+    assert sorted(won) == sorted([first.id, second.id])
+    assert again == {}
+    assert sorted(h.id for h in handoffs(db)) == sorted(won.values())
