@@ -27,7 +27,7 @@ from nurture.models import Contact, Handoff, HandoffState, SalesRep
 from nurture.qualification import mql, summary
 from nurture.qualification import settings as qualification_settings
 from nurture.qualification.lifecycle import MAX_REASON, change_stage
-from nurture.qualification.routing import pick_owner
+from nurture.qualification.routing import Router
 from nurture.qualification.sla import due_at
 from segments.schema import Rule
 from segments.sqlfuncs import prepare_connection
@@ -104,16 +104,20 @@ def _hand_over(
             )
         )
     }
+    live = [cid for cid in sorted(won) if stages.get(cid) in mql.QUALIFIABLE_STAGES]
+    _drop(session, [won[cid] for cid in won if cid not in live])
+    briefs = summary.build_many(session, live, now=now)
+    router = Router(session, fallback_owner_id=config.fallback_owner_id)
+    router.locate(live)
+    due = _Clock(session, config, now)
     handoff_ids: list[int] = []
     event_ids: list[int] = []
     qualified_events: list[EventInput] = []
-    for contact_id in sorted(won):
-        handoff_id = won[contact_id]
-        if stages.get(contact_id) not in mql.QUALIFIABLE_STAGES:
-            _drop(session, handoff_id)
-            continue
-        brief = summary.build(session, contact_id, now=now)
-        score, grade = brief["score"], brief["fit_grade"]
+    handoff_rows: list[dict[str, Any]] = []
+    owner_rows: list[dict[str, Any]] = []
+    for contact_id in live:
+        handoff_id, brief = won[contact_id], briefs[contact_id]
+        score, grade = brief.get("score"), brief.get("fit_grade")
         reason = f"score {score}, grade {grade or 'none'}; MQL rule: {mql.describe(rule)}"
         try:
             moved = change_stage(
@@ -126,28 +130,22 @@ def _hand_over(
                 actor="qualification",
             )
         except NotFound:
-            _drop(session, handoff_id)
+            _drop(session, [handoff_id])
             continue
-        pick = pick_owner(session, contact_id, fallback_owner_id=config.fallback_owner_id)
+        pick = router.pick(contact_id)
         owner_id = pick.owner_id if pick else None
-        session.execute(
-            update(Handoff)
-            .where(Handoff.id == handoff_id)
-            .values(
-                owner_id=owner_id,
-                team_id=pick.team_id if pick else None,
-                routing_rule_id=pick.rule_id if pick else None,
-                due_at=_due(session, owner_id, config, now),
-                summary=brief,
-            )
+        handoff_rows.append(
+            {
+                "id": handoff_id,
+                "owner_id": owner_id,
+                "team_id": pick.team_id if pick else None,
+                "routing_rule_id": pick.rule_id if pick else None,
+                "due_at": due.for_owner(owner_id),
+                "summary": brief,
+            }
         )
         if owner_id is not None:
-            session.execute(
-                update(Contact)
-                .where(Contact.id == contact_id)
-                .values(owner_id=owner_id)
-                .execution_options(synchronize_session=False)
-            )
+            owner_rows.append({"id": contact_id, "owner_id": owner_id})
         handoff_ids.append(handoff_id)
         event_ids.extend(moved)
         qualified_events.append(
@@ -159,6 +157,12 @@ def _hand_over(
                 contact_id=contact_id,
             )
         )
+    router.finish()
+    # Bulk updates by primary key: one statement each, however many were handed over.
+    if handoff_rows:
+        session.execute(update(Handoff), handoff_rows)
+    if owner_rows:
+        session.execute(update(Contact), owner_rows)
     event_ids.extend(store_known(session, qualified_events, source=SOURCE))
     return Qualified(handoff_ids, event_ids)
 
@@ -192,26 +196,38 @@ def claim(session: Session, contact_ids: Sequence[int], now: datetime) -> dict[i
     return {row[0]: row[1] for row in session.execute(stmt)}
 
 
-def _drop(session: Session, handoff_id: int) -> None:
-    session.execute(delete(Handoff).where(Handoff.id == handoff_id))
+def _drop(session: Session, handoff_ids: list[int]) -> None:
+    if handoff_ids:
+        session.execute(delete(Handoff).where(Handoff.id.in_(handoff_ids)))
 
 
-def _due(
-    session: Session,
-    owner_id: int | None,
-    config: qualification_settings.Settings,
-    now: datetime,
-) -> datetime:
-    zone = config.default_time_zone
-    if owner_id is not None:
-        zone = (
-            session.scalar(select(SalesRep.time_zone).where(SalesRep.user_id == owner_id)) or zone
-        )
-    return due_at(
-        now,
-        config.sla_hours,
-        zone=zone,
-        work_start=config.work_start,
-        work_end=config.work_end,
-        work_days=config.work_days,
-    )
+class _Clock:
+    """Due times for one batch: the reps' zones are read once, each zone's answer kept."""
+
+    def __init__(
+        self, session: Session, config: qualification_settings.Settings, now: datetime
+    ) -> None:
+        self.config = config
+        self.now = now
+        self.zones: dict[int, str | None] = {
+            uid: zone
+            for uid, zone in session.execute(
+                select(SalesRep.user_id, SalesRep.time_zone).where(SalesRep.time_zone.is_not(None))
+            )
+        }
+        self.by_zone: dict[str, datetime] = {}
+
+    def for_owner(self, owner_id: int | None) -> datetime:
+        zone = self.config.default_time_zone
+        if owner_id is not None:
+            zone = self.zones.get(owner_id) or zone
+        if zone not in self.by_zone:
+            self.by_zone[zone] = due_at(
+                self.now,
+                self.config.sla_hours,
+                zone=zone,
+                work_start=self.config.work_start,
+                work_end=self.config.work_end,
+                work_days=self.config.work_days,
+            )
+        return self.by_zone[zone]

@@ -9,10 +9,11 @@ null until then, and readers must treat null as "not known".
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
 
 from nurture.models import Company, Contact, Enrolment, Event, Sequence
@@ -36,34 +37,53 @@ WEBINAR_EVENT = "webinar.attended"
 
 def build(session: Session, contact_id: int, *, now: datetime) -> dict[str, Any]:
     """The summary of `contact_id` as of `now` (JSON-ready)."""
-    contact = session.get(Contact, contact_id)
-    if contact is None:
-        return {"version": SUMMARY_VERSION, "contact": {"id": contact_id}}
-    return {
-        "version": SUMMARY_VERSION,
-        "built_at": now.isoformat(),
-        "contact": {
-            "id": contact.id,
-            "email": contact.email,
-            "first_name": contact.first_name,
-            "last_name": contact.last_name,
-            "title": contact.title,
-            "phone": contact.phone,
-            "time_zone": contact.time_zone,
-            "lifecycle_stage": contact.lifecycle_stage,
-        },
-        "score": contact.score,
-        "fit_grade": contact.fit_grade,
-        # Filled by nurture.scoring's explanation when it is wired in; null: not known.
-        "score_explanation": None,
-        # contacts.predicted_probability once the predictive model writes it.
-        "predicted_probability": _predicted(contact),
-        "company": _company(session, contact.company_id),
-        "recent_activity": _recent(session, contact_id),
-        "content_consumed": _content(session, contact_id),
-        "sequences": _sequences(session, contact_id),
-        "nps": _nps(session, contact_id),
-    }
+    return build_many(session, [contact_id], now=now)[contact_id]
+
+
+def build_many(
+    session: Session, contact_ids: Iterable[int], *, now: datetime
+) -> dict[int, dict[str, Any]]:
+    """Contact id -> summary, for a batch in a handful of queries (not a few per contact)."""
+    ids = sorted(set(contact_ids))
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(Contact, Company)
+        .outerjoin(Company, Company.id == Contact.company_id)
+        .where(Contact.id.in_(ids))
+    ).all()
+    recent = _per_contact(session, _latest(ids, None, RECENT_EVENTS))
+    content = _per_contact(session, _latest(ids, (*CONTENT_EVENTS, WEBINAR_EVENT), 500))
+    nps = _per_contact(session, _latest(ids, (NPS_EVENT,), MAX_NPS))
+    sequences = _sequences(session, ids)
+    summaries = {cid: {"version": SUMMARY_VERSION, "contact": {"id": cid}} for cid in ids}
+    for contact, company in rows:
+        summaries[contact.id] = {
+            "version": SUMMARY_VERSION,
+            "built_at": now.isoformat(),
+            "contact": {
+                "id": contact.id,
+                "email": contact.email,
+                "first_name": contact.first_name,
+                "last_name": contact.last_name,
+                "title": contact.title,
+                "phone": contact.phone,
+                "time_zone": contact.time_zone,
+                "lifecycle_stage": contact.lifecycle_stage,
+            },
+            "score": contact.score,
+            "fit_grade": contact.fit_grade,
+            # Filled by nurture.scoring's explanation when it is wired in; null: not known.
+            "score_explanation": None,
+            # contacts.predicted_probability once the predictive model writes it.
+            "predicted_probability": _predicted(contact),
+            "company": _company(company),
+            "recent_activity": [_event(e) for e in recent.get(contact.id, [])],
+            "content_consumed": _content(content.get(contact.id, [])),
+            "sequences": sequences.get(contact.id, []),
+            "nps": [_nps(e) for e in nps.get(contact.id, [])],
+        }
+    return summaries
 
 
 def _predicted(contact: Contact) -> float | None:
@@ -72,8 +92,7 @@ def _predicted(contact: Contact) -> float | None:
     return None if value is None else float(value)
 
 
-def _company(session: Session, company_id: int | None) -> dict[str, Any] | None:
-    company = None if company_id is None else session.get(Company, company_id)
+def _company(company: Company | None) -> dict[str, Any] | None:
     if company is None:
         return None
     return {
@@ -86,36 +105,51 @@ def _company(session: Session, company_id: int | None) -> dict[str, Any] | None:
     }
 
 
+def _latest(ids: list[int], types: tuple[str, ...] | None, per_contact: int) -> Select[Any]:
+    """The newest `per_contact` events (of `types`, or any) of each contact: one ranked
+    pass over their events rather than a query per contact."""
+    conditions: list[ColumnElement[bool]] = [Event.contact_id.in_(ids)]
+    if types is not None:
+        conditions.append(Event.type.in_(types))
+    ranked = (
+        select(
+            Event.id,
+            func.row_number()
+            .over(
+                partition_by=Event.contact_id,
+                order_by=(Event.occurred_at.desc(), Event.id.desc()),
+            )
+            .label("n"),
+        )
+        .where(*conditions)
+        .subquery()
+    )
+    return (
+        select(Event)
+        .join(ranked, ranked.c.id == Event.id)
+        .where(ranked.c.n <= per_contact)
+        .order_by(Event.contact_id, Event.occurred_at.desc(), Event.id.desc())
+    )
+
+
+def _per_contact(session: Session, stmt: Select[Any]) -> dict[int, list[Event]]:
+    found: dict[int, list[Event]] = {}
+    for event in session.scalars(stmt):
+        found.setdefault(event.contact_id, []).append(event)
+    return found
+
+
 def _event(event: Event) -> dict[str, Any]:
     shown = {k: event.properties[k] for k in SHOWN_PROPERTIES if k in (event.properties or {})}
     return {"type": event.type, "occurred_at": event.occurred_at.isoformat(), "properties": shown}
 
 
-def _recent(session: Session, contact_id: int) -> list[dict[str, Any]]:
-    events = session.scalars(
-        select(Event)
-        .where(Event.contact_id == contact_id)
-        .order_by(Event.occurred_at.desc(), Event.id.desc())
-        .limit(RECENT_EVENTS)
-    )
-    return [_event(e) for e in events]
-
-
-def _content(session: Session, contact_id: int) -> list[dict[str, Any]]:
+def _content(events: list[Event]) -> list[dict[str, Any]]:
     """Case studies and articles read (pages visited, links clicked) and webinars attended,
     newest first, each piece once."""
-    candidates = session.scalars(
-        select(Event)
-        .where(
-            Event.contact_id == contact_id,
-            or_(Event.type.in_(CONTENT_EVENTS), Event.type == WEBINAR_EVENT),
-        )
-        .order_by(Event.occurred_at.desc(), Event.id.desc())
-        .limit(500)
-    )
     found: list[dict[str, Any]] = []
     seen: set[tuple[str, str]] = set()
-    for event in candidates:
+    for event in events:
         properties = event.properties or {}
         if event.type == WEBINAR_EVENT:
             kind = "webinar"
@@ -141,40 +175,52 @@ def _content(session: Session, contact_id: int) -> list[dict[str, Any]]:
     return found
 
 
-def _sequences(session: Session, contact_id: int) -> list[dict[str, Any]]:
+def _sequences(session: Session, ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    ranked = (
+        select(
+            Enrolment.id,
+            func.row_number()
+            .over(
+                partition_by=Enrolment.contact_id,
+                order_by=(Enrolment.enrolled_at.desc(), Enrolment.id.desc()),
+            )
+            .label("n"),
+        )
+        .where(Enrolment.contact_id.in_(ids))
+        .subquery()
+    )
     rows = session.execute(
         select(
-            Sequence.id, Sequence.name, Enrolment.state, Enrolment.step_key, Enrolment.enrolled_at
+            Enrolment.contact_id,
+            Sequence.id,
+            Sequence.name,
+            Enrolment.state,
+            Enrolment.step_key,
+            Enrolment.enrolled_at,
         )
-        .join(Enrolment, Enrolment.sequence_id == Sequence.id)
-        .where(Enrolment.contact_id == contact_id)
-        .order_by(Enrolment.enrolled_at.desc(), Enrolment.id.desc())
-        .limit(MAX_SEQUENCES)
+        .join(ranked, ranked.c.id == Enrolment.id)
+        .join(Sequence, Sequence.id == Enrolment.sequence_id)
+        .where(ranked.c.n <= MAX_SEQUENCES)
+        .order_by(Enrolment.contact_id, Enrolment.enrolled_at.desc(), Enrolment.id.desc())
     )
-    return [
-        {
-            "sequence_id": sid,
-            "name": name,
-            "state": state,
-            "step": step,
-            "enrolled_at": enrolled.isoformat(),
-        }
-        for sid, name, state, step, enrolled in rows
-    ]
+    found: dict[int, list[dict[str, Any]]] = {}
+    for cid, sid, name, state, step, enrolled in rows:
+        found.setdefault(cid, []).append(
+            {
+                "sequence_id": sid,
+                "name": name,
+                "state": state,
+                "step": step,
+                "enrolled_at": enrolled.isoformat(),
+            }
+        )
+    return found
 
 
-def _nps(session: Session, contact_id: int) -> list[dict[str, Any]]:
-    events = session.scalars(
-        select(Event)
-        .where(Event.contact_id == contact_id, Event.type == NPS_EVENT)
-        .order_by(Event.occurred_at.desc(), Event.id.desc())
-        .limit(MAX_NPS)
-    )
-    return [
-        {
-            "score": (e.properties or {}).get("score"),
-            "comment": (e.properties or {}).get("comment"),
-            "occurred_at": e.occurred_at.isoformat(),
-        }
-        for e in events
-    ]
+def _nps(event: Event) -> dict[str, Any]:
+    properties = event.properties or {}
+    return {
+        "score": properties.get("score"),
+        "comment": properties.get("comment"),
+        "occurred_at": event.occurred_at.isoformat(),
+    }

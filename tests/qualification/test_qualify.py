@@ -12,7 +12,7 @@ from nurture.contacts.addresses import email_hash
 from nurture.models import Contact, Event, HandoffState, LifecycleChange, Suppression
 from nurture.qualification.qualify import check_contacts, claim, sweep
 from nurture.qualification.routing_rules import create_rule
-from nurture.qualification.teams import update_rep
+from nurture.qualification.teams import create_team, update_rep
 from tests.qualification.helpers import enable, events, handoffs, lead, rep
 
 NOW = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)  # a Tuesday
@@ -187,3 +187,21 @@ def test_the_claim_inserts_a_pending_handoff_once_per_contact(db: Session) -> No
     assert sorted(won) == sorted([first.id, second.id])
     assert again == {}
     assert sorted(h.id for h in handoffs(db)) == sorted(won.values())
+
+
+def test_capacity_holds_within_one_batch(db: Session) -> None:
+    capped, roomy = rep(db), rep(db)
+    update_rep(db, capped.id, {"capacity": 1}, actor="test")
+    team = create_team(db, {"name": "T", "member_ids": [capped.id, roomy.id]}, actor="test")
+    create_rule(db, {"name": "All", "team_id": team.id}, actor="test")
+    enable(db)
+    ids = [lead(db).id for _ in range(4)]
+
+    check_contacts(db, ids, now=NOW)
+
+    owners = [h.owner_id for h in handoffs(db)]
+    assert owners.count(capped.id) == 1
+    assert owners.count(roomy.id) == 3
+    again = [lead(db).id]
+    check_contacts(db, again, now=NOW)
+    assert handoffs(db, again[0])[0].owner_id == roomy.id
