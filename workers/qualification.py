@@ -8,6 +8,8 @@ sweep for leads that match the MQL rule without a new event.
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections.abc import Sequence
 
 import dramatiq
@@ -21,6 +23,38 @@ log = logging.getLogger(__name__)
 EVENTS_PER_MESSAGE = 1000
 # process_events lives in workers.actors, a floor above this one, so it is found by name.
 PROCESS_EVENTS = "process_events"
+
+
+# The tick runs every few seconds; a sweep over every contact is not needed that often.
+SWEEP_EVERY_SECONDS = 300.0
+
+
+class SweepGate:
+    """At most one sweep sent per interval by this process (several processes each
+    sending one is harmless: a lead already handed over is skipped)."""
+
+    def __init__(self) -> None:
+        self.last = float("-inf")
+        self.lock = threading.Lock()
+
+    def due(self, now: float, every: float) -> bool:
+        with self.lock:
+            if now - self.last < every:
+                return False
+            self.last = now
+            return True
+
+
+GATE = SweepGate()
+
+
+def send_sweep_if_due(*, every: float = SWEEP_EVERY_SECONDS, now: float | None = None) -> bool:
+    """Called by the tick: enqueue `qualification_sweep` when `every` seconds have passed
+    since this process last did; True if it did."""
+    if not GATE.due(time.monotonic() if now is None else now, every):
+        return False
+    qualification_sweep.send()
+    return True
 
 
 # Safe to retry: a lead handed over has a pending hand-off, which the next run skips.

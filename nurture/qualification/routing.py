@@ -5,10 +5,10 @@ industry); an empty match takes everyone. A rule names one rep or a team; in a t
 the next member after the last one given a lead takes it (round-robin by user id),
 skipping members who are inactive, no longer sales users, or at capacity (pending
 hand-offs ≥ `sales_reps.capacity`). The team row is locked while its cursor moves,
-so concurrent hand-offs never give two leads to one rep out of turn nor pass a rep's
-capacity within a team. When no rule finds anyone, the fallback owner from the
-settings takes the lead (capacity does not apply to the last resort); without one the
-hand-off stays unassigned for an admin to give out.
+so concurrent hand-offs never give two leads to one rep out of turn, and leads routed
+through one team never pass its members' capacity. When no rule finds anyone, the
+fallback owner from the settings takes the lead (capacity does not apply to the last
+resort); without one the hand-off stays unassigned for an admin to give out.
 """
 
 from __future__ import annotations
