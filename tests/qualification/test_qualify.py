@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from nurture.contacts.addresses import email_hash
 from nurture.models import Contact, Event, HandoffState, LifecycleChange, Suppression
+from nurture.qualification.deadlines import due_for_owner
 from nurture.qualification.qualify import check_contacts, claim, sweep
 from nurture.qualification.routing_rules import create_rule
 from nurture.qualification.teams import create_team, update_rep
@@ -205,3 +206,12 @@ def test_capacity_holds_within_one_batch(db: Session) -> None:
     again = [lead(db).id]
     check_contacts(db, again, now=NOW)
     assert handoffs(db, again[0])[0].owner_id == roomy.id
+
+
+def test_a_restarted_clock_uses_the_new_owners_zone(db: Session) -> None:
+    owner = rep(db)
+    update_rep(db, owner.id, {"time_zone": "America/New_York"}, actor="test")
+    enable(db, sla_hours=2, default_time_zone="UTC")
+
+    assert due_for_owner(db, owner.id, NOW) == datetime(2026, 12, 1, 16, 0, tzinfo=UTC)
+    assert due_for_owner(db, None, NOW) == NOW + timedelta(hours=2)
