@@ -14,6 +14,7 @@ from nurture.web.api import (
     outbound_webhooks,
     reports,
     scoring,
+    qualification,
     segments,
     sequences,
     tasks,
@@ -40,6 +41,7 @@ api_router = Router(
         *inbound.HANDLERS,
         *webinar_attendance.HANDLERS,
         *reports.HANDLERS,
+        *qualification.HANDLERS,
     ],
     tags=["api"],
 )

@@ -30,9 +30,19 @@ from workers.actors import hand_over
 log = logging.getLogger(__name__)
 TRIES = 3
 # Types Nurture records itself (sending, suppression, segment and sequence changes,
-# lifecycle): from a client they would forge history and trigger automations, so only
-# admin keys may post them (an import of past e-mail activity, say).
-SYSTEM_TYPE_PREFIXES = ("email.", "segment.", "sequence.", "lifecycle.", "contact.", "task.")
+# lifecycle, qualified leads and hand-offs): from a client they would forge history and
+# trigger automations, so only admin keys may post them (an import of past e-mail
+# activity, say).
+SYSTEM_TYPE_PREFIXES = (
+    "email.",
+    "segment.",
+    "sequence.",
+    "lifecycle.",
+    "contact.",
+    "task.",
+    "lead.",
+    "handoff.",
+)
 
 
 def refuse_system_types(items: list[object]) -> None:
@@ -63,7 +73,7 @@ def refuse_system_types(items: list[object]) -> None:
         "202 with every item's outcome; processing (scoring, segments, sequences) follows in "
         "the background. When no item is valid the answer is 422 naming each item's problem. "
         "Types Nurture records itself (email.*, segment.*, sequence.*, lifecycle.*, contact.*, "
-        "task.*) are refused with 403 unless the key is an admin's."
+        "task.*, lead.*, handoff.*) are refused with 403 unless the key is an admin's."
     ),
     operation_class=json_body_operation(
         EventIn, EventBatch, description="One event, or a batch of up to 1,000"
