@@ -148,7 +148,7 @@ def test_tick_also_enqueues_the_email_housekeeping(
     stub = broker.install(StubBroker())
     actors.tick.fn()
     queued = [message.actor_name for message in _queued(stub, "ticks")]
-    assert queued == ["email_tick", "webinar_tick", "webhook_tick"]
+    assert queued == ["email_tick", "webinar_tick", "webhook_tick", "escalation_sweep"]
 
 
 def _queued(stub: object, queue: str) -> list[Any]:

@@ -18,12 +18,15 @@ from campaigns.sequences.enrol import enrol_from_events
 from campaigns.sequences.wakeups import wake_event_waits
 from nurture import events
 from nurture.models import utcnow
+from nurture.qualification.qualify import check_contacts
 from nurture.scoring import engine as scoring
 from nurture.webhooks.queueing import queue_for_events
 from segments import membership
 from workers import context
 from workers.email import email_tick, send_email
+from workers.handoffs import escalation_sweep, notify_after_commit, notify_handoffs
 from workers.imports import run_import
+from workers.qualification import qualification_sweep, send_sweep_if_due
 from workers.scoring import enqueue_due_rescore, rescore
 from workers.sequences import (
     enqueue_due_steps,
@@ -42,21 +45,26 @@ _PENDING = "nurture.events_to_hand_over"
 
 @dramatiq.actor(queue_name="events", max_retries=20)
 def process_events(event_ids: list[int]) -> None:
-    """Run everything that reacts to newly ingested events: segment membership and
-    sequence triggers (later: scoring), in the transaction that marks them processed.
+    """Run everything that reacts to newly ingested events, in the transaction that
+    marks them processed: segment membership, scores, qualification and the hand-off
+    (whose rep is e-mailed after the commit), sequence triggers and waits, webhooks.
 
     One transaction, so a lost or failed message leaves the events unprocessed and
-    the tick sends them again; nothing is half done. Segment enter/exit events this
-    emits are processed in turn (they may trigger sequences); the incremental check
-    ignores segment.* events, so that second round changes no membership.
+    the tick sends them again; nothing is half done. Events this writes (segment
+    enter/exit, lifecycle.changed, lead.qualified) are processed in turn: they may
+    trigger sequences and webhooks; the incremental segment check ignores segment.*
+    events, and scoring finds the same score again, so that round settles.
     """
     with context.session() as db:
+        now = utcnow()
         marked = events.mark_processed(db, event_ids)
         changes = membership.check_after_events(db, marked)
-        scoring.apply_events(db, marked, now=utcnow())
-        enrol_from_events(db, marked, now=utcnow())
-        wake_event_waits(db, marked, now=utcnow())
-        hand_over(db, [i for change in changes for i in change.event_ids])
+        rescored = scoring.apply_events(db, marked, now=now)
+        qualified = check_contacts(db, rescored, now=now)
+        notify_after_commit(db, qualified.handoff_ids)
+        enrol_from_events(db, marked, now=now)
+        wake_event_waits(db, marked, now=now)
+        hand_over(db, [*(i for change in changes for i in change.event_ids), *qualified.event_ids])
         send_after_commit(db, queue_for_events(db, marked))
 
 
@@ -141,6 +149,10 @@ def tick() -> None:
     webhook_tick.send()
     # The daily decay, and the rescore after scoring rules changed.
     enqueue_due_rescore()
+    # Leads that match the MQL rule without a new event (a rule edited, a date passing).
+    send_sweep_if_due()
+    # Overdue hand-offs go to their team lead; hand-off e-mails whose message was lost.
+    escalation_sweep.send()
 
 
 ALL: list[dramatiq.Actor] = [  # type: ignore[type-arg]
@@ -157,4 +169,7 @@ ALL: list[dramatiq.Actor] = [  # type: ignore[type-arg]
     deliver_webhook,
     webhook_tick,
     rescore,
+    qualification_sweep,
+    notify_handoffs,
+    escalation_sweep,
 ]
