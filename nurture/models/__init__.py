@@ -16,6 +16,7 @@ from nurture.models.email_templates import (
 )
 from nurture.models.events import Event
 from nurture.models.imports import ImportJob, ImportStatus
+from nurture.models.predictive import FitStatus, PredictiveModel
 from nurture.models.qualification import (
     Handoff,
     HandoffState,
@@ -61,6 +62,7 @@ __all__ = [
     "Enrolment",
     "EnrolmentState",
     "Event",
+    "FitStatus",
     "Handoff",
     "HandoffState",
     "ImportJob",
@@ -68,6 +70,7 @@ __all__ = [
     "LifecycleChange",
     "LifecycleStage",
     "MessageStatus",
+    "PredictiveModel",
     "QualificationSettings",
     "RateCounter",
     "Role",
