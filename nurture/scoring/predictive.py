@@ -48,7 +48,12 @@ _CONTACTS = cast(Table, Contact.__table__)
 
 
 def request_fit(
-    session: Session, *, trigger: str, requested_by: str, l2: float = DEFAULT_L2
+    session: Session,
+    *,
+    trigger: str,
+    requested_by: str,
+    l2: float = DEFAULT_L2,
+    now: datetime | None = None,
 ) -> PredictiveModel:
     """Record a pending fit; the caller commits, then sends it to a worker."""
     problems = []
@@ -65,7 +70,7 @@ def request_fit(
         l2=float(l2),
         spec={},
         metrics={},
-        created_at=utcnow(),
+        created_at=now or utcnow(),
     )
     session.add(fit)
     session.flush()
@@ -116,7 +121,7 @@ def claim_weekly_refit(session: Session, *, now: datetime) -> int | None:
     newest = session.scalar(select(PredictiveModel.created_at).order_by(PredictiveModel.id.desc()))
     if newest is not None and newest > now - REFIT_EVERY:
         return None
-    return request_fit(session, trigger="weekly", requested_by="weekly refit").id
+    return request_fit(session, trigger="weekly", requested_by="weekly refit", now=now).id
 
 
 # --- Fitting ------------------------------------------------------------------------
@@ -184,7 +189,7 @@ def fit_model(
     requested_by: str = "system",
 ) -> PredictiveModel:
     """Request and run a fit in this session (the command line, the demo, tests)."""
-    fit = request_fit(session, trigger=trigger, requested_by=requested_by, l2=l2)
+    fit = request_fit(session, trigger=trigger, requested_by=requested_by, l2=l2, now=now)
     done = run_fit(session, fit.id, now=now)
     if done is None:  # just requested in this transaction: nobody else can hold it
         raise RuntimeError(f"fit {fit.id} was taken by another worker")

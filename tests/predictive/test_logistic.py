@@ -78,5 +78,6 @@ def test_the_split_is_stratified_seeded_and_disjoint() -> None:
     again, _ = logistic.stratified_split(labels, test_fraction=0.25, seed=7)
     assert set(train.tolist()).isdisjoint(test.tolist())
     assert len(train) + len(test) == 200
-    assert labels[test].sum() == 10 and len(test) == 50
+    assert labels[test].sum() == 10
+    assert len(test) == 50
     assert train.tolist() == again.tolist()
