@@ -22,6 +22,7 @@ from segments import membership
 from workers import context
 from workers.email import email_tick, send_email
 from workers.imports import run_import
+from workers.predictive import enqueue_weekly_refit, fit_predictive_model
 from workers.sequences import (
     enqueue_due_steps,
     run_enrolment_step,
@@ -131,6 +132,7 @@ def tick() -> None:
     webinar_tick.send()
     # Due sequence steps: claimed here, one message per batch on the sequences queue.
     enqueue_due_steps()
+    enqueue_weekly_refit()
 
 
 ALL: list[dramatiq.Actor] = [  # type: ignore[type-arg]
@@ -144,4 +146,5 @@ ALL: list[dramatiq.Actor] = [  # type: ignore[type-arg]
     run_enrolment_steps,
     sequence_tick,
     webinar_tick,
+    fit_predictive_model,
 ]

@@ -124,6 +124,18 @@ def claim_weekly_refit(session: Session, *, now: datetime) -> int | None:
     return request_fit(session, trigger="weekly", requested_by="weekly refit", now=now).id
 
 
+def mark_failed(session: Session, fit_id: int, *, reason: str) -> None:
+    """Record that a fit broke (it stays on the page with the reason)."""
+    session.execute(
+        update(PredictiveModel)
+        .where(
+            PredictiveModel.id == fit_id,
+            PredictiveModel.status.in_([FitStatus.PENDING.value, FitStatus.RUNNING.value]),
+        )
+        .values(status=FitStatus.FAILED.value, reason=reason, finished_at=utcnow())
+    )
+
+
 # --- Fitting ------------------------------------------------------------------------
 
 

@@ -10,6 +10,7 @@ from nurture.web.api import (
     events,
     inbound,
     messages,
+    predictive,
     segments,
     sequences,
     tasks,
@@ -32,6 +33,7 @@ api_router = Router(
         *tasks.HANDLERS,
         *inbound.HANDLERS,
         *webinar_attendance.HANDLERS,
+        *predictive.HANDLERS,
     ],
     tags=["api"],
 )

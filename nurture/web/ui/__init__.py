@@ -12,6 +12,7 @@ from nurture.web.ui import (
     library,
     outbox,
     placeholders,
+    predictive,
     segments,
     sequence_mapping,
     sequences,
@@ -46,6 +47,7 @@ ui_router = Router(
         *placeholders.handlers,
         *tasks.handlers,
         *webinar_attendance.handlers,
+        *predictive.handlers,
     ],
     include_in_schema=False,
 )
