@@ -18,7 +18,8 @@ from typing import Any, cast
 
 import numpy as np
 from scipy.special import expit
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import BigInteger, Float, Table, bindparam, func, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from nurture.errors import InvalidInput, NotFound, Problem
@@ -327,7 +328,7 @@ def predict_contacts(
         return 0
     model = LoadedModel.of(fit)
     population = features.scoring_population(
-        now=now or utcnow(), contact_ids=sorted(set(contact_ids))
+        now=now or utcnow(), contact_ids=sorted(set(contact_ids)), session=session
     )
     rows = features.read_features(session, population)
     if len(rows.contact_ids):
@@ -336,13 +337,30 @@ def predict_contacts(
 
 
 def _write(session: Session, ids: np.ndarray[Any, Any], probabilities: Floats) -> None:
-    # One executemany per page. `updated_at` is set to itself: a new score is not an
+    # One statement per page. `updated_at` is set to itself: a new score is not an
     # edit of the contact, and the column's onupdate would otherwise stamp it.
     table = _CONTACTS
+    keep = {"updated_at": table.c.updated_at}
+    if session.get_bind().dialect.name == "postgresql":
+        # UPDATE ... FROM two unnested arrays: one statement and two parameters, where
+        # an executemany of 5,000 rows costs a round of parsing and binding per row.
+        pairs = select(
+            func.unnest(bindparam("ids", ids.tolist(), type_=ARRAY(BigInteger))).label("id"),
+            func.unnest(
+                bindparam("probabilities", probabilities.tolist(), type_=ARRAY(Float)),
+                type_=Float,
+            ).label("probability"),
+        ).subquery("scored")
+        session.execute(
+            update(table)
+            .where(table.c.id == pairs.c.id)
+            .values(predicted_probability=pairs.c.probability, **keep)
+        )
+        return
     session.execute(
         update(table)
         .where(table.c.id == bindparam("contact_id"))
-        .values(predicted_probability=bindparam("probability"), updated_at=table.c.updated_at),
+        .values(predicted_probability=bindparam("probability"), **keep),
         [
             {"contact_id": int(i), "probability": float(p)}
             for i, p in zip(ids.tolist(), probabilities.tolist(), strict=True)

@@ -123,7 +123,10 @@ def test_predict_contacts_scores_only_the_named_contacts(db: Session) -> None:
     made = history(db, rows=400, signal=True, seed=17)
     predictive.fit_model(db, now=NOW)
     db.execute(update(Contact).values(predicted_probability=None))
+    edited = dict(db.execute(select(Contact.id, Contact.updated_at)).all())
     assert predictive.predict_contacts(db, made.contact_ids[:3], now=NOW) == 3
+    # A new probability is not an edit of the contact.
+    assert dict(db.execute(select(Contact.id, Contact.updated_at)).all()) == edited
     scored = db.scalars(select(Contact.id).where(Contact.predicted_probability.is_not(None)))
     assert sorted(scored) == sorted(made.contact_ids[:3])
     assert predictive.predict_contacts(db, [], now=NOW) == 0
