@@ -29,7 +29,7 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=12), nullable=False),
         sa.Column("trigger", sa.String(length=20), nullable=False),
         sa.Column("requested_by", sa.String(length=200), nullable=False),
-        sa.Column("l2", sa.Float(), nullable=False),
+        sa.Column("l2", sa.Double(), nullable=False),
         sa.Column("reason", sa.Text(), nullable=True),
         sa.Column("spec", _JSON, nullable=False),
         sa.Column("metrics", _JSON, nullable=False),
@@ -40,7 +40,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_predictive_models")),
     )
     op.create_index("ix_predictive_models_status_id", "predictive_models", ["status", "id"])
-    op.add_column("contacts", sa.Column("predicted_probability", sa.Float(), nullable=True))
+    op.add_column("contacts", sa.Column("predicted_probability", sa.Double(), nullable=True))
 
 
 def downgrade() -> None:
