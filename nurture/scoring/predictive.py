@@ -104,9 +104,14 @@ def recent_fits(session: Session, *, limit: int = 10) -> list[PredictiveModel]:
 
 def claim_weekly_refit(session: Session, *, now: datetime) -> int | None:
     """The id of a new pending weekly fit when the newest fit was asked for
-    REFIT_EVERY ago or more (or there is none), else None. Fits left pending or
-    running past ABANDONED_AFTER are marked failed first, so a dead worker does not
-    stop the weekly refit for good."""
+    REFIT_EVERY ago or more (or there is none), else None (a read only: the tick asks
+    every few seconds). Fits left pending or running past ABANDONED_AFTER are marked
+    failed then, so the page does not show a dead worker's fit as running."""
+    newest = session.scalar(
+        select(PredictiveModel.created_at).order_by(PredictiveModel.id.desc()).limit(1)
+    )
+    if newest is not None and newest > now - REFIT_EVERY:
+        return None
     session.execute(
         update(PredictiveModel)
         .where(
@@ -119,9 +124,6 @@ def claim_weekly_refit(session: Session, *, now: datetime) -> int | None:
             finished_at=now,
         )
     )
-    newest = session.scalar(select(PredictiveModel.created_at).order_by(PredictiveModel.id.desc()))
-    if newest is not None and newest > now - REFIT_EVERY:
-        return None
     return request_fit(session, trigger="weekly", requested_by="weekly refit", now=now).id
 
 
