@@ -218,10 +218,14 @@ class FeatureRows:
     attributes: dict[str, NDArray[np.object_]]
     # Rows x ENGAGEMENT: event counts in the window.
     counts: Floats
+    # The population's `label` column when it has one (read in the same statement as
+    # the attributes, so rows and labels cannot drift apart under concurrent writes).
+    labels: Floats | None = None
 
 
 def read_features(session: Session, population: Subquery) -> FeatureRows:
     """Two grouped statements, whatever the population's size."""
+    labelled = "label" in population.c
     attribute_rows = session.execute(
         select(
             population.c.contact_id,
@@ -230,6 +234,7 @@ def read_features(session: Session, population: Subquery) -> FeatureRows:
             func.upper(Company.country),
             func.lower(func.substr(Contact.locale, 1, 2)),
             _seniority(),
+            *([population.c.label] if labelled else []),
         )
         .select_from(population)
         .join(Contact, Contact.id == population.c.contact_id)
@@ -247,7 +252,12 @@ def read_features(session: Session, population: Subquery) -> FeatureRows:
         position = int(np.searchsorted(ids, row[0]))
         if position < len(ids) and ids[position] == row[0]:
             counts[position] = [float(value or 0) for value in row[1:]]
-    return FeatureRows(ids, attributes, counts)
+    labels = (
+        np.fromiter((row[-1] for row in attribute_rows), dtype=np.float64, count=len(ids))
+        if labelled
+        else None
+    )
+    return FeatureRows(ids, attributes, counts, labels)
 
 
 def _engagement(population: Subquery) -> Any:

@@ -236,6 +236,11 @@ def _fit(session: Session, fit: PredictiveModel, *, now: datetime) -> None:
         fit.status, fit.reason = FitStatus.REFUSED.value, too_few
         return
     rows = features.read_features(session, population)
+    if rows.labels is None:
+        raise RuntimeError("the training population has no labels")
+    # The count above decided whether to fit; these labels, read with the features,
+    # are the ones fitted (a contact converting in between must not shift rows).
+    labels = rows.labels
     spec = FeatureSpec.choose(rows)
     x = spec.matrix(rows)
     train, test = logistic.stratified_split(labels, test_fraction=TEST_FRACTION, seed=SPLIT_SEED)
@@ -248,6 +253,9 @@ def _fit(session: Session, fit: PredictiveModel, *, now: datetime) -> None:
     auc = logistic.roc_auc(held_out, labels[test])
     fit.metrics = {
         **metrics,
+        "rows": len(labels),
+        "positives": int(labels.sum()),
+        "negatives": len(labels) - int(labels.sum()),
         "train_rows": len(train),
         "test_rows": len(test),
         "test_positives": int(labels[test].sum()),
