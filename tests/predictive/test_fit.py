@@ -12,7 +12,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from nurture.errors import InvalidInput, NotFound
-from nurture.models import Contact, FitStatus
+from nurture.models import Contact, Event, FitStatus
 from nurture.scoring import features, logistic, predictive
 from nurture.scoring.features import FeatureSpec
 from tests.predictive.synthetic import NOW, history
@@ -130,6 +130,11 @@ def test_predict_contacts_scores_only_the_named_contacts(db: Session) -> None:
     scored = db.scalars(select(Contact.id).where(Contact.predicted_probability.is_not(None)))
     assert sorted(scored) == sorted(made.contact_ids[:3])
     assert predictive.predict_contacts(db, [], now=NOW) == 0
+    # From process_events: the contacts of the events it just processed.
+    event_ids = db.scalars(
+        select(Event.id).where(Event.contact_id.in_(made.contact_ids[3:5]))
+    ).all()
+    assert predictive.predict_for_events(db, list(event_ids), now=NOW) == 2
 
 
 def test_without_a_published_model_nothing_is_predicted_or_explained(db: Session) -> None:
