@@ -104,6 +104,7 @@ _CONTACT_COLUMNS = (
     "last_activity_at",
     "score",
     "fit_grade",
+    "predicted_probability",
 )
 _NOT_NULL = frozenset({"score"})
 _INTEGER_COLUMNS = frozenset({"score"})

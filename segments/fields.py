@@ -105,6 +105,8 @@ _SPECS = (
     _spec("created_at", "Created", FieldType.DATE),
     _spec("last_activity_at", "Last activity", FieldType.DATE),
     _spec("score", "Lead score", FieldType.NUMBER),
+    # 0..1 from the published predictive model; not set until a model is published.
+    _spec("predicted_probability", "Predicted probability", FieldType.NUMBER),
     # Stored A (best) .. D; ranked lowest first so "at least B" means A or B.
     _spec("fit_grade", "Fit grade", FieldType.ORDERED, tuple(reversed(FIT_GRADES))),
     _spec("company.name", "Company name", FieldType.STRING),

@@ -20,12 +20,14 @@ from nurture import events
 from nurture.models import utcnow
 from nurture.qualification.qualify import check_contacts
 from nurture.scoring import engine as scoring
+from nurture.scoring import predictive
 from nurture.webhooks.queueing import queue_for_events
 from segments import membership
 from workers import context
 from workers.email import email_tick, send_email
 from workers.handoffs import escalation_sweep, notify_after_commit, notify_handoffs
 from workers.imports import run_import
+from workers.predictive import enqueue_weekly_refit, fit_predictive_model
 from workers.qualification import qualification_sweep, send_sweep_if_due
 from workers.scoring import enqueue_due_rescore, rescore
 from workers.sequences import (
@@ -60,6 +62,8 @@ def process_events(event_ids: list[int]) -> None:
         marked = events.mark_processed(db, event_ids)
         changes = membership.check_after_events(db, marked)
         rescored = scoring.apply_events(db, marked, now=now)
+        # Fresh probabilities before the MQL rule reads them.
+        predictive.predict_for_events(db, marked, now=now)
         qualified = check_contacts(db, rescored, now=now)
         notify_after_commit(db, qualified.handoff_ids)
         enrol_from_events(db, marked, now=now)
@@ -153,6 +157,8 @@ def tick() -> None:
     send_sweep_if_due()
     # Overdue hand-offs go to their team lead; hand-off e-mails whose message was lost.
     escalation_sweep.send()
+    # The weekly refit of the predictive model.
+    enqueue_weekly_refit()
 
 
 ALL: list[dramatiq.Actor] = [  # type: ignore[type-arg]
@@ -172,4 +178,5 @@ ALL: list[dramatiq.Actor] = [  # type: ignore[type-arg]
     qualification_sweep,
     notify_handoffs,
     escalation_sweep,
+    fit_predictive_model,
 ]

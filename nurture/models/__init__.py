@@ -16,6 +16,7 @@ from nurture.models.email_templates import (
 )
 from nurture.models.events import Event
 from nurture.models.imports import ImportJob, ImportStatus
+from nurture.models.predictive import FitStatus, PredictiveModel
 from nurture.models.qualification import (
     Handoff,
     HandoffState,
@@ -78,6 +79,7 @@ __all__ = [
     "EnrolmentState",
     "Event",
     "FitRule",
+    "FitStatus",
     "Handoff",
     "HandoffState",
     "ImportJob",
@@ -85,6 +87,7 @@ __all__ = [
     "LifecycleChange",
     "LifecycleStage",
     "MessageStatus",
+    "PredictiveModel",
     "QualificationSettings",
     "RateCounter",
     "Role",

@@ -81,6 +81,8 @@ class Contact(Base):
     # Lead score and fit grade (A best .. D), read by segment rules; scoring sets them.
     score: Mapped[int] = mapped_column(default=0, server_default="0")
     fit_grade: Mapped[str | None] = mapped_column(String(2))
+    # Chance of becoming a customer from the published predictive model; None: no model.
+    predicted_probability: Mapped[float | None] = mapped_column()
     erased_at: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
