@@ -37,6 +37,7 @@ from nurture.models import (
     User,
 )
 from nurture.qualification.lifecycle import MAX_REASON, change_stage
+from nurture.scoring.engine import set_score
 from nurture.validation import is_id
 
 ACCEPTED = "handoff.accepted"
@@ -266,7 +267,7 @@ def reject(
         .execution_options(synchronize_session=False)
     )
     if settings.recycle_score_to is not None:
-        _reset_score(session, [contact_id], settings.recycle_score_to, now=now, reason=reason)
+        set_score(session, [contact_id], settings.recycle_score_to, now=now, reason=reason)
     skipped = None
     if recycle_to is not None and _is_running(session, recycle_to):
         result = enrol_contacts(session, recycle_to, [contact_id], now=now)
@@ -453,20 +454,6 @@ def _event(
         session,
         [EventInput(kind, now, properties, f"{kind}:{handoff.id}", contact_id=handoff.contact_id)],
         source="handoffs",
-    )
-
-
-def _reset_score(
-    session: Session, contact_ids: list[int], value: int, *, now: datetime, reason: str
-) -> None:
-    # The lead swaps this for nurture.scoring.set_score(session, contact_ids, value,
-    # now=now, reason=reason) at merge, so the score history records the reset.
-    del now, reason
-    session.execute(
-        update(Contact)
-        .where(Contact.id.in_(contact_ids))
-        .values(score=value)
-        .execution_options(synchronize_session=False)
     )
 
 

@@ -2,9 +2,9 @@
 
 Built when the lead qualifies, before the move to MQL takes them out of sequences, so
 the rep sees the sequences and steps the lead was in. Two slots wait for parts built
-elsewhere: `score_explanation` (the rules and events behind the score, from
-nurture.scoring) and `predicted_probability` (once contacts carry one); both are
-null until then, and readers must treat null as "not known".
+elsewhere and are read here: `score_explanation` (the rules behind the score and the
+fit rules behind the grade, from nurture.scoring.explain) and `predicted_probability`
+(from the published predictive model); readers treat null as "not known".
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
 
 from nurture.models import Company, Contact, Enrolment, Event, Sequence
+from nurture.scoring.explain import explain
 
 SUMMARY_VERSION = 1
 RECENT_EVENTS = 10
@@ -73,8 +74,7 @@ def build_many(
             },
             "score": contact.score,
             "fit_grade": contact.fit_grade,
-            # Filled by nurture.scoring's explanation when it is wired in; null: not known.
-            "score_explanation": None,
+            "score_explanation": _explained(session, contact.id, now),
             # contacts.predicted_probability once the predictive model writes it.
             "predicted_probability": _predicted(contact),
             "company": _company(company),
@@ -84,6 +84,21 @@ def build_many(
             "nps": [_nps(e) for e in nps.get(contact.id, [])],
         }
     return summaries
+
+
+def _explained(session: Session, contact_id: int, now: datetime) -> dict[str, Any]:
+    """Why the lead has its score and grade, as lines a rep reads (largest share first).
+
+    One explanation per lead handed over: a sweep hands over a bounded batch, never
+    every contact."""
+    why = explain(session, contact_id, now=now)
+    rules = [
+        f"{share.name}: {share.contribution:+.1f} now"
+        f" ({share.awards} award{'s' if share.awards != 1 else ''}, {share.points:+g} points)"
+        for share in why.by_rule
+    ]
+    fit = [f"{match.name}: {match.points:+d}" for match in why.fit_matches]
+    return {"score": why.score, "total": round(why.total, 2), "rules": rules, "fit": fit}
 
 
 def _predicted(contact: Contact) -> float | None:

@@ -45,7 +45,8 @@ def test_a_ready_lead_becomes_an_mql_with_a_pending_handoff(db: Session) -> None
     assert handoff.due_at == NOW + timedelta(hours=4)
     assert handoff.summary["score"] == 64
     assert handoff.summary["fit_grade"] == "B"
-    assert handoff.summary["score_explanation"] is None
+    # No scoring rule here (the score was set by hand): the explanation has no rule lines.
+    assert handoff.summary["score_explanation"]["rules"] == []
     assert handoff.summary["predicted_probability"] is None
     assert handoff.summary["content_consumed"][0]["kind"] == "case_study"
     assert handoff.summary["recent_activity"][0]["type"] == "page.visited"
