@@ -12,6 +12,7 @@ from nurture.cli.root import load_settings, main
 from nurture.db import session_scope
 from nurture.demo import loader as demo
 from nurture.demo.content import seed_demo_content, seed_demo_library
+from nurture.demo.funnel import seed_demo_funnel
 from nurture.demo.history import seed_demo_history
 from nurture.demo.sequences import demo_mailer, seed_demo_sequences
 
@@ -74,6 +75,18 @@ def demo_command(scale: float) -> None:
         changes = seed_demo_history(session)
     if changes:
         click.echo(f"added {changes:,} lifecycle changes over six months, for the reports")
+    # After the history: scores read the events, qualification reads stages and scores.
+    with session_scope(settings.database_url) as session:
+        funnel = seed_demo_funnel(session, mailer=demo_mailer(settings))
+    if funnel.rules:
+        click.echo(f"added {funnel.rules} scoring rules; {funnel.rescored:,} contacts scored")
+    if funnel.model:
+        click.echo(f"predictive model {funnel.model}")
+    if funnel.handoffs:
+        click.echo(
+            f"{funnel.handoffs} qualified leads handed to sales (one accepted, one recycled);"
+            " see the Sales inbox"
+        )
     click.echo(f"\nsign in at {settings.base_url}/login with:")
     for user in result.users:
         click.echo(f"  {user.role.value:<9} {user.email:<24} password: {user.password}")
