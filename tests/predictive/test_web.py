@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from nurture.models import AuditEntry, PredictiveModel
+from nurture.models import AuditEntry, Contact, PredictiveModel
 from nurture.scoring import predictive
 from tests.api.conftest import Headers
 from tests.factories import make_user
@@ -153,3 +153,42 @@ def test_the_refit_button_queues_a_fit_and_a_bad_penalty_is_shown(
     assert done.headers["location"] == f"/scoring/model?requested={fits[0].id}"
     page = client.get(done.headers["location"], headers=HTML).text
     assert "Not published: 0 contacts in the history" in page
+
+
+def test_a_contact_page_shows_the_probability_and_its_top_factors(
+    client: Client, db: Session
+) -> None:
+    history(db, rows=500, signal=True, seed=33)
+    fit = predictive.fit_model(db, now=NOW, requested_by="test")
+    assert fit.status == "published"
+    contact_id = db.scalar(
+        select(Contact.id).where(Contact.predicted_probability.is_not(None)).order_by(Contact.id)
+    )
+    assert contact_id is not None
+    why = predictive.explain_prediction(db, contact_id)
+    assert why is not None
+    marketer = make_user(db, role="marketer")
+    db.commit()
+    login(client, marketer)
+
+    html = client.get(f"/contacts/{contact_id}", headers=HTML).text
+
+    assert f'data-probability="{why.probability}"' in html
+    assert 'id="prediction-factors"' in html
+    for factor in why.factors:
+        assert factor.label in html
+
+
+def test_without_a_published_model_the_contact_page_shows_no_prediction(
+    client: Client, db: Session
+) -> None:
+    history(db, rows=100, signal=False, seed=34)
+    contact_id = db.scalar(select(Contact.id).order_by(Contact.id))
+    marketer = make_user(db, role="marketer")
+    db.commit()
+    login(client, marketer)
+
+    html = client.get(f"/contacts/{contact_id}", headers=HTML).text
+
+    assert 'id="score"' in html
+    assert 'id="prediction-factors"' not in html

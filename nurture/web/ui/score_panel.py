@@ -1,6 +1,7 @@
 """The contact page's score section: the score and grade, "why is this lead 72?" (each
 rule with the events behind it and what they are worth now, adding up to the score),
-the fit matches behind the grade, and the score history for the chart and its table."""
+the fit matches behind the grade, the score history for the chart and its table, and the
+published predictive model's probability with the factors that weigh most."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from nurture.scoring import predictive
 from nurture.scoring.explain import Contribution, Explanation, RuleShare, explain, score_history
 
 # Events listed under each rule; its total always covers them all.
@@ -31,6 +33,8 @@ class ScorePanel:
     explanation: Explanation
     groups: list[RuleGroup]
     history: list[tuple[date, int]]
+    # None while no predictive model is published.
+    prediction: predictive.Explanation | None = None
 
     @property
     def empty(self) -> bool:
@@ -55,4 +59,5 @@ def score_panel(session: Session, contact_id: int, *, now: datetime) -> ScorePan
         RuleGroup(share, by_rule.get(share.rule_id, [])[:EVENTS_PER_RULE])
         for share in explanation.by_rule
     ]
-    return ScorePanel(explanation, groups, score_history(session, contact_id))
+    prediction = predictive.explain_prediction(session, contact_id, now=now)
+    return ScorePanel(explanation, groups, score_history(session, contact_id), prediction)
