@@ -13,21 +13,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from nurture.models import AuditEntry, QualificationSettings, RoutingRule, SalesTeam
-from tests.factories import make_api_key, make_user
+from tests.factories import make_user
 from tests.qualification.helpers import rep
 
 Client = TestClient[Litestar]
 Headers = dict[str, str]
-
-
-@pytest.fixture
-def key(db: Session) -> Callable[[str], Headers]:
-    def make(role: str) -> Headers:
-        _, secret = make_api_key(db, role=role)
-        db.commit()
-        return {"Authorization": f"Bearer {secret}"}
-
-    return make
 
 
 def _fields(answer: Any) -> list[str]:
@@ -35,9 +25,9 @@ def _fields(answer: Any) -> list[str]:
 
 
 def test_settings_round_trip_and_a_bad_field_saves_nothing(
-    client: Client, db: Session, key: Callable[[str], Headers]
+    client: Client, db: Session, headers_for: Callable[[str], Headers]
 ) -> None:
-    marketer = key("marketer")
+    marketer = headers_for("marketer")
     assert client.get("/api/v1/qualification/settings", headers=marketer).json()["enabled"] is False
     owner = rep(db)
     db.commit()
@@ -66,20 +56,20 @@ def test_settings_round_trip_and_a_bad_field_saves_nothing(
 
 
 def test_an_unknown_field_in_the_mql_rule_is_named(
-    client: Client, key: Callable[[str], Headers]
+    client: Client, headers_for: Callable[[str], Headers]
 ) -> None:
     rule = {"version": 1, "rule": {"all": [{"field": "shoe_size", "op": "gte", "value": 9}]}}
     answer = client.put(
-        "/api/v1/qualification/settings", headers=key("admin"), json={"mql_rule": rule}
+        "/api/v1/qualification/settings", headers=headers_for("admin"), json={"mql_rule": rule}
     )
     assert answer.status_code == 422
     assert _fields(answer) == ["mql_rule.rule.all[0].field"]
 
 
 def test_rules_teams_and_reps_round_trip(
-    client: Client, db: Session, key: Callable[[str], Headers]
+    client: Client, db: Session, headers_for: Callable[[str], Headers]
 ) -> None:
-    admin = key("admin")
+    admin = headers_for("admin")
     a, b = rep(db), rep(db)
     db.commit()
 
@@ -107,7 +97,7 @@ def test_rules_teams_and_reps_round_trip(
         json={"capacity": 3, "time_zone": "Europe/Vienna"},
     )
     assert rep_answer.json()["capacity"] == 3
-    listed = client.get("/api/v1/sales/reps", headers=key("sales")).json()["items"]
+    listed = client.get("/api/v1/sales/reps", headers=headers_for("sales")).json()["items"]
     assert {r["user_id"] for r in listed} == {a.id, b.id}
 
     assert (
@@ -117,9 +107,9 @@ def test_rules_teams_and_reps_round_trip(
 
 
 def test_bad_routing_input_is_named_and_nothing_is_saved(
-    client: Client, db: Session, key: Callable[[str], Headers]
+    client: Client, db: Session, headers_for: Callable[[str], Headers]
 ) -> None:
-    admin = key("admin")
+    admin = headers_for("admin")
     marketer = make_user(db, role="marketer")
     seller = rep(db)
     db.commit()
@@ -148,8 +138,10 @@ def test_bad_routing_input_is_named_and_nothing_is_saved(
 
 @pytest.mark.parametrize("event_type", ["lead.qualified", "handoff.accepted"])
 def test_only_admin_keys_may_send_lead_and_handoff_events(
-    client: Client, key: Callable[[str], Headers], event_type: str
+    client: Client, headers_for: Callable[[str], Headers], event_type: str
 ) -> None:
     event = {"type": event_type, "email": "ann@example.com", "properties": {}}
-    answer = client.post("/api/v1/events", headers=key("marketer"), json={"events": [event]})
+    answer = client.post(
+        "/api/v1/events", headers=headers_for("marketer"), json={"events": [event]}
+    )
     assert answer.status_code == 403, answer.text

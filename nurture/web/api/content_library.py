@@ -28,8 +28,7 @@ from nurture.models import Role
 from nurture.validation import NUL_MESSAGE, holds_nul, parse_id
 from nurture.web.api import content_library_io as io
 from nurture.web.api.bodies import MAX_ID, json_body_operation, partial_of, present
-from nurture.web.api.responses import errors
-from nurture.web.api.schemas import ErrorOut
+from nurture.web.api.responses import errors_meaning
 from nurture.web.auth import Principal, api_roles
 
 READERS = api_roles(Role.ADMIN, Role.MARKETER, Role.SALES)
@@ -93,13 +92,7 @@ KINDS: tuple[KindApi[Any, Any, Any], ...] = (
 
 
 def _errors(*statuses: int) -> dict[int, ResponseSpec]:
-    specs = errors(*(s for s in statuses if s not in _OWN_MEANING))
-    for status in statuses:
-        if status in _OWN_MEANING:
-            specs[status] = ResponseSpec(
-                ErrorOut, description=_OWN_MEANING[status], generate_examples=False
-            )
-    return specs
+    return errors_meaning(_OWN_MEANING, *statuses)
 
 
 def _page(db: Session, kind: Kind[M], cursor: str | None, limit: int) -> tuple[list[M], str | None]:

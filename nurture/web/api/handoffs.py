@@ -22,8 +22,8 @@ from nurture.qualification import inbox
 from nurture.qualification.inbox import InboxFilter
 from nurture.qualification.inbox_summary import summary_view
 from nurture.web.api.bodies import MAX_ID, json_body_operation
-from nurture.web.api.responses import errors
-from nurture.web.api.schemas import ContactOut, ErrorOut, contact_out
+from nurture.web.api.responses import errors_meaning
+from nurture.web.api.schemas import ContactOut, contact_out
 from nurture.web.auth import Principal, api_roles
 from nurture.web.handoff_access import caller_of, permitted
 from workers.actors import hand_over
@@ -83,13 +83,7 @@ class ReassignIn(msgspec.Struct, forbid_unknown_fields=True):
 
 
 def _errors(*statuses: int) -> dict[int, ResponseSpec]:
-    specs = errors(*(s for s in statuses if s not in _OWN_MEANING))
-    for status in (*statuses, 403):
-        if status in _OWN_MEANING:
-            specs[status] = ResponseSpec(
-                ErrorOut, description=_OWN_MEANING[status], generate_examples=False
-            )
-    return specs
+    return errors_meaning(_OWN_MEANING, *statuses)
 
 
 def handoff_out(db: Session, handoff: Handoff) -> HandoffOut:

@@ -19,8 +19,7 @@ from sqlalchemy.orm import Session
 from nurture.models import DeliveryState, Role
 from nurture.web.api import outbound_webhook_schemas as io
 from nurture.web.api.bodies import MAX_ID, json_body_operation
-from nurture.web.api.responses import errors
-from nurture.web.api.schemas import ErrorOut
+from nurture.web.api.responses import errors_meaning
 from nurture.web.auth import Principal, api_roles
 from nurture.webhooks import log, queueing, subscriptions
 from workers.webhooks import send_after_commit
@@ -47,13 +46,7 @@ StateFilter = Annotated[
 
 
 def _errors(*statuses: int) -> dict[int, ResponseSpec]:
-    specs = errors(*(s for s in statuses if s not in _OWN_MEANING))
-    for status in statuses:
-        if status in _OWN_MEANING:
-            specs[status] = ResponseSpec(
-                ErrorOut, description=_OWN_MEANING[status], generate_examples=False
-            )
-    return specs
+    return errors_meaning(_OWN_MEANING, *statuses)
 
 
 @get(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from litestar.openapi import ResponseSpec
 
 from nurture.web.api.schemas import ErrorOut
@@ -22,3 +24,13 @@ def errors(*statuses: int) -> dict[int, ResponseSpec]:
         status: ResponseSpec(ErrorOut, description=_MEANING[status], generate_examples=False)
         for status in wanted
     }
+
+
+def errors_meaning(own: Mapping[int, str], *statuses: int) -> dict[int, ResponseSpec]:
+    """`errors(*statuses)` with a route family's own words for some statuses (what a
+    404 or 409 means there); `own` may also reword the 400, 401 and 403 always listed."""
+    specs = errors(*(s for s in statuses if s not in own))
+    for status in {*statuses, *specs}:
+        if status in own:
+            specs[status] = ResponseSpec(ErrorOut, description=own[status], generate_examples=False)
+    return specs

@@ -24,8 +24,7 @@ from nurture.errors import InvalidInput
 from nurture.models import EnrolmentState, Role, Sequence, utcnow
 from nurture.web.api import sequence_schemas as io
 from nurture.web.api.bodies import MAX_ID, json_body_operation
-from nurture.web.api.responses import errors
-from nurture.web.api.schemas import ErrorOut
+from nurture.web.api.responses import errors_meaning
 from nurture.web.auth import Principal, api_roles
 
 READERS = api_roles(Role.ADMIN, Role.MARKETER, Role.SALES)
@@ -52,13 +51,7 @@ StateFilter = Annotated[
 
 
 def _errors(*statuses: int) -> dict[int, ResponseSpec]:
-    specs = errors(*(s for s in statuses if s not in _OWN_MEANING))
-    for status in statuses:
-        if status in _OWN_MEANING:
-            specs[status] = ResponseSpec(
-                ErrorOut, description=_OWN_MEANING[status], generate_examples=False
-            )
-    return specs
+    return errors_meaning(_OWN_MEANING, *statuses)
 
 
 def _full(db: Session, sequence: Sequence) -> io.SequenceOut:

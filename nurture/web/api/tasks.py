@@ -24,8 +24,8 @@ from nurture.errors import InvalidInput
 from nurture.models import TaskOutcome, utcnow
 from nurture.validation import parse_id
 from nurture.web.api.bodies import MAX_ID, json_body_operation
-from nurture.web.api.responses import errors
-from nurture.web.api.schemas import ContactOut, ErrorOut, contact_out
+from nurture.web.api.responses import errors_meaning
+from nurture.web.api.schemas import ContactOut, contact_out
 from nurture.web.auth import Principal, api_roles
 
 Db = NamedDependency[Session]
@@ -72,13 +72,7 @@ class OutcomeIn(msgspec.Struct, forbid_unknown_fields=True):
 
 
 def _errors(*statuses: int) -> dict[int, ResponseSpec]:
-    specs = errors(*(s for s in statuses if s not in _OWN_MEANING))
-    for status in statuses:
-        if status in _OWN_MEANING:
-            specs[status] = ResponseSpec(
-                ErrorOut, description=_OWN_MEANING[status], generate_examples=False
-            )
-    return specs
+    return errors_meaning(_OWN_MEANING, *statuses)
 
 
 def task_out(card: TaskCard, now: datetime) -> TaskOut:
