@@ -23,7 +23,7 @@ from sqlalchemy import exists, func, insert, select
 from sqlalchemy.orm import Session
 
 from nurture.demo.loader import HISTORY_DAYS
-from nurture.models import Contact, Enrolment, LifecycleChange, utcnow
+from nurture.models import Contact, Enrolment, Event, LifecycleChange, utcnow
 
 SOURCE = "demo"
 BATCH = 2000
@@ -76,6 +76,16 @@ def seed_demo_history(session: Session, *, seed: int = 2026, now: datetime | Non
             )
         )
     }
+    # A client's move to customer is the day its deal was won (the loader spent the
+    # weeks before that on its reading and asking).
+    signed: dict[int, datetime] = {
+        contact_id: at
+        for contact_id, at in session.execute(
+            select(Event.contact_id, func.min(Event.occurred_at))
+            .where(Event.type == "deal.won", Event.source == "demo")
+            .group_by(Event.contact_id)
+        )
+    }
     people = session.execute(
         select(
             Contact.id, Contact.email, Contact.lifecycle_stage, Contact.created_at, Contact.owner_id
@@ -101,7 +111,11 @@ def seed_demo_history(session: Session, *, seed: int = 2026, now: datetime | Non
                 since = None
         else:
             since = None
-        times = _times(rng, path, max(created_at, start), end, since)
+        won = signed.get(contact_id)
+        if won is not None and "customer" in path:
+            times = _times_signed(rng, path, max(created_at, start), won, end)
+        else:
+            times = _times(rng, path, max(created_at, start), end, since)
         for (before, after), at in zip(pairwise(path), times, strict=True):
             rows.append(
                 {
@@ -176,6 +190,26 @@ def _times(
         gap = (hi - enrolled) / (moves - k + 1)
         for i in range(k, moves):
             times[i] = max(times[i], enrolled + gap * (i - k + 1))
+    return times
+
+
+def _times_signed(
+    rng: random.Random, path: list[str], lo: datetime, signed: datetime, end: datetime
+) -> list[datetime]:
+    """When each move of a client's `path` happened: into customer at `signed`, the
+    moves before it back from there by stays of realistic length (shortened to fit
+    after `lo`), and any after it (leaving) a stay later, before `end`."""
+    into = path.index("customer")
+    stays = [rng.uniform(*STAY_DAYS.get(stage, (3, 20))) for stage in path[1:into]]
+    room = max((signed - lo).total_seconds() / 86400, 0.01)
+    scale = min(1.0, 0.95 * room / sum(stays)) if stays else 1.0
+    times = [signed]
+    for stay in reversed(stays):
+        times.insert(0, times[0] - timedelta(days=stay * scale))
+    hi = end - timedelta(hours=2)
+    for stage in path[into:-1]:
+        later = times[-1] + timedelta(days=rng.uniform(*STAY_DAYS.get(stage, (3, 20))))
+        times.append(max(times[-1], min(later, hi)))
     return times
 
 
