@@ -96,16 +96,23 @@ def seed_demo_history(session: Session, *, seed: int = 2026, now: datetime | Non
             ~exists().where(LifecycleChange.contact_id == Contact.id),
         )
         .order_by(Contact.id)
+    ).all()
+    # A demo whose sequences hold no qualified contact (a small one) still has a
+    # sequence that qualified someone: its first lead, qualified and sent back since.
+    recycle_one = not any(
+        person.id in enrolled and person.lifecycle_stage in QUALIFIED_STAGES for person in people
     )
     rows: list[dict[str, Any]] = []
     nurtured = 0
     for contact_id, email, stage, created_at, owner_id in people:
         rng = random.Random(f"{seed}:lifecycle:{email}")
-        path = _path(rng, stage)
+        since = enrolled.get(contact_id)
+        recycled = recycle_one and since is not None and stage == "lead"
+        recycle_one = recycle_one and not recycled
+        path = _path(rng, stage, recycled=recycled)
         # Every other qualified contact in a demo sequence qualified while in it (the
         # first one always, so even a small demo credits a sequence).
-        since = enrolled.get(contact_id)
-        if since is not None and stage in QUALIFIED_STAGES:
+        if since is not None and (stage in QUALIFIED_STAGES or recycled):
             nurtured += 1
             if nurtured % 2 == 0:
                 since = None
@@ -135,15 +142,16 @@ def seed_demo_history(session: Session, *, seed: int = 2026, now: datetime | Non
     return len(rows)
 
 
-def _path(rng: random.Random, stage: str) -> list[str]:
-    """The stages a contact went through, the one it was created in first."""
+def _path(rng: random.Random, stage: str, *, recycled: bool = False) -> list[str]:
+    """The stages a contact went through, the one it was created in first (`recycled`:
+    a lead that qualified once and was sent back)."""
     if stage not in FORWARD and stage != "former_customer":
         return [stage]
     target = "customer" if stage == "former_customer" else stage
     # Most arrive as newsletter subscribers; many as leads (a form, an event, a referral).
     first = "subscriber" if target == "subscriber" or rng.random() < 0.55 else "lead"
     path = list(FORWARD[FORWARD.index(first) : FORWARD.index(target) + 1])
-    if rng.random() < DETOUR_SHARE:
+    if recycled or rng.random() < DETOUR_SHARE:
         if target == "lead":
             # Recycled: qualified once, sent back by sales, a lead again today.
             back_from = rng.choice(("mql", "sql"))
