@@ -39,9 +39,9 @@ from nurture.models import (
 from nurture.scoring import predictive
 from tests.conftest import BACKENDS, _empty_tables
 
-# 2,000 contacts: enough clients (50+) for the model to learn from, a held-out quarter
+# 2,500 contacts: enough clients (50+) for the model to learn from, a held-out quarter
 # big enough for its AUC to mean something, and hand-offs for both reps.
-SCALE = 0.4
+SCALE = 0.5
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,9 @@ it the demo's funnel would be flat. Each demo contact gets a plausible path up t
 its current stage over the six months of history: forward moves days to weeks
 apart, and now and then a step back with the reason a rep would give. No creation
 row is written: the reports take the stage a contact was created in from the
-`from_stage` of its first change, at `created_at`.
+`from_stage` of its first change, at `created_at`. A client moved to customer when
+its deal was won (the loader's `deal.won`, after its weeks of keenest engagement), the
+moves before that leading up to it.
 
 Deterministic (each contact's path comes from the seed and its e-mail address) and
 loaded once: when any demo change exists, nothing is added. No `lifecycle.changed`
@@ -39,7 +41,7 @@ STAY_DAYS = {
 }
 REASONS = {
     "lead": ("downloaded a whitepaper", "asked for an assessment", "filled in the contact form"),
-    "mql": ("score over 60 with grade B or better", "attended a webinar and read case studies"),
+    "mql": ("score over 55 with grade B or better", "attended a webinar and read case studies"),
     "sql": ("accepted by sales after a discovery call",),
     "opportunity": ("proposal sent", "scoping workshop agreed"),
     "customer": ("deal won",),

@@ -330,11 +330,13 @@ def _contacts(
             title = rng.choice(TITLES_JUNIOR)
         else:
             title = rng.choice(TITLES_COMMON + TITLES_BY_INDUSTRY[company["industry"]] * 3)
-        # Clients have been around for a while; subscribers arrive all the time.
-        if stage in _CLIENT_STAGES:
-            since = end - timedelta(days=rng.randint(120, 900), minutes=rng.randint(0, 1439))
-        else:
-            since = end - timedelta(days=rng.randint(5, 400), minutes=rng.randint(0, 1439))
+        # Clients have been around for a while (former ones long enough to have come and
+        # gone); subscribers arrive all the time.
+        youngest = {"customer": 120, "former_customer": 180}.get(stage)
+        oldest = 400 if youngest is None else 900
+        since = end - timedelta(
+            days=rng.randint(youngest or 5, oldest), minutes=rng.randint(0, 1439)
+        )
         person = _Person(
             email=email,
             row={
