@@ -596,8 +596,8 @@ def _clicked_url(person: _Person, campaign: str, service: str, industry: str) ->
     """The link a newsletter click followed: about half the time a client story of the
     reader's industry or an article, otherwise a service page.
 
-    Picked by a hash rather than the random stream, so the events generated (and their
-    keys) stay those of earlier versions of the demo.
+    Picked by a hash rather than the random stream, so changing the links does not
+    reshuffle every event generated after it (and their keys).
     """
     pick = zlib.crc32(f"{person.email}|{campaign}".encode())
     roll, index = pick % 100, pick // 100
