@@ -108,6 +108,17 @@ TITLES_COMMON = (
     "HR Director",
     "Head of Data",
 )
+# People who read and click but seldom sign: the ones buyers forward the newsletter to.
+TITLES_JUNIOR = (
+    "Business Analyst",
+    "IT Specialist",
+    "Marketing Coordinator",
+    "Finance Associate",
+    "Executive Assistant",
+    "Junior Consultant",
+    "Paralegal",
+    "Data Analyst",
+)
 TITLES_BY_INDUSTRY: dict[str, tuple[str, ...]] = {
     "legal": ("Partner", "Managing Partner", "General Counsel", "Legal Operations Manager"),
     "accounting": ("Audit Partner", "Tax Director", "Practice Manager"),
@@ -558,6 +569,19 @@ STAGE_WEIGHTS = {
 SIZE_WEIGHTS = {"1-10": 10, "11-50": 25, "51-200": 28, "201-1000": 22, "1001-5000": 10, "5001+": 5}
 # Bigger companies have more people in the database.
 CONTACTS_PER_SIZE = {"1-10": 1, "11-50": 2, "51-200": 4, "201-1000": 6, "1001-5000": 9, "5001+": 12}
+# Who buys from the consultancy: mid-sized and large firms, most of all in the
+# industries its services are made for. Contacts who qualified or became clients are
+# drawn from companies weighted by these factors on top of CONTACTS_PER_SIZE.
+BUYER_SIZE_FACTOR = {
+    "1-10": 0.3,
+    "11-50": 0.6,
+    "51-200": 1.0,
+    "201-1000": 1.5,
+    "1001-5000": 1.7,
+    "5001+": 1.7,
+}
+TARGET_INDUSTRIES = ("legal", "accounting", "professional services", "insurance")
+BUYER_INDUSTRY_FACTOR = 2.0
 
 PAGES = (
     ("/pricing", "Pricing"),

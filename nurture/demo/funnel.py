@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from campaigns.sequences.engine import Mailer
+from nurture.demo.data import TARGET_INDUSTRIES
 from nurture.demo.loader import USERS
 from nurture.demo.sequences import LEGAL
 from nurture.models import (
@@ -103,9 +104,7 @@ FIT_RULES: tuple[dict[str, Any], ...] = (
     {
         "name": "Target industry",
         "points": 10,
-        "condition": _has(
-            "company.industry", "in", ["legal", "consulting", "accounting", "finance"]
-        ),
+        "condition": _has("company.industry", "in", list(TARGET_INDUSTRIES)),
     },
     {"name": "DACH", "points": 5, "condition": _has("company.country", "in", ["DE", "AT", "CH"])},
 )
@@ -113,7 +112,7 @@ MQL_RULE = {
     "version": 1,
     "rule": {
         "all": [
-            _has("score", "gte", 40),
+            _has("score", "gte", 55),
             _has("fit_grade", "at_least", "B"),
             _has("lifecycle_stage", "not_in", ["customer", "former_customer"]),
         ]

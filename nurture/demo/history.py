@@ -5,7 +5,9 @@ it the demo's funnel would be flat. Each demo contact gets a plausible path up t
 its current stage over the six months of history: forward moves days to weeks
 apart, and now and then a step back with the reason a rep would give. No creation
 row is written: the reports take the stage a contact was created in from the
-`from_stage` of its first change, at `created_at`.
+`from_stage` of its first change, at `created_at`. A client moved to customer when
+its deal was won (the loader's `deal.won`, after its weeks of keenest engagement), the
+moves before that leading up to it.
 
 Deterministic (each contact's path comes from the seed and its e-mail address) and
 loaded once: when any demo change exists, nothing is added. No `lifecycle.changed`
@@ -23,7 +25,7 @@ from sqlalchemy import exists, func, insert, select
 from sqlalchemy.orm import Session
 
 from nurture.demo.loader import HISTORY_DAYS
-from nurture.models import Contact, Enrolment, LifecycleChange, utcnow
+from nurture.models import Contact, Enrolment, Event, LifecycleChange, utcnow
 
 SOURCE = "demo"
 BATCH = 2000
@@ -39,7 +41,7 @@ STAY_DAYS = {
 }
 REASONS = {
     "lead": ("downloaded a whitepaper", "asked for an assessment", "filled in the contact form"),
-    "mql": ("score over 60 with grade B or better", "attended a webinar and read case studies"),
+    "mql": ("score over 55 with grade B or better", "attended a webinar and read case studies"),
     "sql": ("accepted by sales after a discovery call",),
     "opportunity": ("proposal sent", "scoping workshop agreed"),
     "customer": ("deal won",),
@@ -76,6 +78,16 @@ def seed_demo_history(session: Session, *, seed: int = 2026, now: datetime | Non
             )
         )
     }
+    # A client's move to customer is the day its deal was won (the loader spent the
+    # weeks before that on its reading and asking).
+    signed: dict[int, datetime] = {
+        contact_id: at
+        for contact_id, at in session.execute(
+            select(Event.contact_id, func.min(Event.occurred_at))
+            .where(Event.type == "deal.won", Event.source == "demo")
+            .group_by(Event.contact_id)
+        )
+    }
     people = session.execute(
         select(
             Contact.id, Contact.email, Contact.lifecycle_stage, Contact.created_at, Contact.owner_id
@@ -86,22 +98,33 @@ def seed_demo_history(session: Session, *, seed: int = 2026, now: datetime | Non
             ~exists().where(LifecycleChange.contact_id == Contact.id),
         )
         .order_by(Contact.id)
+    ).all()
+    # A demo whose sequences hold no qualified contact (a small one) still has a
+    # sequence that qualified someone: its first lead, qualified and sent back since.
+    recycle_one = not any(
+        person.id in enrolled and person.lifecycle_stage in QUALIFIED_STAGES for person in people
     )
     rows: list[dict[str, Any]] = []
     nurtured = 0
     for contact_id, email, stage, created_at, owner_id in people:
         rng = random.Random(f"{seed}:lifecycle:{email}")
-        path = _path(rng, stage)
+        since = enrolled.get(contact_id)
+        recycled = recycle_one and since is not None and stage == "lead"
+        recycle_one = recycle_one and not recycled
+        path = _path(rng, stage, recycled=recycled)
         # Every other qualified contact in a demo sequence qualified while in it (the
         # first one always, so even a small demo credits a sequence).
-        since = enrolled.get(contact_id)
-        if since is not None and stage in QUALIFIED_STAGES:
+        if since is not None and (stage in QUALIFIED_STAGES or recycled):
             nurtured += 1
             if nurtured % 2 == 0:
                 since = None
         else:
             since = None
-        times = _times(rng, path, max(created_at, start), end, since)
+        won = signed.get(contact_id)
+        if won is not None and "customer" in path:
+            times = _times_signed(rng, path, max(created_at, start), won, end)
+        else:
+            times = _times(rng, path, max(created_at, start), end, since)
         for (before, after), at in zip(pairwise(path), times, strict=True):
             rows.append(
                 {
@@ -121,15 +144,16 @@ def seed_demo_history(session: Session, *, seed: int = 2026, now: datetime | Non
     return len(rows)
 
 
-def _path(rng: random.Random, stage: str) -> list[str]:
-    """The stages a contact went through, the one it was created in first."""
+def _path(rng: random.Random, stage: str, *, recycled: bool = False) -> list[str]:
+    """The stages a contact went through, the one it was created in first (`recycled`:
+    a lead that qualified once and was sent back)."""
     if stage not in FORWARD and stage != "former_customer":
         return [stage]
     target = "customer" if stage == "former_customer" else stage
     # Most arrive as newsletter subscribers; many as leads (a form, an event, a referral).
     first = "subscriber" if target == "subscriber" or rng.random() < 0.55 else "lead"
     path = list(FORWARD[FORWARD.index(first) : FORWARD.index(target) + 1])
-    if rng.random() < DETOUR_SHARE:
+    if recycled or rng.random() < DETOUR_SHARE:
         if target == "lead":
             # Recycled: qualified once, sent back by sales, a lead again today.
             back_from = rng.choice(("mql", "sql"))
@@ -176,6 +200,26 @@ def _times(
         gap = (hi - enrolled) / (moves - k + 1)
         for i in range(k, moves):
             times[i] = max(times[i], enrolled + gap * (i - k + 1))
+    return times
+
+
+def _times_signed(
+    rng: random.Random, path: list[str], lo: datetime, signed: datetime, end: datetime
+) -> list[datetime]:
+    """When each move of a client's `path` happened: into customer at `signed`, the
+    moves before it back from there by stays of realistic length (shortened to fit
+    after `lo`), and any after it (leaving) a stay later, before `end`."""
+    into = path.index("customer")
+    stays = [rng.uniform(*STAY_DAYS.get(stage, (3, 20))) for stage in path[1:into]]
+    room = max((signed - lo).total_seconds() / 86400, 0.01)
+    scale = min(1.0, 0.95 * room / sum(stays)) if stays else 1.0
+    times = [signed]
+    for stay in reversed(stays):
+        times.insert(0, times[0] - timedelta(days=stay * scale))
+    hi = end - timedelta(hours=2)
+    for stage in path[into:-1]:
+        later = times[-1] + timedelta(days=rng.uniform(*STAY_DAYS.get(stage, (3, 20))))
+        times.append(max(times[-1], min(later, hi)))
     return times
 
 

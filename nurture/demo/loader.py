@@ -16,6 +16,7 @@ import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from itertools import accumulate
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
@@ -24,6 +25,8 @@ from sqlalchemy.orm import Session
 from nurture import accounts, audit
 from nurture.demo import library_data
 from nurture.demo.data import (
+    BUYER_INDUSTRY_FACTOR,
+    BUYER_SIZE_FACTOR,
     CONTACTS_PER_SIZE,
     COUNTRIES,
     FORMS,
@@ -33,8 +36,10 @@ from nurture.demo.data import (
     SERVICES,
     SIZE_WEIGHTS,
     STAGE_WEIGHTS,
+    TARGET_INDUSTRIES,
     TITLES_BY_INDUSTRY,
     TITLES_COMMON,
+    TITLES_JUNIOR,
     WEBINARS,
     WORDS,
     Country,
@@ -246,25 +251,73 @@ def _insert_missing_companies(session: Session, companies: list[dict[str, Any]])
 # ---------------------------------------------------------------- contacts
 
 
+@dataclass(frozen=True, slots=True)
+class _Burst:
+    """A stretch of keen interest: a buying journey, ended by a signature or not."""
+
+    start: datetime
+    end: datetime
+    level: float  # 0 quiet .. 1 very engaged, while it lasts
+
+
 @dataclass(slots=True)
 class _Person:
     email: str
     row: dict[str, Any]
     company: dict[str, Any]
-    engagement: float  # 0 quiet .. 1 very engaged
+    engagement: float  # 0 quiet .. 1 very engaged: the everyday level
     since: datetime  # when they entered the database
+    burst: _Burst | None = None
+    # When a client signed (their `deal.won`); the lifecycle history moves them to
+    # customer at that moment.
+    converted: datetime | None = None
+
+    def level(self, when: datetime) -> float:
+        """How engaged the person is at `when`."""
+        if self.burst is not None and self.burst.start <= when < self.burst.end:
+            return max(self.engagement, self.burst.level)
+        if self.converted is not None and when >= self.converted:
+            # Clients keep reading, less keenly than while they were choosing.
+            return max(self.engagement, 0.25)
+        return self.engagement
+
+
+# Stages whose contacts qualified at some point: drawn from better-fitting companies
+# and more senior people than the rest.
+_BUYER_STAGES = ("mql", "sql", "opportunity", "customer", "former_customer")
+_CLIENT_STAGES = ("customer", "former_customer")
+# (share with a burst, days it lasts, level range) for contacts still on their way:
+# the pipeline is choosing now; some leads and subscribers looked and went quiet.
+_OPEN_BURSTS: dict[str, tuple[float, tuple[int, int], tuple[float, float]]] = {
+    "opportunity": (1.0, (25, 70), (0.5, 0.95)),
+    "sql": (1.0, (20, 60), (0.4, 0.9)),
+    "mql": (0.9, (10, 45), (0.3, 0.85)),
+    "lead": (0.3, (15, 45), (0.3, 0.8)),
+    "subscriber": (0.1, (15, 40), (0.3, 0.7)),
+}
 
 
 def _contacts(
     rng: random.Random, companies: list[dict[str, Any]], count: int, end: datetime
 ) -> list[_Person]:
     countries = {c.code: c for c in COUNTRIES}
-    weights = [CONTACTS_PER_SIZE[c["size_band"]] for c in companies]
+    everyone = list(accumulate(CONTACTS_PER_SIZE[c["size_band"]] for c in companies))
+    buyers = list(
+        accumulate(
+            CONTACTS_PER_SIZE[c["size_band"]]
+            * BUYER_SIZE_FACTOR[c["size_band"]]
+            * (BUYER_INDUSTRY_FACTOR if c["industry"] in TARGET_INDUSTRIES else 1.0)
+            for c in companies
+        )
+    )
     stages = list(STAGE_WEIGHTS)
+    history_start = end - timedelta(days=HISTORY_DAYS)
     emails: set[str] = set()
     people = []
     for _ in range(count):
-        company = rng.choices(companies, weights)[0]
+        stage = rng.choices(stages, list(STAGE_WEIGHTS.values()))[0]
+        buyer = stage in _BUYER_STAGES
+        company = rng.choices(companies, cum_weights=buyers if buyer else everyone)[0]
         country = countries[company["country"]]
         # Most people share their company's nationality; some do not.
         if rng.random() < 0.15:
@@ -272,43 +325,74 @@ def _contacts(
         first, last = rng.choice(country.first_names), rng.choice(country.last_names)
         local = f"{_ascii(first)}.{_ascii(last)}".replace(" ", "").replace("'", "")
         email = _unique(f"{local}@{company['domain']}", emails)
-        stage = rng.choices(stages, list(STAGE_WEIGHTS.values()))[0]
-        titles = TITLES_COMMON + TITLES_BY_INDUSTRY[company["industry"]] * 3
-        # Customers have been around for a while; subscribers arrive all the time.
-        oldest = 900 if stage in ("customer", "former_customer") else 400
-        since = end - timedelta(days=rng.randint(5, oldest), minutes=rng.randint(0, 1439))
-        people.append(
-            _Person(
-                email=email,
-                row={
-                    "email": email,
-                    "first_name": first,
-                    "last_name": last,
-                    "title": rng.choice(titles),
-                    "phone": _phone(rng, country.code),
-                    "time_zone": rng.choice(countries[company["country"]].time_zones),
-                    "locale": country.locale,
-                    "lifecycle_stage": stage,
-                    "attributes": {"source": rng.choice(_SOURCES)},
-                    "created_at": since,
-                    "updated_at": since,
-                },
-                company=company,
-                engagement=_engagement(rng, stage),
-                since=since,
-            )
+        # Decision makers qualify and sign; their analysts and assistants mostly read.
+        if rng.random() < (0.1 if buyer else 0.35):
+            title = rng.choice(TITLES_JUNIOR)
+        else:
+            title = rng.choice(TITLES_COMMON + TITLES_BY_INDUSTRY[company["industry"]] * 3)
+        # Clients have been around for a while (former ones long enough to have come and
+        # gone); subscribers arrive all the time.
+        youngest = {"customer": 120, "former_customer": 180}.get(stage)
+        oldest = 400 if youngest is None else 900
+        since = end - timedelta(
+            days=rng.randint(youngest or 5, oldest), minutes=rng.randint(0, 1439)
         )
+        person = _Person(
+            email=email,
+            row={
+                "email": email,
+                "first_name": first,
+                "last_name": last,
+                "title": title,
+                "phone": _phone(rng, country.code),
+                "time_zone": rng.choice(countries[company["country"]].time_zones),
+                "locale": country.locale,
+                "lifecycle_stage": stage,
+                "attributes": {"source": rng.choice(_SOURCES)},
+                "created_at": since,
+                "updated_at": since,
+            },
+            company=company,
+            # Most contacts are quiet; a few read everything.
+            engagement=rng.betavariate(1.2, 5.0),
+            since=since,
+        )
+        _journey(rng, person, stage, max(since, history_start), end)
+        people.append(person)
     return people
 
 
 _SOURCES = ("website", "webinar", "referral", "event", "linkedin", "import")
-_ENGAGED_STAGES = {"mql": 0.55, "sql": 0.7, "opportunity": 0.8, "customer": 0.5}
 
 
-def _engagement(rng: random.Random, stage: str) -> float:
-    """Most contacts are quiet; a few are very engaged, more so further down the funnel."""
-    base = _ENGAGED_STAGES.get(stage, 0.15)
-    return min(1.0, rng.betavariate(1.2, 5.0) + (base if rng.random() < base else 0.0))
+def _journey(
+    rng: random.Random, person: _Person, stage: str, first: datetime, end: datetime
+) -> None:
+    """When the person was keenest, and when a client signed.
+
+    Clients signed on a day of the history (former clients early enough to have left
+    since), after some weeks of reading, clicking and asking; the pipeline is in that
+    phase now; a few leads had such weeks and did not buy.
+    """
+    if stage in _CLIENT_STAGES:
+        # Late enough for the weeks before it to lie in the history, early enough for a
+        # former client to have finished the work and left since.
+        lo = max(first + timedelta(days=75), person.since + timedelta(days=30))
+        hi = end - timedelta(days=7 if stage == "customer" else 70)
+        signed = _moment(rng, lo, max(hi, lo + timedelta(days=1)))
+        person.converted = signed
+        weeks = timedelta(days=rng.randint(30, 80))
+        person.burst = _Burst(max(first, signed - weeks), signed, rng.uniform(0.35, 0.9))
+        return
+    share, (shortest, longest), (low, high) = _OPEN_BURSTS.get(stage, (0.0, (1, 1), (0, 0)))
+    if rng.random() >= share:
+        return
+    days = timedelta(days=rng.randint(shortest, longest))
+    if stage in ("mql", "sql", "opportunity"):
+        finish = end
+    else:
+        finish = _moment(rng, min(first + days, end), end)
+    person.burst = _Burst(max(first, finish - days), finish, rng.uniform(low, high))
 
 
 def _insert_missing_contacts(
@@ -425,14 +509,15 @@ def _person_history(
     newsletters: list[datetime],
     webinars: list[tuple[str, str, int | None, datetime]],
 ) -> Iterator[Happening]:
-    engagement = person.engagement
     stage = person.row["lifecycle_stage"]
     industry = person.company["industry"]
     first = max(start, person.since)
+    burst = person.burst
 
     for issue, sent in enumerate(newsletters, start=1):
         if sent < first or stage == "other":
             continue
+        engagement = person.level(sent)
         campaign = f"newsletter-{sent:%Y-%m}-{issue}"
         yield person, "email.sent", sent, {"campaign": campaign}
         if rng.random() < 0.05 + 0.6 * engagement:
@@ -444,39 +529,49 @@ def _person_history(
                 url = _clicked_url(person, campaign, service.slug, industry)
                 yield person, "email.clicked", clicked, {"campaign": campaign, "url": url}
 
-    visits = int(rng.expovariate(1.0) * 20 * engagement**2)
+    # Everyday browsing, spread over the months...
+    visits = int(rng.expovariate(1.0) * 20 * person.engagement**2)
     for _ in range(visits):
-        yield from _visit(rng, person, industry, _moment(rng, first, end))
-
-    if rng.random() < 0.6 * engagement:
+        yield from _visit(rng, person, industry, _moment(rng, first, end), buying=False)
+    if rng.random() < 0.3 * person.engagement:
         yield person, "form.submitted", _moment(rng, first, end), {"form": rng.choice(FORMS)}
+    # ...and the weeks of choosing: services, client stories, pricing, a form or two.
+    if burst is not None:
+        weeks = (burst.end - burst.start).days / 7
+        for _ in range(int(rng.expovariate(1.0) * weeks * 0.7 * burst.level)):
+            yield from _visit(rng, person, industry, _moment(rng, burst.start, burst.end))
+        for _ in range(rng.randint(0, 2) if rng.random() < 0.9 * burst.level else 0):
+            form = rng.choice(_BUYING_FORMS)
+            yield person, "form.submitted", _moment(rng, burst.start, burst.end), {"form": form}
 
     for slug, title, webinar_id, when in webinars:
-        if when < first or when > end or rng.random() > 0.3 * engagement:
+        engagement = person.level(when)
+        if when < first or when > end or rng.random() > 0.4 * engagement:
             continue
         registered = when - timedelta(days=rng.randint(1, 14), hours=rng.randint(0, 8))
         properties: dict[str, Any] = {"webinar": slug, "title": title}
         if webinar_id is not None:
             properties["webinar_id"] = webinar_id
         yield person, "webinar.registered", max(first, registered), properties
-        attended = rng.random() < 0.45 + 0.3 * engagement
+        attended = rng.random() < 0.45 + 0.4 * engagement
         yield person, "webinar.attended" if attended else "webinar.no_show", when, properties
 
-    if stage in ("sql", "opportunity") or (stage == "mql" and rng.random() < 0.2):
+    talking = stage in ("sql", "opportunity", *_CLIENT_STAGES)
+    if burst is not None and (talking or (stage == "mql" and rng.random() < 0.2)):
         for _ in range(rng.randint(1, 2)):
-            yield person, "meeting.booked", _moment(rng, first, end), {"kind": "discovery call"}
+            when = _moment(rng, burst.start, burst.end)
+            yield person, "meeting.booked", when, {"kind": "discovery call"}
 
-    if stage == "customer":
+    if person.converted is not None:
         service = rng.choice(SERVICES)
-        won = _moment(rng, first, end - timedelta(days=30))
-        if rng.random() < 0.3:
-            amount = round(service.typical_fee * rng.uniform(0.6, 1.8), -3)
-            yield (
-                person,
-                "deal.won",
-                won,
-                {"service": service.slug, "amount": amount, "currency": "EUR"},
-            )
+        won = person.converted
+        amount = round(service.typical_fee * rng.uniform(0.6, 1.8), -3)
+        yield (
+            person,
+            "deal.won",
+            won,
+            {"service": service.slug, "amount": amount, "currency": "EUR"},
+        )
         if rng.random() < 0.4:
             done = min(end, won + timedelta(days=rng.randint(20, 90)))
             yield person, "project.completed", done, {"service": service.slug}
@@ -484,6 +579,10 @@ def _person_history(
                 score = rng.choices(range(11), [2, 1, 1, 2, 2, 3, 4, 10, 20, 30, 25])[0]
                 answered = min(end, done + timedelta(days=rng.randint(2, 10)))
                 yield person, "nps.answered", answered, {"score": score, "service": service.slug}
+
+
+_PRICING = next(page for page in PAGES if page[0] == "/pricing")
+_BUYING_FORMS = ("assessment-request", "contact-us", "whitepaper-download")
 
 
 # What a newsletter links to besides the service pages: the library's stories and articles.
@@ -497,8 +596,8 @@ def _clicked_url(person: _Person, campaign: str, service: str, industry: str) ->
     """The link a newsletter click followed: about half the time a client story of the
     reader's industry or an article, otherwise a service page.
 
-    Picked by a hash rather than the random stream, so the events generated (and their
-    keys) stay those of earlier versions of the demo.
+    Picked by a hash rather than the random stream, so changing the links does not
+    reshuffle every event generated after it (and their keys).
     """
     pick = zlib.crc32(f"{person.email}|{campaign}".encode())
     roll, index = pick % 100, pick // 100
@@ -511,15 +610,18 @@ def _clicked_url(person: _Person, campaign: str, service: str, industry: str) ->
 
 
 def _visit(
-    rng: random.Random, person: _Person, industry: str, when: datetime
+    rng: random.Random, person: _Person, industry: str, when: datetime, *, buying: bool = True
 ) -> Iterator[Happening]:
-    """A short session: one to four pages, a minute or two apart."""
+    """A short session: one to four pages, a minute or two apart. Someone choosing a
+    consultancy reads its services and client stories and looks at the prices."""
     for _ in range(rng.randint(1, 4)):
         roll = rng.random()
-        if roll < 0.35:
+        if buying and roll < 0.2:
+            path, title = _PRICING
+        elif roll < 0.35 or (buying and roll < 0.5):
             service = rng.choice(SERVICES)
             path, title = f"/services/{service.slug}", service.name
-        elif roll < 0.55:
+        elif roll < 0.55 or (buying and roll < 0.7):
             path = f"/case-studies/{_slug(industry)}"
             title = f"Case studies: {industry}"
         else:
@@ -529,10 +631,14 @@ def _visit(
 
 
 def _moment(rng: random.Random, first: datetime, end: datetime) -> datetime:
-    """A working-hours moment between `first` and `end`."""
+    """A working-hours moment between `first` and `end` (any moment, when the span is
+    too short for working hours to fit)."""
     span = max(1, (end - first).days)
     day = first + timedelta(days=rng.randrange(span))
-    return day.replace(hour=rng.randint(7, 18), minute=rng.randint(0, 59), tzinfo=UTC)
+    moment = day.replace(hour=rng.randint(7, 18), minute=rng.randint(0, 59), tzinfo=UTC)
+    if first <= moment < end:
+        return moment
+    return first + (end - first) * rng.random()
 
 
 def _set_last_activity(session: Session, contact_ids: list[int]) -> None:
