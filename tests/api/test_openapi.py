@@ -128,3 +128,12 @@ def test_the_api_declares_bearer_authentication(client: TestClient[Litestar]) ->
     document = _schema(client)
     assert document["components"]["securitySchemes"]["apiKey"]["scheme"] == "bearer"
     assert {"apiKey": []} in document["security"]
+
+
+def test_every_component_has_the_name_of_its_class(client: TestClient[Litestar]) -> None:
+    """Two body classes with one name in different modules make Litestar prefix both
+    components with their module path, and /schema (and clients generated from it) lose
+    the short name; each class name must be unique across the API."""
+    names = set(_schema(client)["components"]["schemas"])
+    prefixed = sorted(name for name in names if name.startswith("nurture_"))
+    assert prefixed == []

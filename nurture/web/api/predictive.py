@@ -102,7 +102,7 @@ class FactorOut(msgspec.Struct):
     contribution: float
 
 
-class ExplanationOut(msgspec.Struct):
+class PredictionOut(msgspec.Struct):
     """A contact's probability and its top factors; all null/empty without a published model."""
 
     contact_id: int
@@ -227,12 +227,12 @@ def read_fit(db: NamedDependency[Session], fit_id: FitId) -> FitOut:
     summary="A contact's predicted probability and its top factors",
     responses=errors(404),
 )
-def explain_contact(db: NamedDependency[Session], contact_id: ContactId) -> ExplanationOut:
+def explain_contact(db: NamedDependency[Session], contact_id: ContactId) -> PredictionOut:
     """Factors are coefficient x standardised value, the largest in size first."""
     explained = predictive.explain_prediction(db, contact_id)
     if explained is None:
-        return ExplanationOut(contact_id, None, None, None, [])
-    return ExplanationOut(
+        return PredictionOut(contact_id, None, None, None, [])
+    return PredictionOut(
         contact_id=contact_id,
         model_id=explained.model_id,
         probability=explained.probability,

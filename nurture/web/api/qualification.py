@@ -19,6 +19,7 @@ from nurture.models import Role
 from nurture.qualification import routing_rules, settings, teams
 from nurture.web.api.bodies import MAX_ID, json_body_operation, json_object
 from nurture.web.api.qualification_schemas import (
+    QualificationSettingsOut,
     RepIn,
     RepList,
     RepOut,
@@ -26,7 +27,6 @@ from nurture.web.api.qualification_schemas import (
     RuleList,
     RuleOut,
     SettingsIn,
-    SettingsOut,
     TeamIn,
     TeamList,
     TeamOut,
@@ -54,7 +54,7 @@ UserId = Annotated[int, PathParameter(ge=1, le=MAX_ID, description="The sales us
     summary="The qualification settings (MQL rule, SLA, working hours, fallback, recycling)",
     responses=errors(),
 )
-def read_settings(db: NamedDependency[Session]) -> SettingsOut:
+def read_settings(db: NamedDependency[Session]) -> QualificationSettingsOut:
     return settings_out(settings.get(db))
 
 
@@ -69,7 +69,7 @@ def read_settings(db: NamedDependency[Session]) -> SettingsOut:
 )
 def change_settings(
     body: RawBody, db: NamedDependency[Session], principal: NamedDependency[Principal]
-) -> SettingsOut:
+) -> QualificationSettingsOut:
     changed = settings.update(
         db, json_object(body), actor=principal.actor, user_id=_user_id(principal)
     )

@@ -16,7 +16,7 @@ from nurture.qualification.settings import Settings
 from nurture.qualification.teams import Rep, Team
 
 
-class SettingsOut(msgspec.Struct):
+class QualificationSettingsOut(msgspec.Struct):
     enabled: bool
     mql_rule: dict[str, Any]
     sla_hours: int
@@ -116,9 +116,9 @@ class RepIn(msgspec.Struct, forbid_unknown_fields=True):
     capacity: Annotated[int, Meta(ge=0)] | None = None
 
 
-def settings_out(settings: Settings) -> SettingsOut:
+def settings_out(settings: Settings) -> QualificationSettingsOut:
     values = settings.as_dict()
-    return SettingsOut(stored=settings.stored, **values)
+    return QualificationSettingsOut(stored=settings.stored, **values)
 
 
 def rule_out(rule: RoutingRule) -> RuleOut:

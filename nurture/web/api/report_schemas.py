@@ -52,7 +52,7 @@ class LifecycleOut(msgspec.Struct):
     total: int
 
 
-class SequenceOut(msgspec.Struct):
+class SequenceReportOut(msgspec.Struct):
     id: int
     name: str
     status: str
@@ -70,7 +70,7 @@ class SequenceOut(msgspec.Struct):
 
 class SequencesOut(msgspec.Struct):
     filter: FilterOut
-    sequences: list[SequenceOut]
+    sequences: list[SequenceReportOut]
 
 
 class ContentItemOut(msgspec.Struct):
@@ -116,7 +116,7 @@ def sequences_out(flt: ReportFilter, rows: Sequence[SequenceFigures]) -> Sequenc
     return SequencesOut(
         filter_out(flt),
         [
-            SequenceOut(
+            SequenceReportOut(
                 r.sequence_id,
                 r.name,
                 r.status,

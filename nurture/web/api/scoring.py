@@ -24,7 +24,6 @@ from nurture.web.api.scoring_schemas import (
     BehaviourRuleList,
     BehaviourRuleOut,
     BehaviourRulePatch,
-    ExplanationOut,
     FitRuleIn,
     FitRuleList,
     FitRuleOut,
@@ -32,7 +31,8 @@ from nurture.web.api.scoring_schemas import (
     HistoryOut,
     HistoryPointOut,
     RescoreOut,
-    SettingsOut,
+    ScoreExplanationOut,
+    ScoringSettingsOut,
     SettingsPatch,
     behaviour_out,
     explanation_out,
@@ -51,7 +51,7 @@ ContactId = Annotated[int, PathParameter(ge=1, le=MAX_ID, description="The conta
 
 
 @get("/scoring/settings", guards=[READERS], sync_to_thread=True, responses=errors())
-def read_settings(db: NamedDependency[Session]) -> SettingsOut:
+def read_settings(db: NamedDependency[Session]) -> ScoringSettingsOut:
     """The engagement half-life and the grade thresholds."""
     return settings_out(store.get_settings(db))
 
@@ -68,7 +68,7 @@ def change_settings(
     data: JSONBody[SettingsPatch],
     db: NamedDependency[Session],
     principal: NamedDependency[Principal],
-) -> SettingsOut:
+) -> ScoringSettingsOut:
     return settings_out(store.update_settings(db, present(data), actor=principal.actor))
 
 
@@ -205,7 +205,7 @@ def delete_fit_rule(
     ),
     responses=errors(404),
 )
-def explain_score(db: NamedDependency[Session], contact_id: ContactId) -> ExplanationOut:
+def explain_score(db: NamedDependency[Session], contact_id: ContactId) -> ScoreExplanationOut:
     return explanation_out(explain(db, contact_id, now=utcnow()), max_items=MAX_ITEMS)
 
 

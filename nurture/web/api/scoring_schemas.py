@@ -76,7 +76,7 @@ class SettingsPatch(msgspec.Struct, forbid_unknown_fields=True):
     grade_c: int | UnsetType = UNSET
 
 
-class SettingsOut(msgspec.Struct):
+class ScoringSettingsOut(msgspec.Struct):
     half_life_days: float
     grade_a: int
     grade_b: int
@@ -144,7 +144,7 @@ class FitMatchOut(msgspec.Struct):
     points: int
 
 
-class ExplanationOut(msgspec.Struct):
+class ScoreExplanationOut(msgspec.Struct):
     """Why the contact has its score: `by_rule` adds up to `total`, and `score` is
     `total` rounded (halves away from zero); `items` lists the newest awards."""
 
@@ -175,8 +175,8 @@ class RescoreOut(msgspec.Struct):
     requested: bool
 
 
-def settings_out(row: ScoringSettings) -> SettingsOut:
-    return SettingsOut(
+def settings_out(row: ScoringSettings) -> ScoringSettingsOut:
+    return ScoringSettingsOut(
         half_life_days=row.half_life_days,
         grade_a=row.grade_a,
         grade_b=row.grade_b,
@@ -215,8 +215,8 @@ def fit_out(rule: FitRule) -> FitRuleOut:
     )
 
 
-def explanation_out(explanation: Explanation, *, max_items: int) -> ExplanationOut:
-    return ExplanationOut(
+def explanation_out(explanation: Explanation, *, max_items: int) -> ScoreExplanationOut:
+    return ScoreExplanationOut(
         contact_id=explanation.contact_id,
         now=explanation.now,
         half_life_days=explanation.half_life_days,
