@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
+# Test processes (pytest-xdist); each test module stays in one, so its fixtures load once.
+PYTEST_WORKERS ?= 2
 
 .PHONY: install system-deps bench-deps run serve demo migrate lint format test clean
 
@@ -48,7 +50,7 @@ format: install
 	$(BIN)/ruff check --fix .
 
 test: install system-deps lint
-	scripts/test.sh $(PYTEST_ARGS)
+	scripts/test.sh -n $(PYTEST_WORKERS) --dist loadfile --durations=20 $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules .mypy_cache .ruff_cache .pytest_cache
