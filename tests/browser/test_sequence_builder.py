@@ -140,7 +140,10 @@ def test_a_marketer_builds_activates_and_watches_a_contact_flow_through(
     expect(page.locator("#sequence-status")).to_have_text("Active")
     expect(page.get_by_text("The sequence is active")).to_be_visible()
 
-    # Enrol Lena, found through the contact search.
+    # Enrol Lena, found through the contact search. The status shows as soon as the HTML
+    # arrives; the search listens only once htmx has run, so typing waits for the load
+    # (on a busy machine the typing otherwise came first and no search was sent).
+    page.wait_for_load_state("load")
     page.get_by_label("Or find contacts").fill("lena")
     page.get_by_role("button", name="+ Lena").click()
     expect(page.get_by_label("E-mail addresses")).to_have_value("lena@brandt.example")
