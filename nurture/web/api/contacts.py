@@ -24,7 +24,7 @@ from nurture.web.api.schemas import (
     event_out,
 )
 from nurture.web.auth import Principal, api_roles
-from segments.membership import check_contacts
+from nurture.web.contact_changes import after_contact_change
 
 READERS = api_roles()
 WRITERS = api_roles(Role.ADMIN, Role.MARKETER, Role.SALES)
@@ -63,7 +63,7 @@ def upsert_contact(
     data: JSONBody[ContactIn], db: NamedDependency[Session], principal: NamedDependency[Principal]
 ) -> Response[ContactOut]:
     contact, created = contacts.upsert_contact(db, present(data), actor=principal.actor)
-    check_contacts(db, [contact.id])
+    after_contact_change(db, [contact.id])
     return Response(contact_out(contact), status_code=201 if created else 200)
 
 
@@ -145,7 +145,7 @@ def change_contact(
     contact_id: ContactId,
 ) -> ContactOut:
     contact = contacts.update_contact(db, contact_id, present(data), actor=principal.actor)
-    check_contacts(db, [contact.id])
+    after_contact_change(db, [contact.id])
     return contact_out(contact)
 
 

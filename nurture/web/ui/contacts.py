@@ -16,12 +16,12 @@ from nurture.errors import InvalidInput
 from nurture.models import utcnow
 from nurture.validation import parse_id
 from nurture.web.auth import ui_roles
+from nurture.web.contact_changes import after_contact_change
 from nurture.web.ui import contact_form, queries
 from nurture.web.ui.params import Db, FormData, Me
 from nurture.web.ui.render import EVERYONE, fragment, page
 from nurture.web.ui.score_panel import score_panel
 from nurture.web.ui.timeline import entry
-from segments.membership import check_contacts
 
 PAGE_SIZE = 50
 TIMELINE_PAGE = 25
@@ -190,7 +190,7 @@ def edit_contact(
     if not problems:
         try:
             contacts.update_contact(db, contact_id, update, actor=principal.actor)
-            check_contacts(db, [contact_id])
+            after_contact_change(db, [contact_id])
         except InvalidInput as exc:
             problems = exc.problems
     if problems:
