@@ -61,9 +61,10 @@ def process_events(event_ids: list[int]) -> None:
         now = utcnow()
         marked = events.mark_processed(db, event_ids)
         changes = membership.check_after_events(db, marked)
-        rescored = scoring.apply_events(db, marked, now=now)
+        touched = scoring.contacts_of(db, marked)
+        rescored = scoring.rescore_contacts(db, touched, now=now)
         # Fresh probabilities before the MQL rule reads them.
-        predictive.predict_for_events(db, marked, now=now)
+        predictive.predict_contacts(db, sorted(touched), now=now)
         qualified = check_contacts(db, rescored, now=now)
         notify_after_commit(db, qualified.handoff_ids)
         enrol_from_events(db, marked, now=now)

@@ -60,6 +60,7 @@ from nurture.scoring.awards import LoadedRule, award_rows
 from nurture.scoring.rules import SettingsSpec, property_tests
 from nurture.scoring.sqlmath import Epoch, RoundInt, exp_of
 from nurture.scoring.store import get_settings, settings_spec
+from nurture.sqlsets import among
 from segments.compiler import RULE_FROM, compile_node
 from segments.schema import Node, parse_rule
 
@@ -194,18 +195,23 @@ def target(model: ScoringModel, *, now: datetime, contact_ids: Sequence[int] | N
 def apply_events(session: Session, event_ids: Iterable[int], *, now: datetime) -> set[int]:
     """Bring the scores and grades of the contacts these events belong to up to date.
 
-    Runs in `process_events`' transaction; answers the ids of contacts whose score or
-    grade changed (for qualification). Idempotent: the contacts are recomputed from
-    all their events, so a redelivered batch changes nothing.
+    Answers the ids of contacts whose score or grade changed (for qualification).
+    Idempotent: the contacts are recomputed from all their events, so a redelivered
+    batch changes nothing.
     """
+    return rescore_contacts(session, contacts_of(session, event_ids), now=now)
+
+
+def contacts_of(session: Session, event_ids: Iterable[int]) -> set[int]:
+    """The contacts these events belong to: what `process_events` rescores and predicts."""
     ids = list(event_ids)
-    touched: set[int] = set()
-    for start in range(0, len(ids), CHUNK):
-        chunk = ids[start : start + CHUNK]
-        touched.update(
-            session.scalars(select(events.c.contact_id).where(events.c.id.in_(chunk)).distinct())
+    if not ids:
+        return set()
+    return set(
+        session.scalars(
+            select(events.c.contact_id).where(among(session, events.c.id, ids, integers=True))
         )
-    return rescore_contacts(session, touched, now=now)
+    )
 
 
 def rescore_contacts(session: Session, contact_ids: Iterable[int], *, now: datetime) -> set[int]:

@@ -23,11 +23,11 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from nurture.errors import InvalidInput, NotFound, Problem
-from nurture.models import Contact, Event, FitStatus, PredictiveModel, utcnow
+from nurture.models import Contact, FitStatus, PredictiveModel, utcnow
 from nurture.scoring import features, logistic
+from nurture.scoring.engine import contacts_of
 from nurture.scoring.features import FeatureRows, FeatureSpec
 from nurture.scoring.logistic import Floats, Standardiser
-from nurture.sqlsets import among
 
 DEFAULT_L2 = 1.0
 MAX_L2 = 1_000_000.0
@@ -350,16 +350,8 @@ def predict_contacts(
 def predict_for_events(
     session: Session, event_ids: list[int], *, now: datetime | None = None
 ) -> int:
-    """`predict_contacts` for the contacts of these events (the ids `process_events`
-    just marked processed). One read of the model first: nothing at all without one."""
-    if not event_ids or current_model(session) is None:
-        return 0
-    contact_ids = session.scalars(
-        select(Event.contact_id)
-        .where(among(session, Event.id, event_ids, integers=True))
-        .distinct()
-    ).all()
-    return predict_contacts(session, list(contact_ids), now=now)
+    """`predict_contacts` for the contacts of these events."""
+    return predict_contacts(session, sorted(contacts_of(session, event_ids)), now=now)
 
 
 def _write(session: Session, ids: np.ndarray[Any, Any], probabilities: Floats) -> None:
