@@ -3,6 +3,14 @@
 from nurture.models.accounts import ApiKey, Role, User, UserSession
 from nurture.models.audit import AuditEntry
 from nurture.models.base import Base, utcnow
+from nurture.models.broadcasts import (
+    Broadcast,
+    BroadcastRecipient,
+    BroadcastStatus,
+    CapPolicy,
+    RecipientPhase,
+    RecipientState,
+)
 from nurture.models.captured_emails import CapturedEmail
 from nurture.models.contacts import Company, Contact, LifecycleStage, SizeBand
 from nurture.models.content import Article, CaseStudy, Service, Webinar
@@ -15,6 +23,16 @@ from nurture.models.email_templates import (
     TemplateKind,
 )
 from nurture.models.events import Event
+from nurture.models.experiments import (
+    AllocationMode,
+    Experiment,
+    ExperimentAllocation,
+    ExperimentKind,
+    ExperimentStatus,
+    ExperimentVariant,
+    Exposure,
+    Metric,
+)
 from nurture.models.imports import ImportJob, ImportStatus
 from nurture.models.predictive import FitStatus, PredictiveModel
 from nurture.models.qualification import (
@@ -60,12 +78,17 @@ from nurture.models.webinar_registrations import Attendance, WebinarRegistration
 __all__ = [
     "FINAL_STATUSES",
     "LIVE_ENROLMENT_STATES",
+    "AllocationMode",
     "ApiKey",
     "Article",
     "Attendance",
     "AuditEntry",
     "Base",
     "BehaviourRule",
+    "Broadcast",
+    "BroadcastRecipient",
+    "BroadcastStatus",
+    "CapPolicy",
     "CapturedEmail",
     "CaseStudy",
     "Company",
@@ -78,6 +101,12 @@ __all__ = [
     "Enrolment",
     "EnrolmentState",
     "Event",
+    "Experiment",
+    "ExperimentAllocation",
+    "ExperimentKind",
+    "ExperimentStatus",
+    "ExperimentVariant",
+    "Exposure",
     "FitRule",
     "FitStatus",
     "Handoff",
@@ -87,9 +116,12 @@ __all__ = [
     "LifecycleChange",
     "LifecycleStage",
     "MessageStatus",
+    "Metric",
     "PredictiveModel",
     "QualificationSettings",
     "RateCounter",
+    "RecipientPhase",
+    "RecipientState",
     "Role",
     "RoutingRule",
     "SalesRep",

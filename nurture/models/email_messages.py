@@ -74,6 +74,9 @@ class EmailMessage(Base):
     pending_raw: Mapped[bytes | None] = mapped_column(LargeBinary)
     # Plain context passed by the caller beyond contact/rep/brand (case_study, webinar...).
     extra: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # What an experiment's variant changed (subject, preheader, from_name), kept so a
+    # message built again (resumed after its sender died) is the same variant.
+    overrides: Mapped[dict[str, Any] | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     claimed_at: Mapped[datetime | None] = mapped_column()
     sent_at: Mapped[datetime | None] = mapped_column()
