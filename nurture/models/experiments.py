@@ -94,6 +94,10 @@ class Experiment(Base):
     # The metrics refresh has stamped outcomes from every event up to this id.
     event_watermark: Mapped[int] = mapped_column(BigInteger, default=0)
     refreshed_at: Mapped[datetime | None] = mapped_column()
+    # The formal looks of the sequential rule so far: {"fractions": [...], "at": [...]}
+    # (the share of the planned sample seen at each look, and when), which the next
+    # look's boundary depends on.
+    looks: Mapped[dict[str, Any]] = mapped_column(default=dict)
     # The last computed results (the page and the API read these).
     results: Mapped[dict[str, Any] | None] = mapped_column()
     results_at: Mapped[datetime | None] = mapped_column()

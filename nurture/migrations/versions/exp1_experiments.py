@@ -106,6 +106,7 @@ def upgrade() -> None:
         sa.Column("decided_at", _TIME, nullable=True),
         sa.Column("event_watermark", sa.BigInteger(), nullable=False),
         sa.Column("refreshed_at", _TIME, nullable=True),
+        sa.Column("looks", _JSON, nullable=False),
         sa.Column("results", _JSON, nullable=True),
         sa.Column("results_at", _TIME, nullable=True),
         sa.Column("allocated_at", _TIME, nullable=True),
