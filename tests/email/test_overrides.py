@@ -18,6 +18,7 @@ from campaigns.email.overrides import Overrides, problems
 from campaigns.email.pipeline import send_keyed, send_test, send_to_contact
 from campaigns.email.retry import recover_interrupted, resume_queued
 from campaigns.email.store import VariantInput, get_version, update_template
+from nurture.errors import InvalidInput, NotFound
 from nurture.models import EmailMessage, MessageStatus, utcnow
 from templates.message import Address
 from tests.email.conftest import BODY, make_template
@@ -357,3 +358,62 @@ def test_a_test_send_shows_the_variant(
     assert received.parsed()["Subject"] == "Last chance, Ada"
     assert received.parsed()["From"] == "Ada from Firm <news@firm.example>"
     assert message.overrides == VARIANT_B.as_json()
+
+
+def test_a_variant_that_cannot_compile_records_nothing(
+    db: Session, smtp: tuple[int, Behaviour], mail_config: MailConfig
+) -> None:
+    port, server = smtp
+    contact = make_contact(db, email="ada@client.example", first_name="Ada")
+    template_id = make_template(db)
+    transport = pool(port)
+    with pytest.raises(InvalidInput) as raised:
+        send_keyed(
+            db,
+            template_id,
+            [("broken", contact.id)],
+            transport=transport,
+            config=mail_config,
+            overrides=Overrides(subject="Hi {% include 'x' %}"),
+        )
+    with pytest.raises(NotFound):
+        send_to_contact(
+            db,
+            template_id,
+            contact.id,
+            idempotency_key="no-such-version",
+            transport=transport,
+            config=mail_config,
+            overrides=Overrides(version=5),
+        )
+    transport.close()
+
+    assert [p.field for p in raised.value.problems] == ["overrides.subject"]
+    assert db.scalars(select(EmailMessage.id)).all() == []
+    assert server.received == []
+
+
+def test_a_sender_name_in_any_language_is_encoded_in_the_from_header(
+    db: Session, smtp: tuple[int, Behaviour], mail_config: MailConfig
+) -> None:
+    port, server = smtp
+    contact = make_contact(db, email="anna@client.example", first_name="Анна", locale="ru")
+    template_id = make_template(db)
+    transport = pool(port)
+    send_keyed(
+        db,
+        template_id,
+        [("ru", contact.id)],
+        transport=transport,
+        config=mail_config,
+        overrides=Overrides(from_name="Анна из «Фирмы»"),
+    )
+    transport.close()
+
+    (received,) = server.received
+    assert b"\xd0" not in received.content.split(b"\r\n\r\n", 1)[0]
+    mail = received.parsed()
+    assert mail["From"].addresses[0].display_name == "Анна из «Фирмы»"
+    assert mail["From"].addresses[0].addr_spec == "news@firm.example"
+    # Only the sender name was overridden: the Russian variant's own subject stays.
+    assert mail["Subject"] == "Ваше руководство, Анна"
