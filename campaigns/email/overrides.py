@@ -56,8 +56,10 @@ class Overrides:
 
     @classmethod
     def from_json(cls, value: Mapping[str, Any] | None) -> Overrides | None:
-        """Back from `as_json` (a stored row); None for nothing overridden. Unknown keys
-        are ignored, so a row written by a newer release still builds."""
+        """Back from `as_json` (a stored row); None for nothing overridden. Other keys
+        are ignored, so a row written by a newer release still builds, and an
+        experiment variant's `content` reads as it is (its `template_id` and `delay`
+        are the caller's to apply)."""
         if not value:
             return None
         version = value.get("version")

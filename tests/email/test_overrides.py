@@ -59,6 +59,9 @@ def test_stored_form_keeps_only_what_is_set_and_reads_back() -> None:
     assert Overrides.from_json({"subject": "Hi", "colour": "red", "version": True}) == Overrides(
         subject="Hi"
     )
+    # An experiment variant's content reads as it is.
+    content = {"template_id": 4, "version": 2, "from_name": "Ada", "delay": {"hours": 2}}
+    assert Overrides.from_json(content) == Overrides(from_name="Ada", version=2)
 
 
 def test_problems_name_each_field_under_where(db: Session) -> None:
