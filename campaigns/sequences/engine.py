@@ -47,6 +47,7 @@ from nurture.models import (
     Contact,
     Enrolment,
     EnrolmentState,
+    ExperimentStatus,
     Sequence,
     SequenceStatus,
     StepRun,
@@ -242,7 +243,9 @@ class _Run:
     def step_split(self, step: Step, flow: Flow, contact: Contact) -> StepResult:
         experiment = of_step(self.session, self.sequence_id, step)
         chosen = None
-        if experiment is not None:
+        # A draft is still being set up: the split keeps splitting by its percents
+        # (assign would send everyone down the default path).
+        if experiment is not None and experiment.status != ExperimentStatus.DRAFT.value:
             # The exposure is written with the move below, in one commit.
             picked = experiment.choose(
                 self.session, [(self.enrolment.id, contact.id, None)], now=self.now

@@ -20,7 +20,7 @@ from campaigns.experiments import assign
 from campaigns.sequences import batch, experiments_of, versions
 from campaigns.sequences.caps import FrequencyCap
 from campaigns.sequences.conditions import effect_key
-from campaigns.sequences.engine import Limits, Mailer, Verdict
+from campaigns.sequences.engine import Limits, Mailer, Verdict, split_bucket
 from campaigns.sequences.enrol import enrol_contacts
 from campaigns.sequences.scheduler import claim_due
 from nurture.config import Settings
@@ -40,6 +40,7 @@ from templates.message import Address
 from tests.email.smtpd import Behaviour, smtp_server
 from tests.factories import make_contact
 from tests.sequences.helpers import drive, enrol, make_sequence, outcomes, reload
+from tests.webinars.helpers import make_story, sink_mailer, story_template
 
 NO_CAP = Limits(cap=FrequencyCap(limit=0))
 SHORT = {"subject": "Quick one, {{ contact.first_name }}", "from_name": "Ada at Firm"}
@@ -434,3 +435,47 @@ def test_the_builder_lists_a_sequences_experiments_and_refuses_a_second_one(
     with pytest.raises(InvalidInput) as goal:
         experiments_of.create_for_step(db, sequence, "done")
     assert [p.field for p in twice.value.problems + goal.value.problems] == ["step_key"] * 2
+
+
+def test_a_draft_split_experiment_leaves_the_split_to_its_percents(
+    db: Session, mailer: Mailer
+) -> None:
+    now = utcnow()
+    sequence = split_sequence(db)
+    experiment = experiments_of.create_for_step(db, sequence, "fork")
+    db.commit()
+    set_weights(db, experiment.id, {"0": 0.0, "1": 1.0})
+    enrolments = [enrol(db, sequence, make_contact(db).id, now) for _ in range(8)]
+
+    run_due(db, now, mailer)
+
+    for enrolment in enrolments:
+        path = 0 if split_bucket(sequence, enrolment, "fork") < 50 else 1
+        assert outcomes(db, enrolment)["fork"] == f"path:{path}"
+    assert exposures(db, experiment.id) == {}
+
+
+def test_a_case_study_step_sends_its_variant_with_the_picked_story(
+    db: Session, settings: Settings
+) -> None:
+    make_story(db, "Contract review in hours")
+    template = story_template(db)
+    contact = make_contact(db, first_name="Una")
+    sequence = make_sequence(db, [{"key": "intro", "type": "case_study", "template_id": template}])
+    content = {"subject": "A story for you, {{ contact.first_name }}", "delay": {"minutes": 30}}
+    experiment = mail_experiment(db, sequence, content, weights=(0.0, 1.0))
+    now = utcnow()
+    enrolment = enrol(db, sequence, contact.id, now)
+
+    with sink_mailer(settings) as (mailer, behaviour):
+        (waiting,) = drive(db, enrolment, now, mailer)
+        sent = drive(db, enrolment, now + timedelta(minutes=30), mailer)
+
+    assert (waiting.verdict, waiting.outcome) == (Verdict.POSTPONED, "variant_delay")
+    assert sent[0].outcome == "sent"
+    assert [r.parsed()["Subject"] for r in behaviour.received] == ["A story for you, Una"]
+    run = db.scalars(select(StepRun).where(StepRun.enrolment_id == enrolment)).one()
+    assert run.detail[experiments_of.VARIANT] == "b"
+    assert "case_study_id" in run.detail
+    (exposure,) = exposures(db, experiment.id).values()
+    assert exposure.message_key == effect_key(enrolment, "intro")
