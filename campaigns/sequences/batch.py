@@ -15,10 +15,12 @@ Same guarantees as `engine.run_step`: an effect key is committed before its
 e-mail is handed over, and the move is a compare-and-set on (id, step, state,
 version), so a duplicated batch or one re-run after a crash sends nothing twice.
 E-mails outside the send window or inside quiet hours are postponed together too,
-to the moment their contact's zone allows. Anything else that is not plain — an
-exit to take, an e-mail held back by the frequency cap, a contact without an
-address, a step run that exists already in an unexpected shape — runs alone
-through `engine.run_step`, which knows every case.
+to the moment their contact's zone allows. A step running an experiment chooses the
+variants of the whole group with one `assign.choose`, postpones together those whose
+variant has a delay still to run, and sends once per variant (see experiments_of).
+Anything else that is not plain — an exit to take, an e-mail held back by the
+frequency cap, a contact without an address, a step run that exists already in an
+unexpected shape — runs alone through `engine.run_step`, which knows every case.
 """
 
 from __future__ import annotations

@@ -11,22 +11,22 @@ even if the experiment was decided meanwhile.
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from campaigns.email.overrides import Overrides
+from campaigns.experiments import store
 from campaigns.experiments.assign import Member, choose
+from campaigns.experiments.validation import VariantInput
 from campaigns.sequences import waits
 from campaigns.sequences.conditions import effect_key
 from campaigns.sequences.definition import MAIL_STEPS, Step
 from campaigns.sequences.versions import current_version, flow_of, get_sequence
-from nurture.errors import InvalidInput
 from nurture.models import Experiment, ExperimentKind, ExperimentVariant
 
 # Where a step run keeps the variant its contact was given.
@@ -145,24 +145,22 @@ class Summary:
 
 def of_sequence(session: Session, sequence_id: int) -> dict[str, Summary]:
     """The experiments of a sequence's steps, by step key (for the builder)."""
-    out: dict[str, Summary] = {}
-    for experiment in session.scalars(
-        select(Experiment).where(Experiment.sequence_id == sequence_id).order_by(Experiment.id)
-    ):
-        count = len(
-            session.scalars(
-                select(ExperimentVariant.id).where(ExperimentVariant.experiment_id == experiment.id)
-            ).all()
+    found = store.list_experiments(session, sequence_id=sequence_id)
+    counts: dict[int, int] = {
+        int(experiment_id): int(n)
+        for experiment_id, n in session.execute(
+            select(ExperimentVariant.experiment_id, func.count())
+            .where(ExperimentVariant.experiment_id.in_([e.id for e in found]))
+            .group_by(ExperimentVariant.experiment_id)
         )
-        out[str(experiment.step_key)] = Summary(
-            experiment.id,
-            str(experiment.step_key),
-            experiment.kind,
-            experiment.status,
-            experiment.name,
-            count,
+    }
+    return {
+        str(e.step_key): Summary(
+            e.id, str(e.step_key), e.kind, e.status, e.name, counts.get(e.id, 0)
         )
-    return out
+        for e in found
+        if e.step_key is not None
+    }
 
 
 def create_for_step(
@@ -170,60 +168,33 @@ def create_for_step(
     sequence_id: int,
     step_key: str,
     *,
-    variants: Sequence[Mapping[str, Any]] = (),
+    actor: str,
+    variants: Sequence[VariantInput] = (),
     name: str | None = None,
-    created_by: str = "",
+    **settings: Any,
 ) -> Experiment:
-    """A draft experiment for a step of the sequence's current version.
+    """A draft experiment for a step of the sequence's current version, through the
+    experiments store (validation naming fields, audit); the caller commits.
 
-    A mail step gets the variants given (each {"name", "weight", "content"}; "a", the
-    control, first, added when missing); a split step gets one variant per path, "0",
-    "1"..., weighted by the paths' percents. The caller commits. InvalidInput names
-    the field: a step that does not exist or cannot run an experiment, one that has an
-    experiment already.
-    """
+    The kind follows from the step: a split's experiment ("split") has its paths as
+    variants, "0", "1"..., weighted by the paths' percents when none are given; a mail
+    step's ("step") needs the variants. `settings` are `store.create_experiment`'s
+    (metric, mode, plan...)."""
     sequence = get_sequence(session, sequence_id)
     flow = flow_of(session, current_version(session, sequence).id)
     step = flow.steps.get(step_key)
-    if step is None:
-        raise InvalidInput.single("step_key", f"the sequence has no step {step_key!r}")
-    if step.type not in (*MAIL_STEPS, "split"):
-        raise InvalidInput.single("step_key", f"a {step.type} step cannot run an experiment")
-    if of_step(session, sequence_id, step) is not None:
-        raise InvalidInput.single("step_key", "this step has an experiment already")
-    kind = ExperimentKind.SPLIT if step.type == "split" else ExperimentKind.STEP
-    if kind is ExperimentKind.SPLIT:
-        arms: list[Mapping[str, Any]] = [
-            {"name": f"Path {i + 1}", "weight": int(p["percent"]) / 100, "content": {}}
-            for i, p in enumerate(step.spec["paths"])
+    split = step is not None and step.type == "split"
+    if split and step is not None and not variants:
+        variants = [
+            VariantInput(key=str(i), name=f"Path {i + 1}") for i in range(len(step.spec["paths"]))
         ]
-        keys = [str(i) for i in range(len(arms))]
-        default = "0"
-    else:
-        arms = list(variants) or [{"name": "Control", "weight": 1.0, "content": {}}]
-        keys = [chr(ord("a") + i) for i in range(len(arms))]
-        default = "a"
-    experiment = Experiment(
+    return store.create_experiment(
+        session,
+        actor=actor,
         name=name or f"{sequence.name}: {step_key}",
-        kind=kind.value,
-        salt=secrets.token_hex(16),
+        kind=(ExperimentKind.SPLIT if split else ExperimentKind.STEP).value,
+        variants=variants,
         sequence_id=sequence_id,
         step_key=step_key,
-        default_variant=default,
-        created_by=created_by,
+        **settings,
     )
-    session.add(experiment)
-    session.flush()
-    for position, (key, arm) in enumerate(zip(keys, arms, strict=True)):
-        session.add(
-            ExperimentVariant(
-                experiment_id=experiment.id,
-                key=key,
-                name=str(arm.get("name") or key),
-                position=position,
-                weight=float(arm.get("weight", 1 / len(arms))),
-                content=dict(arm.get("content") or {}),
-            )
-        )
-    session.flush()
-    return experiment

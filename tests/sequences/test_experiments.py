@@ -17,6 +17,7 @@ from campaigns.delivery.smtp import SmtpPool
 from campaigns.delivery.smtp_url import parse_smtp_url
 from campaigns.email.mailconfig import MailConfig
 from campaigns.experiments import assign
+from campaigns.experiments.validation import VariantInput
 from campaigns.sequences import batch, experiments_of, versions
 from campaigns.sequences.caps import FrequencyCap
 from campaigns.sequences.conditions import effect_key
@@ -24,7 +25,7 @@ from campaigns.sequences.engine import Limits, Mailer, Verdict, split_bucket
 from campaigns.sequences.enrol import enrol_contacts
 from campaigns.sequences.scheduler import claim_due
 from nurture.config import Settings
-from nurture.errors import InvalidInput
+from nurture.errors import Conflict, InvalidInput
 from nurture.models import (
     CapturedEmail,
     EmailMessage,
@@ -43,6 +44,7 @@ from tests.sequences.helpers import drive, enrol, make_sequence, outcomes, reloa
 from tests.webinars.helpers import make_story, sink_mailer, story_template
 
 NO_CAP = Limits(cap=FrequencyCap(limit=0))
+TWO = [VariantInput("a", "Control"), VariantInput("b", "Short", content={"subject": "Hi"})]
 SHORT = {"subject": "Quick one, {{ contact.first_name }}", "from_name": "Ada at Firm"}
 
 
@@ -69,9 +71,10 @@ def mail_experiment(
         db,
         sequence_id,
         "intro",
+        actor="test",
         variants=[
-            {"name": "Control", "weight": weights[0], "content": {}},
-            {"name": "Short", "weight": weights[1], "content": b_content},
+            VariantInput("a", "Control", weights[0]),
+            VariantInput("b", "Short", weights[1], b_content),
         ],
     )
     experiment.status = status.value
@@ -384,7 +387,7 @@ def split_sequence(db: Session) -> int:
 def test_split_paths_follow_the_experiment_and_its_winner(db: Session, mailer: Mailer) -> None:
     now = utcnow()
     sequence = split_sequence(db)
-    experiment = experiments_of.create_for_step(db, sequence, "fork")
+    experiment = experiments_of.create_for_step(db, sequence, "fork", actor="test", metric="goal")
     variants = db.scalars(
         select(ExperimentVariant)
         .where(ExperimentVariant.experiment_id == experiment.id)
@@ -430,11 +433,11 @@ def test_the_builder_lists_a_sequences_experiments_and_refuses_a_second_one(
 
     assert list(listed) == ["intro"]
     assert (listed["intro"].id, listed["intro"].variants) == (experiment.id, 2)
-    with pytest.raises(InvalidInput) as twice:
-        experiments_of.create_for_step(db, sequence, "intro")
+    with pytest.raises(Conflict):
+        experiments_of.create_for_step(db, sequence, "intro", actor="test", variants=TWO)
     with pytest.raises(InvalidInput) as goal:
-        experiments_of.create_for_step(db, sequence, "done")
-    assert [p.field for p in twice.value.problems + goal.value.problems] == ["step_key"] * 2
+        experiments_of.create_for_step(db, sequence, "done", actor="test", variants=TWO)
+    assert [p.field for p in goal.value.problems] == ["step_key"]
 
 
 def test_a_draft_split_experiment_leaves_the_split_to_its_percents(
@@ -442,7 +445,7 @@ def test_a_draft_split_experiment_leaves_the_split_to_its_percents(
 ) -> None:
     now = utcnow()
     sequence = split_sequence(db)
-    experiment = experiments_of.create_for_step(db, sequence, "fork")
+    experiment = experiments_of.create_for_step(db, sequence, "fork", actor="test", metric="goal")
     db.commit()
     set_weights(db, experiment.id, {"0": 0.0, "1": 1.0})
     enrolments = [enrol(db, sequence, make_contact(db).id, now) for _ in range(8)]
