@@ -359,8 +359,9 @@ def analyse(
 
     winner = new_looks.winner
     posteriors = [stats.posterior(*counts[a.key]) for a in live]
-    best = dict(zip((a.key for a in live), stats.prob_best(posteriors), strict=True))
-    loss = dict(zip((a.key for a in live), stats.expected_loss(posteriors), strict=True))
+    summary = stats.beta_summary(posteriors) if posteriors else ([], [])
+    best = dict(zip((a.key for a in live), summary[0], strict=True))
+    loss = dict(zip((a.key for a in live), summary[1], strict=True))
     results = []
     stop = []
     for arm in arms:
