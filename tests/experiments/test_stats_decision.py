@@ -24,9 +24,9 @@ PLAN_KEYS = {"per_variant", "baseline", "min_effect", "alpha", "power", "fractio
 DECISION_KEYS = {"state", "winner", "reason", "can_declare", "declarable"}
 
 
-def _arms(*counts: tuple[int, int], **extra: int) -> list[Arm]:
+def _arms(*counts: tuple[int, int]) -> list[Arm]:
     return [
-        Arm(key, name=f"Variant {key}", delivered=n, exposed=n, clicked=x, **extra)
+        Arm(key, name=f"Variant {key}", delivered=n, exposed=n, clicked=x)
         for key, (x, n) in zip("abc", counts, strict=False)
     ]
 
