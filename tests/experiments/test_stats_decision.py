@@ -231,3 +231,17 @@ def test_bad_counts_and_plans_are_refused() -> None:
         Plan(baseline=1.5)
     with pytest.raises(ValueError, match="metric"):
         analyse(_arms((1, 10)), Plan(metric="likes"), Looks(), now=NOW)
+
+
+def test_a_test_phase_ending_without_new_data_makes_the_last_look_final() -> None:
+    # z = 2.3 at 40 % of the plan: short of that look's boundary, past the final one.
+    arms = _arms((160, 3200), (208, 3200))
+    first = analyse(arms, PLAN, Looks(), now=NOW)
+    assert first.looked
+    assert first.decision.state == "collecting"
+    end = analyse(arms, PLAN, first.looks, now=NOW + timedelta(hours=2), final=True)
+    assert end.looked
+    assert end.looks.fractions == first.looks.fractions
+    assert end.looks.final
+    assert end.decision.state == "winner"
+    assert end.decision.winner == "b"
