@@ -25,6 +25,7 @@ from nurture.webhooks.queueing import queue_for_events
 from segments import membership
 from workers import context
 from workers.email import email_tick, send_email
+from workers.experiments import enqueue_due_refresh, refresh_experiments
 from workers.handoffs import escalation_sweep, notify_after_commit, notify_handoffs
 from workers.imports import run_import
 from workers.predictive import enqueue_weekly_refit, fit_predictive_model
@@ -160,6 +161,8 @@ def tick() -> None:
     escalation_sweep.send()
     # The weekly refit of the predictive model.
     enqueue_weekly_refit()
+    # Experiments whose metrics and results are due a refresh, on the experiments queue.
+    enqueue_due_refresh()
 
 
 ALL: list[dramatiq.Actor] = [  # type: ignore[type-arg]
@@ -180,4 +183,5 @@ ALL: list[dramatiq.Actor] = [  # type: ignore[type-arg]
     notify_handoffs,
     escalation_sweep,
     fit_predictive_model,
+    refresh_experiments,
 ]
