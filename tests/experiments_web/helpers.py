@@ -54,7 +54,12 @@ def build_sequence(db: Session) -> Built:
 
 
 def step_experiment(
-    db: Session, built: Built, *, baseline: float | None = 0.1, min_effect: float = 0.5
+    db: Session,
+    built: Built,
+    *,
+    baseline: float | None = 0.1,
+    min_effect: float = 0.5,
+    mode: str = "fixed",
 ) -> int:
     """A draft test of `intro`: the control and a new subject line."""
     experiment = store.create_experiment(
@@ -71,6 +76,7 @@ def step_experiment(
         metric="clicks",
         baseline_rate=baseline,
         min_effect=min_effect,
+        mode=mode,
     )
     db.commit()
     return experiment.id
@@ -121,10 +127,15 @@ def expose(
 
 
 def running_with_data(
-    db: Session, built: Built, *, control: tuple[int, int], variant: tuple[int, int]
+    db: Session,
+    built: Built,
+    *,
+    control: tuple[int, int],
+    variant: tuple[int, int],
+    mode: str = "fixed",
 ) -> int:
     """A started test of `intro` with (delivered, clicked) per arm, its results computed."""
-    experiment_id = step_experiment(db, built)
+    experiment_id = step_experiment(db, built, mode=mode)
     store.start_experiment(db, experiment_id, actor="test", now=utcnow() - timedelta(days=3))
     db.commit()
     expose(db, experiment_id, "a", delivered=control[0], clicked=control[1])

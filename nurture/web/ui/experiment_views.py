@@ -210,11 +210,12 @@ def allocation_chart(results: Mapping[str, Any] | None) -> dict[str, Any] | None
     if not moments:
         return None
     keys = list(dict.fromkeys(str(k) for m in moments for k in m["shares"]))
+    names = {str(a.get("key")): str(a.get("name") or a.get("key")) for a in arms_of(results)}
     return {
         "labels": [str(m.get("at", ""))[:16].replace("T", " ") for m in moments],
         "series": [
             {
-                "label": key,
+                "label": names.get(key, key),
                 "data": [
                     round(share * 100, 2)
                     if (share := _number(m["shares"].get(key))) is not None
