@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy.orm import Session
 
+from campaigns.experiments import store
 from tests.browser.signin import sign_in
 from tests.experiments_web.helpers import build_sequence, running_with_data
 from tests.factories import make_user
@@ -107,3 +108,57 @@ def test_the_results_page_draws_the_test_and_declares_only_what_the_data_support
     assert errors == []
     context.close()
     russian.close()
+
+
+def test_a_marketer_adds_variants_from_the_sequence_page_and_starts_the_test(
+    browser: Browser, live_server: str, db: Session
+) -> None:
+    SCREENSHOTS.mkdir(exist_ok=True)
+    built = build_sequence(db)
+    user = make_user(db, role="marketer")
+    db.commit()
+    page = browser.new_context(viewport={"width": 1366, "height": 900}).new_page()
+    errors = _watch(page)
+    sign_in(page, live_server, user.email, f"/sequences/{built.sequence_id}")
+    page.get_by_role("link", name="Add variant").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Test variants of “E-mail: Case study: DORA”"
+    )
+    sample = page.locator("#sample-size-text")
+    expect(sample).to_contain_text("Give the current rate")
+    page.get_by_label("Current rate, %").fill("4")
+    expect(sample).to_contain_text("sends per variant to detect a 20 % lift")
+    two_arms = int("".join(c for c in sample.inner_text().split(" sends")[0] if c.isdigit()))
+
+    page.locator("#v-1-subject").fill("Ready for DORA?")
+    page.get_by_role("button", name="+ Add variant").click()
+    rows = page.locator("[data-variant-row]")
+    expect(rows).to_have_count(3)
+    expect(rows.nth(2).locator("[data-variant-key]")).to_have_text("c")
+    # A third arm splits the same traffic three ways and corrects for two comparisons.
+    expect(sample).not_to_contain_text(f"{two_arms:,}".replace(",", "\u202f") + " sends")
+    three_arms = int("".join(c for c in sample.inner_text().split(" sends")[0] if c.isdigit()))
+    assert three_arms > two_arms
+    rows.nth(2).get_by_label("Sender name").fill("Ada at Firm")
+    page.screenshot(path=f"{SCREENSHOTS}/experiment-editor.png", full_page=True)
+    rows.nth(1).get_by_role("button", name="Remove").click()
+    expect(rows).to_have_count(2)
+    expect(rows.nth(1).locator("[data-variant-key]")).to_have_text("b")
+    page.get_by_role("button", name="Create the test").click()
+
+    expect(page.locator("#experiment-notice")).to_have_text(
+        "Created as a draft. Check it, then start it."
+    )
+    expect(page.locator("#experiment-status")).to_have_text("Draft")
+    page.get_by_role("button", name="Start the test").click()
+    expect(page.locator("#experiment-status")).to_have_text("Running")
+    expect(page.locator("#planned")).to_contain_text("per variant to detect a 20 % lift")
+    db.expire_all()
+    experiment = store.experiment_of_step(db, sequence_id=built.sequence_id, step_key="intro")
+    assert experiment is not None
+    variants = store.variants_of(db, experiment.id)
+    assert [(v.key, v.content) for v in variants] == [
+        ("a", {}),
+        ("b", {"from_name": "Ada at Firm"}),
+    ]
+    assert errors == []
