@@ -12,7 +12,9 @@ import re
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from nurture.models import Experiment, ExperimentVariant
+from campaigns.experiments import store
+from campaigns.experiments.store import VariantInput
+from nurture.models import Broadcast, Experiment, ExperimentVariant
 from tests.experiments_web.helpers import build_sequence, running_with_data, step_experiment
 from tests.factories import make_user
 from tests.ui.helpers import HTML, Client, login, post_form
@@ -269,3 +271,43 @@ def test_a_russian_browser_reads_the_results_in_russian(client: Client, db: Sess
     english = client.get(f"/experiments/{experiment_id}", headers=HTML).text
     assert '<html lang="en">' in english
     assert "Still collecting data" in _text(english)
+
+
+def test_only_a_draft_opens_in_the_editor(client: Client, db: Session) -> None:
+    built = build_sequence(db)
+    experiment_id = running_with_data(db, built, control=(40, 4), variant=(40, 5))
+    _signed_in(client, db)
+    answer = client.get(f"/experiments/{experiment_id}/edit", headers=HTML, follow_redirects=False)
+    assert answer.status_code == 303
+    assert answer.headers["location"] == f"/experiments/{experiment_id}"
+    step = client.get(
+        f"/sequences/{built.sequence_id}/steps/intro/experiment",
+        headers=HTML,
+        follow_redirects=False,
+    )
+    assert step.headers["location"] == f"/experiments/{experiment_id}"
+
+
+def test_a_broadcast_test_leads_back_to_its_broadcast(client: Client, db: Session) -> None:
+    template_id = build_sequence(db).template_id
+    broadcast = Broadcast(name="March newsletter", template_id=template_id)
+    db.add(broadcast)
+    db.flush()
+    experiment = store.create_experiment(
+        db,
+        actor="test",
+        name="March subject lines",
+        kind="broadcast",
+        broadcast_id=broadcast.id,
+        metric="opens",
+        variants=[
+            VariantInput(key="a"),
+            VariantInput(key="b", content={"subject": "What changed in March"}),
+        ],
+    )
+    db.commit()
+    _signed_in(client, db)
+    page = client.get(f"/experiments/{experiment.id}", headers=HTML).text
+    assert f'<a href="/broadcasts/{broadcast.id}">Broadcast</a>' in page
+    assert "Broadcast test phase" in _text(page)
+    assert 'href="/experiments/' + str(experiment.id) + '/edit"' not in page

@@ -68,7 +68,7 @@ def _results_page(
     return page(
         "experiments/results.html",
         principal,
-        "sequences",
+        "broadcasts" if experiment.broadcast_id is not None else "sequences",
         status_code=status_code,
         lang=language,
         t=t,
@@ -381,9 +381,12 @@ def _sequence_step(db: Session, experiment_id: int) -> tuple[int, Mapping[str, A
 @get("/experiments/{experiment_id:int}/edit", guards=WRITE, sync_to_thread=True)
 def edit_experiment_form(
     request: AnyRequest, db: Db, principal: Me, experiment_id: FromPath[int]
-) -> Template:
+) -> Template | Redirect:
     sequence_id, step = _sequence_step(db, experiment_id)
     experiment = store.get_experiment(db, experiment_id)
+    if experiment.status != ExperimentStatus.DRAFT.value:
+        # Only a draft's plan and variants may change; the results page has the rest.
+        return Redirect(f"/experiments/{experiment_id}", status_code=303)
     form = forms.form_of(experiment, store.variants_of(db, experiment_id))
     return _editor(
         request,
