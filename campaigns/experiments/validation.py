@@ -165,14 +165,19 @@ def check_variants(
         elif variant.key in seen:
             problems.append(Problem(f"{where}.key", f"{variant.key!r} is used twice"))
         seen.add(str(variant.key))
-        if not isinstance(variant.name, str) or len(variant.name) > MAX_NAME:
-            problems.append(Problem(f"{where}.name", f"must be at most {MAX_NAME} characters"))
-        if split:
-            if variant.content:
-                problems.append(
-                    Problem(f"{where}.content", "a split's variants are its paths: no content")
-                )
-        else:
+        name: object = variant.name
+        if not isinstance(name, str) or len(name) > MAX_NAME or holds_nul(name):
+            problems.append(
+                Problem(f"{where}.name", f"must be text of at most {MAX_NAME} characters")
+            )
+        content: object = variant.content
+        if not isinstance(content, Mapping):
+            problems.append(Problem(f"{where}.content", "must be an object"))
+        elif split and content:
+            problems.append(
+                Problem(f"{where}.content", "a split's variants are its paths: no content")
+            )
+        elif not split:
             problems.extend(_content_problems(kind, variant, where))
     control = "0" if split else "a"
     if variants and control not in seen:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -245,3 +246,28 @@ def test_a_test_phase_ending_without_new_data_makes_the_last_look_final() -> Non
     assert end.looks.final
     assert end.decision.state == "winner"
     assert end.decision.winner == "b"
+
+
+@pytest.mark.parametrize(
+    "counts",
+    [
+        [(0, 0), (0, 0)],
+        [(0, 10), (0, 10)],
+        [(10, 10), (10, 10)],
+        [(0, 0), (5, 10)],
+        [(3, 10), (0, 0)],
+        [(1, 1), (0, 1), (1, 1)],
+    ],
+)
+@pytest.mark.parametrize("mode", ["fixed", "bandit"])
+def test_edge_counts_give_a_document_postgresql_can_store(
+    counts: list[tuple[int, int]], mode: str
+) -> None:
+    arms = [
+        Arm(key, delivered=n, exposed=n, clicked=x, unsubscribed=x, complained=x)
+        for key, (x, n) in zip("abc", counts, strict=False)
+    ]
+    for plan in (Plan(), PLAN):
+        analysis = analyse(arms, plan, Looks(), now=NOW, mode=mode, final=True)
+        json.dumps(analysis.as_dict(), allow_nan=False)  # NaN or infinity would raise
+        json.dumps(analysis.looks.as_json(), allow_nan=False)

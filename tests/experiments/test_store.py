@@ -263,3 +263,22 @@ def test_the_definition_is_plain_json(db: Session, sequence: Sequence) -> None:
     assert doc["started_at"] is None
     assert store.list_experiments(db, sequence_id=sequence.id) == [experiment]
     assert store.list_experiments(db, status="running") == []
+
+
+def test_malformed_variants_are_named_not_crashed_on(db: Session, sequence: Sequence) -> None:
+    odd: Any = [
+        VariantInput("a", name=7),  # type: ignore[arg-type]
+        VariantInput(3, content=["subject"]),  # type: ignore[arg-type]
+        VariantInput("b", "bad\x00name", content={"subject": " ", "from_name": "A <b>"}),
+    ]
+    with pytest.raises(InvalidInput) as refused:
+        _create(db, sequence, variants=odd)
+    fields = _fields(refused)
+    assert {
+        "variants[0].name",
+        "variants[1].key",
+        "variants[1].content",
+        "variants[2].name",
+        "variants[2].content.subject",
+        "variants[2].content.from_name",
+    } <= set(fields)
