@@ -190,7 +190,7 @@ def posterior_chart(results: Mapping[str, Any] | None) -> dict[str, Any] | None:
                 "label": str(arm.get("name") or arm.get("key")),
                 # Density per percentage point, so that the y axis reads with the x axis.
                 "points": [
-                    {"x": round(x * 100, 4), "y": round(beta_density(x, a, b) / 100, 6)}
+                    {"x": round(x * 100, 6), "y": round(beta_density(x, a, b) / 100, 6)}
                     for x in grid
                 ],
             }
