@@ -15,6 +15,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from campaigns.email import overrides
+from campaigns.email.overrides import Overrides
 from nurture.errors import Problem
 from nurture.models import (
     AllocationMode,
@@ -282,7 +284,8 @@ def check_templates(
     session: Session, variants: Sequence[VariantInput], target: Target, problems: list[Problem]
 ) -> None:
     """Every template a variant names exists (and is not archived); every pinned version
-    exists for the template it pins (the variant's own, else the control's)."""
+    exists for the template it pins (the variant's own, else the control's); subject and
+    preheader compile in the template sandbox. Run once the plain checks passed."""
     named = {
         v.content["template_id"]
         for v in variants
@@ -302,6 +305,11 @@ def check_templates(
     )
     for index, variant in enumerate(variants):
         content = variant.content if isinstance(variant.content, Mapping) else {}
+        # The texts as the pipeline will take them: they must compile in the sandbox.
+        texts = Overrides.from_json(
+            {k: content.get(k) for k in ("subject", "preheader", "from_name")}
+        )
+        problems.extend(overrides.problems(session, None, texts, f"variants[{index}].content"))
         template_id = content.get("template_id")
         if is_id(template_id) and template_id not in found:
             problems.append(

@@ -282,3 +282,16 @@ def test_malformed_variants_are_named_not_crashed_on(db: Session, sequence: Sequ
         "variants[2].content.subject",
         "variants[2].content.from_name",
     } <= set(fields)
+
+
+def test_a_subject_that_would_not_render_is_refused_before_anything_is_sent(
+    db: Session, sequence: Sequence
+) -> None:
+    broken = [TWO[0], VariantInput("b", content={"subject": "Hi {{ contact.first_name"})]
+    with pytest.raises(InvalidInput) as refused:
+        _create(db, sequence, variants=broken)
+    assert list(_fields(refused)) == ["variants[1].content.subject"]
+    unknown = [TWO[0], VariantInput("b", content={"preheader": "{{ settings.secret_key }}"})]
+    with pytest.raises(InvalidInput) as outside:
+        _create(db, sequence, variants=unknown)
+    assert list(_fields(outside)) == ["variants[1].content.preheader"]
