@@ -14,8 +14,7 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Redirect, Template
 
 from campaigns.email.preview import render_for_contact
-from campaigns.experiments import store as experiments
-from campaigns.sequences import catalogue, changes, enrol_lists, listing, versions
+from campaigns.sequences import catalogue, changes, enrol_lists, experiments_of, listing, versions
 from campaigns.sequences.definition import MAIL_STEPS
 from campaigns.sequences.funnel import funnel
 from nurture.contacts import ContactFilter, list_contacts
@@ -235,9 +234,7 @@ def _detail(
         "draft_problems": versions.problems_of(db, sequence) if is_draft else [],
         "contacts": views.contact_choices(catalogue.sample_contacts(db)),
         # The test of each mail or split step that has one, for its link on the step row.
-        "experiments": {
-            e.step_key: e for e in experiments.list_experiments(db, sequence_id=sequence_id)
-        },
+        "experiments": experiments_of.of_sequence(db, sequence_id),
         "testable": (*MAIL_STEPS, "split"),
         "can_edit": principal.role in MARKETING,
         "notice": None,
