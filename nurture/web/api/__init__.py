@@ -8,6 +8,7 @@ from nurture.web.api import (
     contacts,
     content_library,
     events,
+    experiments,
     handoffs,
     inbound,
     messages,
@@ -44,6 +45,7 @@ api_router = Router(
         *reports.HANDLERS,
         *qualification.HANDLERS,
         *predictive.HANDLERS,
+        *experiments.HANDLERS,
     ],
     tags=["api"],
 )

@@ -7,6 +7,7 @@ from litestar import Router
 from nurture.web.ui import (
     contacts,
     content,
+    experiments,
     home,
     imports,
     inbox,
@@ -60,6 +61,7 @@ ui_router = Router(
         *inbox.handlers,
         *webinar_attendance.handlers,
         *predictive.handlers,
+        *experiments.handlers,
     ],
     include_in_schema=False,
 )

@@ -14,7 +14,7 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Redirect, Template
 
 from campaigns.email.preview import render_for_contact
-from campaigns.sequences import catalogue, changes, enrol_lists, listing, versions
+from campaigns.sequences import catalogue, changes, enrol_lists, experiments_of, listing, versions
 from campaigns.sequences.definition import MAIL_STEPS
 from campaigns.sequences.funnel import funnel
 from nurture.contacts import ContactFilter, list_contacts
@@ -233,6 +233,9 @@ def _detail(
         "mail_steps": [r for r in rows if r.type in MAIL_STEPS and r.template_id is not None],
         "draft_problems": versions.problems_of(db, sequence) if is_draft else [],
         "contacts": views.contact_choices(catalogue.sample_contacts(db)),
+        # The test of each mail or split step that has one, for its link on the step row.
+        "experiments": experiments_of.of_sequence(db, sequence_id),
+        "testable": (*MAIL_STEPS, "split"),
         "can_edit": principal.role in MARKETING,
         "notice": None,
         "error": None,
