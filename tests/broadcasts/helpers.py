@@ -19,7 +19,7 @@ def contacts(db: Session, n: int, **fields: object) -> list[int]:
     return [make_contact(db, **fields).id for _ in range(n)]
 
 
-def plain(template_id: int, contact_ids: Sequence[int], **fields: object) -> BroadcastInput:
+def plain(template_id: int, contact_ids: Sequence[int] | None, **fields: object) -> BroadcastInput:
     data = BroadcastInput(name="Monthly news", template_id=template_id, contact_ids=contact_ids)
     return dataclasses.replace(data, **fields)  # type: ignore[arg-type]
 
