@@ -17,9 +17,9 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, bindparam, func, or_, select, update
+from sqlalchemy import ColumnElement, Table, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from campaigns.broadcasts.audience import due_in_zone, freeze, message_key, set_due
@@ -47,6 +47,9 @@ BATCH = 500
 CHUNK = 100
 LEASE = timedelta(minutes=10)
 NO_ADDRESS = "no_address"
+# The table itself: an UPDATE per row with its own values (executemany) is Core's,
+# the ORM would take a list of rows as an update by primary key only.
+_RECIPIENTS = cast(Table, BroadcastRecipient.__table__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -306,13 +309,12 @@ def _hold_back_capped(
         later.append({"b_id": broadcast.id, "c_id": cid, "due": due})
     if later:
         session.execute(
-            update(BroadcastRecipient)
+            update(_RECIPIENTS)
             .where(
-                BroadcastRecipient.broadcast_id == bindparam("b_id"),
-                BroadcastRecipient.contact_id == bindparam("c_id"),
+                _RECIPIENTS.c.broadcast_id == bindparam("b_id"),
+                _RECIPIENTS.c.contact_id == bindparam("c_id"),
             )
-            .values(due_at=bindparam("due"), claim_token=None, claimed_until=None)
-            .execution_options(synchronize_session=False),
+            .values(due_at=bindparam("due"), claim_token=None, claimed_until=None),
             later,
         )
         result.postponed += len(later)
@@ -360,13 +362,12 @@ def _send_chunk(
     if marks:
         # Marked by token, whatever a cancel did meanwhile: these went (or were skipped).
         session.execute(
-            update(BroadcastRecipient)
+            update(_RECIPIENTS)
             .where(
-                BroadcastRecipient.broadcast_id == bindparam("b_id"),
-                BroadcastRecipient.contact_id == bindparam("c_id"),
-                BroadcastRecipient.claim_token == token,
+                _RECIPIENTS.c.broadcast_id == bindparam("b_id"),
+                _RECIPIENTS.c.contact_id == bindparam("c_id"),
+                _RECIPIENTS.c.claim_token == token,
             )
-            .values(state=bindparam("s"), message_id=bindparam("m"), outcome=bindparam("o"))
-            .execution_options(synchronize_session=False),
+            .values(state=bindparam("s"), message_id=bindparam("m"), outcome=bindparam("o")),
             marks,
         )
