@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from nurture.errors import Problem
+from nurture.errors import InvalidInput, Problem
 from nurture.models import EmailTemplateVersion
 from templates.context import ALLOWED_NAMES
 from templates.problems import Part
@@ -55,8 +56,10 @@ class Overrides:
 
     @classmethod
     def from_json(cls, value: Mapping[str, Any] | None) -> Overrides | None:
-        """Back from `as_json` (a stored row); None for nothing overridden. Unknown keys
-        are ignored, so a row written by a newer release still builds."""
+        """Back from `as_json` (a stored row); None for nothing overridden. Other keys
+        are ignored, so a row written by a newer release still builds, and an
+        experiment variant's `content` reads as it is (its `template_id` and `delay`
+        are the caller's to apply)."""
         if not value:
             return None
         version = value.get("version")
@@ -80,10 +83,38 @@ def problems(
     """
     if overrides is None:
         return []
+    found = list(_text_problems(overrides.subject, overrides.preheader, overrides.from_name, where))
+    number = overrides.version
+    if number is not None:
+        if isinstance(number, bool) or not isinstance(number, int) or number < 1:
+            found.append(Problem(f"{where}.version", "must be a version number (1 or more)"))
+        elif template_id is None or not _version_exists(session, template_id, number):
+            found.append(Problem(f"{where}.version", f"the template has no version {number}"))
+    return found
+
+
+def check(overrides: Overrides | None) -> None:
+    """InvalidInput naming `overrides.<field>` for texts that would not compile or fit a
+    header. The pipeline calls it before it records a message: a broken variant then
+    records nothing, rather than claiming messages it cannot build. (A missing pinned
+    version is the pipeline's NotFound, as for a missing template.)"""
+    if overrides is None:
+        return
+    found = _text_problems(overrides.subject, overrides.preheader, overrides.from_name, "overrides")
+    if found:
+        raise InvalidInput(list(found))
+
+
+# Cached: a sequence sends one message at a time with the same variant's overrides, and
+# parsing the texts again for each would cost more than rendering them.
+@lru_cache(maxsize=256)
+def _text_problems(
+    subject: str | None, preheader: str | None, from_name: str | None, where: str
+) -> tuple[Problem, ...]:
     found: list[Problem] = []
     texts: tuple[tuple[Part, str | None, int], ...] = (
-        ("subject", overrides.subject, MAX_SUBJECT),
-        ("preheader", overrides.preheader, MAX_PREHEADER),
+        ("subject", subject, MAX_SUBJECT),
+        ("preheader", preheader, MAX_PREHEADER),
     )
     for part, text, limit in texts:
         if text is None:
@@ -97,25 +128,18 @@ def problems(
         for problem in static_problems(text, part, allowed_names=ALLOWED_NAMES, html=False):
             line = "" if problem.line is None else f"line {problem.line}: "
             found.append(Problem(f"{where}.{part}", line + problem.message))
-    name = overrides.from_name
-    if name is not None:
-        if not name.strip():
+    if from_name is not None:
+        if not from_name.strip():
             found.append(Problem(f"{where}.from_name", "must not be empty"))
-        elif len(name) > MAX_FROM_NAME:
+        elif len(from_name) > MAX_FROM_NAME:
             found.append(
                 Problem(f"{where}.from_name", f"must be at most {MAX_FROM_NAME} characters")
             )
-        elif any(ord(c) < 32 or ord(c) == 127 for c in name):
+        elif any(ord(c) < 32 or ord(c) == 127 for c in from_name):
             found.append(
                 Problem(f"{where}.from_name", "must not hold line breaks or control characters")
             )
-    number = overrides.version
-    if number is not None:
-        if isinstance(number, bool) or not isinstance(number, int) or number < 1:
-            found.append(Problem(f"{where}.version", "must be a version number (1 or more)"))
-        elif template_id is None or not _version_exists(session, template_id, number):
-            found.append(Problem(f"{where}.version", f"the template has no version {number}"))
-    return found
+    return tuple(found)
 
 
 def _version_exists(session: Session, template_id: int, number: int) -> bool:

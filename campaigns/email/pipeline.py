@@ -34,7 +34,7 @@ from campaigns.email import records
 from campaigns.email.compiled import compiled_variant
 from campaigns.email.mailconfig import MailConfig
 from campaigns.email.outgoing import mail_threads, send_one
-from campaigns.email.overrides import Overrides
+from campaigns.email.overrides import Overrides, check
 from campaigns.email.recipients import Recipient, contact_recipient, load_recipients
 from campaigns.email.store import get_template, get_version, get_version_by_id, pick_variant
 from nurture.contacts import get_contact
@@ -93,6 +93,11 @@ def send_to_contact(
     transport until it is sent, so a send interrupted there is retried with them. One
     recorded but never claimed (its sender died in between) is built again from the
     template alone: a caller that wants it resent gives them again with the same key.
+
+    `overrides` (an experiment's variant) are kept on the row: a message recorded under
+    this key before is built with the overrides it was recorded with, whatever is given
+    now. InvalidInput (`overrides.<field>`) for overridden texts that do not compile,
+    NotFound for a pinned version the template does not have.
     """
     _check_key(idempotency_key)
     existing = _by_key(session, idempotency_key)
@@ -106,6 +111,7 @@ def send_to_contact(
     # overrides it named: the first choice of variant is the one that goes.
     if existing is not None:
         overrides = Overrides.from_json(existing.overrides)
+    check(overrides)
     version = (
         get_version_by_id(session, existing.template_version_id)
         if existing is not None and existing.template_version_id is not None
@@ -179,6 +185,7 @@ def send_keyed(
     """
     for key, _ in sends:
         _check_key(key)
+    check(overrides)
     keys = [key for key, _ in sends]
     earlier = {
         key: (status, version_id, Overrides.from_json(stored))
@@ -245,6 +252,7 @@ def send_test(
         raise InvalidInput.single("contact_id", "the contact has no e-mail address")
     shown = contact_recipient(contact, config)
     recipient = Recipient(to.email, to.name, contact.locale, shown.context, contact_id=None)
+    check(overrides)
     version = get_version(session, template_id, _pinned(overrides))
     _deliver(
         session,
