@@ -21,9 +21,6 @@ from nurture.models import CapPolicy, Metric
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 _KEY = re.compile(r"^[a-z]$")
 MAX_NAME = 200
-MAX_SUBJECT = 300
-MAX_PREHEADER = 300
-MAX_FROM_NAME = 100
 MAX_LIST = 100_000
 # Broadcast tests are decided by what is counted per delivered message.
 TEST_METRICS = (Metric.OPENS.value, Metric.CLICKS.value, Metric.REPLIES.value)
@@ -211,14 +208,7 @@ def _test(data: BroadcastInput) -> list[Problem]:
             problems.append(Problem(f"{where}.key", "is used twice"))
         if variant.key != "a" and not variant.content():
             problems.append(Problem(where, "a variant must change something of the control"))
-        for name, limit in (
-            ("subject", MAX_SUBJECT),
-            ("preheader", MAX_PREHEADER),
-            ("from_name", MAX_FROM_NAME),
-        ):
-            value = getattr(variant, name)
-            if value is not None and (not value.strip() or len(value) > limit):
-                problems.append(Problem(f"{where}.{name}", f"must be 1 to {limit} characters"))
+        # Its texts are checked against the template by the store (overrides.problems).
     if keys and "a" not in keys:
         problems.append(Problem("variants", 'the control "a" must be one of them'))
     if keys and data.default_variant not in keys:

@@ -23,6 +23,8 @@ from campaigns.broadcasts.definition import (
     check_test_size,
     planned_per_variant,
 )
+from campaigns.email.overrides import Overrides
+from campaigns.email.overrides import problems as override_problems
 from nurture import audit
 from nurture.errors import Conflict, InvalidInput, NotFound, Problem
 from nurture.models import (
@@ -229,6 +231,10 @@ def _validate(session: Session, data: BroadcastInput, *, now: datetime) -> None:
     for index, variant in enumerate(data.variants):
         if variant.template_id is not None and not exists(variant.template_id):
             problems.append(Problem(f"variants[{index}].template_id", "no such template"))
+            continue
+        texts = Overrides(variant.subject, variant.preheader, variant.from_name)
+        template_id = variant.template_id or data.template_id
+        problems += override_problems(session, template_id, texts, f"variants[{index}]")
     if data.segment_id is not None and session.get(Segment, data.segment_id) is None:
         problems.append(Problem("segment_id", "no such segment"))
     if problems:

@@ -54,7 +54,10 @@ def send_one(
     replies: bool = False,
     attachments: Sequence[Attachment] = (),
     keep: Callable[[records.Claimed, bytes, str], None] | None = None,
+    from_name: str | None = None,
 ) -> records.Finished:
+    """Render, build and send one claimed message; `from_name` (an experiment's variant)
+    is the From display name instead of the configured one, on the same address."""
 
     context = {**extra, **recipient.context} if extra else recipient.context
     try:
@@ -68,12 +71,13 @@ def send_one(
     except (TemplateRenderError, TypeError) as exc:
         return records.Finished(claimed, Delivery(Outcome.TEMPORARY), error=str(exc))
     message_id = message_id_for(config, claimed)
+    sender = config.sender if from_name is None else Address(config.sender.email, from_name)
     raw = build_message(
         rendered,
-        sender=config.sender,
+        sender=sender,
         recipient=Address(recipient.email, recipient.name),
         message_id=message_id,
-        reply_to=reply_to(config, claimed.id) if replies else None,
+        reply_to=reply_to(config, claimed.id, sender.name) if replies else None,
         headers={"X-Nurture-Message": str(claimed.id)},
         attachments=attachments,
     )
@@ -116,8 +120,10 @@ def message_id_for(config: MailConfig, claimed: records.Claimed) -> str:
     return f"<{claimed.id}.{digest}@{config.message_id_domain or 'localhost'}>"
 
 
-def reply_to(config: MailConfig, message_id: int) -> Address | None:
+def reply_to(config: MailConfig, message_id: int, name: str | None = None) -> Address | None:
+    """The Reply-To of a message, under the name it is sent from (the configured one by
+    default): a reply should go to the sender the reader saw."""
     if not config.reply_domain:
         return None
     address = reply_address(config.secret, config.reply_domain, message_id)
-    return Address(address, config.sender.name)
+    return Address(address, config.sender.name if name is None else name)

@@ -34,6 +34,7 @@ from campaigns.email import records
 from campaigns.email.compiled import compiled_variant
 from campaigns.email.mailconfig import MailConfig
 from campaigns.email.outgoing import mail_threads, send_one
+from campaigns.email.overrides import Overrides, check
 from campaigns.email.recipients import Recipient, contact_recipient, load_recipients
 from campaigns.email.store import get_template, get_version, get_version_by_id, pick_variant
 from nurture.contacts import get_contact
@@ -81,6 +82,7 @@ def send_to_contact(
     config: MailConfig,
     extra: Mapping[str, Any] | None = None,
     attachments: Sequence[Attachment] = (),
+    overrides: Overrides | None = None,
 ) -> EmailMessage:
     """Send the template's current version to one contact; answers the message row.
 
@@ -91,6 +93,11 @@ def send_to_contact(
     transport until it is sent, so a send interrupted there is retried with them. One
     recorded but never claimed (its sender died in between) is built again from the
     template alone: a caller that wants it resent gives them again with the same key.
+
+    `overrides` (an experiment's variant) are kept on the row: a message recorded under
+    this key before is built with the overrides it was recorded with, whatever is given
+    now. InvalidInput (`overrides.<field>`) for overridden texts that do not compile,
+    NotFound for a pinned version the template does not have.
     """
     _check_key(idempotency_key)
     existing = _by_key(session, idempotency_key)
@@ -100,11 +107,15 @@ def send_to_contact(
     if contact.email is None:
         raise InvalidInput.single("contact_id", "the contact has no e-mail address")
     recipient = contact_recipient(contact, config)
-    # A message recorded but never claimed (its sender died) keeps the version it named.
+    # A message recorded but never claimed (its sender died) keeps the version and the
+    # overrides it named: the first choice of variant is the one that goes.
+    if existing is not None:
+        overrides = Overrides.from_json(existing.overrides)
+    check(overrides)
     version = (
         get_version_by_id(session, existing.template_version_id)
         if existing is not None and existing.template_version_id is not None
-        else get_version(session, template_id)
+        else get_version(session, template_id, _pinned(overrides))
     )
     _deliver(
         session,
@@ -115,6 +126,7 @@ def send_to_contact(
         extra,
         None,
         attachments=attachments,
+        overrides=overrides,
     )
     message = _by_key(session, idempotency_key)
     if message is None:
@@ -161,42 +173,48 @@ def send_keyed(
     transport: Transport,
     config: MailConfig,
     threads: int | None = None,
+    overrides: Overrides | None = None,
 ) -> dict[str, tuple[int, str]]:
     """`send_to_contact` for many (idempotency key, contact id) pairs at once, set-based.
 
     The same rules per key: a message that exists and is not `queued` is not sent
-    again, and one recorded but never claimed keeps the template version it named.
+    again, and one recorded but never claimed keeps the template version and the
+    overrides it named. `overrides` (one variant) apply to every new message here.
     Answers key -> (message id, status) for every key that has a message afterwards;
     a contact that does not exist or has no address has none.
     """
     for key, _ in sends:
         _check_key(key)
+    check(overrides)
     keys = [key for key, _ in sends]
     earlier = {
-        key: (status, version_id)
-        for key, status, version_id in session.execute(
+        key: (status, version_id, Overrides.from_json(stored))
+        for key, status, version_id, stored in session.execute(
             select(
                 EmailMessage.idempotency_key,
                 EmailMessage.status,
                 EmailMessage.template_version_id,
+                EmailMessage.overrides,
             ).where(among(session, EmailMessage.idempotency_key, keys))
         )
     }
     recipients = load_recipients(session, [cid for _, cid in sends], config)
-    by_version: dict[int | None, list[_Job]] = {}
+    by_version: dict[tuple[int | None, Overrides | None], list[_Job]] = {}
     for key, contact_id in sends:
-        status, version_id = earlier.get(key, (None, None))
+        status, version_id, kept = earlier.get(key, (None, None, overrides))
         if status not in (None, MessageStatus.QUEUED.value) or contact_id not in recipients:
             continue
-        by_version.setdefault(version_id, []).append(_Job(key, recipients[contact_id]))
-    for version_id, jobs in by_version.items():
+        by_version.setdefault((version_id, kept), []).append(_Job(key, recipients[contact_id]))
+    for (version_id, chosen), jobs in by_version.items():
         version = (
-            get_version(session, template_id)
+            get_version(session, template_id, _pinned(chosen))
             if version_id is None
             else get_version_by_id(session, version_id)
         )
         chunks = (jobs[i : i + CHUNK] for i in range(0, len(jobs), CHUNK))
-        _send_chunks(session, version, chunks, transport, config, None, None, threads)
+        _send_chunks(
+            session, version, chunks, transport, config, None, None, threads, overrides=chosen
+        )
     return {
         key: (int(message_id), str(status))
         for key, message_id, status in session.execute(
@@ -217,8 +235,10 @@ def send_test(
     transport: Transport,
     config: MailConfig,
     extra: Mapping[str, Any] | None = None,
+    overrides: Overrides | None = None,
 ) -> EmailMessage:
-    """Send the template as `contact_id` would get it, to `to` (a marketer's own address).
+    """Send the template as `contact_id` would get it, to `to` (a marketer's own address);
+    with `overrides`, as an experiment's variant would send it.
 
     No suppression check and no events on the contact; its unsubscribe link is a
     harmless one (it names no contact), so clicking it in a test changes nothing.
@@ -232,7 +252,8 @@ def send_test(
         raise InvalidInput.single("contact_id", "the contact has no e-mail address")
     shown = contact_recipient(contact, config)
     recipient = Recipient(to.email, to.name, contact.locale, shown.context, contact_id=None)
-    version = get_version(session, template_id)
+    check(overrides)
+    version = get_version(session, template_id, _pinned(overrides))
     _deliver(
         session,
         version,
@@ -243,6 +264,7 @@ def send_test(
         None,
         kind=KIND_TEST,
         preview_contact=contact_id,
+        overrides=overrides,
     )
     message = _by_key(session, idempotency_key)
     if message is None:
@@ -287,6 +309,8 @@ def _send_chunks(
     extra: Mapping[str, Any] | None,
     result: BulkResult | None,
     threads: int | None,
+    *,
+    overrides: Overrides | None = None,
 ) -> None:
     size: int = getattr(transport, "size", 1)
     pool = mail_threads(max(1, threads or size))
@@ -294,7 +318,9 @@ def _send_chunks(
     # records and claims the next and writes back the one before.
     inflight: _Batch | None = None
     for jobs in chunks:
-        batch = _prepare(session, version, jobs, transport, config, extra, result)
+        batch = _prepare(
+            session, version, jobs, transport, config, extra, result, overrides=overrides
+        )
         if batch is not None:
             batch.start(pool)
         if inflight is not None:
@@ -322,12 +348,15 @@ class _Batch:
     attachments: Sequence[Attachment] = ()
     # Called with each built message before the transport sees it (see _keep_bytes).
     keep: Callable[[records.Claimed, bytes, str], None] | None = None
+    overrides: Overrides | None = None
 
     def run(
         self, task: tuple[records.Claimed, Recipient, EmailTemplateVariant]
     ) -> records.Finished:
         item, recipient, variant = task
-        compiled = compiled_variant(variant, tracking=self.version.tracking)
+        compiled = compiled_variant(
+            variant, tracking=self.version.tracking, overrides=self.overrides
+        )
         marketing = self.kind == TemplateKind.MARKETING.value
         unsubscribe_for = recipient.contact_id if marketing else None
         if self.kind == KIND_TEST:
@@ -345,6 +374,7 @@ class _Batch:
             # A reply stops the contact's sequences: test sends name no contact of theirs.
             replies=recipient.contact_id is not None and self.kind != KIND_TEST,
             keep=self.keep,
+            from_name=self.overrides.from_name if self.overrides is not None else None,
         )
 
     def start(self, pool: ThreadPoolExecutor) -> None:
@@ -368,6 +398,7 @@ def _deliver(
     kind: str | None = None,
     preview_contact: int | None = None,
     attachments: Sequence[Attachment] = (),
+    overrides: Overrides | None = None,
 ) -> None:
     batch = _prepare(
         session,
@@ -380,6 +411,7 @@ def _deliver(
         kind=kind,
         preview_contact=preview_contact,
         attachments=attachments,
+        overrides=overrides,
     )
     if batch is not None:
         if attachments:
@@ -420,6 +452,7 @@ def _prepare(
     kind: str | None = None,
     preview_contact: int | None = None,
     attachments: Sequence[Attachment] = (),
+    overrides: Overrides | None = None,
 ) -> _Batch | None:
     """Record, claim and check suppression for a chunk; answers what is left to send."""
     if not jobs:
@@ -437,6 +470,7 @@ def _prepare(
             "topic": version.topic,
             "from_email": config.sender.email,
             "extra": extra_values,
+            "overrides": overrides.as_json() if overrides is not None else None,
         },
         [
             {
@@ -473,7 +507,15 @@ def _prepare(
     by_key = {j.key: j for j in jobs}
     tasks = [(c, by_key[c.idempotency_key].recipient, variants[c.idempotency_key]) for c in claimed]
     return _Batch(
-        tasks, version, transport, config, extra_values, kind, props, attachments=attachments
+        tasks,
+        version,
+        transport,
+        config,
+        extra_values,
+        kind,
+        props,
+        attachments=attachments,
+        overrides=overrides,
     )
 
 
@@ -497,6 +539,11 @@ def _final_status(item: records.Finished) -> str:
     if item.claimed.attempts >= records.MAX_ATTEMPTS:
         return MessageStatus.FAILED.value
     return MessageStatus.DEFERRED.value
+
+
+def _pinned(overrides: Overrides | None) -> int | None:
+    """The template version a variant pins (None: the template's current one)."""
+    return overrides.version if overrides is not None else None
 
 
 def _by_key(session: Session, key: str) -> EmailMessage | None:

@@ -75,7 +75,8 @@ def record_queued(
     """Insert `queued` rows, skipping keys that exist already (a retry); the caller commits.
 
     `common` holds the columns every row shares (kind, template_id, template_version_id,
-    topic, from_email, extra); each row has idempotency_key, locale, contact_id, to_email.
+    topic, from_email, extra, and optionally overrides); each row has idempotency_key,
+    locale, contact_id, to_email.
     """
     if not rows:
         return
@@ -91,10 +92,14 @@ def record_queued(
                 "topic": common["topic"],
                 "from_email": common["from_email"],
                 "extra": msgspec.json.encode(common["extra"]).decode(),
+                "overrides": _json_or_null(common.get("overrides")),
             },
         )
         return
     now = utcnow()
+    if common.get("overrides") is None:
+        # Left out rather than None: the JSON type would store None as a JSON null.
+        common = {k: v for k, v in common.items() if k != "overrides"}
     stmt = sqlite.insert(_TABLE).on_conflict_do_nothing(index_elements=["idempotency_key"])
     session.execute(
         stmt,
@@ -115,11 +120,11 @@ def record_queued(
 
 _PG_INSERT = text(
     "INSERT INTO email_messages (idempotency_key, status, kind, template_id, template_version_id,"
-    " locale, topic, contact_id, to_email, from_email, links, attempts, extra, created_at,"
-    " updated_at)"
+    " locale, topic, contact_id, to_email, from_email, links, attempts, extra, overrides,"
+    " created_at, updated_at)"
     " SELECT r.idempotency_key, 'queued', :kind, :template_id, :version_id, r.locale, :topic,"
-    " r.contact_id, r.to_email, :from_email, CAST('[]' AS json), 0, CAST(:extra AS jsonb), now(),"
-    " now()"
+    " r.contact_id, r.to_email, :from_email, CAST('[]' AS json), 0, CAST(:extra AS jsonb),"
+    " CAST(:overrides AS jsonb), now(), now()"
     " FROM jsonb_to_recordset(CAST(:rows AS jsonb))"
     " AS r(idempotency_key text, locale text, contact_id bigint, to_email text)"
     " ON CONFLICT (idempotency_key) DO NOTHING"
@@ -137,6 +142,10 @@ _PG_FINISH = text(
     " sent_at timestamptz, keep_raw boolean)"
     " WHERE m.id = r.id"
 )
+
+
+def _json_or_null(value: object) -> str | None:
+    return None if value is None else msgspec.json.encode(value).decode()
 
 
 def claim(session: Session, keys: Sequence[str]) -> list[Claimed]:

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from campaigns.delivery.transport import Delivery, Envelope, Outcome, Transport
 from campaigns.email import records
 from campaigns.email.mailconfig import MailConfig
+from campaigns.email.overrides import Overrides
 from nurture.errors import InvalidInput, NotFound
 from nurture.events import EventInput, ingest
 from nurture.models import EmailMessage, MessageStatus, TemplateKind, utcnow
@@ -210,7 +211,11 @@ def resume_queued(
 ) -> list[int]:
     """Send marketing messages recorded `queued` longer than `older_than` ago and never
     claimed (the sender died between recording and claiming), and those put back by
-    `recover_interrupted` (due at `next_attempt_at`). Commits; answers ids."""
+    `recover_interrupted` (due at `next_attempt_at`). Commits; answers ids.
+
+    Each is built from what its row kept: its template version, its extra context and
+    the overrides of the experiment variant it was sent as (`send_to_contact` reads
+    them from the row, so a resumed message is the variant first chosen)."""
     from campaigns.email.pipeline import send_to_contact  # the pipeline imports records too
 
     now = now or utcnow()
@@ -222,6 +227,7 @@ def resume_queued(
             EmailMessage.template_id,
             EmailMessage.contact_id,
             EmailMessage.extra,
+            EmailMessage.overrides,
         )
         .where(
             EmailMessage.status == MessageStatus.QUEUED.value,
@@ -232,7 +238,7 @@ def resume_queued(
         .limit(limit)
     ).all()
     resumed: list[int] = []
-    for mid, key, template_id, contact_id, extra in stranded:
+    for mid, key, template_id, contact_id, extra, stored in stranded:
         if template_id is None or contact_id is None:
             continue
         extra_values: Mapping[str, Any] = extra or {}
@@ -245,6 +251,7 @@ def resume_queued(
                 transport=transport,
                 config=config,
                 extra=extra_values,
+                overrides=Overrides.from_json(stored),
             )
         except (NotFound, InvalidInput) as exc:
             # The contact or template went away (erased?): nothing can be sent, and one
