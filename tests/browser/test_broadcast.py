@@ -149,6 +149,9 @@ def test_a_marketer_creates_tests_and_sends_a_broadcast_and_watches_it_go(
     db.commit()
     _run_workers(mail_settings, monkeypatch)
     expect(page.locator("#broadcast-progress [data-status]")).to_have_text("Sent")
+    # The page was drawn again for the new status: no more edit or cancel.
+    expect(page.locator(".page-head [data-status]")).to_have_text("Sent")
+    expect(page.get_by_role("button", name="Cancel broadcast")).to_have_count(0)
     expect(page.locator("#rest-variant")).to_have_text("The rest get variant b")
     expect(page.locator('[data-testid="sent-of"]').first).to_have_text(
         f"{READERS} of {READERS} sent"

@@ -176,8 +176,18 @@ def test_a_broadcast_is_scheduled_shows_its_progress_and_is_cancelled(
     rows = client.get("/broadcasts/rows", headers={**HTML, "HX-Request": "true"})
     assert rows.text.lstrip().startswith('<tbody id="broadcast-rows"')
     detail = client.get(f"/broadcasts/{broadcast_id}", headers=HTML)
-    assert f'hx-get="/broadcasts/{broadcast_id}/progress"' in detail.text
+    assert f'hx-get="/broadcasts/{broadcast_id}/progress?shown=scheduled"' in detail.text
     assert re.search(r'data-count="pending">2<', detail.text)
+    polled = client.get(
+        f"/broadcasts/{broadcast_id}/progress?shown=scheduled",
+        headers={**HTML, "HX-Request": "true"},
+    )
+    assert polled.text.lstrip().startswith('<section id="broadcast-progress"')
+    # Drawn while a draft: the status moved on, so the whole page is drawn again.
+    moved = client.get(
+        f"/broadcasts/{broadcast_id}/progress?shown=draft", headers={**HTML, "HX-Request": "true"}
+    )
+    assert moved.headers["HX-Redirect"] == f"/broadcasts/{broadcast_id}"
 
     cancelled = post_form(client, f"/broadcasts/{broadcast_id}/cancel")
     assert cancelled.status_code == 303

@@ -12,6 +12,7 @@ from typing import Any
 from litestar import Request, get, post
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
+from litestar_htmx import ClientRedirect
 
 from campaigns.broadcasts import store
 from campaigns.broadcasts.definition import SmallTest
@@ -143,7 +144,8 @@ def _save(
             note = "scheduled" if saved.status == BroadcastStatus.SCHEDULED.value else "saved"
             return Redirect(f"/broadcasts/{saved.id}?{note}=1", status_code=303)
         except SmallTest as exc:
-            problems = exc.problems
+            # Said once, in the page's words, above the box that overrides it.
+            problems = []
             small = _small_test(_words(request), exc)
         except InvalidInput as exc:
             problems = exc.problems
@@ -247,9 +249,18 @@ def broadcast_page(
 
 
 @get("/broadcasts/{broadcast_id:int}/progress", guards=GUARD, sync_to_thread=True)
-def broadcast_progress(db: Db, request: AnyRequest, broadcast_id: FromPath[int]) -> Template:
-    """The progress card while the broadcast moves (htmx polls it)."""
+def broadcast_progress(
+    db: Db,
+    request: AnyRequest,
+    broadcast_id: FromPath[int],
+    shown: FromQuery[str] = "",
+) -> Template | ClientRedirect:
+    """The progress card while the broadcast moves (htmx polls it). When its status
+    is no longer the one the page was drawn with, the whole page is drawn again: its
+    heading and buttons (edit, schedule, cancel) depend on the status too."""
     broadcast = store.get_broadcast(db, broadcast_id)
+    if shown and shown != broadcast.status:
+        return ClientRedirect(f"/broadcasts/{broadcast_id}")
     return fragment(
         "broadcasts/_progress.html",
         t=_words(request),
