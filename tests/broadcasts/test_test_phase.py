@@ -52,6 +52,7 @@ def open_some(db: Session, broadcast_id: int, rates: dict[str, float]) -> None:
     ).all()
     by_variant: dict[str, list[tuple[int, int]]] = {}
     for cid, key, message_id in rows:
+        assert message_id is not None  # every test recipient was sent its variant
         by_variant.setdefault(str(key), []).append((int(cid), int(message_id)))
     now = utcnow()
     for key, members in by_variant.items():
