@@ -28,7 +28,6 @@ MAX_BATCHES_PER_TICK = 20
 # Claim nothing while the queue holds this many batches: a claim waiting in the queue
 # longer than its lease would be claimed (and its batch run) twice.
 MAX_QUEUED_BATCHES = 8
-LEASE = timedelta(minutes=10)
 
 
 # Safe to retry: a batch run again finds its messages by key and sends nothing twice.
@@ -74,7 +73,7 @@ def enqueue_due_broadcasts() -> int:
             advance(db, broadcast_id, now=utcnow())
         while batches < MAX_BATCHES_PER_TICK and _queued_batches() < MAX_QUEUED_BATCHES:
             with context.session() as db:
-                claimed = claim(db, broadcast_id, now=utcnow(), limit=BATCH, lease=LEASE)
+                claimed = claim(db, broadcast_id, now=utcnow(), limit=BATCH, lease=_lease())
             if claimed is None:
                 break
             _send_or_release(claimed)
@@ -83,6 +82,12 @@ def enqueue_due_broadcasts() -> int:
             if claimed.size < BATCH:
                 break
     return total
+
+
+def _lease() -> timedelta:
+    """As long as a sequence step's claim: a batch whose message died with its worker
+    is claimed again after it."""
+    return timedelta(seconds=context.settings().step_lease_seconds)
 
 
 def _queued_batches() -> int:

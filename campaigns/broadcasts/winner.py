@@ -1,9 +1,9 @@
 """The end of a broadcast's test phase: the experiment's results pick what the rest get.
 
-At `decide_at` the experiment's metrics are refreshed and its results computed (the
-same document the results page shows); a winner the rule supports goes to the rest,
-otherwise the marketer's default does. The experiment ends either way: decided with
-its winner, or stopped.
+At `decide_at` the experiment's metrics are refreshed and the test concluded by its
+rule at its final look (`experiments.store.conclude`, the same results document the
+results page shows): a winner the rule supports goes to the rest, otherwise the
+marketer's default does. The experiment ends either way: decided, or stopped.
 """
 
 from __future__ import annotations
@@ -15,8 +15,9 @@ from sqlalchemy.orm import Session
 
 from campaigns.broadcasts.sending import start_rest
 from campaigns.broadcasts.store import experiment_of
-from campaigns.experiments import metrics, results
-from nurture.models import Broadcast, BroadcastStatus, Experiment, ExperimentStatus
+from campaigns.experiments import metrics
+from campaigns.experiments import store as experiment_store
+from nurture.models import Broadcast, BroadcastStatus, Experiment
 
 DECIDER = "broadcast test phase"
 
@@ -53,26 +54,6 @@ def decide(session: Session, broadcast_id: int, *, now: datetime) -> str | None:
 
 
 def _conclude(session: Session, experiment: Experiment, *, now: datetime) -> str:
-    if experiment.status == ExperimentStatus.RUNNING.value:
-        metrics.refresh(session, experiment.id, now=now)
-        document = results.compute(session, experiment.id, now=now)
-        decision = document.get("decision") or {}
-        winner = decision.get("winner")
-        reason = str(decision.get("reason") or "")
-        experiment.decided_at = now
-        experiment.decided_by = DECIDER
-        if decision.get("state") == "winner" and isinstance(winner, str):
-            experiment.status = ExperimentStatus.DECIDED.value
-            experiment.winner_variant = winner
-            experiment.decision_reason = reason or f"variant {winner} won the test"
-        else:
-            experiment.status = ExperimentStatus.STOPPED.value
-            experiment.decision_reason = (
-                f"no winner ({reason}); the default, variant "
-                f"{experiment.default_variant}, went to the rest"
-                if reason
-                else f"no winner; the default, variant {experiment.default_variant}, went"
-            )
-    if experiment.status == ExperimentStatus.DECIDED.value and experiment.winner_variant:
-        return experiment.winner_variant
-    return experiment.default_variant
+    # The outcomes up to now first: the final look must count the opens so far.
+    metrics.refresh(session, experiment.id, now=now)
+    return experiment_store.conclude(session, experiment.id, actor=DECIDER, now=now)
