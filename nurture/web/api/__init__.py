@@ -9,6 +9,7 @@ from nurture.web.api import (
     contacts,
     content_library,
     events,
+    experiments,
     handoffs,
     inbound,
     messages,
@@ -46,6 +47,7 @@ api_router = Router(
         *qualification.HANDLERS,
         *predictive.HANDLERS,
         *broadcasts.HANDLERS,
+        *experiments.HANDLERS,
     ],
     tags=["api"],
 )

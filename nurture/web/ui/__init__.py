@@ -8,6 +8,7 @@ from nurture.web.ui import (
     broadcasts,
     contacts,
     content,
+    experiments,
     home,
     imports,
     inbox,
@@ -62,6 +63,7 @@ ui_router = Router(
         *inbox.handlers,
         *webinar_attendance.handlers,
         *predictive.handlers,
+        *experiments.handlers,
     ],
     include_in_schema=False,
 )

@@ -14,6 +14,7 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Redirect, Template
 
 from campaigns.email.preview import render_for_contact
+from campaigns.experiments import store as experiments
 from campaigns.sequences import catalogue, changes, enrol_lists, listing, versions
 from campaigns.sequences.definition import MAIL_STEPS
 from campaigns.sequences.funnel import funnel
@@ -233,6 +234,11 @@ def _detail(
         "mail_steps": [r for r in rows if r.type in MAIL_STEPS and r.template_id is not None],
         "draft_problems": versions.problems_of(db, sequence) if is_draft else [],
         "contacts": views.contact_choices(catalogue.sample_contacts(db)),
+        # The test of each mail or split step that has one, for its link on the step row.
+        "experiments": {
+            e.step_key: e for e in experiments.list_experiments(db, sequence_id=sequence_id)
+        },
+        "testable": (*MAIL_STEPS, "split"),
         "can_edit": principal.role in MARKETING,
         "notice": None,
         "error": None,
