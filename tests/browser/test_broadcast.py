@@ -177,6 +177,11 @@ def test_a_marketer_creates_tests_and_sends_a_broadcast_and_watches_it_go(
         _, key = variants[message.rcpt_tos[0]]
         assert (subject == NEW_SUBJECT) == (key == "b"), (key, subject)
 
+    # The test's results are one click away.
+    page.locator("#results-link").click()
+    expect(page).to_have_url(f"{quiet_server}/experiments/{experiment_id}")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Broadcast: March newsletter")
+
     # The list shows it finished, with no more polling.
     page.goto(f"{quiet_server}/broadcasts")
     row = page.locator(f'tr[data-broadcast="{broadcast_id}"]')
