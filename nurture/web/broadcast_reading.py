@@ -20,9 +20,12 @@ class Page:
     next_cursor: str | None
 
 
-def page(session: Session, *, cursor: str | None, limit: int) -> Page:
-    """Up to `limit` broadcasts older than the cursor's; InvalidInput names `cursor`."""
+def page(session: Session, *, cursor: str | None, limit: int, status: str | None = None) -> Page:
+    """Up to `limit` broadcasts older than the cursor's (only those in `status` when
+    given); InvalidInput names `cursor`."""
     query = select(Broadcast).order_by(Broadcast.id.desc()).limit(limit + 1)
+    if status is not None:
+        query = query.where(Broadcast.status == status)
     if cursor is not None:
         before = decode_cursor(cursor, "id")
         if not is_id(before):

@@ -230,6 +230,11 @@ def test_progress_counts_recipients_by_phase_and_pages_go_newest_first(
     ).json()
     assert [b["id"] for b in rest["items"]] == [ids[0]]
     assert rest["next_cursor"] is None
+    client.post(f"/api/v1/broadcasts/{ids[1]}/cancel", headers=headers)
+    cancelled = client.get("/api/v1/broadcasts?status=cancelled", headers=headers).json()
+    assert [b["id"] for b in cancelled["items"]] == [ids[1]]
+    unknown = client.get("/api/v1/broadcasts?status=lost", headers=headers)
+    assert unknown.status_code == 400
     bad = client.get("/api/v1/broadcasts", params={"cursor": "nonsense"}, headers=headers)
     assert bad.status_code == 422
     assert _fields(bad) == ["cursor"]

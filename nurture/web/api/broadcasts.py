@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from campaigns.broadcasts import store
 from campaigns.broadcasts.progress import progress_many
-from nurture.models import Broadcast, Role, utcnow
+from nurture.models import Broadcast, BroadcastStatus, Role, utcnow
 from nurture.web import broadcast_reading as reading
 from nurture.web.api import broadcast_schemas as io
 from nurture.web.api.bodies import MAX_ID, json_body_operation
@@ -40,6 +40,9 @@ BroadcastId = Annotated[int, PathParameter(ge=1, le=MAX_ID, description="The bro
 Cursor = Annotated[
     str | None,
     QueryParameter(description="The `next_cursor` of the previous page", max_length=200),
+]
+StatusFilter = Annotated[
+    BroadcastStatus | None, QueryParameter(description="Only broadcasts in this status")
 ]
 Limit = Annotated[int, QueryParameter(ge=1, le=reading.MAX_PAGE, description="Broadcasts per page")]
 
@@ -66,8 +69,12 @@ def _full(db: Session, broadcast: Broadcast) -> io.BroadcastOut:
     summary="List broadcasts, newest first, with their progress",
     responses=_errors(422),
 )
-def list_broadcasts(db: Db, cursor: Cursor = None, limit: Limit = 50) -> io.BroadcastPageOut:
-    found = reading.page(db, cursor=cursor, limit=limit)
+def list_broadcasts(
+    db: Db, cursor: Cursor = None, limit: Limit = 50, status: StatusFilter = None
+) -> io.BroadcastPageOut:
+    found = reading.page(
+        db, cursor=cursor, limit=limit, status=None if status is None else status.value
+    )
     progress = progress_many(db, [b.id for b in found.items])
     items = []
     for broadcast in found.items:
