@@ -5,6 +5,7 @@ from __future__ import annotations
 from litestar import Router
 
 from nurture.web.api import (
+    broadcasts,
     contacts,
     content_library,
     events,
@@ -45,6 +46,7 @@ api_router = Router(
         *reports.HANDLERS,
         *qualification.HANDLERS,
         *predictive.HANDLERS,
+        *broadcasts.HANDLERS,
         *experiments.HANDLERS,
     ],
     tags=["api"],

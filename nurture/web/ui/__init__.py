@@ -5,6 +5,7 @@ from __future__ import annotations
 from litestar import Router
 
 from nurture.web.ui import (
+    broadcasts,
     contacts,
     content,
     experiments,
@@ -44,6 +45,7 @@ ui_router = Router(
         *scoring.handlers,
         *sequences.handlers,
         *sequence_mapping.handlers,
+        *broadcasts.handlers,
         *content.handlers,
         *library.handlers,
         *outbox.handlers,

@@ -36,6 +36,7 @@ NAVIGATION = (
     NavItem("segments", "Segments", "/segments", "segments", MARKETING),
     NavItem("scoring", "Scoring", "/scoring", "star", MARKETING),
     NavItem("sequences", "Sequences", "/sequences", "sequences", EVERYONE),
+    NavItem("broadcasts", "Broadcasts", "/broadcasts", "mail", MARKETING),
     NavItem("content", "Content", "/content", "content", EVERYONE),
     NavItem("inbox", "Sales inbox", "/inbox", "inbox", SELLING),
     NavItem("tasks", "Tasks", "/tasks", "check", EVERYONE),
