@@ -359,8 +359,9 @@ def analyse(
 
     winner = new_looks.winner
     posteriors = [stats.posterior(*counts[a.key]) for a in live]
-    best = dict(zip((a.key for a in live), stats.prob_best(posteriors), strict=True))
-    loss = dict(zip((a.key for a in live), stats.expected_loss(posteriors), strict=True))
+    summary = stats.beta_summary(posteriors) if posteriors else ([], [])
+    best = dict(zip((a.key for a in live), summary[0], strict=True))
+    loss = dict(zip((a.key for a in live), summary[1], strict=True))
     results = []
     stop = []
     for arm in arms:
@@ -462,20 +463,29 @@ def _look(
     """The looks after this computation, whether it was a formal look, and the boundary
     of the last look (the z a difference must reach, for two variants)."""
     last = looks.fractions[-1] if looks.fractions else 0.0
+    spread = alpha / max(1, len(tests))
     previous = (
-        sequential.boundaries(looks.fractions, alpha, looks.final)[-1] if looks.fractions else None
+        sequential.boundaries(looks.fractions, spread, looks.final)[-1] if looks.fractions else None
     )
-    due = (
-        running
-        and fraction is not None
-        and fraction > last
-        and not looks.final
-        and looks.winner is None
-        and (not looks.at or now - looks.at[-1] >= _LOOK_GAP or fraction >= 1 or final)
-    )
-    if not due or fraction is None:
+    if fraction is None or not running or looks.final or looks.winner is not None:
         return looks, False, previous
-    fractions = (*looks.fractions, fraction)
+    if final and looks.fractions and fraction <= last:
+        # The test ends with no data since the last look: that look becomes the final
+        # one. Still within alpha: the same looks with the last spending all of it.
+        base = Looks(
+            fractions=looks.fractions[:-1],
+            at=looks.at[:-1],
+            crossed=looks.crossed[:-1],
+            planned=looks.planned,
+        )
+        fraction = last
+    elif fraction > last and (
+        not looks.at or now - looks.at[-1] >= _LOOK_GAP or fraction >= 1 or final
+    ):
+        base = looks
+    else:
+        return looks, False, previous
+    fractions = (*base.fractions, fraction)
     ending = final or fraction >= 1
     # Holm step-down with a boundary per step: the largest |z| is held to the boundary
     # for alpha/m, the next to alpha/(m-1)...; the first that falls short stops it.
@@ -496,8 +506,8 @@ def _look(
         crossed = control  # every variant is worse than the control
     updated = Looks(
         fractions=fractions,
-        at=(*looks.at, now),
-        crossed=(*looks.crossed, crossed),
+        at=(*base.at, now),
+        crossed=(*base.crossed, crossed),
         planned=planned,
         final=ending,
     )
@@ -519,7 +529,10 @@ def _decide(
     if status == "draft":
         return Decision("draft", None, "The test has not started.", False)
     if status == "decided":
-        return Decision("decided", declared, f"Variant {declared} was declared the winner.", False)
+        said = (
+            f"Variant {declared} was declared the winner." if declared else "A winner was declared."
+        )
+        return Decision("decided", declared, said, False)
     if status == "stopped":
         return Decision("stopped", None, "The test was stopped without a winner.", False)
     winner = looks.winner

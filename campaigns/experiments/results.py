@@ -44,7 +44,11 @@ def compute(
     formal look at most once a day, applies guardrail stops when the experiment asks,
     and moves a bandit's allocation at most every 5 minutes. `final` takes the last
     look (a broadcast's test phase ends). The caller commits."""
-    experiment = session.get(Experiment, experiment_id)
+    # Locked (PostgreSQL) so a declaration and the worker's refresh, or two refreshes,
+    # do not both take today's formal look or both move the bandit.
+    experiment = session.scalars(
+        select(Experiment).where(Experiment.id == experiment_id).with_for_update()
+    ).one_or_none()
     if experiment is None:
         raise NotFound("experiment", experiment_id)
     variants = list(

@@ -17,12 +17,13 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 import numpy as np
-from scipy import optimize
+from scipy import optimize, special
 from scipy import stats as sps
 
 _POINTS = 301  # odd: Simpson's rule on the continuation region
 _WIDTH = 10.0  # the score's grid never reaches past 10 standard deviations
 _MAX_Z = 40.0  # "never crosses": a boundary no statistic reaches
+_ROOT_TAU = math.sqrt(2 * math.pi)
 
 
 def spent(t: float, alpha: float) -> float:
@@ -59,8 +60,8 @@ class _Walk:
         sd = math.sqrt(t - self.t)
         mean = self.points + self.drift * (t - self.t)
         edge = c * math.sqrt(t)
-        up = float(np.dot(self.mass, sps.norm.sf((edge - mean) / sd)))
-        down = float(np.dot(self.mass, sps.norm.cdf((-edge - mean) / sd)))
+        up = float(np.dot(self.mass, special.ndtr((mean - edge) / sd)))
+        down = float(np.dot(self.mass, special.ndtr((-edge - mean) / sd)))
         return up, down
 
     def advance(self, t: float, c: float) -> None:
@@ -70,7 +71,8 @@ class _Walk:
         y = np.linspace(-half, half, _POINTS)
         step = y[1] - y[0]
         mean = self.points + self.drift * (t - self.t)
-        density = (sps.norm.pdf((y[:, None] - mean[None, :]) / sd) / sd) @ self.mass
+        gap = (y[:, None] - mean[None, :]) / sd
+        density = (np.exp(-0.5 * gap * gap) / (_ROOT_TAU * sd)) @ self.mass
         self.points = y
         self.mass = density * _WEIGHTS * step
         self.t = t

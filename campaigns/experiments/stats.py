@@ -9,14 +9,16 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
+from scipy import special
 from scipy import stats as sps
 
 # Below this expected count in any cell of the 2x2 table the normal approximation is
 # poor, and Fisher's exact test is used instead (the usual rule of thumb).
 SMALL_EXPECTED = 5.0
-_GRID = 2048
+_GRID = 1025
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +31,16 @@ class Test:
     method: str  # "z" | "fisher"
 
 
+@lru_cache(maxsize=64)
+def _z(alpha: float) -> float:
+    """The two-sided normal quantile z_{1 - alpha/2}."""
+    return float(special.ndtri(1 - alpha / 2))
+
+
+def _two_sided(z: float) -> float:
+    return float(2 * special.ndtr(-abs(z)))
+
+
 def _check(successes: int, trials: int) -> None:
     if trials < 0 or successes < 0 or successes > trials:
         raise ValueError(f"need 0 <= successes <= trials, got {successes}/{trials}")
@@ -39,7 +51,7 @@ def wilson(successes: int, trials: int, *, alpha: float = 0.05) -> tuple[float, 
     _check(successes, trials)
     if trials == 0:
         return None
-    z = float(sps.norm.isf(alpha / 2))
+    z = _z(alpha)
     p = successes / trials
     centre = (p + z * z / (2 * trials)) / (1 + z * z / trials)
     half = z / (1 + z * z / trials) * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials**2))
@@ -57,7 +69,7 @@ def z_test(x1: int, n1: int, x2: int, n2: int) -> Test:
     if variance <= 0:  # both rates 0 or both 1: no evidence of any difference
         return Test(0.0, 1.0, "z")
     z = (x2 / n2 - x1 / n1) / math.sqrt(variance)
-    return Test(z, float(2 * sps.norm.sf(abs(z))), "z")
+    return Test(z, _two_sided(z), "z")
 
 
 def fisher(x1: int, n1: int, x2: int, n2: int) -> Test:
@@ -118,7 +130,7 @@ def lift_interval(
         a, b, m, n = float(x1), float(x2), float(n1), float(n2)
     log_ratio = math.log((b / n) / (a / m))
     se = math.sqrt(1 / a - 1 / m + 1 / b - 1 / n)
-    z = float(sps.norm.isf(alpha / 2))
+    z = _z(alpha)
     return (
         math.exp(log_ratio) - 1,
         math.exp(log_ratio - z * se) - 1,
@@ -143,38 +155,54 @@ def sample_size(
 
 
 def _grid(posteriors: Sequence[tuple[float, float]]) -> np.ndarray:
-    """Points covering where any of the Beta posteriors has mass (uniform priors make
-    them narrow around their means once counts grow, so [0, 1] itself is too coarse)."""
-    low = min(float(sps.beta.ppf(1e-10, a, b)) for a, b in posteriors)
-    high = max(float(sps.beta.isf(1e-10, a, b)) for a, b in posteriors)
-    return np.linspace(low, high, _GRID)
+    """Points covering where any of the Beta posteriors has mass: each one's mean plus or
+    minus 12 standard deviations, within [0, 1] (uniform priors make posteriors narrow
+    once counts grow, so an even grid over [0, 1] would miss them)."""
+    low, high = 1.0, 0.0
+    for a, b in posteriors:
+        mean = a / (a + b)
+        sd = math.sqrt(a * b / ((a + b) ** 2 * (a + b + 1)))
+        low = min(low, mean - 12 * sd)
+        high = max(high, mean + 12 * sd)
+    return np.linspace(max(0.0, low), min(1.0, high), _GRID)
+
+
+def _pdf(x: np.ndarray, a: float, b: float) -> np.ndarray:
+    return np.asarray(
+        np.exp(special.xlogy(a - 1, x) + special.xlog1py(b - 1, -x) - special.betaln(a, b))
+    )
+
+
+def beta_summary(posteriors: Sequence[tuple[float, float]]) -> tuple[list[float], list[float]]:
+    """For independent Beta(a, b) posteriors, each arm's probability to have the highest
+    rate, the integral of f_i(x) prod_{j != i} F_j(x) dx, and its expected loss
+    E[max_j p_j - p_i] = E[max] - a_i / (a_i + b_i), where
+    E[max] = low + the integral over [low, high] of 1 - prod_j F_j(x) (trapezoid rule)."""
+    k = len(posteriors)
+    if k == 1:
+        return [1.0], [0.0]
+    x = _grid(posteriors)
+    pdf = np.array([_pdf(x, a, b) for a, b in posteriors])
+    cdf = np.array([special.betainc(a, b, x) for a, b in posteriors])
+    best = []
+    for i in range(k):
+        others = np.prod(np.delete(cdf, i, axis=0), axis=0)
+        best.append(float(np.trapezoid(pdf[i] * others, x)))
+    total = sum(best)
+    best = [p / total for p in best] if total > 0 else [1 / k] * k
+    expected_max = float(x[0] + np.trapezoid(1 - np.prod(cdf, axis=0), x))
+    loss = [max(0.0, expected_max - a / (a + b)) for a, b in posteriors]
+    return best, loss
 
 
 def prob_best(posteriors: Sequence[tuple[float, float]]) -> list[float]:
-    """P(arm i has the highest rate) for independent Beta(a, b) posteriors:
-    the integral of f_i(x) * prod_{j != i} F_j(x) dx, by the trapezoid rule."""
-    if len(posteriors) == 1:
-        return [1.0]
-    x = _grid(posteriors)
-    pdf = np.array([sps.beta.pdf(x, a, b) for a, b in posteriors])
-    cdf = np.array([sps.beta.cdf(x, a, b) for a, b in posteriors])
-    out = []
-    for i in range(len(posteriors)):
-        others = np.prod(np.delete(cdf, i, axis=0), axis=0)
-        out.append(float(np.trapezoid(pdf[i] * others, x)))
-    total = sum(out)
-    return [p / total for p in out] if total > 0 else [1 / len(out)] * len(out)
+    """P(arm i has the highest rate) for independent Beta(a, b) posteriors."""
+    return beta_summary(posteriors)[0]
 
 
 def expected_loss(posteriors: Sequence[tuple[float, float]]) -> list[float]:
-    """E[max_j p_j - p_i]: the rate given up, on average, by choosing arm i.
-    E[max] = low + the integral over [low, high] of 1 - prod_j F_j(x)."""
-    if len(posteriors) == 1:
-        return [0.0]
-    x = _grid(posteriors)
-    cdf = np.prod([sps.beta.cdf(x, a, b) for a, b in posteriors], axis=0)
-    best = float(x[0] + np.trapezoid(1 - cdf, x))
-    return [max(0.0, best - a / (a + b)) for a, b in posteriors]
+    """E[max_j p_j - p_i]: the rate given up, on average, by choosing arm i."""
+    return beta_summary(posteriors)[1]
 
 
 def posterior(successes: int, trials: int) -> tuple[float, float]:

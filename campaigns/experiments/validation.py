@@ -15,6 +15,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from campaigns.email import overrides
+from campaigns.email.overrides import Overrides
 from nurture.errors import Problem
 from nurture.models import (
     AllocationMode,
@@ -165,14 +167,19 @@ def check_variants(
         elif variant.key in seen:
             problems.append(Problem(f"{where}.key", f"{variant.key!r} is used twice"))
         seen.add(str(variant.key))
-        if not isinstance(variant.name, str) or len(variant.name) > MAX_NAME:
-            problems.append(Problem(f"{where}.name", f"must be at most {MAX_NAME} characters"))
-        if split:
-            if variant.content:
-                problems.append(
-                    Problem(f"{where}.content", "a split's variants are its paths: no content")
-                )
-        else:
+        name: object = variant.name
+        if not isinstance(name, str) or len(name) > MAX_NAME or holds_nul(name):
+            problems.append(
+                Problem(f"{where}.name", f"must be text of at most {MAX_NAME} characters")
+            )
+        content: object = variant.content
+        if not isinstance(content, Mapping):
+            problems.append(Problem(f"{where}.content", "must be an object"))
+        elif split and content:
+            problems.append(
+                Problem(f"{where}.content", "a split's variants are its paths: no content")
+            )
+        elif not split:
             problems.extend(_content_problems(kind, variant, where))
     control = "0" if split else "a"
     if variants and control not in seen:
@@ -277,7 +284,8 @@ def check_templates(
     session: Session, variants: Sequence[VariantInput], target: Target, problems: list[Problem]
 ) -> None:
     """Every template a variant names exists (and is not archived); every pinned version
-    exists for the template it pins (the variant's own, else the control's)."""
+    exists for the template it pins (the variant's own, else the control's); subject and
+    preheader compile in the template sandbox. Run once the plain checks passed."""
     named = {
         v.content["template_id"]
         for v in variants
@@ -297,6 +305,11 @@ def check_templates(
     )
     for index, variant in enumerate(variants):
         content = variant.content if isinstance(variant.content, Mapping) else {}
+        # The texts as the pipeline will take them: they must compile in the sandbox.
+        texts = Overrides.from_json(
+            {k: content.get(k) for k in ("subject", "preheader", "from_name")}
+        )
+        problems.extend(overrides.problems(session, None, texts, f"variants[{index}].content"))
         template_id = content.get("template_id")
         if is_id(template_id) and template_id not in found:
             problems.append(

@@ -15,17 +15,19 @@ Same guarantees as `engine.run_step`: an effect key is committed before its
 e-mail is handed over, and the move is a compare-and-set on (id, step, state,
 version), so a duplicated batch or one re-run after a crash sends nothing twice.
 E-mails outside the send window or inside quiet hours are postponed together too,
-to the moment their contact's zone allows. Anything else that is not plain — an
-exit to take, an e-mail held back by the frequency cap, a contact without an
-address, a step run that exists already in an unexpected shape — runs alone
-through `engine.run_step`, which knows every case.
+to the moment their contact's zone allows. A step running an experiment chooses the
+variants of the whole group with one `assign.choose`, postpones together those whose
+variant has a delay still to run, and sends once per variant (see experiments_of).
+Anything else that is not plain — an exit to take, an e-mail held back by the
+frequency cap, a contact without an address, a step run that exists already in an
+unexpected shape — runs alone through `engine.run_step`, which knows every case.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -33,12 +35,14 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from campaigns.email.overrides import Overrides
 from campaigns.email.pipeline import send_keyed
 from campaigns.sequences import waits
 from campaigns.sequences.caps import counted_sends
 from campaigns.sequences.conditions import Walker, effect_key, exit_reasons
 from campaigns.sequences.definition import Flow, Step
 from campaigns.sequences.engine import END, Limits, Mailer, StepResult, Verdict, run_step
+from campaigns.sequences.experiments_of import VARIANT, MailVariant, mail_variant, of_step
 from campaigns.sequences.versions import flow_of
 from nurture.contacts.zones import zone
 from nurture.errors import InvalidInput, NotFound
@@ -97,12 +101,13 @@ def run_steps(
     """
     limits = limits or Limits()
     wanted = dict(claimed)
-    groups: dict[tuple[int, str], list[_Member]] = {}
+    groups: dict[tuple[int, int, str], list[_Member]] = {}
     if wanted:
         rows = session.execute(
             select(
                 Enrolment.id,
                 Enrolment.step_key,
+                Enrolment.sequence_id,
                 Enrolment.version_id,
                 Enrolment.contact_id,
                 Enrolment.enrolled_at,
@@ -116,13 +121,13 @@ def run_steps(
             )
         ).all()
         session.rollback()
-        for enrolment_id, step_key, version_id, contact_id, enrolled_at in rows:
+        for enrolment_id, step_key, sequence_id, version_id, contact_id, enrolled_at in rows:
             if step_key == wanted[enrolment_id]:
-                groups.setdefault((version_id, step_key), []).append(
+                groups.setdefault((sequence_id, version_id, step_key), []).append(
                     _Member(enrolment_id, contact_id, enrolled_at)
                 )
     results = BatchResults()
-    for (version_id, step_key), members in groups.items():
+    for (sequence_id, version_id, step_key), members in groups.items():
         try:
             flow = flow_of(session, version_id)
         except (NotFound, InvalidInput):
@@ -133,7 +138,7 @@ def run_steps(
         step = flow.steps.get(step_key)
         if step is None or not (step.type == "email" or _plain_wait(step)):
             continue
-        group = _Group(session, flow, step, version_id, members, now, mailer, limits)
+        group = _Group(session, flow, step, sequence_id, version_id, members, now, mailer, limits)
         results.update(group.run())
     for enrolment_id, step_key in claimed:
         if enrolment_id in results:
@@ -170,6 +175,7 @@ class _Group:
         session: Session,
         flow: Flow,
         step: Step,
+        sequence_id: int,
         version_id: int,
         members: list[_Member],
         now: datetime,
@@ -179,11 +185,15 @@ class _Group:
         self.session = session
         self.flow = flow
         self.step = step
+        self.sequence_id = sequence_id
         self.version_id = version_id
         self.members = {m.enrolment_id: m for m in members}
         self.now = now
         self.mailer = mailer
         self.limits = limits
+        # Variant keys chosen in this run for enrolments whose step run is not written
+        # yet: `start_runs` keeps them in the new runs' detail.
+        self.chosen: dict[int, str] = {}
 
     def run(self) -> dict[int, StepResult]:
         """Results for the enrolments run here; the rest are left to `engine.run_step`."""
@@ -206,10 +216,19 @@ class _Group:
         ready = self.without_exits(ids, contacts)
         ready = [i for i in ready if contacts[self.members[i].contact_id].email is not None]
         ready = [i for i in ready if i not in runs or not runs[i].finished]
+        variants = self.variants(ready, runs)
         fresh = [i for i in ready if i not in runs or runs[i].effect_key is None]
-        outside_window, capped = self.held_back(fresh, contacts)
+        delayed = {
+            i: target
+            for i in fresh
+            if (target := (runs[i].started_at if i in runs else self.now) + variants[i].delay)
+            > self.now
+        }
+        outside_window, capped = self.held_back([i for i in fresh if i not in delayed], contacts)
         ready = [i for i in ready if i not in outside_window and i not in capped]
+        ready = [i for i in ready if i not in delayed]
         results = self.postpone(outside_window, runs, "send_window")
+        results.update(self.postpone(delayed, runs, "variant_delay"))
         if not ready:
             self.session.commit()
             return results
@@ -220,20 +239,29 @@ class _Group:
             self.session.execute(
                 update(StepRun), [{"id": runs[i].id, "effect_key": keys[i]} for i in unkeyed]
             )
-        # The keys are durable before any e-mail leaves.
+        # The keys (and the exposures, and the variants kept in the runs) are durable
+        # before any e-mail leaves.
         self.session.commit()
-        try:
-            sent = send_keyed(
-                self.session,
-                int(self.step.spec["template_id"]),
-                [(keys[i], self.members[i].contact_id) for i in ready],
-                transport=self.mailer.transport,
-                config=self.mailer.config,
-            )
-        except (NotFound, InvalidInput):
-            # A template gone or broken: each fails alone with its own reason.
-            self.session.rollback()
-            return {}
+        by_content: dict[tuple[int, Overrides | None], list[int]] = {}
+        for i in ready:
+            by_content.setdefault((variants[i].template_id, variants[i].overrides), []).append(i)
+        sent: dict[str, tuple[int, str]] = {}
+        for (template_id, overrides), ids_of in by_content.items():
+            try:
+                sent.update(
+                    send_keyed(
+                        self.session,
+                        template_id,
+                        [(keys[i], self.members[i].contact_id) for i in ids_of],
+                        transport=self.mailer.transport,
+                        config=self.mailer.config,
+                        overrides=overrides,
+                    )
+                )
+            except (NotFound, InvalidInput):
+                # A template gone or broken: each of its variant fails alone with its
+                # own reason (through engine.run_step); the other variants go on.
+                self.session.rollback()
         outcomes: dict[int, tuple[str, dict[str, Any] | None]] = {}
         for i in ready:
             if keys[i] in sent:
@@ -241,6 +269,33 @@ class _Group:
                 outcomes[i] = (status, {"message_id": message_id})
         results.update(self.advance(outcomes, runs))
         return results
+
+    def variants(self, ids: list[int], runs: dict[int, _Run]) -> dict[int, MailVariant]:
+        """What each enrolment's e-mail is: the step's own content, or its experiment's
+        variant (one `assign.choose` for the whole group; see engine._Run.variant for the
+        rules). Keeps new choices in the step runs that exist; the caller commits."""
+        experiment = of_step(self.session, self.sequence_id, self.step)
+        own = mail_variant(self.step, None, None)
+        if experiment is None:
+            return dict.fromkeys(ids, own)
+        stored: dict[int, str] = {}
+        for i in ids:
+            kept = runs[i].detail.get(VARIANT) if i in runs else None
+            if isinstance(kept, str):
+                stored[i] = kept
+        todo = [i for i in ids if i not in stored and (i not in runs or runs[i].effect_key is None)]
+        members = [(i, self.members[i].contact_id, effect_key(i, self.step.key)) for i in todo]
+        chosen = experiment.choose(self.session, members, now=self.now)
+        existing = [i for i in chosen if i in runs]
+        if existing:
+            for i in existing:
+                runs[i] = replace(runs[i], detail={**runs[i].detail, VARIANT: chosen[i]})
+            self.session.execute(
+                update(StepRun), [{"id": runs[i].id, "detail": runs[i].detail} for i in existing]
+            )
+        self.chosen.update({i: key for i, key in chosen.items() if i not in runs})
+        picked = {**stored, **chosen}
+        return {i: experiment.mail(self.step, picked[i]) if i in picked else own for i in ids}
 
     def held_back(
         self, ids: list[int], contacts: dict[int, _Contact]
@@ -301,7 +356,7 @@ class _Group:
                     "step_key": self.step.key,
                     "started_at": self.now,
                     "effect_key": keys[i] if keys is not None else None,
-                    "detail": {},
+                    "detail": {VARIANT: self.chosen[i]} if i in self.chosen else {},
                 }
                 for i in ids
             ],

@@ -31,6 +31,14 @@ from campaigns.sequences import content_steps, waits
 from campaigns.sequences.caps import FrequencyCap, postpone_until
 from campaigns.sequences.conditions import branch_holds, effect_key, event_since, exit_reason
 from campaigns.sequences.definition import Flow, Step
+from campaigns.sequences.experiments_of import (
+    VARIANT,
+    MailVariant,
+    mail_variant,
+    message_key,
+    of_step,
+    split_path,
+)
 from campaigns.sequences.tasks import create_task
 from campaigns.sequences.versions import flow_of
 from nurture.contacts.zones import zone
@@ -39,6 +47,7 @@ from nurture.models import (
     Contact,
     Enrolment,
     EnrolmentState,
+    ExperimentStatus,
     Sequence,
     SequenceStatus,
     StepRun,
@@ -134,6 +143,7 @@ class _Run:
         self.key = enrolment.step_key or ""
         # Read once: a commit mid-step expires the row, and a reload could see a new version.
         self.version_id = enrolment.version_id
+        self.sequence_id = enrolment.sequence_id
         self.now = now
         self.mailer = mailer
         self.limits = limits
@@ -158,8 +168,9 @@ class _Run:
     def step_email(self, step: Step, flow: Flow, contact: Contact) -> StepResult:
         key = effect_key(self.enrolment.id, self.key)
         run = self.step_run()
+        variant = self.variant(step, run, contact)
         if run.effect_key is None:
-            held = self.hold_mail(flow, contact, key)
+            held = self.delay(run, variant) or self.hold_mail(flow, contact, key)
             if held is not None:
                 return held
             run.effect_key = key
@@ -169,11 +180,12 @@ class _Run:
         try:
             message = send_to_contact(
                 self.session,
-                int(step.spec["template_id"]),
+                variant.template_id,
                 contact.id,
                 idempotency_key=key,
                 transport=self.mailer.transport,
                 config=self.mailer.config,
+                overrides=variant.overrides,
             )
         except (NotFound, InvalidInput) as exc:
             self.session.rollback()
@@ -229,14 +241,25 @@ class _Run:
         return self.advance(flow, arm, arm=arm)
 
     def step_split(self, step: Step, flow: Flow, contact: Contact) -> StepResult:
-        bucket = split_bucket(self.enrolment.sequence_id, self.enrolment.id, self.key)
-        edge = 0
-        chosen = 0
-        for index, path in enumerate(step.spec["paths"]):
-            edge += int(path["percent"])
-            if bucket < edge:
-                chosen = index
-                break
+        experiment = of_step(self.session, self.sequence_id, step)
+        chosen = None
+        # A draft is still being set up: the split keeps splitting by its percents
+        # (assign would send everyone down the default path).
+        if experiment is not None and experiment.status != ExperimentStatus.DRAFT.value:
+            # The exposure is written with the move below, in one commit.
+            picked = experiment.choose(
+                self.session, [(self.enrolment.id, contact.id, None)], now=self.now
+            )
+            chosen = split_path(step, picked.get(self.enrolment.id))
+        if chosen is None:
+            bucket = split_bucket(self.sequence_id, self.enrolment.id, self.key)
+            edge = 0
+            chosen = 0
+            for index, path in enumerate(step.spec["paths"]):
+                edge += int(path["percent"])
+                if bucket < edge:
+                    chosen = index
+                    break
         self.step_run()
         return self.advance(flow, f"path:{chosen}", arm=str(chosen))
 
@@ -249,6 +272,33 @@ class _Run:
         return self.finish(EnrolmentState.EXITED, f"exit:{self.key}", outcome="exit")
 
     # Sending mail ------------------------------------------------------------
+
+    def variant(self, step: Step, run: StepRun, contact: Contact) -> MailVariant:
+        """What this contact's e-mail of the step is. Chosen once, before the effect key
+        is written, and kept in the step run (committed with the key or the postponing),
+        so every re-run sends the same variant; a run keyed before its step had an
+        experiment sends the step's own content."""
+        experiment = of_step(self.session, self.sequence_id, step)
+        if experiment is None:
+            return mail_variant(step, None, None)
+        chosen = run.detail.get(VARIANT)
+        if isinstance(chosen, str):
+            return experiment.mail(step, chosen)
+        if run.effect_key is not None or contact.email is None:
+            return mail_variant(step, None, None)
+        member = (self.enrolment.id, contact.id, message_key(self.enrolment.id, step))
+        picked = experiment.choose(self.session, [member], now=self.now).get(self.enrolment.id)
+        if picked is None:  # pragma: no cover - choose answers every member given
+            return mail_variant(step, None, None)
+        run.detail = {**run.detail, VARIANT: picked}
+        return experiment.mail(step, picked)
+
+    def delay(self, run: StepRun, variant: MailVariant) -> StepResult | None:
+        """Postpone a variant's e-mail until its delay after the step run started."""
+        target = run.started_at + variant.delay
+        if self.now < target:
+            return self.postpone(target, "variant_delay")
+        return None
 
     def hold_mail(self, flow: Flow, contact: Contact, key: str) -> StepResult | None:
         """Postpone an e-mail that may not go now (send window, quiet hours, frequency cap).
@@ -275,8 +325,9 @@ class _Run:
         send it: a re-run finds both and sends the same content, at most once."""
         key = effect_key(self.enrolment.id, self.key)
         run = self.step_run()
+        variant = self.variant(step, run, contact)
         if run.effect_key is None:
-            held = self.hold_mail(flow, contact, key)
+            held = self.delay(run, variant) or self.hold_mail(flow, contact, key)
             if held is not None:
                 return held
             if contact.email is None:
@@ -296,12 +347,13 @@ class _Run:
         try:
             message = send_to_contact(
                 self.session,
-                int(step.spec["template_id"]),
+                variant.template_id,
                 contact.id,
                 idempotency_key=key,
                 transport=self.mailer.transport,
                 config=self.mailer.config,
                 extra=extra,
+                overrides=variant.overrides,
             )
         except (NotFound, InvalidInput) as exc:
             self.session.rollback()
