@@ -171,7 +171,7 @@ def _contact_chunks(session: Session, broadcast_id: int) -> Iterator[list[int]]:
 def _audience(session: Session, broadcast: Broadcast) -> Iterator[Subquery]:
     """The contact ids of the audience as it is now (contacts without an address, such
     as erased ones, left out): the segment in one piece, a list in chunks (SQLite takes
-    only so many parameters in one statement)."""
+    only so many parameters in one statement: 32,766 unless built with more)."""
     if broadcast.segment_id is not None:
         yield (
             select(SegmentMember.contact_id.label("contact_id"))
