@@ -48,6 +48,8 @@ BATCH = 500
 CHUNK = 250
 LEASE = timedelta(minutes=10)
 NO_ADDRESS = "no_address"
+# The outcome of a pending recipient the frequency cap postponed.
+HELD = "held_by_cap"
 # The table itself: an UPDATE per row with its own values (executemany) is Core's,
 # the ORM would take a list of rows as an update by primary key only.
 _RECIPIENTS = cast(Table, BroadcastRecipient.__table__)
@@ -216,7 +218,9 @@ def advance(session: Session, broadcast_id: int, *, now: datetime) -> str:
     # Whether any is pending (of the test group, of anyone), not how many: this runs
     # after every batch, and counting a large audience each time adds up.
     waiting = _pending_exists(session, broadcast_id)
-    testing = _pending_exists(session, broadcast_id, RecipientPhase.TEST.value)
+    # Test recipients the frequency cap held back go when one more e-mail fits (days,
+    # maybe); the decision does not wait for them.
+    testing = _pending_exists(session, broadcast_id, RecipientPhase.TEST.value, held=False)
     if broadcast.test_percent is not None and broadcast.decide_at is None:
         if not testing:
             broadcast.decide_at = now + timedelta(hours=broadcast.test_hours or 0)
@@ -228,13 +232,19 @@ def advance(session: Session, broadcast_id: int, *, now: datetime) -> str:
     return broadcast.status
 
 
-def _pending_exists(session: Session, broadcast_id: int, phase: str | None = None) -> bool:
+def _pending_exists(
+    session: Session, broadcast_id: int, phase: str | None = None, *, held: bool = True
+) -> bool:
     stmt = select(BroadcastRecipient.contact_id).where(
         BroadcastRecipient.broadcast_id == broadcast_id,
         BroadcastRecipient.state == RecipientState.PENDING.value,
     )
     if phase is not None:
         stmt = stmt.where(BroadcastRecipient.phase == phase)
+    if not held:
+        stmt = stmt.where(
+            or_(BroadcastRecipient.outcome.is_(None), BroadcastRecipient.outcome != HELD)
+        )
     return session.scalar(stmt.limit(1)) is not None
 
 
@@ -318,7 +328,7 @@ def _hold_back_capped(
                 _RECIPIENTS.c.broadcast_id == bindparam("b_id"),
                 _RECIPIENTS.c.contact_id == bindparam("c_id"),
             )
-            .values(due_at=bindparam("due"), claim_token=None, claimed_until=None),
+            .values(due_at=bindparam("due"), claim_token=None, claimed_until=None, outcome=HELD),
             later,
         )
         result.postponed += len(later)
