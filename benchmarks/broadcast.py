@@ -211,7 +211,9 @@ def send(url: str, broadcast_id: int) -> float:
         enqueue_due_broadcasts()
         with session_scope(url) as db:
             status = db.scalar(select(Broadcast.status).where(Broadcast.id == broadcast_id))
-            busy = db.scalar(
+            # Counted only at the end: a count over every message each tick would load
+            # the database the workers write to.
+            busy = status == BroadcastStatus.SENT.value and db.scalar(
                 select(func.count())
                 .select_from(EmailMessage)
                 .where(EmailMessage.status.in_(("queued", "sending")))

@@ -50,20 +50,20 @@ def freeze(
     The caller commits."""
     testing = experiment is not None and broadcast.test_percent is not None
     start = max(broadcast.send_at or now, now) if broadcast.local_time is None else now
-    source = _audience(broadcast)
-    session.execute(
-        insert(BroadcastRecipient).from_select(
-            ["broadcast_id", "contact_id", "phase", "variant_key", "state", "due_at"],
-            select(
-                literal(broadcast.id),
-                source.c.contact_id,
-                literal(RecipientPhase.REST.value if testing else RecipientPhase.ALL.value),
-                literal(None if testing else CONTROL),
-                literal(RecipientState.PENDING.value),
-                literal(start, BroadcastRecipient.due_at.type),
-            ),
+    for source in _audience(session, broadcast):
+        session.execute(
+            insert(BroadcastRecipient).from_select(
+                ["broadcast_id", "contact_id", "phase", "variant_key", "state", "due_at"],
+                select(
+                    literal(broadcast.id),
+                    source.c.contact_id,
+                    literal(RecipientPhase.REST.value if testing else RecipientPhase.ALL.value),
+                    literal(None if testing else CONTROL),
+                    literal(RecipientState.PENDING.value),
+                    literal(start, BroadcastRecipient.due_at.type),
+                ),
+            )
         )
-    )
     if testing and experiment is not None:
         experiment.status = ExperimentStatus.RUNNING.value
         experiment.started_at = now
@@ -168,22 +168,26 @@ def _contact_chunks(session: Session, broadcast_id: int) -> Iterator[list[int]]:
         after = chunk[-1]
 
 
-def _audience(broadcast: Broadcast) -> Subquery:
+def _audience(session: Session, broadcast: Broadcast) -> Iterator[Subquery]:
     """The contact ids of the audience as it is now (contacts without an address, such
-    as erased ones, left out)."""
+    as erased ones, left out): the segment in one piece, a list in chunks (SQLite takes
+    only so many parameters in one statement: 32,766 unless built with more)."""
     if broadcast.segment_id is not None:
-        return (
+        yield (
             select(SegmentMember.contact_id.label("contact_id"))
             .join(Contact, Contact.id == SegmentMember.contact_id)
             .where(SegmentMember.segment_id == broadcast.segment_id, Contact.email.is_not(None))
             .subquery()
         )
+        return
     ids = [int(c) for c in (broadcast.contact_ids or {}).get("ids", [])]
-    return (
-        select(Contact.id.label("contact_id"))
-        .where(Contact.id.in_(ids), Contact.email.is_not(None))
-        .subquery()
-    )
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start : start + CHUNK]
+        yield (
+            select(Contact.id.label("contact_id"))
+            .where(among(session, Contact.id, chunk, integers=True), Contact.email.is_not(None))
+            .subquery()
+        )
 
 
 def _pending(broadcast_id: int, phase: str | None) -> ColumnElement[bool]:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Table, bindparam, func, or_, select, update
+from sqlalchemy import ColumnElement, Table, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from campaigns.broadcasts.audience import due_in_zone, freeze, message_key, set_due
@@ -44,9 +44,12 @@ from nurture.models import (
 from nurture.sqlsets import among
 
 BATCH = 500
-CHUNK = 100
+# Recipients per pipeline call within a batch; a cancel stops a batch between them.
+CHUNK = 250
 LEASE = timedelta(minutes=10)
 NO_ADDRESS = "no_address"
+# The outcome of a pending recipient the frequency cap postponed.
+HELD = "held_by_cap"
 # The table itself: an UPDATE per row with its own values (executemany) is Core's,
 # the ORM would take a list of rows as an update by primary key only.
 _RECIPIENTS = cast(Table, BroadcastRecipient.__table__)
@@ -212,26 +215,37 @@ def advance(session: Session, broadcast_id: int, *, now: datetime) -> str:
         return ""
     if broadcast.status != BroadcastStatus.SENDING.value:
         return broadcast.status
-    pending = {
-        str(phase): int(n)
-        for phase, n in session.execute(
-            select(BroadcastRecipient.phase, func.count())
-            .where(
-                BroadcastRecipient.broadcast_id == broadcast_id,
-                BroadcastRecipient.state == RecipientState.PENDING.value,
-            )
-            .group_by(BroadcastRecipient.phase)
-        )
-    }
+    # Whether any is pending (of the test group, of anyone), not how many: this runs
+    # after every batch, and counting a large audience each time adds up.
+    waiting = _pending_exists(session, broadcast_id)
+    # Test recipients the frequency cap held back go when one more e-mail fits (days,
+    # maybe); the decision does not wait for them.
+    testing = _pending_exists(session, broadcast_id, RecipientPhase.TEST.value, held=False)
     if broadcast.test_percent is not None and broadcast.decide_at is None:
-        if RecipientPhase.TEST.value not in pending:
+        if not testing:
             broadcast.decide_at = now + timedelta(hours=broadcast.test_hours or 0)
             broadcast.status = BroadcastStatus.TESTING.value
         return broadcast.status
-    if not pending:
+    if not waiting:
         broadcast.status = BroadcastStatus.SENT.value
         broadcast.finished_at = now
     return broadcast.status
+
+
+def _pending_exists(
+    session: Session, broadcast_id: int, phase: str | None = None, *, held: bool = True
+) -> bool:
+    stmt = select(BroadcastRecipient.contact_id).where(
+        BroadcastRecipient.broadcast_id == broadcast_id,
+        BroadcastRecipient.state == RecipientState.PENDING.value,
+    )
+    if phase is not None:
+        stmt = stmt.where(BroadcastRecipient.phase == phase)
+    if not held:
+        stmt = stmt.where(
+            or_(BroadcastRecipient.outcome.is_(None), BroadcastRecipient.outcome != HELD)
+        )
+    return session.scalar(stmt.limit(1)) is not None
 
 
 def start_rest(session: Session, broadcast: Broadcast, variant_key: str, *, now: datetime) -> int:
@@ -314,7 +328,7 @@ def _hold_back_capped(
                 _RECIPIENTS.c.broadcast_id == bindparam("b_id"),
                 _RECIPIENTS.c.contact_id == bindparam("c_id"),
             )
-            .values(due_at=bindparam("due"), claim_token=None, claimed_until=None),
+            .values(due_at=bindparam("due"), claim_token=None, claimed_until=None, outcome=HELD),
             later,
         )
         result.postponed += len(later)

@@ -210,16 +210,19 @@ def audience_size(session: Session, segment_id: int | None, contact_ids: Sequenc
             )
             or 0
         )
-    if not contact_ids:
-        return 0
-    return int(
-        session.scalar(
-            select(func.count()).where(
-                among(session, Contact.id, list(set(contact_ids)), integers=True),
-                Contact.email.is_not(None),
+    ids = sorted(set(contact_ids))
+    # In chunks: SQLite takes only so many parameters in one statement.
+    return sum(
+        int(
+            session.scalar(
+                select(func.count()).where(
+                    among(session, Contact.id, ids[start : start + 5000], integers=True),
+                    Contact.email.is_not(None),
+                )
             )
+            or 0
         )
-        or 0
+        for start in range(0, len(ids), 5000)
     )
 
 

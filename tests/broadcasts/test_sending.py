@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campaigns.broadcasts.progress import progress
-from campaigns.broadcasts.sending import claim, send_claimed, start
+from campaigns.broadcasts.sending import advance, claim, send_claimed, start
 from campaigns.broadcasts.store import cancel_broadcast, create_broadcast, schedule_broadcast
 from campaigns.delivery.factory import build_transport
 from campaigns.delivery.transport import Delivery, Envelope, Transport
@@ -31,7 +31,7 @@ from nurture.models import (
     TopicOptOut,
     utcnow,
 )
-from tests.broadcasts.helpers import contacts, on_smtp, plain, states
+from tests.broadcasts.helpers import contacts, on_smtp, plain, states, with_test
 from tests.email.smtpd import Behaviour
 from tests.stub_worker import drain, stub_worker
 from workers.broadcasts import enqueue_due_broadcasts
@@ -168,3 +168,42 @@ def test_cancel_mid_send_stops_the_batch_between_chunks(
     assert len(behaviour.received) == 10
     db.expire_all()
     assert claim(db, broadcast.id, now=now + timedelta(hours=1)) is None
+
+
+def test_the_decision_does_not_wait_for_test_recipients_the_cap_held_back(
+    db: Session, settings: Settings, template_id: int, smtp: tuple[int, Behaviour]
+) -> None:
+    port, _ = smtp
+    settings = on_smtp(settings, port)
+    config = MailConfig.from_settings(settings)
+    transport = build_transport(settings)
+    ids = contacts(db, 20)
+    busy = ids[:10]
+    earlier = [(f"earlier:{cid}", cid) for cid in busy]
+    send_keyed(db, template_id, earlier, transport=transport, config=config)
+    now = utcnow()
+    broadcast = create_broadcast(db, with_test(template_id, ids), actor="m", now=now)
+    schedule_broadcast(db, broadcast.id, actor="m", now=now)
+    assert start(db, broadcast.id, now=now)
+    claimed = claim(db, broadcast.id, now=now)
+    db.commit()
+    assert claimed is not None
+    result = send_claimed(
+        db,
+        broadcast.id,
+        claimed.token,
+        now=now,
+        transport=transport,
+        config=config,
+        cap=FrequencyCap(limit=1),
+    )
+    transport.close()
+    held = [
+        cid for cid, (phase, state, _) in states(db, broadcast.id).items() if state == "pending"
+    ]
+    tested = [cid for cid, (phase, _, _) in states(db, broadcast.id).items() if phase == "test"]
+    assert result.postponed == len(set(tested) & set(busy)) > 0
+    assert set(held) == (set(tested) & set(busy)) | {
+        cid for cid, (phase, _, _) in states(db, broadcast.id).items() if phase == "rest"
+    }
+    assert advance(db, broadcast.id, now=now) == BroadcastStatus.TESTING.value

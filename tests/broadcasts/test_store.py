@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from campaigns.broadcasts.audience import due_in_zone
@@ -26,11 +26,13 @@ from nurture.errors import Conflict, InvalidInput
 from nurture.models import (
     AuditEntry,
     BroadcastStatus,
+    Contact,
     ExperimentStatus,
     Exposure,
     Segment,
     SegmentKind,
     SegmentMember,
+    utcnow,
 )
 from tests.broadcasts.helpers import contacts, due_times, plain, states, with_test
 
@@ -228,3 +230,20 @@ def test_due_in_zone_crosses_daylight_saving() -> None:
     start_ = datetime(2026, 3, 8, 14, 0, tzinfo=UTC)
     due = due_in_zone(start_, zone("America/New_York"), local_time="09:00", quiet_hours=None)
     assert due == datetime(2026, 3, 9, 13, 0, tzinfo=UTC)
+
+
+def test_a_list_of_35000_contacts_is_frozen_whole(db: Session, template_id: int) -> None:
+    now = utcnow()
+    db.execute(
+        insert(Contact),
+        [
+            {"email": f"big{n}@example.com", "attributes": {}, "created_at": now, "updated_at": now}
+            for n in range(35_000)
+        ],
+    )
+    ids = list(db.scalars(select(Contact.id)))
+    broadcast = create_broadcast(db, plain(template_id, ids), actor="m", now=now)
+    schedule_broadcast(db, broadcast.id, actor="m", now=now)
+    assert start(db, broadcast.id, now=now)
+    assert broadcast.total == 35_000
+    assert progress(db, broadcast.id).all.pending == 35_000
