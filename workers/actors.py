@@ -24,6 +24,7 @@ from nurture.scoring import predictive
 from nurture.webhooks.queueing import queue_for_events
 from segments import membership
 from workers import context
+from workers.broadcasts import broadcast_tick, enqueue_due_broadcasts, send_broadcast_batch
 from workers.email import email_tick, send_email
 from workers.experiments import enqueue_due_refresh, refresh_experiments
 from workers.handoffs import escalation_sweep, notify_after_commit, notify_handoffs
@@ -151,6 +152,8 @@ def tick() -> None:
     webinar_tick.send()
     # Due sequence steps: claimed here, one message per batch on the sequences queue.
     enqueue_due_steps()
+    # Broadcasts: start the due ones, decide finished test phases, claim batches.
+    enqueue_due_broadcasts()
     # Webhook retries that are due, on the webhooks queue.
     webhook_tick.send()
     # The daily decay, and the rescore after scoring rules changed.
@@ -184,4 +187,6 @@ ALL: list[dramatiq.Actor] = [  # type: ignore[type-arg]
     escalation_sweep,
     fit_predictive_model,
     refresh_experiments,
+    send_broadcast_batch,
+    broadcast_tick,
 ]
