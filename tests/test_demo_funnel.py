@@ -1,5 +1,6 @@
 """The demo's funnel: scored contacts, a published predictive model, and hand-offs in
-every rep's inbox (one accepted, one rejected and recycled), loaded once.
+every rep's inbox (one accepted, one rejected and recycled), then the running A/B test
+and the finished newsletter broadcast, loaded once.
 
 The demo is loaded once per database for the whole module (it takes seconds); the
 tests only read it, except the last, which runs the funnel seeding again.
@@ -17,17 +18,23 @@ from sqlalchemy.orm import Session
 
 from nurture.config import Settings
 from nurture.db import session_scope
+from nurture.demo.broadcasts import OPENS, SUBJECTS, seed_demo_broadcast
 from nurture.demo.content import seed_demo_content, seed_demo_library
+from nurture.demo.experiments import seed_demo_experiment
 from nurture.demo.funnel import REJECT_REASON, FunnelResult, seed_demo_funnel
 from nurture.demo.history import seed_demo_history
 from nurture.demo.loader import USERS, load_demo
 from nurture.demo.sequences import LEGAL, demo_mailer, seed_demo_sequences
 from nurture.models import (
     BehaviourRule,
+    Broadcast,
+    BroadcastRecipient,
     CapturedEmail,
     Contact,
+    EmailMessage,
     Enrolment,
     Event,
+    Experiment,
     FitRule,
     Handoff,
     LifecycleChange,
@@ -35,6 +42,7 @@ from nurture.models import (
     Role,
     Sequence,
     User,
+    utcnow,
 )
 from nurture.scoring import predictive
 from tests.conftest import BACKENDS, _empty_tables
@@ -49,6 +57,8 @@ class Demo:
     url: str
     settings: Settings
     funnel: FunnelResult
+    experiment: int | None
+    broadcast: int | None
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
@@ -72,7 +82,9 @@ def demo(
         seed_demo_sequences(db, mailer=demo_mailer(settings))
         seed_demo_history(db)
         funnel = seed_demo_funnel(db, mailer=demo_mailer(settings))
-    yield Demo(url, settings, funnel)
+        experiment = seed_demo_experiment(db, now=utcnow())
+        broadcast = seed_demo_broadcast(db, mailer=demo_mailer(settings), now=utcnow())
+    yield Demo(url, settings, funnel, experiment, broadcast)
     _empty_tables(url)
 
 
@@ -207,3 +219,58 @@ def test_a_second_run_of_the_funnel_adds_nothing(demo: Demo, db: Session) -> Non
     db.commit()
     assert again == FunnelResult()
     assert totals() == before
+
+
+def test_the_legal_case_study_runs_an_ab_test_whose_page_has_data(demo: Demo, db: Session) -> None:
+    assert demo.experiment is not None
+    experiment = db.get(Experiment, demo.experiment)
+    assert experiment is not None
+    assert experiment.status == "running"
+    assert experiment.results is not None
+    arms = {arm["key"]: arm for arm in experiment.results["arms"]}
+    assert set(arms) == {"a", "b"}
+    assert all(arm["delivered"] > 100 for arm in arms.values())
+    # The question subject is ahead in the history, not yet by enough to name it.
+    assert arms["b"]["rate"] > arms["a"]["rate"]
+    assert experiment.results["decision"]["winner"] is None
+    assert experiment.results["plan"]["more_needed"] > 0
+    assert seed_demo_experiment(db, now=utcnow()) is None
+
+
+def test_the_newsletter_was_sent_to_everyone_after_its_test_picked_a_subject(
+    demo: Demo, db: Session
+) -> None:
+    assert demo.broadcast is not None
+    broadcast = db.get(Broadcast, demo.broadcast)
+    assert broadcast is not None
+    assert broadcast.status == "sent"
+    # "b" was opened far more often in the test group: the rule named it, the rest got it.
+    assert max(OPENS, key=lambda key: OPENS[key]) == "b"
+    assert broadcast.rest_variant == "b"
+    states = dict(
+        db.execute(
+            select(BroadcastRecipient.state, func.count())
+            .where(BroadcastRecipient.broadcast_id == broadcast.id)
+            .group_by(BroadcastRecipient.state)
+        ).all()
+    )
+    assert states.get("pending", 0) == 0
+    assert states.get("sent", 0) > broadcast.total * 0.9
+    # Each recipient has one message, and the rest's carry the winning subject.
+    keys = db.scalar(
+        select(func.count(func.distinct(EmailMessage.idempotency_key))).where(
+            EmailMessage.idempotency_key.like(f"bc:{broadcast.id}:%")
+        )
+    )
+    assert keys == states["sent"]
+    rest_subjects = set(
+        db.scalars(
+            select(EmailMessage.subject)
+            .join(BroadcastRecipient, BroadcastRecipient.message_id == EmailMessage.id)
+            .where(
+                BroadcastRecipient.broadcast_id == broadcast.id, BroadcastRecipient.phase == "rest"
+            )
+        )
+    )
+    assert rest_subjects == {SUBJECTS["b"]}
+    assert seed_demo_broadcast(db, mailer=demo_mailer(demo.settings), now=utcnow()) is None

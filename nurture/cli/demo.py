@@ -11,10 +11,13 @@ from tqdm import tqdm
 from nurture.cli.root import load_settings, main
 from nurture.db import session_scope
 from nurture.demo import loader as demo
+from nurture.demo.broadcasts import seed_demo_broadcast
 from nurture.demo.content import seed_demo_content, seed_demo_library
+from nurture.demo.experiments import seed_demo_experiment
 from nurture.demo.funnel import seed_demo_funnel
 from nurture.demo.history import seed_demo_history
 from nurture.demo.sequences import demo_mailer, seed_demo_sequences
+from nurture.models import utcnow
 
 
 @main.command("demo")
@@ -86,6 +89,21 @@ def demo_command(scale: float) -> None:
         click.echo(
             f"{funnel.handoffs} qualified leads handed to sales (one accepted, one recycled);"
             " see the Sales inbox"
+        )
+    # Last: the test needs the Legal sequence; the newsletter sends to the scored contacts.
+    with session_scope(settings.database_url) as session:
+        experiment = seed_demo_experiment(session, now=utcnow())
+    if experiment:
+        click.echo(
+            "added a running A/B test of the Legal sequence's case-study subject line"
+            f" (results at {settings.base_url}/experiments/{experiment})"
+        )
+    with session_scope(settings.database_url) as session:
+        broadcast = seed_demo_broadcast(session, mailer=demo_mailer(settings), now=utcnow())
+    if broadcast:
+        click.echo(
+            "added a sent newsletter whose test phase picked one of three subject lines"
+            f" ({settings.base_url}/broadcasts/{broadcast})"
         )
     click.echo(f"\nsign in at {settings.base_url}/login with:")
     for user in result.users:

@@ -283,13 +283,13 @@ def _demo_templates(session: Session) -> dict[str, int]:
         found = session.scalar(select(EmailTemplate.id).where(EmailTemplate.name == name))
         if found is None:
             text = VariantInput(subject, "", preheader)
-            found = _template_from_starter(session, name, starter, text, context).id
+            found = template_from_starter(session, name, starter, text, context).id
         ids[key] = found
     session.commit()
     return ids
 
 
-def _template_from_starter(
+def template_from_starter(
     session: Session, name: str, starter: str, text: VariantInput, context: dict[str, Any]
 ) -> EmailTemplate:
     english = starter_template(starter).variants["en"]
