@@ -1,8 +1,8 @@
 """A 100,000-recipient broadcast with two variants on PostgreSQL and Redis, and the results
 of an experiment with 1,000,000 exposures.
 
-    .venv/bin/python benchmarks/broadcast.py [--recipients 100000] [--processes 2]
-        [--threads 4] [--exposures 1000000]
+    .venv/bin/python benchmarks/broadcast.py [--recipients 100000] [--processes CPUS]
+        [--threads 1] [--exposures 1000000]
 
 The broadcast goes to a static segment of `recipients` contacts (out of `exposures`
 contacts in the database) with a 10 % test phase of two subject lines, decided one
@@ -207,10 +207,15 @@ def send(url: str, broadcast_id: int) -> float:
     started = time.perf_counter()
     with session_scope(url) as db:
         schedule_broadcast(db, broadcast_id, actor="benchmark", now=utcnow())
+    seen = ""
     while True:
         enqueue_due_broadcasts()
         with session_scope(url) as db:
             status = db.scalar(select(Broadcast.status).where(Broadcast.id == broadcast_id))
+        if status != seen:
+            print(f"  {time.perf_counter() - started:6.1f} s: {status}", flush=True)
+            seen = status or ""
+        with session_scope(url) as db:
             # Counted only at the end: a count over every message each tick would load
             # the database the workers write to.
             busy = status == BroadcastStatus.SENT.value and db.scalar(
@@ -279,7 +284,7 @@ def main() -> int:
     parser.add_argument("--recipients", type=int, default=100_000)
     parser.add_argument("--exposures", type=int, default=1_000_000)
     parser.add_argument("--processes", type=int, default=os.cpu_count() or 1)
-    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
     log = Path(tempfile.mkdtemp(prefix="nurture-bench-broadcast-")) / "workers.log"
     with services() as servers, smtp_sink() as port:

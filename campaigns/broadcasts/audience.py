@@ -2,15 +2,17 @@
 
 The audience is copied in one INSERT ... SELECT (from the segment's members, or the
 list), so a contact joining the segment later does not get it and one leaving does.
-With a test phase, the test group is drawn by a keyed hash of the experiment's salt
-(the same contacts on every run) and split across the variants by `assign.choose`,
-which records their exposures; the rest wait, with no variant, for the decision.
+With a test phase, the test group is exactly `test_percent` of the recipients, those
+with the smallest keyed hash of the experiment's salt (the same contacts on every run),
+split across the variants by `assign.choose`, which records their exposures; the
+rest wait, with no variant, for the decision.
 
 Due times are set per time zone, not per contact: one UPDATE for each zone present.
 """
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterator
 from datetime import UTC, datetime, time, timedelta, tzinfo
 
@@ -26,6 +28,7 @@ from nurture.models import (
     Broadcast,
     BroadcastRecipient,
     Contact,
+    Event,
     Experiment,
     ExperimentStatus,
     RecipientPhase,
@@ -67,6 +70,10 @@ def freeze(
     if testing and experiment is not None:
         experiment.status = ExperimentStatus.RUNNING.value
         experiment.started_at = now
+        # Nothing before the start can be an outcome of its exposures: the metrics
+        # refresh reads on from here, not through the whole event log.
+        experiment.event_watermark = int(session.scalar(select(func.max(Event.id))) or 0)
+        experiment.refreshed_at = now
         session.flush()
         _draw_test_group(session, broadcast, experiment, now=now)
     set_due(session, broadcast, phase=None, start=broadcast.send_at or now)
@@ -122,17 +129,29 @@ def due_in_zone(
 def _draw_test_group(
     session: Session, broadcast: Broadcast, experiment: Experiment, *, now: datetime
 ) -> None:
-    share = (broadcast.test_percent or 0) / 100
+    """The `test_percent` of the recipients with the smallest keyed hashes: exactly that
+    many (a draw per contact would make a small audience's test group any size, even
+    empty), the same contacts on every run; kept to their ids while streaming, so a
+    large audience costs the test group's memory, not the audience's."""
+    size = round(_count(session, broadcast.id) * (broadcast.test_percent or 0) / 100)
+    if size <= 0:
+        return
     # Its own key: being in the test group says nothing about which variant one gets.
     salt = f"{experiment.salt}:test"
-    for chunk in _contact_chunks(session, broadcast.id):
+    drawn = heapq.nsmallest(
+        size,
+        (
+            (bucket(salt, cid), cid)
+            for chunk in _contact_chunks(session, broadcast.id)
+            for cid in chunk
+        ),
+    )
+    group = sorted(cid for _, cid in drawn)
+    for start in range(0, len(group), CHUNK):
         members = [
             Member(contact_id=cid, message_key=message_key(broadcast.id, cid))
-            for cid in chunk
-            if bucket(salt, cid) < share
+            for cid in group[start : start + CHUNK]
         ]
-        if not members:
-            continue
         by_variant: dict[str, list[int]] = {}
         for cid, choice in choose(session, experiment.id, members, now=now).items():
             by_variant.setdefault(choice.variant_key, []).append(cid)

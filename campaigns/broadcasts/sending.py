@@ -45,7 +45,7 @@ from nurture.sqlsets import among
 
 BATCH = 500
 # Recipients per pipeline call within a batch; a cancel stops a batch between them.
-CHUNK = 250
+CHUNK = 500
 LEASE = timedelta(minutes=10)
 NO_ADDRESS = "no_address"
 # The outcome of a pending recipient the frequency cap postponed.

@@ -138,8 +138,12 @@ class Exposure(Base):
     __tablename__ = "experiment_exposures"
     __table_args__ = (
         UniqueConstraint("experiment_id", "contact_id"),
-        Index("ix_experiment_exposures_message_id", "message_id"),
-        Index("ix_experiment_exposures_message_key", "message_key"),
+        # By message, then experiment: the refresh joins a batch of events to their
+        # exposures by message id within one experiment, one index probe per message (an
+        # index on the message alone let the planner AND it with the experiment's whole
+        # range of exposures, once per message).
+        Index("ix_experiment_exposures_message_id", "message_id", "experiment_id"),
+        Index("ix_experiment_exposures_message_key", "message_key", "experiment_id"),
         Index("ix_experiment_exposures_contact_id", "contact_id"),
     )
 
