@@ -145,23 +145,30 @@ def _opens(session: Session, broadcast_id: int, seed: int) -> None:
         .where(EmailMessage.status == MessageStatus.SENT.value)
         .order_by(EmailMessage.id)
     ).all()
+    # Exactly each variant's share opens (which ones is drawn): the test group's split
+    # across variants follows the experiment's random salt, and drawing each open on its
+    # own would now and then leave "b" short of a clear lead on a hundred sends.
+    by_variant: dict[str, list[tuple[int, int, datetime]]] = {}
+    for message_id, contact_id, sent_at, key in rows:
+        if contact_id is not None:
+            by_variant.setdefault(key or "a", []).append((message_id, contact_id, sent_at))
     rng = random.Random(seed)
     events: list[tuple[int, EventInput]] = []
-    for message_id, contact_id, sent_at, key in rows:
-        if contact_id is None or rng.random() >= OPENS.get(key or "a", 0.2):
-            continue
-        opened = sent_at + timedelta(minutes=rng.uniform(3, 200))
-        events.append(
-            (
-                len(events),
-                EventInput(
-                    "email.opened",
-                    opened,
-                    {"message_id": message_id},
-                    f"demo-bc-open:{message_id}",
-                    contact_id=contact_id,
-                ),
+    for key, sent in sorted(by_variant.items()):
+        opened_count = round(OPENS.get(key, 0.2) * len(sent))
+        for message_id, contact_id, sent_at in sorted(rng.sample(sent, opened_count)):
+            opened = sent_at + timedelta(minutes=rng.uniform(3, 200))
+            events.append(
+                (
+                    len(events),
+                    EventInput(
+                        "email.opened",
+                        opened,
+                        {"message_id": message_id},
+                        f"demo-bc-open:{message_id}",
+                        contact_id=contact_id,
+                    ),
+                )
             )
-        )
     if events:
         ingest(session, events, source="demo")
