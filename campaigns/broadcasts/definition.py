@@ -12,9 +12,9 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from statistics import NormalDist
 from typing import Any
 
+from campaigns.experiments import decision
 from nurture.errors import InvalidInput, Problem
 from nurture.models import CapPolicy, Metric
 
@@ -25,6 +25,9 @@ MAX_LIST = 100_000
 # Broadcast tests are decided by what is counted per delivered message.
 TEST_METRICS = (Metric.OPENS.value, Metric.CLICKS.value, Metric.REPLIES.value)
 # What the metric usually is when the marketer gives no baseline: the plan needs one.
+# The plan's error rates: the experiments' defaults (a broadcast form does not ask).
+ALPHA = 0.05
+POWER = 0.8
 DEFAULT_BASELINE = {Metric.OPENS.value: 0.25, Metric.CLICKS.value: 0.03, Metric.REPLIES.value: 0.01}
 
 
@@ -107,18 +110,17 @@ class SmallTest(InvalidInput):
         )
 
 
-def planned_per_variant(baseline: float, min_effect: float, *, alpha: float, power: float) -> int:
-    """Recipients per variant for a two-sided two-proportion test to detect a relative
-    lift of `min_effect` over `baseline` (the usual normal-approximation formula)."""
-    p1 = baseline
-    p2 = min(baseline * (1 + min_effect), 0.9999)
-    if p2 <= p1:
-        return 0
-    z_a = NormalDist().inv_cdf(1 - alpha / 2)
-    z_b = NormalDist().inv_cdf(power)
-    mean = (p1 + p2) / 2
-    top = z_a * math.sqrt(2 * mean * (1 - mean)) + z_b * math.sqrt(p1 * (1 - p1) + p2 * (1 - p2))
-    return math.ceil(top**2 / (p2 - p1) ** 2)
+def planned_per_variant(data: BroadcastInput) -> int:
+    """Recipients per variant the test's plan needs: the experiments' own plan (the
+    sequential rule's allowance for its looks and alpha shared among the variants), so
+    the warning and the rule that decides agree."""
+    return decision.planned_per_variant(
+        plan_baseline(data),
+        data.min_effect,
+        alpha=ALPHA,
+        power=POWER,
+        variants=max(2, len(data.variants)),
+    )
 
 
 def check(data: BroadcastInput, *, now: datetime, known_template: bool) -> list[Problem]:
@@ -197,6 +199,10 @@ def _test(data: BroadcastInput) -> list[Problem]:
         problems.append(Problem("baseline_rate", "must be between 0 and 1"))
     if not 0 < data.min_effect <= 10:
         problems.append(Problem("min_effect", "must be a relative lift above 0"))
+    elif 0 < (baseline := plan_baseline(data)) < 1 and baseline * (1 + data.min_effect) >= 1:
+        problems.append(
+            Problem("min_effect", "the baseline rate raised by this lift would reach 100 %")
+        )
     if len(data.variants) < 2:
         problems.append(Problem("variants", "a test needs two variants or more"))
     keys = [v.key for v in data.variants]
@@ -222,8 +228,7 @@ def check_test_size(data: BroadcastInput, audience: int) -> SmallTest | None:
         return None
     percent = data.test_percent or 0
     arms = len(data.variants)
-    baseline = data.baseline_rate or DEFAULT_BASELINE.get(data.metric, 0.25)
-    planned = planned_per_variant(baseline, data.min_effect, alpha=0.05, power=0.8)
+    planned = planned_per_variant(data)
     per_variant = audience * percent // 100 // arms
     if per_variant >= planned:
         return None
@@ -233,3 +238,8 @@ def check_test_size(data: BroadcastInput, audience: int) -> SmallTest | None:
         planned=planned,
         needed_percent=needed if needed is not None and needed <= 50 else None,
     )
+
+
+def plan_baseline(data: BroadcastInput) -> float:
+    """The plan's baseline rate: the marketer's, or a typical one for the metric."""
+    return data.baseline_rate or DEFAULT_BASELINE.get(data.metric, 0.25)

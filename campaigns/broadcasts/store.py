@@ -17,10 +17,12 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from campaigns.broadcasts.definition import (
-    DEFAULT_BASELINE,
+    ALPHA,
+    POWER,
     BroadcastInput,
     check,
     check_test_size,
+    plan_baseline,
     planned_per_variant,
 )
 from campaigns.email.overrides import Overrides
@@ -283,15 +285,14 @@ def _write_experiment(
             created_by=actor,
         )
         session.add(experiment)
-    baseline = data.baseline_rate or DEFAULT_BASELINE.get(data.metric, 0.25)
+    baseline = plan_baseline(data)
     experiment.name = f"Broadcast: {broadcast.name}"[:200]
     experiment.metric = data.metric
     experiment.default_variant = data.default_variant
     experiment.baseline_rate = baseline
     experiment.min_effect = data.min_effect
-    experiment.planned_per_variant = planned_per_variant(
-        baseline, data.min_effect, alpha=0.05, power=0.8
-    )
+    experiment.alpha, experiment.power = ALPHA, POWER
+    experiment.planned_per_variant = planned_per_variant(data)
     session.flush()
     session.execute(
         delete(ExperimentVariant).where(ExperimentVariant.experiment_id == experiment.id)

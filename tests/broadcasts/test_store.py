@@ -69,6 +69,15 @@ def test_bad_input_names_every_field_at_fault(db: Session, template_id: int) -> 
     } <= fields_of(caught.value)
 
 
+def test_a_lift_the_plan_cannot_reach_is_refused(db: Session, template_id: int) -> None:
+    ids = contacts(db, 3)
+    # Opens' typical rate is 25 %: a fourfold lift would be 100 %, no plan can size that.
+    with pytest.raises(InvalidInput) as caught:
+        create_broadcast(db, with_test(template_id, ids, min_effect=3.0), actor="m", now=NOW)
+    assert fields_of(caught.value) == {"min_effect"}
+    create_broadcast(db, with_test(template_id, ids, min_effect=2.9), actor="m", now=NOW)
+
+
 def test_a_past_schedule_and_an_empty_audience_are_refused(db: Session, template_id: int) -> None:
     ids = contacts(db, 2)
     with pytest.raises(InvalidInput) as past:
