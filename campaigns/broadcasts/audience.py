@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from campaigns.broadcasts.definition import quiet_window
 from campaigns.experiments.assign import Member, bucket, choose
+from campaigns.experiments.store import start_experiment
 from campaigns.sequences.definition import Window
 from campaigns.sequences.waits import next_allowed
 from nurture.contacts.zones import zone
@@ -28,9 +29,7 @@ from nurture.models import (
     Broadcast,
     BroadcastRecipient,
     Contact,
-    Event,
     Experiment,
-    ExperimentStatus,
     RecipientPhase,
     RecipientState,
     SegmentMember,
@@ -68,12 +67,9 @@ def freeze(
             )
         )
     if testing and experiment is not None:
-        experiment.status = ExperimentStatus.RUNNING.value
-        experiment.started_at = now
-        # Nothing before the start can be an outcome of its exposures: the metrics
-        # refresh reads on from here, not through the whole event log.
-        experiment.event_watermark = int(session.scalar(select(func.max(Event.id))) or 0)
-        experiment.refreshed_at = now
+        # Started as any experiment is (its plan fixed, its events read from now on,
+        # audited), so the test group's exposures count.
+        start_experiment(session, experiment.id, actor=broadcast.created_by or "broadcast", now=now)
         session.flush()
         _draw_test_group(session, broadcast, experiment, now=now)
     set_due(session, broadcast, phase=None, start=broadcast.send_at or now)
