@@ -267,13 +267,6 @@ def start_rest(session: Session, broadcast: Broadcast, variant_key: str, *, now:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-def variant_overrides(content: dict[str, Any]) -> Overrides | None:
-    """What a test variant changes of the message (None for the control as it is)."""
-    return Overrides.from_json(
-        {name: content.get(name) for name in ("subject", "preheader", "from_name")}
-    )
-
-
 def _claimable(now: datetime) -> ColumnElement[bool]:
     return (
         (BroadcastRecipient.state == RecipientState.PENDING.value)
@@ -359,7 +352,7 @@ def _send_chunk(
             sends,
             transport=transport,
             config=config,
-            overrides=variant_overrides(content),
+            overrides=Overrides.from_json(content),
         )
         for msg_key, cid in sends:
             message_id, status = done.get(msg_key, (None, NO_ADDRESS))
