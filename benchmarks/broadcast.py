@@ -212,10 +212,9 @@ def send(url: str, broadcast_id: int) -> float:
         enqueue_due_broadcasts()
         with session_scope(url) as db:
             status = db.scalar(select(Broadcast.status).where(Broadcast.id == broadcast_id))
-        if status != seen:
-            print(f"  {time.perf_counter() - started:6.1f} s: {status}", flush=True)
-            seen = status or ""
-        with session_scope(url) as db:
+            if status != seen:
+                print(f"  {time.perf_counter() - started:6.1f} s: {status}", flush=True)
+                seen = status or ""
             # Counted only at the end: a count over every message each tick would load
             # the database the workers write to.
             busy = status == BroadcastStatus.SENT.value and db.scalar(
