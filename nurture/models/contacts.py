@@ -75,6 +75,10 @@ class Contact(Base):
         ForeignKey("users.id", ondelete="SET NULL"), index=True
     )
     company_id: Mapped[int | None] = mapped_column(ForeignKey("companies.id", ondelete="SET NULL"))
+    # The advocate whose referral brought this contact in (see nurture.reviews.referrals).
+    referred_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("contacts.id", ondelete="SET NULL")
+    )
     attributes: Mapped[dict[str, Any]] = mapped_column(default=dict)
     notes: Mapped[str | None] = mapped_column(Text)
     last_activity_at: Mapped[datetime | None] = mapped_column()

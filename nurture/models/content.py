@@ -49,6 +49,11 @@ class CaseStudy(Base):
     result_metrics: Mapped[list[dict[str, Any]]] = mapped_column(JsonDoc, default=list)
     testimonial_quote: Mapped[str | None] = mapped_column(String(2000))
     testimonial_author: Mapped[str | None] = mapped_column(String(200))
+    # A quote from the testimonials library shown instead of the two fields above while
+    # it stays approved; withdrawing its consent takes it off every case study at once.
+    testimonial_id: Mapped[int | None] = mapped_column(
+        ForeignKey("testimonials.id", ondelete="SET NULL")
+    )
     link: Mapped[str | None] = mapped_column(String(500))
     topics: Mapped[list[str]] = mapped_column(JsonDoc, default=list)
     published_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, false, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from nurture.models.base import Base, BigId, utcnow
@@ -130,7 +130,16 @@ class Task(Base):
     """A personal touch for a sales rep (LinkedIn, call, meeting) created by a sequence."""
 
     __tablename__ = "sequence_tasks"
-    __table_args__ = (Index("ix_sequence_tasks_assignee_due", "assignee_id", "due_at"),)
+    __table_args__ = (
+        Index("ix_sequence_tasks_assignee_due", "assignee_id", "due_at"),
+        # The escalation sweep reads only the tasks that may still escalate.
+        Index(
+            "ix_sequence_tasks_escalation",
+            "due_at",
+            postgresql_where=text("escalate AND escalated_at IS NULL AND outcome IS NULL"),
+            sqlite_where=text("escalate AND escalated_at IS NULL AND outcome IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
@@ -145,4 +154,9 @@ class Task(Base):
     due_at: Mapped[datetime] = mapped_column()
     outcome: Mapped[str | None] = mapped_column(String(20))
     outcome_at: Mapped[datetime | None] = mapped_column()
+    # A task whose step asks for it alerts the assignee's team lead once it is overdue
+    # with no outcome (the escalation sweep sets escalated_at and escalated_to_id).
+    escalate: Mapped[bool] = mapped_column(default=False, server_default=false())
+    escalated_at: Mapped[datetime | None] = mapped_column()
+    escalated_to_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
