@@ -16,6 +16,7 @@ import hashlib
 import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 from nurture.errors import DomainError
 
@@ -30,6 +31,9 @@ class Purpose(enum.IntEnum):
     UNSUBSCRIBE = 3
     # Far from the others: purposes added by other features must never share a value.
     WEBINAR = 20
+    # After the project (nurture.reviews): a survey's answer links, a testimonial form.
+    SURVEY = 21
+    TESTIMONIAL = 22
 
 
 class TokenError(DomainError):
@@ -48,6 +52,10 @@ class TokenWrongPurpose(TokenError):
     """A genuine token, made for another purpose (say, a click token used as an open)."""
 
 
+class TokenExpired(TokenError):
+    """A genuine token whose last day has passed."""
+
+
 @dataclass(frozen=True, slots=True)
 class ClickRef:
     message_id: int
@@ -64,6 +72,16 @@ class UnsubscribeRef:
 class WebinarRef:
     contact_id: int
     webinar_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewRef:
+    """What a survey or testimonial link names: the survey or testimonial, whose
+    contact it is for (checked against the row by the caller) and its last day."""
+
+    item_id: int
+    contact_id: int
+    expires_on: date
 
 
 class TokenSigner:
@@ -103,6 +121,14 @@ class TokenSigner:
         """A registration link token: this contact, this webinar."""
         return self._make(Purpose.WEBINAR, contact_id, webinar_id)
 
+    def survey(self, survey_id: int, contact_id: int, expires_on: date) -> str:
+        """A survey's answer link token: this survey, this contact, until `expires_on`."""
+        return self._make(Purpose.SURVEY, survey_id, contact_id, _day(expires_on))
+
+    def testimonial(self, testimonial_id: int, contact_id: int, expires_on: date) -> str:
+        """A testimonial form's token: this testimonial, this contact, until `expires_on`."""
+        return self._make(Purpose.TESTIMONIAL, testimonial_id, contact_id, _day(expires_on))
+
     def verify_click(self, token: str) -> ClickRef:
         message_id, link_index = self._check(token, Purpose.CLICK, 2)
         return ClickRef(message_id, link_index)
@@ -118,6 +144,21 @@ class TokenSigner:
     def verify_webinar(self, token: str) -> WebinarRef:
         contact_id, webinar_id = self._check(token, Purpose.WEBINAR, 2)
         return WebinarRef(contact_id, webinar_id)
+
+    def verify_survey(self, token: str, *, today: date) -> ReviewRef:
+        """The survey link's content; TokenExpired after its last day."""
+        return self._review(token, Purpose.SURVEY, today)
+
+    def verify_testimonial(self, token: str, *, today: date) -> ReviewRef:
+        """The testimonial link's content; TokenExpired after its last day."""
+        return self._review(token, Purpose.TESTIMONIAL, today)
+
+    def _review(self, token: str, purpose: Purpose, today: date) -> ReviewRef:
+        item_id, contact_id, day = self._check(token, purpose, 3)
+        expires_on = _EPOCH + timedelta(days=day)
+        if today > expires_on:
+            raise TokenExpired("this link has expired")
+        return ReviewRef(item_id, contact_id, expires_on)
 
     def _tag(self, payload: bytes) -> bytes:
         inner = self._inner.copy()
@@ -157,6 +198,11 @@ class TokenSigner:
 
 
 _URLSAFE = bytes.maketrans(b"+/", b"-_")
+_EPOCH = date(1970, 1, 1)
+
+
+def _day(value: date) -> int:
+    return (value - _EPOCH).days
 
 
 def _varint(number: int) -> bytes:

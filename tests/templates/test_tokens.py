@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from templates.tokens import (
     ClickRef,
+    ReviewRef,
+    TokenExpired,
     TokenForged,
     TokenMalformed,
     TokenSigner,
@@ -67,3 +71,22 @@ def test_malformed_tokens_are_refused(garbage: str) -> None:
 def test_short_secret_is_refused() -> None:
     with pytest.raises(ValueError, match="16 bytes"):
         TokenSigner("short")
+
+
+def test_survey_token_names_its_survey_and_contact_until_its_last_day() -> None:
+    token = SIGNER.survey(31, 7, date(2027, 3, 1))
+    assert SIGNER.verify_survey(token, today=date(2027, 3, 1)) == ReviewRef(31, 7, date(2027, 3, 1))
+    with pytest.raises(TokenExpired):
+        SIGNER.verify_survey(token, today=date(2027, 3, 2))
+
+
+def test_survey_and_testimonial_tokens_do_not_stand_in_for_each_other() -> None:
+    survey = SIGNER.survey(31, 7, date(2027, 3, 1))
+    testimonial = SIGNER.testimonial(31, 7, date(2027, 3, 1))
+    assert survey != testimonial
+    with pytest.raises(TokenWrongPurpose):
+        SIGNER.verify_testimonial(survey, today=date(2027, 1, 1))
+    with pytest.raises(TokenWrongPurpose):
+        SIGNER.verify_survey(testimonial, today=date(2027, 1, 1))
+    with pytest.raises(TokenForged):
+        TokenSigner("b" * 40).verify_survey(survey, today=date(2027, 1, 1))
