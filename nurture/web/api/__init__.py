@@ -5,6 +5,7 @@ from __future__ import annotations
 from litestar import Router
 
 from nurture.web.api import (
+    advocacy,
     broadcasts,
     contacts,
     content_library,
@@ -15,8 +16,10 @@ from nurture.web.api import (
     messages,
     outbound_webhooks,
     predictive,
+    projects,
     qualification,
     reports,
+    reviews,
     scoring,
     segments,
     sequences,
@@ -30,6 +33,9 @@ api_router = Router(
     path="/api/v1",
     route_handlers=[
         *contacts.HANDLERS,
+        *projects.HANDLERS,
+        *reviews.HANDLERS,
+        *advocacy.HANDLERS,
         events.record_events,
         *templates.HANDLERS,
         *messages.HANDLERS,

@@ -5,12 +5,28 @@ from __future__ import annotations
 
 from litestar import Router
 
-from nurture.web.public import bench, tracking, unsubscribe, webinars
+from nurture.web.public import (
+    bench,
+    referral_form,
+    surveys,
+    testimonial_form,
+    tracking,
+    unsubscribe,
+    webinars,
+)
 from nurture.web.public.state import tracking_lifespan
 
 public_router = Router(
     path="/",
-    route_handlers=[*tracking.handlers, *unsubscribe.handlers, *webinars.handlers, *bench.handlers],
+    route_handlers=[
+        *tracking.handlers,
+        *unsubscribe.handlers,
+        *webinars.handlers,
+        *surveys.handlers,
+        *testimonial_form.handlers,
+        *referral_form.handlers,
+        *bench.handlers,
+    ],
     include_in_schema=False,
 )
 

@@ -1,0 +1,3 @@
+"""NPS from counts, with its confidence interval (pure arithmetic)."""
+
+from __future__ import annotations

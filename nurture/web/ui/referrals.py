@@ -1,0 +1,7 @@
+"""Reviews > Referrals: statuses and rewards (issue 15)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+handlers: list[Any] = []

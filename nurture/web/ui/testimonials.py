@@ -1,0 +1,7 @@
+"""Reviews > Testimonials: the library, hiding and withdrawing (issue 15)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+handlers: list[Any] = []
