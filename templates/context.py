@@ -28,6 +28,7 @@ ALLOWED_NAMES: frozenset[str] = frozenset(
         "handoff",
         "nps_links",  # eleven signed score links, 0..10
         "testimonial_url",
+        "feedback_url",  # a passive client's follow-up page
         "referral_url",
         "unsubscribe_url",
         "preferences_url",

@@ -54,6 +54,7 @@ from nurture.models import (
 )
 
 END = "end"
+REVIEWS_MISSING = "review e-mail steps are not available"
 
 
 class Verdict(enum.StrEnum):
@@ -198,6 +199,13 @@ class _Run:
     def step_webinar_invite(self, step: Step, flow: Flow, contact: Contact) -> StepResult:
         return self.send_content(step, flow, contact, content_steps.WEBINAR)
 
+    def step_review_email(self, step: Step, flow: Flow, contact: Contact) -> StepResult:
+        kind = content_steps.registered(f"review_email:{step.spec['ask']}")
+        if kind is None:
+            # Reviews registers its kinds at worker start; without them nothing can be asked.
+            return self.finish(EnrolmentState.FAILED, REVIEWS_MISSING)
+        return self.send_content(step, flow, contact, kind)
+
     def step_task(self, step: Step, flow: Flow, contact: Contact) -> StepResult:
         key = effect_key(self.enrolment.id, self.key)
         run = self.step_run()
@@ -332,7 +340,7 @@ class _Run:
                 return held
             if contact.email is None:
                 return self.advance(flow, "no_address")
-            picked = kind.choose(self.session, contact, step.spec, self.now)
+            picked = kind.choose(self.session, contact, step.spec, self.now, self.enrolment)
             if picked is None:
                 return self.advance(flow, content_steps.NONE_FITTING)
             run.detail = {**run.detail, kind.detail_field: picked}
