@@ -229,9 +229,11 @@ def _store_follow_up(
                     hand_over(session, [answered.event_id])
         except InvalidInput as invalid:
             session.rollback()
-            fields = {"follow_up", "comment", "score"}
             return view, {
-                p.field if p.field in fields else "follow_up": "too_long" for p in invalid.problems
+                p.field if p.field in ("follow_up", "comment") else "follow_up": (
+                    "too_long" if "at most" in p.message else "err_other"
+                )
+                for p in invalid.problems
             }
     return view, {}
 

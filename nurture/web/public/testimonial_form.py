@@ -11,6 +11,7 @@ authorises; GETs change nothing.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import anyio
@@ -28,7 +29,7 @@ from nurture.web.mail import mail_config
 from nurture.web.public import review_pages
 from nurture.web.public.review_copy import language_of, texts
 from nurture.web.state import settings_of
-from templates.tokens import TokenError
+from templates.tokens import TokenError, TokenExpired
 
 ATTRIBUTIONS = [a.value for a in Attribution]
 FORMS_PER_ADDRESS = Limit("testimonial-form-address", 60, 60)
@@ -37,9 +38,17 @@ _APPROVED = {TestimonialStatus.APPROVED.value, TestimonialStatus.HIDDEN.value}
 
 
 def _view(request: Request[Any, Any, Any], token: str) -> testimonials.TestimonialForm:
+    """The testimonial a token opens. An expired link still shows approved words and
+    the way to withdraw them (consent can be taken back at any time), not the form."""
     signer = mail_config(request.app).signer
     with session_scope(settings_of(request.app).database_url) as session:
-        return testimonials.form_view(session, token, signer=signer, today=utcnow().date())
+        try:
+            return testimonials.form_view(session, token, signer=signer, today=utcnow().date())
+        except TokenExpired:
+            view = testimonials.form_view(session, token, signer=signer, today=date.min)
+            if view.status == TestimonialStatus.REQUESTED.value:
+                raise
+            return view
 
 
 def _consent_wording(request: Request[Any, Any, Any], locale: str) -> str:
