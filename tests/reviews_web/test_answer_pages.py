@@ -21,10 +21,10 @@ from tests.reviews_web.helpers import (
     HEADLESS_AGENT,
     HUMAN_AGENT,
     answer_counts,
+    form_path,
     make_survey,
     make_testimonial,
     survey_path,
-    form_path,
 )
 
 Client = TestClient[Litestar]

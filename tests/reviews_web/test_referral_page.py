@@ -105,6 +105,7 @@ def test_the_advocate_using_their_own_link_is_told_so(db: Session, client: Clien
     code = make_code(db)
     advocate = db.get(Contact, code.contact_id)
     assert advocate is not None
+    assert advocate.email is not None
 
     sent = client.post(
         f"/refer/{code.code}", data=_form(advocate.email), headers=HUMAN, follow_redirects=False
@@ -171,9 +172,7 @@ def test_the_page_speaks_the_visitors_language_else_the_advocates(
 def test_a_russian_form_answers_in_russian(db: Session, client: Client) -> None:
     code = make_code(db)
 
-    sent = client.post(
-        f"/refer/{code.code}", data={**_form("x"), "locale": "ru"}, headers=HUMAN
-    )
+    sent = client.post(f"/refer/{code.code}", data={**_form("x"), "locale": "ru"}, headers=HUMAN)
 
     assert sent.status_code == 422
     assert "Введите правильный рабочий e-mail." in sent.text
