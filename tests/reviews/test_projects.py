@@ -43,8 +43,12 @@ def test_the_same_completed_report_twice_makes_one_project_and_one_event_per_cli
     )
     db.commit()
 
-    assert first.created and first.completed_now and len(first.event_ids) == 2
-    assert not again.created and not again.completed_now and again.event_ids == []
+    assert first.created
+    assert first.completed_now
+    assert len(first.event_ids) == 2
+    assert not again.created
+    assert not again.completed_now
+    assert again.event_ids == []
     assert db.scalar(select(func.count()).select_from(Project)) == 1
     project = db.scalars(select(Project)).one()
     assert project.completed_at == NOW
@@ -62,7 +66,8 @@ def test_the_same_completed_report_twice_makes_one_project_and_one_event_per_cli
     }
     tom = db.scalars(select(Contact).where(Contact.email == "tom@client.example")).one()
     assert tom.first_name == "Tom"
-    assert tom.company is not None and tom.company.name == "Harbor Freight"
+    assert tom.company is not None
+    assert tom.company.name == "Harbor Freight"
 
 
 def test_a_client_added_to_a_completed_project_gets_their_event(db: Session) -> None:
@@ -77,10 +82,12 @@ def test_a_client_added_to_a_completed_project_gets_their_event(db: Session) -> 
 
 def test_a_report_that_is_not_completed_writes_no_event_until_it_is(db: Session) -> None:
     started = report(db, status="active")
-    assert started.event_ids == [] and started.project.completed_at is None
+    assert started.event_ids == []
+    assert started.project.completed_at is None
     assert completed_events(db) == []
     done = report(db, NOW + timedelta(days=30))
-    assert done.completed_now and len(done.event_ids) == 1
+    assert done.completed_now
+    assert len(done.event_ids) == 1
     assert done.project.completed_at == NOW + timedelta(days=30)
 
 

@@ -26,7 +26,9 @@ def test_a_survey_is_made_once_for_the_latest_completed_project(db: Session) -> 
     (client,) = client_ids(db, outcome.project.id)
     first = surveys.survey_for(db, client, enrolment_id=None, now=NOW)
     again = surveys.survey_for(db, client, enrolment_id=None, now=NOW + timedelta(days=1))
-    assert first is not None and again is not None and first.id == again.id
+    assert first is not None
+    assert again is not None
+    assert first.id == again.id
     assert first.project_id == outcome.project.id
     assert first.service_id == outcome.project.service_id
     assert first.expires_at == NOW + timedelta(days=surveys.SURVEY_VALID_DAYS)
@@ -70,7 +72,8 @@ def test_eleven_signed_score_links_distinct_per_survey(db: Session) -> None:
     a, b = client_ids(db, outcome.project.id)
     first = surveys.survey_for(db, a, enrolment_id=None, now=NOW)
     second = surveys.survey_for(db, b, enrolment_id=None, now=NOW)
-    assert first is not None and second is not None
+    assert first is not None
+    assert second is not None
     links = surveys.score_links(SIGNER, BASE + "/", first)
     assert len(links) == 11
     assert [link.rsplit("/", 1)[1] for link in links] == [str(n) for n in range(11)]
