@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -21,7 +22,7 @@ from tests.conftest import _empty_tables
 from tests.reviews.helpers import NOW, SIGNER, report, sent_survey, service
 
 
-def made_survey(db: Session, **fields: object) -> NpsSurvey:
+def made_survey(db: Session, **fields: Any) -> NpsSurvey:
     outcome = report(db, **fields)
     return sent_survey(db, client_ids(db, outcome.project.id)[0])
 
