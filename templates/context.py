@@ -29,6 +29,8 @@ ALLOWED_NAMES: frozenset[str] = frozenset(
         "nps_links",  # eleven signed score links, 0..10
         "testimonial_url",
         "referral_url",
+        "referral",  # a referral thank-you: the referred colleague's first name, the stage
+        "testimonial",  # a quote from the testimonials library: quote, display_name
         "unsubscribe_url",
         "preferences_url",
     }

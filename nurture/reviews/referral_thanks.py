@@ -21,7 +21,7 @@ from campaigns.delivery.transport import Transport
 from campaigns.email.mailconfig import MailConfig
 from campaigns.email.pipeline import send_to_contact
 from nurture.errors import NotFound
-from nurture.models import Contact, MessageStatus, Referral, ReferralStatus
+from nurture.models import Contact, MessageStatus, Referral, ReferralCode, ReferralStatus
 from nurture.reviews import review_settings
 
 THANKS_STARTER = "referral_thanks"
@@ -81,7 +81,13 @@ def thank_advocates(
             if referral.referred_contact_id is not None
             else None
         )
-        extra = {"referral": _view(referral, referred, advocate, reward_text)}
+        code = session.get(ReferralCode, referral.code_id)
+        extra = {
+            "referral": _view(referral, referred, advocate, reward_text),
+            "referral_url": (
+                f"{config.base_url.rstrip('/')}/refer/{code.code}" if code is not None else ""
+            ),
+        }
         try:
             message = send_to_contact(
                 session,

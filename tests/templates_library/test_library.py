@@ -30,6 +30,7 @@ EXPECTED = {
     "nps",
     "testimonial_request",
     "referral",
+    "referral_thanks",
     "lead_handoff",
 }
 CYRILLIC = re.compile("[\u0430-\u044f\u0451]", re.IGNORECASE)
