@@ -31,6 +31,7 @@ EXPECTED = {
     "testimonial_request",
     "referral",
     "feedback_request",
+    "referral_thanks",
     "lead_handoff",
 }
 CYRILLIC = re.compile("[\u0430-\u044f\u0451]", re.IGNORECASE)
