@@ -150,6 +150,26 @@ def test_without_javascript_the_button_records_the_score(
     assert _count(db, NpsAnswer) == 1
 
 
+def test_a_scanner_running_the_page_script_records_nothing(
+    browser: Browser, live_server: str, db: Session
+) -> None:
+    # Playwright's own user agent names HeadlessChrome, as scanners that run scripts do.
+    context = browser.new_context(viewport={"width": WIDTH, "height": 812})
+    survey = make_survey(db)
+    page = context.new_page()
+    assert "HeadlessChrome" in page.evaluate("navigator.userAgent")
+
+    page.goto(surveys.score_links(TokenSigner(SECRET), live_server, survey)[10])
+
+    expect(page.get_by_text("please press the button")).to_be_visible()
+    assert _count(db, NpsAnswer) == 0
+    # Whoever presses the button is answered: that is a deliberate act.
+    page.get_by_role("button", name="Send my score: 10").click()
+    expect(page.get_by_text("Your score is saved: 10 out of 10.")).to_be_visible()
+    assert _count(db, NpsAnswer) == 1
+    context.close()
+
+
 def test_a_promoter_approves_and_then_withdraws_a_testimonial(
     phone: BrowserContext, live_server: str, db: Session
 ) -> None:
