@@ -3,7 +3,7 @@ properties, run by the engine against a real database and the capture mailbox.""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -73,12 +73,12 @@ class FakeSurveys:
 
 
 @pytest.fixture
-def surveys(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeSurveys]:
+def surveys(monkeypatch: pytest.MonkeyPatch) -> FakeSurveys:
     fake = FakeSurveys()
     # The registry is process-wide: the test's kind must not outlive the test.
     monkeypatch.setattr(content_steps, "_REGISTRY", {})
     content_steps.register("review_email:nps", fake.kind())
-    yield fake
+    return fake
 
 
 @pytest.fixture
