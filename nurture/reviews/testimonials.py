@@ -313,6 +313,8 @@ def library(
     status: str | None = None,
 ) -> list[Testimonial]:
     """Testimonials newest first; `status` None lists all but the still-requested ones."""
+    if industry and holds_nul(industry):
+        return []  # no industry holds a NUL (and PostgreSQL refuses one in a string)
     query = select(Testimonial)
     if status is None:
         query = query.where(Testimonial.status != TestimonialStatus.REQUESTED.value)
