@@ -82,19 +82,18 @@ class TestimonialForm:
 def testimonial_for(session: Session, contact_id: int, *, now: datetime) -> Testimonial | None:
     """Get or create the REQUESTED testimonial for the contact's latest promoter survey.
 
-    None when the contact has no promoter survey, or when that survey's testimonial is
+    None when the contact's latest answered survey is not a promoter's, or when its testimonial is
     already approved, hidden or withdrawn (there is nothing left to ask for).
     """
+    # The latest answer decides: a client whose newest score is not a promoter's is not
+    # asked, whatever they said about an earlier project.
     survey = session.scalar(
         select(NpsSurvey)
-        .where(
-            NpsSurvey.contact_id == contact_id,
-            NpsSurvey.category == NpsCategory.PROMOTER.value,
-        )
+        .where(NpsSurvey.contact_id == contact_id, NpsSurvey.answered_at.is_not(None))
         .order_by(NpsSurvey.answered_at.desc(), NpsSurvey.id.desc())
         .limit(1)
     )
-    if survey is None:
+    if survey is None or survey.category != NpsCategory.PROMOTER.value:
         return None
     found = _of_survey(session, survey.id)
     if found is None:
@@ -314,6 +313,8 @@ def library(
     status: str | None = None,
 ) -> list[Testimonial]:
     """Testimonials newest first; `status` None lists all but the still-requested ones."""
+    if industry and holds_nul(industry):
+        return []  # no industry holds a NUL (and PostgreSQL refuses one in a string)
     query = select(Testimonial)
     if status is None:
         query = query.where(Testimonial.status != TestimonialStatus.REQUESTED.value)

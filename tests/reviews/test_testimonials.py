@@ -10,11 +10,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campaigns.content.webinar_context import case_study_view
+from campaigns.email.mailconfig import MailConfig
+from campaigns.sequences.content_steps import case_study_context
+from nurture.config import Settings
 from nurture.errors import Conflict, InvalidInput
 from nurture.models import AuditEntry, CaseStudy, Event
 from nurture.models import Testimonial as Quote  # pytest would collect a Test* name
 from nurture.reviews import testimonials
 from templates.tokens import TokenExpired, TokenForged
+from tests.factories import make_contact
 from tests.reviews.advocacy_helpers import SIGNER, answered_survey, client_contact
 from tests.webinars.helpers import make_story
 
@@ -244,3 +248,35 @@ def test_form_links_last_sixty_days_from_the_request() -> None:
     token = url.removeprefix("https://mail.firm.example/testimonial/")
     ref = SIGNER.verify_testimonial(token, today=date(2026, 3, 2))
     assert (ref.item_id, ref.contact_id) == (5, 7)
+
+
+def test_the_case_study_step_mails_the_library_quote_until_it_is_withdrawn(
+    db: Session, settings: Settings
+) -> None:
+    t = _approve(db, _requested(db))
+    story = make_story(db, "Faster freight", testimonial_quote="Own words.")
+    testimonials.attach(db, t.id, story.id, actor="m")
+    db.commit()
+    reader = make_contact(db)
+    config = MailConfig.from_settings(settings)
+    context = case_study_context(db, story.id, reader, config)
+    assert context is not None
+    assert (context["case_study"]["quote"], context["case_study"]["quote_author"]) == (
+        QUOTE,
+        "Emma Lawson, Harbor Freight Logistics",
+    )
+    testimonials.withdraw(db, t.id, by="client", now=NOW)
+    db.commit()
+    context = case_study_context(db, story.id, reader, config)
+    assert context is not None
+    assert (context["case_study"]["quote"], context["case_study"]["quote_author"]) == (
+        "Own words.",
+        "",
+    )
+
+
+def test_a_client_whose_latest_answer_is_not_a_promoters_is_not_asked(db: Session) -> None:
+    contact = client_contact(db)
+    answered_survey(db, contact, score=10, now=NOW - timedelta(days=200))
+    answered_survey(db, contact, score=5, now=NOW)
+    assert testimonials.testimonial_for(db, contact.id, now=NOW) is None
