@@ -163,6 +163,7 @@ def test_a_scanner_running_the_page_script_records_nothing(
 
     expect(page.get_by_text("please press the button")).to_be_visible()
     assert _count(db, NpsAnswer) == 0
+    check_page(page, "nps-press-the-button")
     # Whoever presses the button is answered: that is a deliberate act.
     page.get_by_role("button", name="Send my score: 10").click()
     expect(page.get_by_text("Your score is saved: 10 out of 10.")).to_be_visible()
@@ -201,6 +202,7 @@ def test_a_promoter_approves_and_then_withdraws_a_testimonial(
     check_page(page, "testimonial-withdraw-phone")
     page.get_by_role("button", name="Yes, withdraw my consent").tap()
     expect(page.get_by_role("heading", name="Your consent is withdrawn")).to_be_visible()
+    check_page(page, "testimonial-withdrawn-phone")
     db.expire_all()
     stored = db.get(Quote, testimonial.id)
     assert stored is not None
@@ -237,3 +239,8 @@ def test_a_colleague_submits_the_referral_form(
     lead = db.scalar(select(Contact).where(Contact.email == "noah@berg.example"))
     assert lead is not None
     assert lead.referred_by_id == code.contact_id
+
+    # A link that does not work says so, and no more.
+    page.goto(f"{live_server}/nps/not-a-real-token-at-all-0123456789/9")
+    expect(page.get_by_role("heading", name="This link does not work")).to_be_visible()
+    check_page(page, "link-refused-phone")
