@@ -18,7 +18,6 @@ token answers a short page that says the link does not work.
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -102,12 +101,6 @@ def confirm_page(
     return _confirm(request, view, token, chosen, press=False)
 
 
-@dataclass(frozen=True, slots=True)
-class _Outcome:
-    recorded: bool
-    view: answers.SurveyView | None = None
-
-
 def _last_sent(session: Session, request: Request[Any, Any, Any], token: str) -> datetime | None:
     """When the survey e-mail (or its reminder) last went out: the scanner window's start."""
     ref = mail_config(request.app).signer.verify_survey(token, today=utcnow().date())
@@ -120,7 +113,11 @@ def _last_sent(session: Session, request: Request[Any, Any, Any], token: str) ->
     return max(times) if times else None
 
 
-def _answer(request: Request[Any, Any, Any], token: str, score: int, auto: bool) -> _Outcome:
+def _answer(
+    request: Request[Any, Any, Any], token: str, score: int, auto: bool
+) -> answers.SurveyView | None:
+    """Record the score; or, for an automatic post that looks like a machine, record
+    nothing and answer what the confirm page needs to ask for the button."""
     signer = mail_config(request.app).signer
     now = utcnow()
     with session_scope(settings_of(request.app).database_url) as session:
@@ -131,12 +128,11 @@ def _answer(request: Request[Any, Any, Any], token: str, score: int, auto: bool)
                 sent = _last_sent(session, request, token)
                 reason = machines.click_machine_reason(facts, sent_at=sent, now=now)
             if reason is not None:
-                view = answers.survey_page(session, token, signer=signer, today=now.date())
-                return _Outcome(recorded=False, view=view)
+                return answers.survey_page(session, token, signer=signer, today=now.date())
         answered = answers.record_score(session, token, score, signer=signer, now=now)
         if answered.event_id is not None:
             hand_over(session, [answered.event_id])
-    return _Outcome(recorded=True)
+    return None
 
 
 @post("/nps/{token:str}", status_code=303, name="nps-answer")
@@ -155,11 +151,11 @@ async def answer(request: Request[Any, Any, Any], token: FromPath[str]) -> Redir
         )
     auto = form.get("auto") == "1"
     try:
-        outcome = await anyio.to_thread.run_sync(_answer, request, token, score, auto)
+        ask_again = await anyio.to_thread.run_sync(_answer, request, token, score, auto)
     except (TokenError, NotFound) as error:
         return await anyio.to_thread.run_sync(_refused, request, token, error)
-    if outcome.view is not None:
-        return _confirm(request, outcome.view, token, score, press=True)
+    if ask_again is not None:
+        return _confirm(request, ask_again, token, score, press=True)
     return Redirect(f"/nps/{token}/follow-up", status_code=303)
 
 
