@@ -241,8 +241,11 @@ def withdraw(
     t.display_name = None
     t.withdrawn_at = now
     t.withdrawn_by = by
+    # The consent record keeps what was agreed and when, but not the signature: it
+    # names the person, and their words and name are what they took back.
+    kept = {k: v for k, v in (t.consent or {}).items() if k != "display_name"}
     t.consent = {
-        **(t.consent or {}),
+        **kept,
         "withdrawn_at": now.isoformat(),
         "withdrawn_by": by,
         "reason": reason,
