@@ -31,6 +31,7 @@ from nurture.models import (
     CaseStudy,
     Company,
     Contact,
+    Event,
     NpsCategory,
     NpsSurvey,
     Project,
@@ -270,6 +271,12 @@ def withdraw(
     session.flush()
     _event(session, t, "testimonial.withdrawn", "", now)
     return t
+
+
+def withdrawn_event_id(session: Session, testimonial_id: int) -> int | None:
+    """The stored `testimonial.withdrawn` event, for handing to the event workers."""
+    key = f"testimonial.withdrawn:{testimonial_id}"
+    return session.scalar(select(Event.id).where(Event.idempotency_key == key))
 
 
 def hide(session: Session, testimonial_id: int, *, actor: str) -> Testimonial:
