@@ -47,6 +47,7 @@ QUOTE_MIN = 20
 QUOTE_MAX = 1000
 MAX_WORDING = 2000
 MAX_LIBRARY = 500
+MAX_SIGNATURE = 300
 _SHOWN = (TestimonialStatus.APPROVED.value,)
 _LOCALES = ("en", "ru")
 
@@ -158,7 +159,8 @@ def approve(
     if t.status == TestimonialStatus.WITHDRAWN.value:
         raise Conflict("consent for this testimonial was withdrawn")
     shown_in = locale if locale in _LOCALES else locale_of(contact)
-    name = signature(session, contact, Attribution(attribution), shown_in)
+    # The column holds 300 characters; a long name and company together may not fit.
+    name = signature(session, contact, Attribution(attribution), shown_in)[:MAX_SIGNATURE]
     if t.status != TestimonialStatus.REQUESTED.value and (
         t.quote == text and t.attribution == attribution and t.display_name == name
     ):
