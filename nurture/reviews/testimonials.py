@@ -31,6 +31,7 @@ from nurture.models import (
     CaseStudy,
     Company,
     Contact,
+    Event,
     NpsCategory,
     NpsSurvey,
     Project,
@@ -46,6 +47,7 @@ QUOTE_MIN = 20
 QUOTE_MAX = 1000
 MAX_WORDING = 2000
 MAX_LIBRARY = 500
+MAX_SIGNATURE = 300
 _SHOWN = (TestimonialStatus.APPROVED.value,)
 _LOCALES = ("en", "ru")
 
@@ -157,7 +159,8 @@ def approve(
     if t.status == TestimonialStatus.WITHDRAWN.value:
         raise Conflict("consent for this testimonial was withdrawn")
     shown_in = locale if locale in _LOCALES else locale_of(contact)
-    name = signature(session, contact, Attribution(attribution), shown_in)
+    # The column holds 300 characters; a long name and company together may not fit.
+    name = signature(session, contact, Attribution(attribution), shown_in)[:MAX_SIGNATURE]
     if t.status != TestimonialStatus.REQUESTED.value and (
         t.quote == text and t.attribution == attribution and t.display_name == name
     ):
@@ -241,8 +244,11 @@ def withdraw(
     t.display_name = None
     t.withdrawn_at = now
     t.withdrawn_by = by
+    # The consent record keeps what was agreed and when, but not the signature: it
+    # names the person, and their words and name are what they took back.
+    kept = {k: v for k, v in (t.consent or {}).items() if k != "display_name"}
     t.consent = {
-        **(t.consent or {}),
+        **kept,
         "withdrawn_at": now.isoformat(),
         "withdrawn_by": by,
         "reason": reason,
@@ -267,6 +273,12 @@ def withdraw(
     session.flush()
     _event(session, t, "testimonial.withdrawn", "", now)
     return t
+
+
+def withdrawn_event_id(session: Session, testimonial_id: int) -> int | None:
+    """The stored `testimonial.withdrawn` event, for handing to the event workers."""
+    key = f"testimonial.withdrawn:{testimonial_id}"
+    return session.scalar(select(Event.id).where(Event.idempotency_key == key))
 
 
 def hide(session: Session, testimonial_id: int, *, actor: str) -> Testimonial:

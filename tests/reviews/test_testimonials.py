@@ -13,6 +13,7 @@ from campaigns.content.webinar_context import case_study_view
 from campaigns.email.mailconfig import MailConfig
 from campaigns.sequences.content_steps import case_study_context
 from nurture.config import Settings
+from nurture.contacts.erasure import erase_contact
 from nurture.errors import Conflict, InvalidInput
 from nurture.models import AuditEntry, CaseStudy, Event
 from nurture.models import Testimonial as Quote  # pytest would collect a Test* name
@@ -186,6 +187,8 @@ def test_the_client_withdrawing_removes_the_quote_from_library_case_studies_and_
     assert withdrawn.display_name is None
     assert withdrawn.withdrawn_by == "client"
     assert withdrawn.consent["given_at"] == NOW.isoformat()
+    assert withdrawn.consent["wording"] == WORDING
+    assert "display_name" not in withdrawn.consent
     assert testimonials.library(db, status="approved") == []
     assert testimonials.quote_view(withdrawn) == {"id": None, "quote": "", "display_name": ""}
     db.expire_all()
@@ -280,3 +283,17 @@ def test_a_client_whose_latest_answer_is_not_a_promoters_is_not_asked(db: Sessio
     answered_survey(db, contact, score=10, now=NOW - timedelta(days=200))
     answered_survey(db, contact, score=5, now=NOW)
     assert testimonials.testimonial_for(db, contact.id, now=NOW) is None
+
+
+def test_erasing_the_client_withdraws_their_quote_and_forgets_the_consent_record(
+    db: Session,
+) -> None:
+    t = _approve(db, _requested(db))
+    assert t.contact_id is not None
+    erase_contact(db, t.contact_id, actor="admin")
+    db.commit()
+    db.expire_all()
+    gone = db.get(Quote, t.id)
+    assert gone is not None
+    assert (gone.status, gone.quote, gone.display_name, gone.consent) == ("withdrawn", "", None, {})
+    assert testimonials.library(db, status="approved") == []
