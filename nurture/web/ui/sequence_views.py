@@ -231,9 +231,14 @@ def _categories(raw: object) -> str:
     return _either([str(c) for c in chosen]) if chosen else "?"
 
 
+def _word(value: object) -> str:
+    """A property value as the marketer typed it: JSON's true and false, not Python's."""
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
 def _either(value: object) -> str:
     """`a`, `a or b`, `a, b or c`."""
-    items = [str(v) for v in value] if isinstance(value, list) else [str(value)]
+    items = [_word(v) for v in (value if isinstance(value, list) else [value])]
     if len(items) < 2:
         return "".join(items) or "?"
     return f"{', '.join(items[:-1])} or {items[-1]}"
