@@ -391,7 +391,7 @@
     },
     task: function (step) {
       var inDays = step.due_in_working_days !== undefined;
-      var dueUnit = select([["hours", "hours"], ["working_days", "working days (Mon–Fri)"]], inDays ? "working_days" : "hours", function (v) {
+      var dueUnit = select([["hours", "hours"], ["working_days", "working days"]], inDays ? "working_days" : "hours", function (v) {
         if (v === "working_days") { delete step.due_in_hours; step.due_in_working_days = 1; }
         else { delete step.due_in_working_days; step.due_in_hours = 48; }
         changed(true);
@@ -409,8 +409,11 @@
         field("Assign to", select(catalogue.assignees.map(function (a) { return [a.value, a.label]; }), step.assign_to || "owner", function (v) {
           if (v === "owner") delete step.assign_to; else step.assign_to = v;
           changed(true);
-        }, "Assign to", "assign_to"), step.assign_to === "account_manager" ? "From the contact's latest project; without one, the contact's owner." : null),
-        el("div", { class: "field" }, [el("span", { class: "seq-field-label", text: "Due in" }), el("div", { class: "seq-inline" }, [dueAmount, dueUnit])]),
+        }, "Assign to", "assign_to"), step.assign_to === "account_manager" ? "The account manager of the contact's latest project; when there is none, the contact's owner." : null),
+        el("div", { class: "field" }, [
+          el("span", { class: "seq-field-label", text: "Due in" }), el("div", { class: "seq-inline" }, [dueAmount, dueUnit]),
+          inDays ? el("p", { class: "hint", text: "Monday to Friday, in the assignee's time zone." }) : null
+        ]),
         el("label", { class: "seq-check", "data-key": "escalate" }, [
           el("input", { type: "checkbox", checked: step.escalate === true ? "checked" : null, onchange: function (e) {
             if (e.target.checked) step.escalate = true; else delete step.escalate;
