@@ -26,6 +26,7 @@ ALLOWED_NAMES: frozenset[str] = frozenset(
         "project",
         "lead",  # internal hand-off mail: the qualified lead
         "handoff",
+        "task",  # internal task escalation mail: the overdue task
         "nps_links",  # eleven signed score links, 0..10
         "testimonial_url",
         "referral_url",

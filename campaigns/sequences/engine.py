@@ -225,7 +225,9 @@ class _Run:
         started = self.step_run().started_at
         spec = step.spec
         if "event" in spec:
-            if event_since(self.session, contact.id, spec["event"], started):
+            # "since enrolment": an answer given before the wait began still counts.
+            since = self.enrolment.enrolled_at if spec.get("since") == "enrolment" else started
+            if event_since(self.session, contact.id, spec["event"], since):
                 return self.advance(flow, "event")
             timeout_at = started + waits.duration(spec["timeout"])
             if self.now >= timeout_at:
@@ -366,7 +368,10 @@ class _Run:
         except (NotFound, InvalidInput) as exc:
             self.session.rollback()
             return self.finish(EnrolmentState.FAILED, str(exc)[:100])
-        content_steps.record_sent(self.session, kind, message, item_id, self.now)
+        went = content_steps.record_sent(self.session, kind, message, item_id, self.now)
+        if went and kind.after_sent is not None:
+            # In the step's own commit: a re-run that finds the move undone calls it again.
+            kind.after_sent(self.session, item_id, message, self.now)
         return self.advance(flow, message.status, detail={"message_id": message.id})
 
     # Moving the enrolment ---------------------------------------------------
