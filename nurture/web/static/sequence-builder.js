@@ -89,7 +89,7 @@
 
   function isNpsCondition(c) {
     return c.event === "nps.answered" && !c.step && c.where && typeof c.where === "object" &&
-      Object.keys(c.where).length === 1 && Array.isArray(c.where.category);
+      Object.keys(c.where).length === 1 && (Array.isArray(c.where.category) || typeof c.where.category === "string");
   }
 
   function duration(d) {
@@ -126,7 +126,7 @@
         return "in segment " + (seg ? seg.name : c.segment_id);
       }
       if (c.task_outcome) return "task " + c.step + " ended " + c.task_outcome.join(" or ");
-      if (isNpsCondition(c)) return "answered the NPS survey as " + either(c.where.category);
+      if (isNpsCondition(c)) return "answered the NPS survey as " + either([].concat(c.where.category));
       var said = c.step ? (c.event || "?") + " after " + c.step : eventWords(c.event) + " since enrolment";
       if (c.where && typeof c.where === "object") {
         said += Object.keys(c.where).map(function (k) { return ", " + k + " is " + either([].concat(c.where[k]).map(String)); }).join("");
@@ -473,6 +473,7 @@
       } else if (mode === "event") {
         parts.push(field("Event", input("text", c.event, "Event", function (v) { c.event = v.trim(); }, { list: eventList(), "data-key": "condition.event" })));
       } else if (mode === "nps") {
+        c.where.category = [].concat(c.where.category); // one value or a list: the boxes keep a list
         parts.push(el("fieldset", { class: "seq-checks", "data-key": "condition.where.category" }, [el("legend", { text: "Their latest answer is" })].concat(catalogue.nps_categories.map(function (category) {
           var box = el("input", { type: "checkbox", value: category.value, checked: c.where.category.indexOf(category.value) >= 0 ? "checked" : null, onchange: function (e) {
             // Kept in the catalogue's order, so the stored definition reads the same each time.
