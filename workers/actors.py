@@ -19,6 +19,7 @@ from campaigns.sequences.wakeups import wake_event_waits
 from nurture import events
 from nurture.models import utcnow
 from nurture.qualification.qualify import check_contacts
+from nurture.reviews import referrals
 from nurture.scoring import engine as scoring
 from nurture.scoring import predictive
 from nurture.webhooks.queueing import queue_for_events
@@ -31,6 +32,7 @@ from workers.handoffs import escalation_sweep, notify_after_commit, notify_hando
 from workers.imports import run_import
 from workers.predictive import enqueue_weekly_refit, fit_predictive_model
 from workers.qualification import qualification_sweep, send_sweep_if_due
+from workers.reviews import thank_after_commit, thank_referrals
 from workers.scoring import enqueue_due_rescore, rescore
 from workers.sequences import (
     enqueue_due_steps,
@@ -71,6 +73,7 @@ def process_events(event_ids: list[int]) -> None:
         notify_after_commit(db, qualified.handoff_ids)
         enrol_from_events(db, marked, now=now)
         wake_event_waits(db, marked, now=now)
+        thank_after_commit(db, referrals.advance(db, marked))
         hand_over(db, [*(i for change in changes for i in change.event_ids), *qualified.event_ids])
         send_after_commit(db, queue_for_events(db, marked))
 
@@ -160,7 +163,7 @@ def tick() -> None:
     enqueue_due_rescore()
     # Leads that match the MQL rule without a new event (a rule edited, a date passing).
     send_sweep_if_due()
-    # Overdue hand-offs go to their team lead; hand-off e-mails whose message was lost.
+    # Overdue hand-offs and escalating tasks go to their team lead; lost hand-off e-mails.
     escalation_sweep.send()
     # The weekly refit of the predictive model.
     enqueue_weekly_refit()
@@ -189,4 +192,5 @@ ALL: list[dramatiq.Actor] = [  # type: ignore[type-arg]
     refresh_experiments,
     send_broadcast_batch,
     broadcast_tick,
+    thank_referrals,
 ]

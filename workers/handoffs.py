@@ -1,4 +1,5 @@
-"""Hand-off actors: e-mail the rep of a new hand-off, and the SLA sweep.
+"""Hand-off actors: e-mail the rep of a new hand-off, and the SLA sweep (which also
+escalates overdue sequence tasks that asked for it, such as a detractor's call).
 
 `notify_after_commit` is how qualification (in `process_events`) and the inbox's
 reassign get the rep told within a second: the ids ride on the session and are
@@ -16,6 +17,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from campaigns.delivery.factory import transport_for
+from campaigns.sequences import task_escalation
 from nurture.models import utcnow
 from nurture.qualification import escalation, notify
 from workers import context
@@ -45,7 +47,8 @@ def notify_handoffs(handoff_ids: list[int]) -> None:
 
 @dramatiq.actor(queue_name="ticks", max_retries=0)
 def escalation_sweep() -> None:
-    """Escalate overdue hand-offs and alert their team leads; re-send lost notices."""
+    """Escalate overdue hand-offs and tasks and alert their team leads; re-send lost
+    notices."""
     settings = context.settings()
     transport = transport_for(settings)
     now = utcnow()
@@ -60,6 +63,10 @@ def escalation_sweep() -> None:
     with context.session() as db:
         lost = notify.unnotified(db, older_than=now - NOTIFY_LOST_AFTER)
         notify.notify_handoffs(db, lost, now=now, transport=transport, config=context.mail_config())
+    with context.session() as db:
+        task_escalation.escalate_overdue(
+            db, now=now, transport=transport, config=context.mail_config()
+        )
 
 
 def _process_events(event_ids: list[int]) -> None:
