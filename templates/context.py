@@ -26,8 +26,10 @@ ALLOWED_NAMES: frozenset[str] = frozenset(
         "project",
         "lead",  # internal hand-off mail: the qualified lead
         "handoff",
+        "task",  # internal task escalation mail: the overdue task
         "nps_links",  # eleven signed score links, 0..10
         "testimonial_url",
+        "feedback_url",  # a passive client's follow-up page
         "referral_url",
         "unsubscribe_url",
         "preferences_url",

@@ -138,19 +138,43 @@ def branch_holds(session: Session, enrolment: Enrolment, condition: Mapping[str,
         )
         return outcome in condition["task_outcome"]
     step = condition.get("step")
-    if step is None:
+    where = condition.get("where")
+    if step is None and where is None:
         return _had_event(session, enrolment, condition["event"])
-    message_id = session.scalar(
-        select(EmailMessage.id).where(
-            EmailMessage.idempotency_key == effect_key(enrolment.id, step)
+    # Without a step, only the latest event matters to `where`.
+    latest_only = 1 if step is None else None
+    events = _event_properties(session, enrolment, condition["event"], limit=latest_only)
+    if step is not None:
+        message_id = session.scalar(
+            select(EmailMessage.id).where(
+                EmailMessage.idempotency_key == effect_key(enrolment.id, step)
+            )
         )
-    )
-    if message_id is None:
-        return False
-    return any(
-        props.get("message_id") == message_id
-        for props in _event_properties(session, enrolment, condition["event"])
-    )
+        if message_id is None:
+            return False
+        events = [props for props in events if props.get("message_id") == message_id]
+    if where is None:
+        return bool(events)
+    # Answers can change (a new score, a status moving on): the latest one counts.
+    return bool(events) and properties_match(events[0], where)
+
+
+def properties_match(properties: Mapping[str, Any], where: Mapping[str, Any]) -> bool:
+    """Whether every property named in `where` holds its value or one of its list's.
+
+    True and 1 are different answers here, though Python holds them equal.
+    """
+    for name, wanted in where.items():
+        if name not in properties:
+            return False
+        actual = properties[name]
+        options = wanted if isinstance(wanted, list) else [wanted]
+        if not any(
+            isinstance(option, bool) == isinstance(actual, bool) and option == actual
+            for option in options
+        ):
+            return False
+    return True
 
 
 def event_since(session: Session, contact_id: int, kind: str, since: datetime) -> bool:
@@ -169,14 +193,22 @@ def _had_event(session: Session, enrolment: Enrolment, kind: str) -> bool:
     return event_since(session, enrolment.contact_id, kind, enrolment.enrolled_at)
 
 
-def _event_properties(session: Session, enrolment: Enrolment, kind: str) -> list[Mapping[str, Any]]:
-    # Few events per contact and type: reading them beats a JSON query per dialect.
+def _event_properties(
+    session: Session, enrolment: Enrolment, kind: str, *, limit: int | None = None
+) -> list[Mapping[str, Any]]:
+    """The properties of this type's events since enrolment, the latest first.
+
+    Few events per contact and type: reading them beats a JSON query per dialect.
+    """
     return list(
         session.scalars(
-            select(Event.properties).where(
+            select(Event.properties)
+            .where(
                 Event.contact_id == enrolment.contact_id,
                 Event.type == kind,
                 Event.occurred_at >= enrolment.enrolled_at,
             )
+            .order_by(Event.occurred_at.desc(), Event.id.desc())
+            .limit(limit)
         )
     )

@@ -37,6 +37,7 @@ from nurture.models import (
     CaseStudy,
     Contact,
     EmailMessage,
+    Enrolment,
     Event,
     MessageStatus,
     Service,
@@ -58,19 +59,41 @@ _DELIVERED = (MessageStatus.SENT.value, MessageStatus.DEFERRED.value)
 class ContentKind:
     """How one content step type picks, describes and records its content.
 
-    `choose` answers the id of the item for a contact (None: nothing fits);
-    `context` answers the template's extra context for it (None: it is gone).
+    `choose` answers the id of the item for a contact in this enrolment (None:
+    nothing fits); `context` answers the template's extra context for it (None: it
+    is gone); `after_sent`, when given, runs after the kind's event is recorded and
+    only when the message went out (a survey stamps when it was sent).
     """
 
     step_type: str
     detail_field: str  # where the step run keeps the pick
     event_type: str  # recorded when the e-mail went out
-    choose: Callable[[Session, Contact, Mapping[str, Any], datetime], int | None]
+    choose: Callable[[Session, Contact, Mapping[str, Any], datetime, Enrolment], int | None]
     context: Callable[[Session, int, Contact, MailConfig], dict[str, Any] | None]
+    after_sent: Callable[[Session, int, EmailMessage, datetime], None] | None = None
+
+
+# Kinds other floors provide (reviews registers `review_email:<ask>` at worker start):
+# campaigns may not import them, so they plug in here.
+_REGISTRY: dict[str, ContentKind] = {}
+
+
+def register(kind_key: str, kind: ContentKind) -> None:
+    """Make `kind` the content of steps that look up `kind_key`; registering again replaces."""
+    _REGISTRY[kind_key] = kind
+
+
+def registered(kind_key: str) -> ContentKind | None:
+    """The kind registered under `kind_key`, or None when nothing provides it."""
+    return _REGISTRY.get(kind_key)
 
 
 def choose_case_study(
-    session: Session, contact: Contact, spec: Mapping[str, Any], now: datetime
+    session: Session,
+    contact: Contact,
+    spec: Mapping[str, Any],
+    now: datetime,
+    enrolment: Enrolment | None = None,
 ) -> int | None:
     """The id of the case study to send this contact, or None when none fits."""
     excluded = sent_case_study_ids(session, contact.id)
@@ -101,7 +124,11 @@ def choose_case_study(
 
 
 def choose_webinar(
-    session: Session, contact: Contact, spec: Mapping[str, Any], now: datetime
+    session: Session,
+    contact: Contact,
+    spec: Mapping[str, Any],
+    now: datetime,
+    enrolment: Enrolment | None = None,
 ) -> int | None:
     """The id of the webinar to invite this contact to, or None when none fits."""
     excluded = set(

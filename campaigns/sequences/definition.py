@@ -36,12 +36,19 @@ from sqlalchemy.orm import Session
 from campaigns.sequences import triggers as entry
 from nurture.errors import InvalidInput, Problem
 from nurture.models import EmailTemplate, Service, TaskOutcome
-from nurture.validation import is_event_type, is_id
+from nurture.validation import (
+    ATTRIBUTE_KEY_RULE,
+    MAX_ID,
+    is_attribute_key,
+    is_event_type,
+    is_id,
+)
 
 STEP_TYPES = (
     "email",
     "case_study",
     "webinar_invite",
+    "review_email",
     "task",
     "wait",
     "branch",
@@ -50,8 +57,17 @@ STEP_TYPES = (
     "exit",
 )
 # Step types that send one e-mail from a template (branches may test what it led to).
-MAIL_STEPS = ("email", "case_study", "webinar_invite")
+MAIL_STEPS = ("email", "case_study", "webinar_invite", "review_email")
+# What a review e-mail asks for; the content comes from the kind registered under
+# `review_email:<ask>` (content_steps.register).
+REVIEW_ASKS = ("nps", "feedback", "testimonial", "referral")
 TASK_KINDS = ("linkedin_connect", "linkedin_message", "call", "meeting")
+# Who a task goes to: the contact's owner (or the next rep in turn) unless a resolver
+# registered under another name (tasks.register_assignee) answers someone.
+TASK_ASSIGNEES = ("owner", "account_manager")
+MAX_WORKING_DAYS = 30
+MAX_WHERE_PROPERTIES = 10
+MAX_WHERE_VALUES = 50
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 REENROL_POLICIES = ("never", "after_finish")
 TERMINAL = frozenset({"goal", "exit"})
@@ -66,8 +82,11 @@ _FIELDS: dict[str, frozenset[str]] = {
     "email": frozenset({"template_id"}),
     "case_study": frozenset({"template_id", "service", "topics"}),
     "webinar_invite": frozenset({"template_id", "topics"}),
-    "task": frozenset({"kind", "instructions", "due_in_hours"}),
-    "wait": frozenset({"duration", "until", "event", "timeout"}),
+    "review_email": frozenset({"template_id", "ask"}),
+    "task": frozenset(
+        {"kind", "instructions", "due_in_hours", "due_in_working_days", "assign_to", "escalate"}
+    ),
+    "wait": frozenset({"duration", "until", "event", "timeout", "since"}),
     "branch": frozenset({"condition", "then", "else"}),
     "split": frozenset({"paths"}),
     "goal": frozenset(),
@@ -306,6 +325,11 @@ class _Builder:
         self.check_email(raw, where)
         self.check_topics(raw, where)
 
+    def check_review_email(self, raw: Mapping[str, Any], where: str) -> None:
+        self.check_email(raw, where)
+        if raw.get("ask") not in REVIEW_ASKS:
+            self.problem(f"{where}.ask", f"must be one of {', '.join(REVIEW_ASKS)}")
+
     def check_topics(self, raw: Mapping[str, Any], where: str) -> None:
         if "topics" not in raw:
             return
@@ -329,6 +353,25 @@ class _Builder:
         hours = raw.get("due_in_hours", 48)
         if not isinstance(hours, int) or isinstance(hours, bool) or not 0 <= hours <= 24 * 90:
             self.problem(f"{where}.due_in_hours", "must be a whole number of hours, 0 to 2160")
+        if "due_in_working_days" in raw:
+            days = raw["due_in_working_days"]
+            if "due_in_hours" in raw:
+                self.problem(
+                    f"{where}.due_in_working_days", "give either due_in_hours or this, not both"
+                )
+            elif (
+                not isinstance(days, int)
+                or isinstance(days, bool)
+                or not 1 <= days <= MAX_WORKING_DAYS
+            ):
+                self.problem(
+                    f"{where}.due_in_working_days",
+                    f"must be a whole number of working days, 1 to {MAX_WORKING_DAYS}",
+                )
+        if raw.get("assign_to", "owner") not in TASK_ASSIGNEES:
+            self.problem(f"{where}.assign_to", f"must be one of {', '.join(TASK_ASSIGNEES)}")
+        if not isinstance(raw.get("escalate", False), bool):
+            self.problem(f"{where}.escalate", "must be true or false")
 
     def check_wait(self, raw: Mapping[str, Any], where: str) -> None:
         given = [name for name in ("duration", "until", "event") if name in raw]
@@ -357,6 +400,13 @@ class _Builder:
                 _duration(raw["timeout"], f"{where}.timeout", self.problems)
         if "timeout" in raw and "event" not in raw:
             self.problem(f"{where}.timeout", "only applies when waiting for an event")
+        if "since" in raw:
+            if "event" not in raw:
+                self.problem(f"{where}.since", "only applies when waiting for an event")
+            elif raw["since"] != "enrolment":
+                self.problem(
+                    f"{where}.since", 'must be "enrolment" (or left out: since the wait began)'
+                )
 
     def check_branch(self, raw: Mapping[str, Any], where: str) -> None:
         for arm in ("then", "else"):
@@ -368,9 +418,11 @@ class _Builder:
             self.problem(where, "must be an object")
             return
         if "event" in condition:
-            unknown = set(condition) - {"event", "step"}
+            unknown = set(condition) - {"event", "step", "where"}
             if not is_event_type(condition["event"]):
                 self.problem(f"{where}.event", "must be an event type, like email.clicked")
+            if "where" in condition:
+                self.check_where(condition["where"], f"{where}.where")
             if "step" in condition:
                 self.references.append((f"{where}.step", str(condition["step"]), MAIL_STEPS))
         elif "task_outcome" in condition:
@@ -393,6 +445,30 @@ class _Builder:
             return
         for name in sorted(unknown):
             self.problem(f"{where}.{name}", "is not a field of this condition")
+
+    def check_where(self, raw: object, where: str) -> None:
+        """`{"category": ["promoter"], "reminder": false}`: property -> a value or a list."""
+        if not isinstance(raw, Mapping) or not raw or len(raw) > MAX_WHERE_PROPERTIES:
+            self.problem(
+                where,
+                f"must map 1 to {MAX_WHERE_PROPERTIES} event properties to a value or a list",
+            )
+            return
+        for name, value in raw.items():
+            if not is_attribute_key(name):
+                self.problem(f"{where}.{name}", f"property {ATTRIBUTE_KEY_RULE}")
+                continue
+            values = value if isinstance(value, list) else [value]
+            if (
+                not values
+                or len(values) > MAX_WHERE_VALUES
+                or not all(_where_value(v) for v in values)
+            ):
+                self.problem(
+                    f"{where}.{name}",
+                    f"must be text (up to 200), a whole number, true/false, "
+                    f"or a list of 1 to {MAX_WHERE_VALUES} of them",
+                )
 
     def check_split(self, raw: Mapping[str, Any], where: str) -> None:
         paths = raw.get("paths")
@@ -508,6 +584,13 @@ def _flag(value: object, problems: list[Problem]) -> bool:
         problems.append(Problem("exclude_customers", "must be true or false"))
         return True
     return value
+
+
+def _where_value(value: object) -> bool:
+    """A value a branch may compare an event property with (floats compare unreliably)."""
+    if isinstance(value, str):
+        return len(value) <= 200 and "\x00" not in value
+    return isinstance(value, int) and abs(value) <= MAX_ID  # bool is an int too
 
 
 def _positive_int(value: object) -> bool:

@@ -100,6 +100,7 @@ class _Shape:
         if isinstance(condition, Mapping):
             outcomes = condition.get("task_outcome")
             _kind(outcomes, list, f"{where}.condition.task_outcome", self.found)
+            _kind(condition.get("where"), Mapping, f"{where}.condition.where", self.found)
 
 
 def _kind(value: object, kind: type, where: str, found: list[Problem]) -> bool:

@@ -54,6 +54,7 @@ from nurture.models import (
 )
 
 END = "end"
+REVIEWS_MISSING = "review e-mail steps are not available"
 
 
 class Verdict(enum.StrEnum):
@@ -198,6 +199,13 @@ class _Run:
     def step_webinar_invite(self, step: Step, flow: Flow, contact: Contact) -> StepResult:
         return self.send_content(step, flow, contact, content_steps.WEBINAR)
 
+    def step_review_email(self, step: Step, flow: Flow, contact: Contact) -> StepResult:
+        kind = content_steps.registered(f"review_email:{step.spec['ask']}")
+        if kind is None:
+            # Reviews registers its kinds at worker start; without them nothing can be asked.
+            return self.finish(EnrolmentState.FAILED, REVIEWS_MISSING)
+        return self.send_content(step, flow, contact, kind)
+
     def step_task(self, step: Step, flow: Flow, contact: Contact) -> StepResult:
         key = effect_key(self.enrolment.id, self.key)
         run = self.step_run()
@@ -217,7 +225,9 @@ class _Run:
         started = self.step_run().started_at
         spec = step.spec
         if "event" in spec:
-            if event_since(self.session, contact.id, spec["event"], started):
+            # "since enrolment": an answer given before the wait began still counts.
+            since = self.enrolment.enrolled_at if spec.get("since") == "enrolment" else started
+            if event_since(self.session, contact.id, spec["event"], since):
                 return self.advance(flow, "event")
             timeout_at = started + waits.duration(spec["timeout"])
             if self.now >= timeout_at:
@@ -332,7 +342,7 @@ class _Run:
                 return held
             if contact.email is None:
                 return self.advance(flow, "no_address")
-            picked = kind.choose(self.session, contact, step.spec, self.now)
+            picked = kind.choose(self.session, contact, step.spec, self.now, self.enrolment)
             if picked is None:
                 return self.advance(flow, content_steps.NONE_FITTING)
             run.detail = {**run.detail, kind.detail_field: picked}
@@ -358,7 +368,10 @@ class _Run:
         except (NotFound, InvalidInput) as exc:
             self.session.rollback()
             return self.finish(EnrolmentState.FAILED, str(exc)[:100])
-        content_steps.record_sent(self.session, kind, message, item_id, self.now)
+        went = content_steps.record_sent(self.session, kind, message, item_id, self.now)
+        if went and kind.after_sent is not None:
+            # In the step's own commit: a re-run that finds the move undone calls it again.
+            kind.after_sent(self.session, item_id, message, self.now)
         return self.advance(flow, message.status, detail={"message_id": message.id})
 
     # Moving the enrolment ---------------------------------------------------

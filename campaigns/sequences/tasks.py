@@ -1,8 +1,19 @@
-"""Tasks for sales reps created by `task` steps, and the outcome a rep records."""
+"""Tasks for sales reps created by `task` steps, and the outcome a rep records.
+
+Who gets a task: the step's `assign_to` names a resolver. "owner" (the default) is
+the contact's owner, else the next sales rep in turn. Other names are resolvers that
+a higher floor registers (`register_assignee`; reviews adds "account_manager"); one
+that answers None, or is not registered, falls back to the owner rule, so a task is
+never lost for want of an assignee.
+
+When it is due: `due_in_hours` after creation (48 by default), or
+`due_in_working_days` in the assignee's working week (`waits.add_working_days`, in
+their SalesRep.time_zone, else UTC).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -10,15 +21,31 @@ from jinja2 import TemplateError
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from campaigns.sequences import waits
 from campaigns.sequences.wakeups import wake_event_waits
 from nurture import audit
+from nurture.contacts.zones import zone
 from nurture.errors import Conflict, InvalidInput, NotFound
 from nurture.events import EventInput, ingest
-from nurture.models import Contact, Role, Task, TaskOutcome, User
+from nurture.models import Contact, Enrolment, Role, SalesRep, Task, TaskOutcome, User
 from templates.context import contact_view
 from templates.sandbox import environment
 
 TASK_COMPLETED = "task.completed"
+OWNER = "owner"
+
+# Answers the user id a task goes to, or None to leave it to the owner rule.
+Assignee = Callable[[Session, Contact, Enrolment], int | None]
+_ASSIGNEES: dict[str, Assignee] = {}
+
+
+def register_assignee(name: str, fn: Assignee) -> None:
+    """Let task steps say `"assign_to": name`; registering again replaces."""
+    _ASSIGNEES[name] = fn
+
+
+def registered_assignee(name: str) -> Assignee | None:
+    return _ASSIGNEES.get(name)
 
 
 def create_task(
@@ -35,20 +62,45 @@ def create_task(
     existing = session.scalars(select(Task).where(Task.idempotency_key == key)).one_or_none()
     if existing is not None:
         return existing
+    assignee_id = _assignee(session, contact, enrolment_id, str(spec.get("assign_to", OWNER)))
     task = Task(
         idempotency_key=key,
         contact_id=contact.id,
         enrolment_id=enrolment_id,
         step_key=step_key,
-        assignee_id=contact.owner_id or _round_robin(session),
+        assignee_id=assignee_id,
         kind=str(spec["kind"]),
         instructions=render_instructions(str(spec.get("instructions", "")), contact),
-        due_at=now + timedelta(hours=int(spec.get("due_in_hours", 48))),
+        due_at=due_at(session, spec, assignee_id, now),
+        escalate=spec.get("escalate") is True,
         created_at=now,
     )
     session.add(task)
     session.flush()
     return task
+
+
+def due_at(
+    session: Session, spec: Mapping[str, Any], assignee_id: int | None, now: datetime
+) -> datetime:
+    """When a task of this step, made `now` for this assignee, is due."""
+    if "due_in_working_days" not in spec:
+        return now + timedelta(hours=int(spec.get("due_in_hours", 48)))
+    rep = session.get(SalesRep, assignee_id) if assignee_id is not None else None
+    tz = zone(rep.time_zone if rep is not None else None)
+    return waits.add_working_days(now, int(spec["due_in_working_days"]), tz)
+
+
+def _assignee(
+    session: Session, contact: Contact, enrolment_id: int | None, assign_to: str
+) -> int | None:
+    resolver = registered_assignee(assign_to) if assign_to != OWNER else None
+    enrolment = session.get(Enrolment, enrolment_id) if enrolment_id is not None else None
+    if resolver is not None and enrolment is not None:
+        chosen = resolver(session, contact, enrolment)
+        if chosen is not None:
+            return chosen
+    return contact.owner_id or _round_robin(session)
 
 
 def record_task_outcome(

@@ -14,6 +14,9 @@ from campaigns.sequences.definition import WEEKDAYS, Window
 
 # A window and quiet hours together always open within a week plus a day.
 _SEARCH_DAYS = 9
+# Where a working-day count starts for a task made at a weekend (local time).
+WORKDAY_START = time(9, 0)
+_SATURDAY = 5
 
 
 def duration(spec: Mapping[str, int]) -> timedelta:
@@ -35,6 +38,26 @@ def next_weekday_time(now: datetime, weekday: str, clock: str, tz: tzinfo) -> da
         if candidate >= now:
             return candidate
     raise AssertionError("a weekday recurs within eight days")  # pragma: no cover
+
+
+def add_working_days(now: datetime, days: int, tz: tzinfo) -> datetime:
+    """`days` working days (Monday to Friday) after `now`, at the same local clock time.
+
+    Made on Friday 15:00, one working day is Monday 15:00. Made at a weekend, the
+    count starts on Monday at WORKDAY_START: one working day after Saturday is
+    Tuesday 09:00, so a weekend task never falls due before anyone worked a day on it.
+    """
+    local = now.astimezone(tz)
+    day = local.date()
+    clock = local.time().replace(tzinfo=None, fold=0)
+    if day.weekday() >= _SATURDAY:
+        day += timedelta(days=7 - day.weekday())
+        clock = WORKDAY_START
+    for _ in range(days):
+        day += timedelta(days=1)
+        while day.weekday() >= _SATURDAY:
+            day += timedelta(days=1)
+    return _at(day, clock, tz)
 
 
 def next_allowed(

@@ -30,7 +30,9 @@ EXPECTED = {
     "nps",
     "testimonial_request",
     "referral",
+    "feedback_request",
     "lead_handoff",
+    "task_overdue",
 }
 CYRILLIC = re.compile("[\u0430-\u044f\u0451]", re.IGNORECASE)
 variants = pytest.mark.parametrize(("template", "variant"), ALL_VARIANTS, ids=VARIANT_IDS)
@@ -49,9 +51,10 @@ def test_library_offers_every_starter_template_in_english_and_russian() -> None:
             assert variant.preheader
 
 
-def test_only_the_lead_handoff_is_internal_and_marketing_ones_name_a_topic() -> None:
+def test_only_the_staff_alerts_are_internal_and_marketing_ones_name_a_topic() -> None:
     kinds = {t.name: t.kind for t in starter_templates()}
-    assert [name for name, kind in kinds.items() if kind == "internal"] == ["lead_handoff"]
+    internal = [name for name, kind in kinds.items() if kind == "internal"]
+    assert internal == ["lead_handoff", "task_overdue"]
     for template in starter_templates():
         assert (template.topic is not None) == template.is_marketing
 

@@ -65,6 +65,7 @@ def test_mjml_is_compiled_once_and_only_jinja_runs_per_recipient(
         "nps",
         "testimonial_request",
         "referral",
+        "feedback_request",
     ],
 )
 def test_a_contact_with_only_an_email_address_still_reads_naturally(name: str, locale: str) -> None:
