@@ -31,6 +31,8 @@ ALLOWED_NAMES: frozenset[str] = frozenset(
         "testimonial_url",
         "feedback_url",  # a passive client's follow-up page
         "referral_url",
+        "referral",  # a referral thank-you: the referred colleague's first name, the stage
+        "testimonial",  # a quote from the testimonials library: quote, display_name
         "unsubscribe_url",
         "preferences_url",
     }

@@ -11,7 +11,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
-from nurture.models import CaseStudy, Webinar
+from sqlalchemy import select
+from sqlalchemy.orm import object_session
+
+from nurture.models import CaseStudy, Testimonial, TestimonialStatus, Webinar
 from templates.sandbox import format_date
 from templates.tokens import TokenSigner
 
@@ -23,7 +26,13 @@ _DAYS_RU = ("понедельник", "вторник", "среда", "четв�
 
 def case_study_view(story: CaseStudy) -> dict[str, Any]:
     """The `case_study` a template sees: title, client, industry, problem, metrics,
-    result (the first figure as one line), quote, quote_author, url (alias link), topics."""
+    result (the first figure as one line), quote, quote_author, url (alias link), topics.
+
+    A case study naming a library testimonial shows that quote and its signature while
+    the testimonial stays approved; hidden or withdrawn, the case study's own quote is
+    shown (none, when it has none), so a withdrawal reaches every e-mail built after it.
+    """
+    quote, author = library_quote(story)
     metrics = [{"label": m["label"], "value": m["value"]} for m in story.result_metrics or []]
     first = metrics[0] if metrics else None
     padded = metrics + [{"label": "", "value": ""}] * max(0, SHOWN_METRICS - len(metrics))
@@ -38,13 +47,28 @@ def case_study_view(story: CaseStudy) -> dict[str, Any]:
         "approach": "",
         "metrics": padded,
         "result": f"{first['value']} {first['label']}" if first else "",
-        "quote": story.testimonial_quote or "",
-        "quote_author": story.testimonial_author or "",
+        "quote": quote,
+        "quote_author": author,
         "quote_role": "",
         "url": link,
         "link": link,
         "topics": list(story.topics or []),
     }
+
+
+def library_quote(story: CaseStudy) -> tuple[str, str]:
+    """(quote, author) a case study shows: its approved library testimonial's, else its own."""
+    session = object_session(story)
+    if story.testimonial_id is not None and session is not None:
+        row = session.execute(
+            select(Testimonial.quote, Testimonial.display_name).where(
+                Testimonial.id == story.testimonial_id,
+                Testimonial.status == TestimonialStatus.APPROVED.value,
+            )
+        ).first()
+        if row is not None and row.quote:
+            return row.quote, row.display_name or ""
+    return story.testimonial_quote or "", story.testimonial_author or ""
 
 
 def webinar_view(webinar: Webinar, *, tz: tzinfo, locale: str | None) -> dict[str, Any]:

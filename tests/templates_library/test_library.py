@@ -31,6 +31,7 @@ EXPECTED = {
     "testimonial_request",
     "referral",
     "feedback_request",
+    "referral_thanks",
     "lead_handoff",
     "task_overdue",
 }
