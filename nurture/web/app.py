@@ -32,7 +32,19 @@ from workers import runtime
 _HERE = Path(__file__).resolve().parent
 # Paths whose unsafe methods are not browser form posts: bearer-authenticated
 # API calls, and public endpoints that mail clients call without cookies.
-CSRF_EXEMPT = ["/api/", "/healthz", "/readyz", "/metrics", "/schema", "/t/", "/u/", "/w/"]
+CSRF_EXEMPT = [
+    "/api/",
+    "/healthz",
+    "/readyz",
+    "/metrics",
+    "/schema",
+    "/t/",
+    "/u/",
+    "/w/",
+    "/nps/",
+    "/testimonial/",
+    "/refer/",
+]
 # Front-end packages served from node_modules (installed by `npm ci` from the lock file).
 VENDOR_FILES = {
     "htmx": "htmx.org/dist",
