@@ -1,5 +1,6 @@
 """What a sequence's steps can name, read for the builder and the sequence page: e-mail
-templates, segments, services, and recent contacts to preview an e-mail step as.
+templates (with the starter each came from, so a review e-mail step can propose the one
+made for its ask), segments, services, and recent contacts to preview an e-mail step as.
 
 Plain values only; the pages put their own labels on them.
 """
@@ -20,10 +21,12 @@ PREVIEW_CONTACTS = 100
 
 @dataclass(frozen=True, slots=True)
 class Choice:
-    """Something a step can name: its key (an id, or a service's slug) and its name."""
+    """Something a step can name: its key (an id, or a service's slug) and its name;
+    for a template loaded from the starter library, that starter's name."""
 
     key: int | str
     name: str
+    starter: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +50,7 @@ class Choices:
 def choices(session: Session) -> Choices:
     """The templates (archived ones left out), segments, services and sample contacts."""
     return Choices(
-        templates=[Choice(t.id, t.name) for t in list_templates(session)],
+        templates=[Choice(t.id, t.name, t.starter_name) for t in list_templates(session)],
         segments=[
             Choice(sid, name)
             for sid, name in session.execute(

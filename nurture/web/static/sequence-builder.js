@@ -66,6 +66,32 @@
     return found ? found.name : id ? "template " + id : "no template chosen";
   }
 
+  function byValue(list, value) {
+    return list.filter(function (item) { return item.value === value; })[0];
+  }
+
+  // "a", "a or b", "a, b or c"
+  function either(items) {
+    if (items.length < 2) return items.join("") || "?";
+    return items.slice(0, -1).join(", ") + " or " + items[items.length - 1];
+  }
+
+  function eventWords(type) {
+    return catalogue.event_labels[type] || (type ? "had a " + type + " event" : "?");
+  }
+
+  // The template made from the starter library for a review e-mail's ask, if it is loaded.
+  function starterTemplate(ask) {
+    var wanted = byValue(catalogue.review_asks, ask);
+    var found = wanted && catalogue.templates.filter(function (t) { return t.starter === wanted.starter; })[0];
+    return found ? found.id : null;
+  }
+
+  function isNpsCondition(c) {
+    return c.event === "nps.answered" && !c.step && c.where && typeof c.where === "object" &&
+      Object.keys(c.where).length === 1 && Array.isArray(c.where.category);
+  }
+
   function duration(d) {
     if (!d || typeof d !== "object") return "?";
     var parts = Object.keys(d).filter(function (k) { return d[k]; }).map(function (k) { return d[k] + " " + (d[k] === 1 ? k.slice(0, -1) : k); });
@@ -73,15 +99,24 @@
   }
 
   function summary(step) {
+    if (step.type === "review_email") {
+      var ask = byValue(catalogue.review_asks, step.ask);
+      return "Asks for " + (ask ? ask.phrase : "“" + (step.ask || "?") + "”") + " · " + templateName(step.template_id);
+    }
     if (SUMMARY_TYPES[step.type]) return templateName(step.template_id);
     if (step.type === "task") {
-      var kind = catalogue.task_kinds.filter(function (k) { return k.value === step.kind; })[0];
-      return (kind ? kind.label : step.kind || "?") + (step.due_in_hours !== undefined ? ", due in " + step.due_in_hours + " h" : "");
+      var kind = byValue(catalogue.task_kinds, step.kind);
+      var parts = [kind ? kind.label : step.kind || "?"];
+      if (step.assign_to === "account_manager") parts.push("for the account manager");
+      if (step.due_in_working_days !== undefined) parts.push("due in " + step.due_in_working_days + " working day" + (step.due_in_working_days === 1 ? "" : "s"));
+      else if (step.due_in_hours !== undefined) parts.push("due in " + step.due_in_hours + " h");
+      if (step.escalate === true) parts.push("team lead alerted when overdue");
+      return parts.join(", ");
     }
     if (step.type === "wait") {
       if (step.duration) return duration(step.duration);
       if (step.until) return "until " + (step.until.weekday || "?") + " " + (step.until.time || "");
-      if (step.event) return "for " + step.event + ", at most " + duration(step.timeout);
+      if (step.event) return "until the contact " + eventWords(step.event) + (step.since === "enrolment" ? ", counting from enrolment" : "") + "; at most " + duration(step.timeout);
       return "?";
     }
     if (step.type === "branch") {
@@ -91,7 +126,12 @@
         return "in segment " + (seg ? seg.name : c.segment_id);
       }
       if (c.task_outcome) return "task " + c.step + " ended " + c.task_outcome.join(" or ");
-      return (c.event || "?") + (c.step ? " after " + c.step : " since enrolment");
+      if (isNpsCondition(c)) return "answered the NPS survey as " + either(c.where.category);
+      var said = c.step ? (c.event || "?") + " after " + c.step : eventWords(c.event) + " since enrolment";
+      if (c.where && typeof c.where === "object") {
+        said += Object.keys(c.where).map(function (k) { return ", " + k + " is " + either([].concat(c.where[k]).map(String)); }).join("");
+      }
+      return said;
     }
     if (step.type === "split") return (step.paths || []).map(function (p) { return p.percent + "%"; }).join(" / ");
     if (step.type === "goal") return "completes the sequence";
@@ -134,7 +174,12 @@
   function newStep(type) {
     var step = { key: freshKey(type), type: type };
     var template = catalogue.templates.length ? catalogue.templates[0].id : 0;
-    if (SUMMARY_TYPES[type]) step.template_id = template;
+    if (type === "review_email") {
+      // No silent stand-in: only the starter template made for the ask is proposed.
+      step.ask = catalogue.review_asks[0].value;
+      var starter = starterTemplate(step.ask);
+      if (starter !== null) step.template_id = starter;
+    } else if (SUMMARY_TYPES[type]) step.template_id = template;
     if (type === "task") { step.kind = "linkedin_connect"; step.instructions = ""; step.due_in_hours = 48; }
     if (type === "wait") step.duration = { days: 3 };
     if (type === "branch") {
@@ -285,8 +330,14 @@
 
   function templateParts(step) {
     var options = catalogue.templates.map(function (t) { return [t.id, t.name]; });
-    if (!options.length) options = [["0", "No templates yet: create one under Content"]];
-    var box = select(options, step.template_id, function (v) { step.template_id = Number(v); changed(true); }, "Template", "template_id");
+    var known = catalogue.templates.some(function (t) { return t.id === step.template_id; });
+    // A step without a template says so, rather than showing the first one as if chosen.
+    if (!catalogue.templates.length) options = [["", "No templates yet: create one under Content"]];
+    else if (!known) options.unshift(["", step.template_id ? "Template " + step.template_id + " (not available)" : "Choose a template…"]);
+    var box = select(options, known ? step.template_id : "", function (v) {
+      if (v === "") delete step.template_id; else step.template_id = Number(v);
+      changed(true);
+    }, "Template", "template_id");
     var parts = [field("Template", box)];
     if (catalogue.contacts.length) {
       var who = select(catalogue.contacts.map(function (c) { return [c.id, c.label]; }), catalogue.contacts[0].id, function () {}, "Preview as");
@@ -324,7 +375,30 @@
     webinar_invite: function (step) {
       return templateParts(step).concat([topicsPart(step, "The next upcoming webinar on these topics.")]);
     },
+    review_email: function (step) {
+      var asks = catalogue.review_asks.map(function (a) { return [a.value, a.label]; });
+      if (!byValue(catalogue.review_asks, step.ask)) asks.unshift(["", "Choose what to ask for…"]);
+      return [
+        field("Asks for", select(asks, step.ask || "", function (v) {
+          // The template follows the ask while it is the starter made for the old ask (or none).
+          var following = step.template_id === undefined || step.template_id === starterTemplate(step.ask);
+          if (v) step.ask = v; else delete step.ask;
+          var starter = starterTemplate(step.ask);
+          if (following) { if (starter !== null) step.template_id = starter; else delete step.template_id; }
+          changed(true);
+        }, "Asks for", "ask"), "The starter template made for the ask is proposed when it is loaded.")
+      ].concat(templateParts(step));
+    },
     task: function (step) {
+      var inDays = step.due_in_working_days !== undefined;
+      var dueUnit = select([["hours", "hours"], ["working_days", "working days (Mon–Fri)"]], inDays ? "working_days" : "hours", function (v) {
+        if (v === "working_days") { delete step.due_in_hours; step.due_in_working_days = 1; }
+        else { delete step.due_in_working_days; step.due_in_hours = 48; }
+        changed(true);
+      }, "Due in unit", "due_unit");
+      var dueAmount = inDays
+        ? input("number", step.due_in_working_days, "Due in working days", function (v) { step.due_in_working_days = whole(v); }, { min: 1, max: 30, "data-key": "due_in_working_days", class: "input-short" })
+        : input("number", step.due_in_hours === undefined ? 48 : step.due_in_hours, "Due in hours", function (v) { step.due_in_hours = whole(v); }, { min: 0, max: 2160, "data-key": "due_in_hours", class: "input-short" });
       return [
         field("Kind", select(catalogue.task_kinds.map(function (k) { return [k.value, k.label]; }), step.kind, function (v) { step.kind = v; changed(true); }, "Kind", "kind")),
         field("Instructions", (function () {
@@ -332,7 +406,18 @@
           box.value = step.instructions || "";
           return box;
         })(), "Jinja like e-mails: {{ contact.first_name }}, {{ contact.company.name }}."),
-        field("Due in (hours)", input("number", step.due_in_hours === undefined ? 48 : step.due_in_hours, "Due in hours", function (v) { step.due_in_hours = whole(v); }, { min: 0, max: 2160, "data-key": "due_in_hours", class: "input-short" }))
+        field("Assign to", select(catalogue.assignees.map(function (a) { return [a.value, a.label]; }), step.assign_to || "owner", function (v) {
+          if (v === "owner") delete step.assign_to; else step.assign_to = v;
+          changed(true);
+        }, "Assign to", "assign_to"), step.assign_to === "account_manager" ? "From the contact's latest project; without one, the contact's owner." : null),
+        el("div", { class: "field" }, [el("span", { class: "seq-field-label", text: "Due in" }), el("div", { class: "seq-inline" }, [dueAmount, dueUnit])]),
+        el("label", { class: "seq-check", "data-key": "escalate" }, [
+          el("input", { type: "checkbox", checked: step.escalate === true ? "checked" : null, onchange: function (e) {
+            if (e.target.checked) step.escalate = true; else delete step.escalate;
+            changed(false);
+          } }),
+          document.createTextNode(" Alert the team lead when overdue")
+        ])
       ];
     },
     wait: function (step) {
@@ -351,6 +436,14 @@
       }
       if (mode === "event") {
         parts.push(field("Event", input("text", step.event, "Event", function (v) { step.event = v.trim(); }, { list: eventList(), "data-key": "event" })));
+        parts.push(el("label", { class: "seq-check", "data-key": "since" }, [
+          el("input", { type: "checkbox", checked: step.since === "enrolment" ? "checked" : null, onchange: function (e) {
+            if (e.target.checked) step.since = "enrolment"; else delete step.since;
+            changed(false);
+          } }),
+          document.createTextNode(" Count events since the contact entered the sequence")
+        ]));
+        parts.push(el("p", { class: "hint", text: "Otherwise only events after the wait began count. Counting from entry lets a reminder's wait pass at once when the answer is already in." }));
         parts.push(durationField("Timeout", step, "timeout"));
       }
       return parts;
@@ -358,14 +451,16 @@
     branch: function (step) {
       var c = step.condition = step.condition || {};
       var mode = c.segment_id !== undefined ? "segment" : c.task_outcome ? "task" :
-        c.event === "email.opened" && c.step ? "opened" : c.event === "email.clicked" && c.step ? "clicked" : "event";
+        c.event === "email.opened" && c.step ? "opened" : c.event === "email.clicked" && c.step ? "clicked" :
+        isNpsCondition(c) ? "nps" : "event";
       var parts = [field("If the contact…", select([
         ["opened", "opened an e-mail step"], ["clicked", "clicked in an e-mail step"], ["event", "had an event since enrolment"],
-        ["task", "has a task outcome"], ["segment", "is in a segment"]
+        ["nps", "answered the NPS survey as"], ["task", "has a task outcome"], ["segment", "is in a segment"]
       ], mode, function (v) {
         var mail = firstMailKey();
         if (v === "opened" || v === "clicked") step.condition = { event: "email." + v, step: mail || "" };
         if (v === "event") step.condition = { event: "webinar.attended" };
+        if (v === "nps") step.condition = { event: "nps.answered", where: { category: ["promoter"] } };
         if (v === "task") step.condition = { task_outcome: ["meeting_booked"], step: taskKeys()[0] || "" };
         if (v === "segment") step.condition = { segment_id: catalogue.segments.length ? catalogue.segments[0].id : 0 };
         changed(true);
@@ -374,6 +469,18 @@
         parts.push(field("E-mail step", select(mailKeys().map(function (k) { return [k, k]; }), c.step, function (v) { c.step = v; changed(true); }, "E-mail step", "condition.step")));
       } else if (mode === "event") {
         parts.push(field("Event", input("text", c.event, "Event", function (v) { c.event = v.trim(); }, { list: eventList(), "data-key": "condition.event" })));
+      } else if (mode === "nps") {
+        parts.push(el("fieldset", { class: "seq-checks", "data-key": "condition.where.category" }, [el("legend", { text: "Their latest answer is" })].concat(catalogue.nps_categories.map(function (category) {
+          var box = el("input", { type: "checkbox", value: category.value, checked: c.where.category.indexOf(category.value) >= 0 ? "checked" : null, onchange: function (e) {
+            // Kept in the catalogue's order, so the stored definition reads the same each time.
+            c.where.category = catalogue.nps_categories.map(function (x) { return x.value; }).filter(function (x) {
+              return x === category.value ? e.target.checked : c.where.category.indexOf(x) >= 0;
+            });
+            changed(true);
+          } });
+          return el("label", { class: "seq-check" }, [box, document.createTextNode(" " + category.label)]);
+        }))));
+        parts.push(el("p", { class: "hint", text: "Answers can change; the latest answer since the contact entered counts." }));
       } else if (mode === "task") {
         parts.push(field("Task step", select(taskKeys().map(function (k) { return [k, k]; }), c.step, function (v) { c.step = v; changed(true); }, "Task step", "condition.step")));
         parts.push(el("fieldset", { class: "seq-checks", "data-key": "condition.task_outcome" }, [el("legend", { text: "Outcome is one of" })].concat(catalogue.outcomes.map(function (o) {
@@ -436,7 +543,7 @@
 
   function eventList() {
     if (!document.getElementById("seq-event-types")) {
-      document.body.appendChild(el("datalist", { id: "seq-event-types" }, catalogue.event_types.map(function (t) { return el("option", { value: t }); })));
+      document.body.appendChild(el("datalist", { id: "seq-event-types" }, catalogue.event_types.map(function (t) { return el("option", { value: t, label: catalogue.event_labels[t] || null }); })));
     }
     return "seq-event-types";
   }

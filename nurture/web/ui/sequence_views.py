@@ -19,6 +19,7 @@ TYPE_LABELS = {
     "email": "E-mail",
     "case_study": "Case study e-mail",
     "webinar_invite": "Webinar invitation",
+    "review_email": "Review e-mail",
     "task": "Task for a rep",
     "wait": "Wait",
     "branch": "Branch",
@@ -31,6 +32,44 @@ TASK_LABELS = {
     "linkedin_message": "LinkedIn: message",
     "call": "Call",
     "meeting": "Meeting",
+}
+# What a review e-mail asks for: the choice's label, how a summary says it, and the
+# starter template made for it (proposed when the step is added or its ask changes).
+REVIEW_ASKS = {
+    "nps": ("NPS score", "an NPS score", "nps"),
+    "feedback": ("Feedback", "feedback", "feedback_request"),
+    "testimonial": ("Testimonial", "a testimonial", "testimonial_request"),
+    "referral": ("Referral", "a referral", "referral"),
+}
+ASSIGNEES = {
+    "owner": "The contact's owner",
+    "account_manager": "The project's account manager",
+}
+NPS_CATEGORIES = {
+    "promoter": "Promoter (9-10)",
+    "passive": "Passive (7-8)",
+    "detractor": "Detractor (0-6)",
+}
+# Events in words, as in "the contact answered the NPS survey"; others show their type.
+EVENT_LABELS = {
+    "email.opened": "opened an e-mail",
+    "email.clicked": "clicked a link in an e-mail",
+    "page.visited": "visited a page",
+    "form.submitted": "submitted a form",
+    "webinar.registered": "registered for a webinar",
+    "webinar.attended": "attended a webinar",
+    "meeting.booked": "booked a meeting",
+    "deal.won": "won a deal",
+    "project.completed": "finished a project",
+    "nps.sent": "was sent the NPS survey",
+    "nps.answered": "answered the NPS survey",
+    "nps.commented": "commented on the NPS survey",
+    "testimonial.requested": "was asked for a testimonial",
+    "testimonial.approved": "approved a testimonial",
+    "testimonial.withdrawn": "withdrew a testimonial",
+    "referral.invited": "was invited to refer someone",
+    "referral.submitted": "came through a referral",
+    "task.escalated": "had an overdue task escalated",
 }
 SKIP_REASONS = {
     "missing": "no such contact",
@@ -99,13 +138,12 @@ def step_label(step: Mapping[str, Any], templates: Mapping[int, str]) -> str:
     """A short human description of a step, like "Wait 4 days" or "E-mail: Welcome"."""
     kind = str(step.get("type", ""))
     name = TYPE_LABELS.get(kind, kind)
+    if kind == "review_email":
+        return f"{name} asking for {_ask_phrase(step.get('ask'))}: {_template(step, templates)}"
     if "template_id" in step:
-        template = (
-            templates.get(step["template_id"]) if isinstance(step["template_id"], int) else None
-        )
-        return f"{name}: {template or 'template ' + str(step['template_id'])}"
+        return f"{name}: {_template(step, templates)}"
     if kind == "task":
-        return f"Task: {TASK_LABELS.get(str(step.get('kind')), step.get('kind'))}"
+        return _task_label(step)
     if kind == "wait":
         return _wait_label(step)
     if kind == "branch":
@@ -119,6 +157,34 @@ def step_label(step: Mapping[str, Any], templates: Mapping[int, str]) -> str:
         )
         return f"Split {'/'.join(shares)}"
     return name
+
+
+def _template(step: Mapping[str, Any], templates: Mapping[int, str]) -> str:
+    if "template_id" not in step:
+        return "no template chosen"
+    chosen = step["template_id"]
+    return (templates.get(chosen) if isinstance(chosen, int) else None) or f"template {chosen}"
+
+
+def _ask_phrase(ask: object) -> str:
+    found = REVIEW_ASKS.get(str(ask))
+    return found[1] if found else f"“{ask}”"
+
+
+def _task_label(step: Mapping[str, Any]) -> str:
+    parts = [f"Task: {TASK_LABELS.get(str(step.get('kind')), step.get('kind'))}"]
+    if step.get("assign_to") == "account_manager":
+        parts.append("for the project's account manager")
+    days = step.get("due_in_working_days")
+    if isinstance(days, int) and not isinstance(days, bool):
+        parts.append(f"due in {days} working day{'' if days == 1 else 's'}")
+    if step.get("escalate") is True:
+        parts.append("team lead alerted when overdue")
+    return ", ".join(parts)
+
+
+def _event_words(event: object) -> str:
+    return EVENT_LABELS.get(str(event), f"had a {event} event")
 
 
 def _duration(raw: object) -> str:
@@ -135,7 +201,9 @@ def _wait_label(step: Mapping[str, Any]) -> str:
         until = step["until"]
         return f"Wait until {str(until.get('weekday', '')).capitalize()} {until.get('time', '')}"
     if "event" in step:
-        return f"Wait for {step['event']} (at most {_duration(step.get('timeout'))})"
+        counted = ", counting from enrolment" if step.get("since") == "enrolment" else ""
+        timeout = _duration(step.get("timeout"))
+        return f"Wait until the contact {_event_words(step['event'])}{counted} (at most {timeout})"
     return "Wait"
 
 
@@ -148,8 +216,32 @@ def _condition_label(condition: object) -> str:
         outcomes = condition.get("task_outcome")
         listed = ", ".join(str(o) for o in outcomes) if isinstance(outcomes, list) else "?"
         return f"task {condition.get('step')} ended {listed}"
-    event = str(condition.get("event", "?"))
-    return f"{event} after {condition['step']}" if "step" in condition else f"had {event}"
+    event = condition.get("event", "?")
+    where = condition.get("where")
+    if event == "nps.answered" and isinstance(where, Mapping) and set(where) == {"category"}:
+        return f"answered the NPS survey as {_categories(where['category'])}"
+    said = f"{event} after {condition['step']}" if "step" in condition else _event_words(event)
+    if isinstance(where, Mapping) and where:
+        said += " where " + ", ".join(f"{k} is {_either(v)}" for k, v in where.items())
+    return said
+
+
+def _categories(raw: object) -> str:
+    chosen = raw if isinstance(raw, list) else [raw]
+    return _either([str(c) for c in chosen]) if chosen else "?"
+
+
+def _word(value: object) -> str:
+    """A property value as the marketer typed it: JSON's true and false, not Python's."""
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def _either(value: object) -> str:
+    """`a`, `a or b`, `a, b or c`."""
+    items = [_word(v) for v in (value if isinstance(value, list) else [value])]
+    if len(items) < 2:
+        return "".join(items) or "?"
+    return f"{', '.join(items[:-1])} or {items[-1]}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,11 +290,24 @@ def catalogue(offered: Choices) -> dict[str, Any]:
         "outcomes": [o.value for o in TaskOutcome],
         "reenrol": list(definition.REENROL_POLICIES),
         "event_types": list(COMMON_EVENTS),
-        "templates": [{"id": t.key, "name": t.name} for t in offered.templates],
+        "templates": [
+            {"id": t.key, "name": t.name, "starter": t.starter} for t in offered.templates
+        ],
+        "review_asks": [_ask_choice(ask) for ask in definition.REVIEW_ASKS],
+        "assignees": [
+            {"value": k, "label": ASSIGNEES.get(k, k)} for k in definition.TASK_ASSIGNEES
+        ],
+        "nps_categories": [{"value": k, "label": v} for k, v in NPS_CATEGORIES.items()],
+        "event_labels": EVENT_LABELS,
         "segments": [{"id": s.key, "name": s.name} for s in offered.segments],
         "services": [{"slug": s.key, "name": s.name} for s in offered.services],
         "contacts": contact_choices(offered.contacts),
     }
+
+
+def _ask_choice(ask: str) -> dict[str, str | None]:
+    label, phrase, starter = REVIEW_ASKS.get(ask, (ask, ask, None))
+    return {"value": ask, "label": label, "phrase": phrase, "starter": starter}
 
 
 @dataclass(frozen=True, slots=True)
