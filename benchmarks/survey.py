@@ -1,9 +1,12 @@
 """The NPS score endpoint under load, beside a bare POST endpoint of the same server.
 
 Starts PostgreSQL and Redis, seeds one completed project whose client contacts each
-have a sent survey (SURVEYS of them, inserted in bulk), and serves the app (`nurture
-serve`, one web process, Redis as the broker) with the benchmark-only endpoints
-enabled (NURTURE_BENCH_ENDPOINTS=1). wrk drives both with the same client, the same
+have a sent survey (SURVEYS of them, inserted in bulk), and serves the app the way
+`nurture serve` does (Granian, one web process, Redis as the broker and the rate
+limiter's counters) through benchmarks/survey_server.py, whose one change is the
+per-address answer limit raised out of reach (every request still counts against
+it; wrk's clients all share 127.0.0.1), with the benchmark-only endpoints enabled
+(NURTURE_BENCH_ENDPOINTS=1). wrk drives both with the same client, the same
 connections (200) and the same duration (20 s) on loopback: first the bare POST
 twin (`POST /t/bench/{token}`: reads the same form body, verifies nothing, records
 nothing, gives the same redirect), then the score endpoint (`POST /nps/{token}`,
@@ -39,6 +42,8 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -47,7 +52,7 @@ from sqlalchemy import func, insert, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks._harness import fresh_database, server, services
+from benchmarks._harness import REPO, _serving, free_port, fresh_database, services
 from nurture.db import session_scope
 from nurture.migrate import upgrade
 from nurture.models import Contact, Event, NpsAnswer, NpsSurvey, Project, utcnow
@@ -211,6 +216,16 @@ def make_plans(
     return Plans(folder, steps, [0] * threads)
 
 
+@contextmanager
+def survey_server(env: dict[str, str]) -> Iterator[str]:
+    """benchmarks/survey_server.py (the app as `nurture serve` runs it, one web process,
+    the per-address answer limit out of reach); yields its base URL once it answers."""
+    port = free_port()
+    argv = ["-m", "benchmarks.survey_server", "--port", str(port)]
+    with _serving(argv, {**env, "PYTHONPATH": str(REPO)}, port, "/healthz", 200) as base:
+        yield base
+
+
 def run_wrk(
     base: str, prefix: str, plans: Plans, seconds: int, connections: int
 ) -> dict[str, float]:
@@ -257,7 +272,7 @@ def server_answers(base: str) -> tuple[int, int]:
     for line in text.splitlines():
         if not line.startswith("nurture_http_requests_total{"):
             continue
-        labels = line[: line.index("}")]
+        labels = line[: line.rindex("}")]
         # A POST the app could not route ("unmatched") would be a score request too:
         # nothing else is posted during the run.
         score = f'route="{SCORE_ROUTE}' in labels or 'route="unmatched"' in labels
@@ -339,7 +354,7 @@ def main() -> int:
             "NURTURE_SECRET_KEY": SECRET,
             "NURTURE_BENCH_ENDPOINTS": "1",
         }
-        with server(env, workers=1) as base:
+        with survey_server(env) as base:
             load = (args.connections,)
             # Warm up both (connections, pools, caches) outside the timing; the score
             # warm-up answers surveys too, and counts in the exactly-once check.

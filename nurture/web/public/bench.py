@@ -13,6 +13,7 @@ from typing import Any
 
 from litestar import Request, Response, get, post
 from litestar.params import FromPath
+from litestar.response import Redirect
 
 from nurture.web.public.tracking import NO_STORE
 
@@ -28,14 +29,10 @@ async def bare_redirect(token: FromPath[str]) -> Response[bytes]:
 
 
 @post("/t/bench/{token:str}", include_in_schema=False, name="bench-bare-post")
-async def bare_form_post(token: FromPath[str], request: Request[Any, Any, Any]) -> Response[bytes]:
+async def bare_form_post(token: FromPath[str], request: Request[Any, Any, Any]) -> Redirect:
     form = await request.form()
-    score = str(form.get("score") or "")
-    return Response(
-        b"",
-        status_code=303,
-        headers={"Location": f"/nps/{token}/follow-up?s={score}", "Cache-Control": NO_STORE},
-    )
+    form.get("score")
+    return Redirect(f"/nps/{token}/follow-up", status_code=303)
 
 
 handlers = [bare_redirect, bare_form_post] if ENABLED else []
