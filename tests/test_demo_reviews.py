@@ -27,9 +27,13 @@ from nurture.models import (
     Referral,
     ReferralStatus,
     Sequence,
-    Testimonial,
-    TestimonialStatus,
     utcnow,
+)
+from nurture.models import (
+    Testimonial as QuoteRow,
+)
+from nurture.models import (
+    TestimonialStatus as QuoteStatus,
 )
 from nurture.reviews.default_sequence import SURVEY_SEQUENCE_NAME
 from tests.conftest import BACKENDS, _empty_tables
@@ -97,9 +101,12 @@ def test_projects_were_completed_over_nine_months_across_services_and_managers(
 
 
 def test_answered_surveys_in_every_category_with_follow_ups(demo: Demo, db: Session) -> None:
-    categories = dict(
-        db.execute(select(NpsSurvey.category, func.count()).group_by(NpsSurvey.category)).tuples()
-    )
+    categories: dict[str | None, int] = {
+        category: count
+        for category, count in db.execute(
+            select(NpsSurvey.category, func.count()).group_by(NpsSurvey.category)
+        )
+    }
     assert categories.get("promoter", 0) >= 5
     assert categories.get("passive", 0) >= 3
     assert categories.get("detractor", 0) >= 3
@@ -146,9 +153,7 @@ def test_each_answer_is_one_row_and_one_processed_event(demo: Demo, db: Session)
 
 
 def test_promoters_approved_testimonials_with_their_consent(demo: Demo, db: Session) -> None:
-    approved = list(
-        db.scalars(select(Testimonial).where(Testimonial.status == TestimonialStatus.APPROVED))
-    )
+    approved = list(db.scalars(select(QuoteRow).where(QuoteRow.status == QuoteStatus.APPROVED)))
     assert len(approved) == demo.result.testimonials >= 3
     for testimonial in approved:
         assert len(testimonial.quote) >= 20
@@ -182,7 +187,7 @@ def test_a_second_run_adds_nothing(demo: Demo, db: Session) -> None:
         db.expire_all()
         return tuple(
             db.scalar(select(func.count()).select_from(model)) or 0
-            for model in (Project, NpsSurvey, NpsAnswer, Testimonial, Referral, Event, Sequence)
+            for model in (Project, NpsSurvey, NpsAnswer, QuoteRow, Referral, Event, Sequence)
         )
 
     before = totals()
