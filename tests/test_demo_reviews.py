@@ -127,9 +127,11 @@ def test_answered_surveys_in_every_category_with_follow_ups(demo: Demo, db: Sess
 
 def test_each_answer_is_one_row_and_one_processed_event(demo: Demo, db: Session) -> None:
     rows = db.scalar(select(func.count()).select_from(NpsAnswer))
+    # The demo's older history has nps.answered events of its own (from before surveys
+    # existed, for the Promoters segment): the surveys' answers are the ones from "nps".
     answered = db.execute(
         select(Event.properties, Event.occurred_at, Event.processed_at).where(
-            Event.type == "nps.answered"
+            Event.type == "nps.answered", Event.source == "nps"
         )
     ).all()
     assert rows == demo.result.answers == len(answered)
