@@ -35,6 +35,8 @@ from nurture.models import (
 from nurture.models import (
     TestimonialStatus as QuoteStatus,
 )
+from nurture.reports.nps import nps_report
+from nurture.reports.nps_filter import NpsFilter
 from nurture.reviews.default_sequence import SURVEY_SEQUENCE_NAME
 from tests.conftest import BACKENDS, _empty_tables
 
@@ -196,3 +198,22 @@ def test_a_second_run_adds_nothing(demo: Demo, db: Session) -> None:
     assert seed_demo_reviews(db, config=demo.config, now=utcnow()) == ReviewsResult()
     db.commit()
     assert totals() == before
+
+
+def test_the_nps_report_has_numbers_over_the_year_by_service_and_manager(
+    demo: Demo, db: Session
+) -> None:
+    today = utcnow().date()
+    report = nps_report(db, NpsFilter(start=today - timedelta(days=365), end=today))
+    overall = report.overall
+    assert overall.result.answers == demo.result.answers
+    assert overall.sent == demo.result.surveys
+    assert overall.result.score is not None
+    assert overall.result.low is not None
+    assert overall.result.high is not None
+    assert overall.result.low < overall.result.score < overall.result.high
+    assert len(report.breakdowns["service"]) >= 6
+    assert len(report.breakdowns["manager"]) == 2
+    assert len({group.key for group in report.breakdowns["industry"]}) >= 3
+    months = [group for group in report.trend if group.result.answers]
+    assert len(months) >= 8
