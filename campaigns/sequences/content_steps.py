@@ -1,5 +1,9 @@
-"""What the `case_study` and `webinar_invite` steps send: the pick for one contact, the
-template context for it, and the event that records it was sent.
+"""What the `case_study`, `webinar_invite` and `review_email` steps send: the pick for one
+contact, the template context for it, and the event that records it was sent.
+
+Case studies and webinars are defined here; review e-mails are registered by
+`nurture.reviews` under `review_email:<ask>` (`register`), since campaigns may not
+import the reviews floor.
 
 The engine stores the pick in the step run before the e-mail goes out, so a re-run
 sends the same content; these functions only choose and describe it.

@@ -19,7 +19,14 @@ these, so a string where it walks a list would break the page for good).
 Content steps send one e-mail like `email` does, with content picked per contact
 (see content_steps): `{"type": "case_study", "template_id": N, "service": "slug",
 "topics": [...]}` (service and topics optional, they restrict the candidates) and
-`{"type": "webinar_invite", "template_id": N, "topics": [...]}` (topics optional).
+`{"type": "webinar_invite", "template_id": N, "topics": [...]}` (topics optional) and
+`{"type": "review_email", "ask": "nps" | "feedback" | "testimonial" | "referral",
+"template_id": N}`, whose content kind another floor registers (docs/reviews.md).
+
+Beyond the basics: an event wait may say `"since": "enrolment"`; a branch on an event
+may carry `"where": {property: value or [values]}` (the latest such event must match);
+a task step may say `assign_to`, `due_in_working_days` (instead of `due_in_hours`) and
+`escalate`.
 """
 
 from __future__ import annotations

@@ -127,8 +127,9 @@ def alert_leads(
         EmailMessage.idempotency_key == key,
         EmailMessage.status != MessageStatus.QUEUED.value,
     )
-    pending = list(
-        session.execute(
+    pending = [
+        (task, lead)
+        for task, lead in session.execute(
             select(Task, User)
             .join(User, User.id == Task.escalated_to_id)
             .where(
@@ -138,8 +139,8 @@ def alert_leads(
             )
             .order_by(Task.id)
             .limit(RESEND_LIMIT)
-        ).tuples()
-    )
+        )
+    ]
     if not pending:
         return []
     template_id = starter_template_id(session, STARTER_TEMPLATE)
