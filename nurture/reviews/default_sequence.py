@@ -61,7 +61,7 @@ def active_survey_sequence(session: Session) -> Sequence | None:
         .join(SequenceVersion, SequenceVersion.id == Sequence.current_version_id)
         .where(Sequence.status == SequenceStatus.ACTIVE.value)
         .order_by(Sequence.id)
-    ).tuples()
+    )
     for sequence, definition in rows:
         triggers = definition.get("triggers") if isinstance(definition, dict) else None
         if isinstance(triggers, list) and any(

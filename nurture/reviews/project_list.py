@@ -114,7 +114,7 @@ def project_detail(session: Session, project_id: int) -> ProjectDetail:
             )
             .where(ProjectContact.project_id == project_id)
             .order_by(Contact.id)
-        ).tuples()
+        )
     ]
     team = list(
         session.scalars(

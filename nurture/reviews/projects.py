@@ -236,17 +236,14 @@ def _people_and_service(
         if service_id is None:
             problems.append(Problem("service", f"no service with slug {data.service!r}"))
     wanted = [a for a in [data.account_manager, *data.team] if a is not None]
-    users: dict[str, int] = (
-        dict(
-            session.execute(
-                select(func.lower(User.email), User.id).where(
-                    func.lower(User.email).in_(wanted), User.is_active.is_(True)
-                )
-            ).tuples()
+    users: dict[str, int] = {}
+    if wanted:
+        rows = session.execute(
+            select(func.lower(User.email), User.id).where(
+                func.lower(User.email).in_(wanted), User.is_active.is_(True)
+            )
         )
-        if wanted
-        else {}
-    )
+        users = {email: user_id for email, user_id in rows}
     manager_id = None
     if data.account_manager is not None:
         manager_id = users.get(data.account_manager)

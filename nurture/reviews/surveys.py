@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -56,17 +56,23 @@ def survey_for(
     )
     if project is None:
         return None
-    survey = _get_or_make(session, project, contact_id, enrolment_id, now)
+    existing = _survey(session, project.id, contact_id)
     recent = session.scalar(
         select(NpsSurvey.id)
         .where(
             NpsSurvey.contact_id == contact_id,
-            NpsSurvey.id != survey.id,
+            or_(NpsSurvey.project_id.is_(None), NpsSurvey.project_id != project.id),
             NpsSurvey.sent_at > now - timedelta(days=QUIET_DAYS),
         )
         .limit(1)
     )
-    if recent is not None or survey.answered_at is not None or survey.expires_at <= now:
+    if recent is not None:
+        return None
+    survey = existing or _make(session, project, contact_id, enrolment_id, now)
+    if survey.sent_at is None and survey.expires_at <= now:
+        # Made but never sent (held back earlier): its links start their time now.
+        survey.expires_at = now + timedelta(days=SURVEY_VALID_DAYS)
+    if survey.answered_at is not None or survey.expires_at <= now:
         return None
     return survey
 
@@ -103,12 +109,9 @@ def project_view(session: Session, survey: NpsSurvey) -> dict[str, Any]:
     }
 
 
-def _get_or_make(
+def _make(
     session: Session, project: Project, contact_id: int, enrolment_id: int | None, now: datetime
 ) -> NpsSurvey:
-    existing = _survey(session, project.id, contact_id)
-    if existing is not None:
-        return existing
     values = {
         "project_id": project.id,
         "contact_id": contact_id,
