@@ -21,7 +21,14 @@ from campaigns.delivery.transport import Transport
 from campaigns.email.mailconfig import MailConfig
 from campaigns.email.pipeline import send_to_contact
 from nurture.errors import NotFound
-from nurture.models import Contact, MessageStatus, Referral, ReferralCode, ReferralStatus
+from nurture.models import (
+    Contact,
+    EmailMessage,
+    MessageStatus,
+    Referral,
+    ReferralCode,
+    ReferralStatus,
+)
 from nurture.reviews import review_settings
 
 THANKS_STARTER = "referral_thanks"
@@ -73,6 +80,12 @@ def thank_advocates(
         template_id = starter_template_id(session, THANKS_STARTER)
     sent: list[int] = []
     for referral in rows:
+        key = thanks_key(referral.id, referral.status)
+        done = session.scalar(
+            select(EmailMessage.status).where(EmailMessage.idempotency_key == key)
+        )
+        if done is not None and done != MessageStatus.QUEUED.value:
+            continue
         advocate = session.get(Contact, referral.advocate_id)
         if advocate is None or advocate.email is None:
             continue
@@ -93,7 +106,7 @@ def thank_advocates(
                 session,
                 template_id,
                 advocate.id,
-                idempotency_key=thanks_key(referral.id, referral.status),
+                idempotency_key=key,
                 transport=transport,
                 config=config,
                 extra=extra,

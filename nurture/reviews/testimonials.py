@@ -211,8 +211,10 @@ def withdraw(
     now: datetime,
     signer: TokenSigner | None = None,
     reason: str = "",
+    actor: str | None = None,
 ) -> Testimonial:
-    """Withdraw consent; the caller commits. By id (staff: `by` names who asked) or by
+    """Withdraw consent; the caller commits. By id (staff: `by` names who asked, `actor`
+    who recorded it for the audit log) or by
     the client's form token (which then needs `signer`; an expired link still
     withdraws, since consent can be taken back at any time). Idempotent.
 
@@ -220,6 +222,11 @@ def withdraw(
     it (their own quote too when it was a copy of these words), and a
     `testimonial.withdrawn` event is written on the client.
     """
+    by = by.strip()
+    if not by or len(by) > 200 or holds_nul(by):
+        raise InvalidInput.single("by", "must name who asked, in at most 200 characters")
+    if len(reason) > 500 or holds_nul(reason):
+        raise InvalidInput.single("reason", "must be text of at most 500 characters")
     if isinstance(testimonial, str):
         if signer is None:
             raise ValueError("a token needs the signer that made it")
@@ -234,12 +241,12 @@ def withdraw(
     t.quote = ""
     t.display_name = None
     t.withdrawn_at = now
-    t.withdrawn_by = by[:200]
+    t.withdrawn_by = by
     t.consent = {
         **(t.consent or {}),
         "withdrawn_at": now.isoformat(),
-        "withdrawn_by": by[:200],
-        "reason": reason[:500],
+        "withdrawn_by": by,
+        "reason": reason,
     }
     session.execute(
         update(CaseStudy).where(CaseStudy.testimonial_id == t.id).values(testimonial_id=None)
@@ -252,11 +259,11 @@ def withdraw(
         )
     audit.record(
         session,
-        actor=by[:200],
+        actor=(actor or by)[:200],
         action="testimonial.withdrawn",
         entity_type="testimonial",
         entity_id=t.id,
-        changes={"status": [previous, t.status], "reason": reason[:500]},
+        changes={"status": [previous, t.status], "by": by, "reason": reason},
     )
     session.flush()
     _event(session, t, "testimonial.withdrawn", "", now)
