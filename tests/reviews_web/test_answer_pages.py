@@ -21,10 +21,10 @@ from tests.reviews_web.helpers import (
     HEADLESS_AGENT,
     HUMAN_AGENT,
     answer_counts,
+    form_path,
     make_survey,
     make_testimonial,
     survey_path,
-    form_path,
 )
 
 Client = TestClient[Litestar]
@@ -234,6 +234,10 @@ def test_tampered_expired_foreign_and_wrong_purpose_links_are_refused(
         post = client.post(f"/nps/{token}", data={"score": "9"}, headers=HUMAN)
         follow = client.post(f"/nps/{token}/follow-up", data={"score": "9"}, headers=HUMAN)
         assert post.status_code == follow.status_code == 400
+    # A stranger's browser language is all a refused link has to go by.
+    russian = client.get(f"/nps/{flipped}/9", headers={**HUMAN, "accept-language": "ru"})
+    assert '<html lang="ru">' in russian.text
+    assert "Эта ссылка не работает" in russian.text
     assert answer_counts(db) == (0, 0)
 
 
