@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
 
-from nurture.models import Company, Contact, Enrolment, Event, Sequence
+from nurture.models import Company, Contact, Enrolment, Event, NpsSurvey, Project, Sequence
 from nurture.scoring.explain import explain
 
 SUMMARY_VERSION = 1
@@ -55,7 +55,10 @@ def build_many(
     ).all()
     recent = _per_contact(session, _latest(ids, None, RECENT_EVENTS))
     content = _per_contact(session, _latest(ids, (*CONTENT_EVENTS, WEBINAR_EVENT), 500))
-    nps = _per_contact(session, _latest(ids, (NPS_EVENT,), MAX_NPS))
+    # A changed answer is a second event of the same survey: fetch enough to keep
+    # MAX_NPS surveys once each survey's older answers are dropped.
+    nps = _per_contact(session, _latest(ids, (NPS_EVENT,), MAX_NPS * 4))
+    surveys = _surveys(session, [e for events in nps.values() for e in events])
     sequences = _sequences(session, ids)
     summaries = {cid: {"version": SUMMARY_VERSION, "contact": {"id": cid}} for cid in ids}
     for contact, company in rows:
@@ -81,7 +84,7 @@ def build_many(
             "recent_activity": [_event(e) for e in recent.get(contact.id, [])],
             "content_consumed": _content(content.get(contact.id, [])),
             "sequences": sequences.get(contact.id, []),
-            "nps": [_nps(e) for e in nps.get(contact.id, [])],
+            "nps": _answers(nps.get(contact.id, []), surveys),
         }
     return summaries
 
@@ -232,10 +235,56 @@ def _sequences(session: Session, ids: list[int]) -> dict[int, list[dict[str, Any
     return found
 
 
-def _nps(event: Event) -> dict[str, Any]:
-    properties = event.properties or {}
-    return {
-        "score": properties.get("score"),
-        "comment": properties.get("comment"),
-        "occurred_at": event.occurred_at.isoformat(),
+def _surveys(session: Session, events: list[Event]) -> dict[int, tuple[NpsSurvey, str | None]]:
+    """Survey id -> (survey, project name) for the surveys the answers name: what the
+    client wrote lives on the survey, not in the `nps.answered` event."""
+    ids = {
+        sid
+        for sid in ((e.properties or {}).get("survey_id") for e in events)
+        if isinstance(sid, int) and not isinstance(sid, bool)
     }
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(NpsSurvey, Project.name)
+        .outerjoin(Project, Project.id == NpsSurvey.project_id)
+        .where(NpsSurvey.id.in_(ids))
+    )
+    return {survey.id: (survey, name) for survey, name in rows}
+
+
+def _answers(
+    events: list[Event], surveys: dict[int, tuple[NpsSurvey, str | None]]
+) -> list[dict[str, Any]]:
+    """The newest answer of each survey, newest first (events come newest first)."""
+    found: list[dict[str, Any]] = []
+    seen: set[int] = set()
+    for event in events:
+        properties = event.properties or {}
+        raw_id = properties.get("survey_id")
+        # Events from before surveys existed (or pushed by hand) may name none.
+        survey_id = raw_id if isinstance(raw_id, int) and not isinstance(raw_id, bool) else None
+        if survey_id is not None:
+            if survey_id in seen:
+                continue
+            seen.add(survey_id)
+        survey, project = surveys.get(survey_id, (None, None)) if survey_id else (None, None)
+        follow_up = survey.follow_up if survey is not None else None
+        comment = (survey.comment if survey is not None else None) or properties.get("comment")
+        found.append(
+            {
+                "survey_id": survey_id,
+                "score": properties.get("score"),
+                "category": properties.get("category"),
+                "service": properties.get("service"),
+                "project_id": properties.get("project_id"),
+                "project": project,
+                # The inbox shows `comment`: the client's comment, else their follow-up.
+                "comment": comment or follow_up,
+                "follow_up": follow_up,
+                "occurred_at": event.occurred_at.isoformat(),
+            }
+        )
+        if len(found) == MAX_NPS:
+            break
+    return found

@@ -578,3 +578,42 @@ def comments_table(rows: Iterable[Comment]) -> Table:
 
 def _points(value: float | None) -> float | None:
     return None if value is None else round(value, 1)
+
+
+@dataclass(frozen=True, slots=True)
+class NpsChoices:
+    """What the filter form offers: services, people and industries (id or value, label)."""
+
+    services: list[tuple[int, str]]
+    managers: list[tuple[int, str]]
+    members: list[tuple[int, str]]
+    industries: list[str]
+
+
+def nps_choices(session: Session) -> NpsChoices:
+    """Services, the people named on projects, and client industries, by name."""
+    services = session.execute(select(Service.id, Service.name).order_by(Service.name))
+    label = _user_label()
+    managers = session.execute(
+        select(User.id, label)
+        .where(exists().where(Project.account_manager_id == User.id))
+        .order_by(label)
+    )
+    members = session.execute(
+        select(User.id, label)
+        .where(exists().where(ProjectMember.user_id == User.id))
+        .order_by(label)
+    )
+    industries = session.scalars(
+        select(Company.industry)
+        .where(Company.industry.is_not(None), Company.industry != "")
+        .group_by(Company.industry)
+        .order_by(Company.industry)
+        .limit(200)
+    )
+    return NpsChoices(
+        [(int(i), str(n)) for i, n in services],
+        [(int(i), str(n)) for i, n in managers],
+        [(int(i), str(n)) for i, n in members],
+        [str(v) for v in industries],
+    )

@@ -1,11 +1,11 @@
 """NPS from counts, with its confidence interval (pure arithmetic).
 
-NPS = % promoters − % detractors, in points from −100 to 100. Its sampling error is
+NPS = % promoters - % detractors, in points from -100 to 100. Its sampling error is
 that of a difference of two shares of one multinomial sample:
 
-    var(pP − pD) = (pP + pD − (pP − pD)²) / n
+    var(pP - pD) = (pP + pD - (pP - pD)²) / n
 
-and the 95 % interval is NPS ± z·√var, clamped to [−100, 100] (z ≈ 1.96).
+and the 95 % interval is NPS ± z·√var, clamped to [-100, 100] (z ≈ 1.96).
 
 That normal ("Wald") interval collapses to zero width when every answer falls in one
 category and is too narrow for a handful of answers, so below `SMALL_SAMPLE` answers,

@@ -14,10 +14,11 @@ from nurture import contacts
 from nurture.contacts import ContactFilter
 from nurture.errors import InvalidInput
 from nurture.models import utcnow
+from nurture.reports.nps import company_nps, contact_answers
 from nurture.validation import parse_id
 from nurture.web.auth import ui_roles
 from nurture.web.contact_changes import after_contact_change
-from nurture.web.ui import contact_form, queries
+from nurture.web.ui import contact_form, nps_words, queries
 from nurture.web.ui.params import Db, FormData, Me
 from nurture.web.ui.render import EVERYONE, fragment, page
 from nurture.web.ui.score_panel import score_panel
@@ -143,6 +144,9 @@ def contact_page(
         paged=cursor is not None,
         stages=dict(contact_form.STAGES),
         score=score_panel(db, contact_id, now=utcnow()),
+        nps_answers=contact_answers(db, contact_id),
+        company_nps=company_nps(db, contact.company_id) if contact.company_id else None,
+        nps_words=nps_words,
     )
 
 
