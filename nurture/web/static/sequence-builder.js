@@ -89,7 +89,7 @@
 
   function isNpsCondition(c) {
     return c.event === "nps.answered" && !c.step && c.where && typeof c.where === "object" &&
-      Object.keys(c.where).length === 1 && Array.isArray(c.where.category);
+      Object.keys(c.where).length === 1 && (Array.isArray(c.where.category) || typeof c.where.category === "string");
   }
 
   function duration(d) {
@@ -126,7 +126,7 @@
         return "in segment " + (seg ? seg.name : c.segment_id);
       }
       if (c.task_outcome) return "task " + c.step + " ended " + c.task_outcome.join(" or ");
-      if (isNpsCondition(c)) return "answered the NPS survey as " + either(c.where.category);
+      if (isNpsCondition(c)) return "answered the NPS survey as " + either([].concat(c.where.category));
       var said = c.step ? (c.event || "?") + " after " + c.step : eventWords(c.event) + " since enrolment";
       if (c.where && typeof c.where === "object") {
         said += Object.keys(c.where).map(function (k) { return ", " + k + " is " + either([].concat(c.where[k]).map(String)); }).join("");
@@ -391,7 +391,7 @@
     },
     task: function (step) {
       var inDays = step.due_in_working_days !== undefined;
-      var dueUnit = select([["hours", "hours"], ["working_days", "working days (Mon–Fri)"]], inDays ? "working_days" : "hours", function (v) {
+      var dueUnit = select([["hours", "hours"], ["working_days", "working days"]], inDays ? "working_days" : "hours", function (v) {
         if (v === "working_days") { delete step.due_in_hours; step.due_in_working_days = 1; }
         else { delete step.due_in_working_days; step.due_in_hours = 48; }
         changed(true);
@@ -409,8 +409,11 @@
         field("Assign to", select(catalogue.assignees.map(function (a) { return [a.value, a.label]; }), step.assign_to || "owner", function (v) {
           if (v === "owner") delete step.assign_to; else step.assign_to = v;
           changed(true);
-        }, "Assign to", "assign_to"), step.assign_to === "account_manager" ? "From the contact's latest project; without one, the contact's owner." : null),
-        el("div", { class: "field" }, [el("span", { class: "seq-field-label", text: "Due in" }), el("div", { class: "seq-inline" }, [dueAmount, dueUnit])]),
+        }, "Assign to", "assign_to"), step.assign_to === "account_manager" ? "The account manager of the contact's latest project; when there is none, the contact's owner." : null),
+        el("div", { class: "field" }, [
+          el("span", { class: "seq-field-label", text: "Due in" }), el("div", { class: "seq-inline" }, [dueAmount, dueUnit]),
+          inDays ? el("p", { class: "hint", text: "Monday to Friday, in the assignee's time zone." }) : null
+        ]),
         el("label", { class: "seq-check", "data-key": "escalate" }, [
           el("input", { type: "checkbox", checked: step.escalate === true ? "checked" : null, onchange: function (e) {
             if (e.target.checked) step.escalate = true; else delete step.escalate;
@@ -470,6 +473,7 @@
       } else if (mode === "event") {
         parts.push(field("Event", input("text", c.event, "Event", function (v) { c.event = v.trim(); }, { list: eventList(), "data-key": "condition.event" })));
       } else if (mode === "nps") {
+        c.where.category = [].concat(c.where.category); // one value or a list: the boxes keep a list
         parts.push(el("fieldset", { class: "seq-checks", "data-key": "condition.where.category" }, [el("legend", { text: "Their latest answer is" })].concat(catalogue.nps_categories.map(function (category) {
           var box = el("input", { type: "checkbox", value: category.value, checked: c.where.category.indexOf(category.value) >= 0 ? "checked" : null, onchange: function (e) {
             // Kept in the catalogue's order, so the stored definition reads the same each time.

@@ -14,6 +14,7 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Redirect, Template
 
 from campaigns.email.preview import render_for_contact
+from campaigns.experiments.validation import MAIL_STEPS as TESTABLE_MAIL_STEPS
 from campaigns.sequences import catalogue, changes, enrol_lists, experiments_of, listing, versions
 from campaigns.sequences.definition import MAIL_STEPS
 from campaigns.sequences.funnel import funnel
@@ -235,7 +236,8 @@ def _detail(
         "contacts": views.contact_choices(catalogue.sample_contacts(db)),
         # The test of each mail or split step that has one, for its link on the step row.
         "experiments": experiments_of.of_sequence(db, sequence_id),
-        "testable": (*MAIL_STEPS, "split"),
+        # What experiments can test (not every mail step: review e-mails, for one).
+        "testable": (*TESTABLE_MAIL_STEPS, "split"),
         "can_edit": principal.role in MARKETING,
         "notice": None,
         "error": None,
