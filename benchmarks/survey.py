@@ -36,6 +36,7 @@ ratio=... survey_rps=... bare_rps=... survey_p99_ms=... exactly_once=1|0`.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import subprocess
 import sys
@@ -338,6 +339,8 @@ def main() -> int:
     args = parser.parse_args()
 
     signer = TokenSigner(SECRET)
+    # Other work on the machine shares its cores with the server and wrk: say how much.
+    load_before = os.getloadavg()[0]
     runs: dict[str, list[dict[str, float]]] = {"bare": [], "score": []}
     with services() as svc:
         database_url = fresh_database(svc.pg_admin_url, "bench_survey")
@@ -385,6 +388,10 @@ def main() -> int:
     }
     exactly_once = all(checks.values())
     print(f"surveys seeded         {len(surveys):>10,}   (prepared in {prepared:.1f} s)")
+    print(
+        f"machine load           {load_before:.2f} before, {os.getloadavg()[0]:.2f} after"
+        f" (1-minute average, {os.cpu_count()} cores)"
+    )
     print(
         f"load                   {args.connections} connections, {args.threads} wrk threads,"
         f" {args.seconds} s, loopback, {args.rounds} round(s)"
