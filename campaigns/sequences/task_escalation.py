@@ -17,6 +17,7 @@ delivered one a no-op.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -65,12 +66,22 @@ def escalate_overdue(
     claimed = claim_overdue(session, now=now)
     session.commit()
     alert_leads(session, now=now, transport=transport, config=config)
-    return claimed
+    return claimed.task_ids
 
 
-def claim_overdue(session: Session, *, now: datetime) -> list[int]:
-    """Mark the overdue tasks escalated, name their leads and store their events; the
-    ids claimed. The caller commits."""
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    task_ids: list[int]
+    event_ids: list[int]  # the `task.escalated` events stored, to hand to the workers
+
+
+def claim_overdue(session: Session, *, now: datetime) -> Claimed:
+    """Mark the overdue tasks escalated, name their leads and store their events.
+
+    The caller commits. `escalate_overdue` leaves the events to the tick's recovery
+    of unprocessed events; a caller that wants them processed at once claims with
+    this, commits, hands `event_ids` over and then calls `alert_leads`.
+    """
     rows = session.execute(
         update(Task)
         .where(
@@ -85,8 +96,8 @@ def claim_overdue(session: Session, *, now: datetime) -> list[int]:
         .execution_options(synchronize_session=False)
     ).all()
     if not rows:
-        return []
-    store_known(
+        return Claimed([], [])
+    event_ids = store_known(
         session,
         [
             EventInput(
@@ -109,7 +120,7 @@ def claim_overdue(session: Session, *, now: datetime) -> list[int]:
             entity_id=task_id,
             changes={"escalated_to_id": lead_id, "assignee_id": assignee_id},
         )
-    return sorted(int(row[0]) for row in rows)
+    return Claimed(sorted(int(row[0]) for row in rows), event_ids)
 
 
 def alert_leads(
@@ -141,6 +152,9 @@ def alert_leads(
             .limit(RESEND_LIMIT)
         )
     ]
+    # End the read before writing: on SQLite a write after a read that another
+    # sweep's commit overtook fails rather than waits.
+    session.commit()
     if not pending:
         return []
     template_id = starter_template_id(session, STARTER_TEMPLATE)

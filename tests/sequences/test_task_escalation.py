@@ -181,8 +181,11 @@ def test_an_alert_lost_after_its_claim_is_sent_by_the_next_sweep(
     task = overdue_task(db, rep)
     now = DUE + timedelta(minutes=1)
     # A worker claimed the task and died before sending.
-    assert task_escalation.claim_overdue(db, now=now) == [task.id]
+    claimed = task_escalation.claim_overdue(db, now=now)
     db.commit()
+    assert claimed.task_ids == [task.id]
+    event = db.scalars(select(Event).where(Event.type == "task.escalated")).one()
+    assert claimed.event_ids == [event.id]
 
     assert sweep(db, mail, now + timedelta(minutes=5)) == []
     assert sweep(db, mail, now + timedelta(minutes=10)) == []
@@ -193,6 +196,10 @@ def test_an_alert_lost_after_its_claim_is_sent_by_the_next_sweep(
 def test_two_sweeps_racing_alert_each_task_exactly_once(
     db: Session, db_url: str, settings: Settings
 ) -> None:
+    if db_url.startswith("sqlite"):
+        # A second SQLite writer whose read began before the first one's commit fails
+        # (SQLITE_BUSY_SNAPSHOT) instead of racing it; its alerts go at the next sweep.
+        pytest.skip("SQLite refuses the second writer instead of racing it")
     rep, lead = make_user(db, role="sales"), make_user(db, role="sales")
     team(db, "UK", lead, rep)
     ids = [overdue_task(db, rep).id for _ in range(12)]
