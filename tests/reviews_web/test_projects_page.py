@@ -3,6 +3,9 @@ sequence from the banner (post, redirect, get)."""
 
 from __future__ import annotations
 
+import html
+import re
+
 from litestar import Litestar
 from litestar.testing import TestClient
 from sqlalchemy import func, select
@@ -11,6 +14,7 @@ from sqlalchemy.orm import Session
 from nurture.models import Sequence, SequenceStatus
 from nurture.reviews import default_sequence
 from nurture.reviews.projects import client_ids
+from nurture.web.ui.projects import PAGE_SIZE
 from tests.factories import make_user
 from tests.reviews.helpers import NOW, report, sent_survey
 from tests.ui.helpers import HTML, login, post_form
@@ -87,3 +91,24 @@ def test_sales_cannot_install(client: Client, db: Session) -> None:
     db.commit()
     login(client, user)
     assert post_form(client, "/reviews/projects/survey-sequence").status_code == 403
+
+
+def test_the_list_pages_by_cursor(client: Client, db: Session) -> None:
+    for n in range(PAGE_SIZE + 1):
+        report(db, external_id=f"P-{n:03}", name=f"Project {n:03}", status="active", clients=[])
+    user = make_user(db, role="marketer")
+    db.commit()
+    login(client, user)
+    first = client.get("/reviews/projects", headers=HTML)
+    assert "Project 050" in first.text
+    assert "Project 000" not in first.text
+    match = re.search(r'href="(/reviews/projects\?cursor=[^"]+)"', first.text)
+    assert match is not None
+    second = client.get(html.unescape(match.group(1)), headers=HTML)
+    assert second.status_code == 200
+    assert "Project 000" in second.text
+    assert "Project 001" not in second.text
+    assert "Older projects" not in second.text
+    broken = client.get("/reviews/projects?cursor=garbage", headers=HTML)
+    assert broken.status_code == 200
+    assert "Project 050" in broken.text
