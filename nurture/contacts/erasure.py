@@ -9,7 +9,16 @@ from nurture import audit
 from nurture.contacts.addresses import email_hash, normalise_email
 from nurture.contacts.input import TEXT_FIELDS
 from nurture.contacts.store import get_contact
-from nurture.models import AuditEntry, Event, SegmentMember, Suppression, SuppressionReason, utcnow
+from nurture.models import (
+    AuditEntry,
+    Event,
+    SegmentMember,
+    Suppression,
+    SuppressionReason,
+    Testimonial,
+    TestimonialStatus,
+    utcnow,
+)
 
 
 def erase_contact(session: Session, contact_id: int, *, actor: str) -> None:
@@ -29,6 +38,20 @@ def erase_contact(session: Session, contact_id: int, *, actor: str) -> None:
     contact.attributes = {}
     contact.erased_at = utcnow()
     session.execute(update(Event).where(Event.contact_id == contact_id).values(properties={}))
+    # Their quotes are their words: withdrawn, with the signature and consent record gone,
+    # so no library, case study or e-mail shows them again.
+    session.execute(
+        update(Testimonial)
+        .where(Testimonial.contact_id == contact_id)
+        .values(
+            status=TestimonialStatus.WITHDRAWN.value,
+            quote="",
+            display_name=None,
+            consent={},
+            withdrawn_at=contact.erased_at,
+            withdrawn_by="erasure",
+        )
+    )
     # An erased person is in no segment (and so in no list a sequence could mail).
     session.execute(delete(SegmentMember).where(SegmentMember.contact_id == contact_id))
     # Audit entries may quote the person's data in their changes; keep the fact, drop the data.

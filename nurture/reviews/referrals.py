@@ -434,6 +434,12 @@ def _move(
     return list(moved)
 
 
+def status_event_id(session: Session, referral_id: int, status: str) -> int | None:
+    """The stored `referral.status` event of this move, for handing to the event workers."""
+    key = f"{REFERRAL_STATUS}:{referral_id}:{status}"
+    return session.scalar(select(Event.id).where(Event.idempotency_key == key))
+
+
 def _status_event(session: Session, referral: Referral, now: datetime) -> None:
     event = EventInput(
         REFERRAL_STATUS,

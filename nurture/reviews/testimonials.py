@@ -31,6 +31,7 @@ from nurture.models import (
     CaseStudy,
     Company,
     Contact,
+    Event,
     NpsCategory,
     NpsSurvey,
     Project,
@@ -82,19 +83,18 @@ class TestimonialForm:
 def testimonial_for(session: Session, contact_id: int, *, now: datetime) -> Testimonial | None:
     """Get or create the REQUESTED testimonial for the contact's latest promoter survey.
 
-    None when the contact has no promoter survey, or when that survey's testimonial is
+    None when the contact's latest answered survey is not a promoter's, or when its testimonial is
     already approved, hidden or withdrawn (there is nothing left to ask for).
     """
+    # The latest answer decides: a client whose newest score is not a promoter's is not
+    # asked, whatever they said about an earlier project.
     survey = session.scalar(
         select(NpsSurvey)
-        .where(
-            NpsSurvey.contact_id == contact_id,
-            NpsSurvey.category == NpsCategory.PROMOTER.value,
-        )
+        .where(NpsSurvey.contact_id == contact_id, NpsSurvey.answered_at.is_not(None))
         .order_by(NpsSurvey.answered_at.desc(), NpsSurvey.id.desc())
         .limit(1)
     )
-    if survey is None:
+    if survey is None or survey.category != NpsCategory.PROMOTER.value:
         return None
     found = _of_survey(session, survey.id)
     if found is None:
@@ -242,8 +242,11 @@ def withdraw(
     t.display_name = None
     t.withdrawn_at = now
     t.withdrawn_by = by
+    # The consent record keeps what was agreed and when, but not the signature: it
+    # names the person, and their words and name are what they took back.
+    kept = {k: v for k, v in (t.consent or {}).items() if k != "display_name"}
     t.consent = {
-        **(t.consent or {}),
+        **kept,
         "withdrawn_at": now.isoformat(),
         "withdrawn_by": by,
         "reason": reason,
@@ -268,6 +271,12 @@ def withdraw(
     session.flush()
     _event(session, t, "testimonial.withdrawn", "", now)
     return t
+
+
+def withdrawn_event_id(session: Session, testimonial_id: int) -> int | None:
+    """The stored `testimonial.withdrawn` event, for handing to the event workers."""
+    key = f"testimonial.withdrawn:{testimonial_id}"
+    return session.scalar(select(Event.id).where(Event.idempotency_key == key))
 
 
 def hide(session: Session, testimonial_id: int, *, actor: str) -> Testimonial:
@@ -314,6 +323,8 @@ def library(
     status: str | None = None,
 ) -> list[Testimonial]:
     """Testimonials newest first; `status` None lists all but the still-requested ones."""
+    if industry and holds_nul(industry):
+        return []  # no industry holds a NUL (and PostgreSQL refuses one in a string)
     query = select(Testimonial)
     if status is None:
         query = query.where(Testimonial.status != TestimonialStatus.REQUESTED.value)

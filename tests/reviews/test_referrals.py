@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from campaigns.sequences.control import stop_sequence
 from campaigns.sequences.engine import Mailer
 from nurture.config import Settings
 from nurture.contacts.addresses import email_hash
@@ -334,3 +335,36 @@ def test_a_declined_reward_leaves_the_referral_won(db: Session) -> None:
         db, done.referral_id, approve=False, note="Own colleague", user="b", now=NOW
     )
     assert (referral.status, referral.reward_state) == ("won", "declined")
+
+
+def test_a_stopped_referral_sequence_still_keeps_the_new_lead(
+    db: Session, template_id: int
+) -> None:
+    _, code = _code(db)
+    sequence_id = make_sequence(db, [{"key": "hello", "type": "email", "template_id": template_id}])
+    stop_sequence(db, sequence_id, now=NOW)
+    review_settings.get(db).referral_sequence_id = sequence_id
+    db.commit()
+    done = referrals.submit(db, code, FORM, now=NOW)
+    db.commit()
+    referral = db.get(Referral, done.referral_id)
+    assert referral is not None
+    assert (done.outcome, referral.status, referral.sequence_id) == ("lead", "lead", None)
+
+
+def test_a_russian_speaking_advocate_is_thanked_in_russian(
+    db: Session, sink: tuple[Mailer, Behaviour]
+) -> None:
+    mailer, behaviour = sink
+    advocate = client_contact(db, email="anna@harbor.example", locale="ru", first_name="Анна")
+    code = referrals.code_for(db, advocate.id, now=NOW).code
+    done = referrals.submit(db, code, FORM, now=NOW)
+    db.commit()
+    assert done.referral_id is not None
+    sent = referrals.thank_advocates(
+        db, [done.referral_id], transport=mailer.transport, config=mailer.config, now=NOW
+    )
+    assert len(sent) == 1
+    text = behaviour.received[0].parsed().get_body(("plain",))
+    assert text is not None
+    assert "Daniel связался(ась) с нами" in text.get_content()  # noqa: RUF001

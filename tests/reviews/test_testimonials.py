@@ -10,11 +10,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campaigns.content.webinar_context import case_study_view
+from campaigns.email.mailconfig import MailConfig
+from campaigns.sequences.content_steps import case_study_context
+from nurture.config import Settings
+from nurture.contacts.erasure import erase_contact
 from nurture.errors import Conflict, InvalidInput
 from nurture.models import AuditEntry, CaseStudy, Event
 from nurture.models import Testimonial as Quote  # pytest would collect a Test* name
 from nurture.reviews import testimonials
 from templates.tokens import TokenExpired, TokenForged
+from tests.factories import make_contact
 from tests.reviews.advocacy_helpers import SIGNER, answered_survey, client_contact
 from tests.webinars.helpers import make_story
 
@@ -182,6 +187,8 @@ def test_the_client_withdrawing_removes_the_quote_from_library_case_studies_and_
     assert withdrawn.display_name is None
     assert withdrawn.withdrawn_by == "client"
     assert withdrawn.consent["given_at"] == NOW.isoformat()
+    assert withdrawn.consent["wording"] == WORDING
+    assert "display_name" not in withdrawn.consent
     assert testimonials.library(db, status="approved") == []
     assert testimonials.quote_view(withdrawn) == {"id": None, "quote": "", "display_name": ""}
     db.expire_all()
@@ -244,3 +251,49 @@ def test_form_links_last_sixty_days_from_the_request() -> None:
     token = url.removeprefix("https://mail.firm.example/testimonial/")
     ref = SIGNER.verify_testimonial(token, today=date(2026, 3, 2))
     assert (ref.item_id, ref.contact_id) == (5, 7)
+
+
+def test_the_case_study_step_mails_the_library_quote_until_it_is_withdrawn(
+    db: Session, settings: Settings
+) -> None:
+    t = _approve(db, _requested(db))
+    story = make_story(db, "Faster freight", testimonial_quote="Own words.")
+    testimonials.attach(db, t.id, story.id, actor="m")
+    db.commit()
+    reader = make_contact(db)
+    config = MailConfig.from_settings(settings)
+    context = case_study_context(db, story.id, reader, config)
+    assert context is not None
+    assert (context["case_study"]["quote"], context["case_study"]["quote_author"]) == (
+        QUOTE,
+        "Emma Lawson, Harbor Freight Logistics",
+    )
+    testimonials.withdraw(db, t.id, by="client", now=NOW)
+    db.commit()
+    context = case_study_context(db, story.id, reader, config)
+    assert context is not None
+    assert (context["case_study"]["quote"], context["case_study"]["quote_author"]) == (
+        "Own words.",
+        "",
+    )
+
+
+def test_a_client_whose_latest_answer_is_not_a_promoters_is_not_asked(db: Session) -> None:
+    contact = client_contact(db)
+    answered_survey(db, contact, score=10, now=NOW - timedelta(days=200))
+    answered_survey(db, contact, score=5, now=NOW)
+    assert testimonials.testimonial_for(db, contact.id, now=NOW) is None
+
+
+def test_erasing_the_client_withdraws_their_quote_and_forgets_the_consent_record(
+    db: Session,
+) -> None:
+    t = _approve(db, _requested(db))
+    assert t.contact_id is not None
+    erase_contact(db, t.contact_id, actor="admin")
+    db.commit()
+    db.expire_all()
+    gone = db.get(Quote, t.id)
+    assert gone is not None
+    assert (gone.status, gone.quote, gone.display_name, gone.consent) == ("withdrawn", "", None, {})
+    assert testimonials.library(db, status="approved") == []

@@ -105,6 +105,7 @@ def test_hiding_and_filters(client: Client, db: Session) -> None:
     assert QUOTE in listed.text
     # Nonsense filters are ignored, never an error.
     assert client.get("/reviews/testimonials?status=x&service=abc", headers=HTML).status_code == 200
+    assert client.get("/reviews/testimonials?industry=%00", headers=HTML).status_code == 200
     assert post_form(client, f"/reviews/testimonials/{t.id}/hide").status_code == 303
     assert post_form(client, "/reviews/testimonials/999999/show").status_code == 404
 

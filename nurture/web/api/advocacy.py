@@ -32,6 +32,7 @@ from nurture.web.api.advocacy_schemas import (
 from nurture.web.api.bodies import MAX_ID, json_body_operation
 from nurture.web.api.responses import errors_meaning
 from nurture.web.auth import Principal, api_roles
+from workers.actors import hand_over
 
 Db = NamedDependency[Session]
 Me = NamedDependency[Principal]
@@ -105,6 +106,7 @@ def withdraw_testimonial_consent(
         now=utcnow(),
         actor=principal.actor,
     )
+    _hand_over(testimonials.withdrawn_event_id(db, t.id), db)
     return library_quote_out(t)
 
 
@@ -155,7 +157,14 @@ def decide_referral_reward_api(
         user=principal.actor,
         now=utcnow(),
     )
+    _hand_over(referrals.status_event_id(db, referral.id, referral.status), db)
     return referral_out(referral)
+
+
+def _hand_over(event_id: int | None, db: Session) -> None:
+    # Sent to the event workers once the request's session commits.
+    if event_id is not None:
+        hand_over(db, [event_id])
 
 
 HANDLERS = [

@@ -18,6 +18,7 @@ from nurture.reviews.referral_listing import funnel, listing
 from nurture.web.auth import ui_roles
 from nurture.web.ui.params import Db, FormData, Me
 from nurture.web.ui.render import EVERYONE, MARKETING, page
+from workers.actors import hand_over
 
 _BASE = "/reviews/referrals"
 STATUSES = tuple(s.value for s in ReferralStatus)
@@ -43,7 +44,7 @@ def decide_referral_reward(
     try:
         if decision not in ("approve", "decline"):
             raise InvalidInput.single("decision", "must be approve or decline")
-        referrals.decide_reward(
+        referral = referrals.decide_reward(
             db,
             referral_id,
             approve=decision == "approve",
@@ -59,6 +60,9 @@ def decide_referral_reward(
         db.rollback()
         code = 409 if isinstance(exc, Conflict) else 422
         return _page(db, principal, error=str(exc), status_code=code)
+    # The rewarded move goes through the event workers, which thank the advocate if
+    # that stage is chosen.
+    hand_over(db, _ids(referrals.status_event_id(db, referral.id, referral.status)))
     db.commit()
     done = "approved" if decision == "approve" else "declined"
     return Redirect(f"{_BASE}?done={done}", status_code=303)
@@ -88,6 +92,10 @@ def _page(
         notice=notice,
         error=error,
     )
+
+
+def _ids(*found: int | None) -> list[int]:
+    return [i for i in found if i is not None]
 
 
 handlers = [referral_list, decide_referral_reward]

@@ -30,6 +30,7 @@ from nurture.validation import parse_id
 from nurture.web.auth import ui_roles
 from nurture.web.ui.params import Db, FormData, Me
 from nurture.web.ui.render import EVERYONE, MARKETING, page
+from workers.actors import hand_over
 
 _BASE = "/reviews/testimonials"
 _NOTICES = {
@@ -89,9 +90,12 @@ def withdraw_quote(
     reason = str(data.get("reason", "")).strip()
 
     def run() -> object:
-        return testimonials.withdraw(
+        done = testimonials.withdraw(
             db, testimonial_id, by=by, reason=reason, now=utcnow(), actor=principal.actor
         )
+        found = testimonials.withdrawn_event_id(db, testimonial_id)
+        hand_over(db, [] if found is None else [found])
+        return done
 
     return _act(db, principal, "withdrawn", run)
 
