@@ -150,6 +150,27 @@ def test_without_javascript_the_button_records_the_score(
     assert _count(db, NpsAnswer) == 1
 
 
+def test_a_scanner_running_the_page_script_records_nothing(
+    browser: Browser, live_server: str, db: Session
+) -> None:
+    # Playwright's own user agent names HeadlessChrome, as scanners that run scripts do.
+    context = browser.new_context(viewport={"width": WIDTH, "height": 812})
+    survey = make_survey(db)
+    page = context.new_page()
+    assert "HeadlessChrome" in page.evaluate("navigator.userAgent")
+
+    page.goto(surveys.score_links(TokenSigner(SECRET), live_server, survey)[10])
+
+    expect(page.get_by_text("please press the button")).to_be_visible()
+    assert _count(db, NpsAnswer) == 0
+    check_page(page, "nps-press-the-button")
+    # Whoever presses the button is answered: that is a deliberate act.
+    page.get_by_role("button", name="Send my score: 10").click()
+    expect(page.get_by_text("Your score is saved: 10 out of 10.")).to_be_visible()
+    assert _count(db, NpsAnswer) == 1
+    context.close()
+
+
 def test_a_promoter_approves_and_then_withdraws_a_testimonial(
     phone: BrowserContext, live_server: str, db: Session
 ) -> None:
@@ -181,6 +202,7 @@ def test_a_promoter_approves_and_then_withdraws_a_testimonial(
     check_page(page, "testimonial-withdraw-phone")
     page.get_by_role("button", name="Yes, withdraw my consent").tap()
     expect(page.get_by_role("heading", name="Your consent is withdrawn")).to_be_visible()
+    check_page(page, "testimonial-withdrawn-phone")
     db.expire_all()
     stored = db.get(Quote, testimonial.id)
     assert stored is not None
@@ -217,3 +239,8 @@ def test_a_colleague_submits_the_referral_form(
     lead = db.scalar(select(Contact).where(Contact.email == "noah@berg.example"))
     assert lead is not None
     assert lead.referred_by_id == code.contact_id
+
+    # A link that does not work says so, and no more.
+    page.goto(f"{live_server}/nps/not-a-real-token-at-all-0123456789/9")
+    expect(page.get_by_role("heading", name="This link does not work")).to_be_visible()
+    check_page(page, "link-refused-phone")

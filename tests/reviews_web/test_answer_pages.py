@@ -287,3 +287,19 @@ def test_answer_posts_are_throttled_per_address(
     assert int(answers[-1].headers["retry-after"]) > 0
     assert "Too many attempts" in answers[-1].text
     assert answer_counts(db) == (1, 1)
+
+
+def test_an_expired_link_is_refused_in_its_contacts_language(
+    db: Session, client: Client, signer: TokenSigner
+) -> None:
+    survey = make_survey(db, locale="ru")
+    expired = signer.survey(survey.id, survey.contact_id, utcnow().date() - timedelta(days=1))
+
+    for answer in (
+        client.get(f"/nps/{expired}/9", headers=HUMAN),
+        client.post(f"/nps/{expired}", data={"score": "9"}, headers=HUMAN),
+    ):
+        assert answer.status_code == 400
+        assert '<html lang="ru">' in answer.text
+        assert "Эта ссылка не работает" in answer.text
+    assert answer_counts(db) == (0, 0)

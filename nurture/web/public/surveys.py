@@ -17,8 +17,8 @@ token answers a short page that says the link does not work.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+import contextlib
+from datetime import date, datetime
 from typing import Any
 
 import anyio
@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from campaigns.email import machines
 from nurture.db import session_scope
-from nurture.errors import InvalidInput, NotFound
+from nurture.errors import DomainError, InvalidInput, NotFound
 from nurture.models import NpsSurvey, utcnow
 from nurture.ratelimit import Limit
 from nurture.reviews import answers
@@ -41,7 +41,7 @@ from nurture.web.public import review_pages
 from nurture.web.public.review_copy import language_of
 from nurture.web.state import settings_of
 from nurture.web.ui.language import Language
-from templates.tokens import TokenError
+from templates.tokens import TokenError, TokenExpired
 from workers.actors import hand_over
 
 SCORES = range(11)
@@ -88,7 +88,7 @@ def confirm_page(
         with session_scope(settings_of(request.app).database_url) as session:
             view = answers.survey_page(session, token, signer=signer, today=utcnow().date())
     except (TokenError, NotFound) as error:
-        return review_pages.refused(request, error)
+        return _refused(request, token, error)
     chosen = _score(score)
     if chosen is None:
         return review_pages.page(
@@ -99,12 +99,6 @@ def confirm_page(
             kind="unknown",
         )
     return _confirm(request, view, token, chosen, press=False)
-
-
-@dataclass(frozen=True, slots=True)
-class _Outcome:
-    recorded: bool
-    view: answers.SurveyView | None = None
 
 
 def _last_sent(session: Session, request: Request[Any, Any, Any], token: str) -> datetime | None:
@@ -119,7 +113,11 @@ def _last_sent(session: Session, request: Request[Any, Any, Any], token: str) ->
     return max(times) if times else None
 
 
-def _answer(request: Request[Any, Any, Any], token: str, score: int, auto: bool) -> _Outcome:
+def _answer(
+    request: Request[Any, Any, Any], token: str, score: int, auto: bool
+) -> answers.SurveyView | None:
+    """Record the score; or, for an automatic post that looks like a machine, record
+    nothing and answer what the confirm page needs to ask for the button."""
     signer = mail_config(request.app).signer
     now = utcnow()
     with session_scope(settings_of(request.app).database_url) as session:
@@ -130,12 +128,11 @@ def _answer(request: Request[Any, Any, Any], token: str, score: int, auto: bool)
                 sent = _last_sent(session, request, token)
                 reason = machines.click_machine_reason(facts, sent_at=sent, now=now)
             if reason is not None:
-                view = answers.survey_page(session, token, signer=signer, today=now.date())
-                return _Outcome(recorded=False, view=view)
+                return answers.survey_page(session, token, signer=signer, today=now.date())
         answered = answers.record_score(session, token, score, signer=signer, now=now)
         if answered.event_id is not None:
             hand_over(session, [answered.event_id])
-    return _Outcome(recorded=True)
+    return None
 
 
 @post("/nps/{token:str}", status_code=303, name="nps-answer")
@@ -154,11 +151,11 @@ async def answer(request: Request[Any, Any, Any], token: FromPath[str]) -> Redir
         )
     auto = form.get("auto") == "1"
     try:
-        outcome = await anyio.to_thread.run_sync(_answer, request, token, score, auto)
+        ask_again = await anyio.to_thread.run_sync(_answer, request, token, score, auto)
     except (TokenError, NotFound) as error:
-        return review_pages.refused(request, error, language)
-    if outcome.view is not None:
-        return _confirm(request, outcome.view, token, score, press=True)
+        return await anyio.to_thread.run_sync(_refused, request, token, error)
+    if ask_again is not None:
+        return _confirm(request, ask_again, token, score, press=True)
     return Redirect(f"/nps/{token}/follow-up", status_code=303)
 
 
@@ -196,14 +193,25 @@ def follow_up_page(request: Request[Any, Any, Any], token: FromPath[str]) -> Tem
     try:
         view = _view(request, token)
     except (TokenError, NotFound) as error:
-        return review_pages.refused(request, error)
+        return _refused(request, token, error)
     return _follow_up_page(request, view, token)
 
 
-def _view(request: Request[Any, Any, Any], token: str) -> answers.SurveyView:
+def _view(
+    request: Request[Any, Any, Any], token: str, *, today: date | None = None
+) -> answers.SurveyView:
     signer = mail_config(request.app).signer
     with session_scope(settings_of(request.app).database_url) as session:
-        return answers.survey_page(session, token, signer=signer, today=utcnow().date())
+        return answers.survey_page(session, token, signer=signer, today=today or utcnow().date())
+
+
+def _refused(request: Request[Any, Any, Any], token: str, error: DomainError) -> Template:
+    """The refusal page; an expired link is still ours, so it speaks its contact's language."""
+    language = review_pages.browser_language(request)
+    if isinstance(error, TokenExpired):
+        with contextlib.suppress(DomainError):
+            language = language_of(_view(request, token, today=date.min).locale)
+    return review_pages.refused(request, error, language)
 
 
 def _store_follow_up(
@@ -253,7 +261,7 @@ async def follow_up_post(
     try:
         view, errors = await anyio.to_thread.run_sync(_store_follow_up, request, token, typed)
     except (TokenError, NotFound) as error:
-        return review_pages.refused(request, error, language)
+        return await anyio.to_thread.run_sync(_refused, request, token, error)
     if errors:
         return _follow_up_page(request, view, token, errors=errors, typed=typed)
     return Redirect(f"/nps/{token}/thanks", status_code=303)
@@ -264,7 +272,7 @@ def thanks_page(request: Request[Any, Any, Any], token: FromPath[str]) -> Templa
     try:
         view = _view(request, token)
     except (TokenError, NotFound) as error:
-        return review_pages.refused(request, error)
+        return _refused(request, token, error)
     return review_pages.page(
         request, "nps_thanks.html", language=language_of(view.locale), view=view, token=token
     )

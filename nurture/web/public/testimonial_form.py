@@ -11,6 +11,7 @@ authorises; GETs change nothing.
 
 from __future__ import annotations
 
+import contextlib
 from datetime import date
 from typing import Any
 
@@ -20,7 +21,7 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from nurture.db import session_scope
-from nurture.errors import Conflict, InvalidInput, NotFound
+from nurture.errors import Conflict, DomainError, InvalidInput, NotFound
 from nurture.models import Attribution, TestimonialStatus, utcnow
 from nurture.ratelimit import Limit
 from nurture.reviews import testimonials
@@ -49,6 +50,20 @@ def _view(request: Request[Any, Any, Any], token: str) -> testimonials.Testimoni
             if view.status == TestimonialStatus.REQUESTED.value:
                 raise
             return view
+
+
+def _refused(request: Request[Any, Any, Any], token: str, error: DomainError) -> Template:
+    """The refusal page; an expired link is still ours, so it speaks its contact's language."""
+    language = review_pages.browser_language(request)
+    if isinstance(error, TokenExpired):
+        signer = mail_config(request.app).signer
+        with (
+            contextlib.suppress(DomainError),
+            session_scope(settings_of(request.app).database_url) as session,
+        ):
+            view = testimonials.form_view(session, token, signer=signer, today=date.min)
+            language = language_of(view.locale)
+    return review_pages.refused(request, error, language)
 
 
 def _consent_wording(request: Request[Any, Any, Any], locale: str) -> str:
@@ -108,7 +123,7 @@ def testimonial_page(request: Request[Any, Any, Any], token: FromPath[str]) -> T
     try:
         view = _view(request, token)
     except (TokenError, NotFound) as error:
-        return review_pages.refused(request, error)
+        return _refused(request, token, error)
     return _render(request, view, token)
 
 
@@ -117,7 +132,7 @@ def thanks_page(request: Request[Any, Any, Any], token: FromPath[str]) -> Templa
     try:
         view = _view(request, token)
     except (TokenError, NotFound) as error:
-        return review_pages.refused(request, error)
+        return _refused(request, token, error)
     return _render(request, view, token, thanks=True)
 
 
@@ -161,7 +176,7 @@ async def approve(request: Request[Any, Any, Any], token: FromPath[str]) -> Redi
     try:
         view, errors = await anyio.to_thread.run_sync(_approve, request, token, typed)
     except (TokenError, NotFound) as error:
-        return review_pages.refused(request, error, language)
+        return await anyio.to_thread.run_sync(_refused, request, token, error)
     except Conflict:
         # Approved or withdrawn meanwhile (a second tab): the page shows which.
         return Redirect(f"/testimonial/{token}", status_code=303)
@@ -176,7 +191,7 @@ def withdraw_page(request: Request[Any, Any, Any], token: FromPath[str]) -> Temp
     try:
         view = _view(request, token)
     except (TokenError, NotFound) as error:
-        return review_pages.refused(request, error)
+        return _refused(request, token, error)
     if view.status == TestimonialStatus.WITHDRAWN.value:
         return _render(request, view, token)
     return review_pages.page(
@@ -205,7 +220,7 @@ async def withdraw(request: Request[Any, Any, Any], token: FromPath[str]) -> Red
     try:
         await anyio.to_thread.run_sync(_withdraw, request, token)
     except (TokenError, NotFound) as error:
-        return review_pages.refused(request, error, language)
+        return await anyio.to_thread.run_sync(_refused, request, token, error)
     except Conflict:
         pass  # already withdrawn: the page says so
     return Redirect(f"/testimonial/{token}", status_code=303)
