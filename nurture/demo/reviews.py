@@ -148,13 +148,14 @@ def seed_demo_reviews(
     team = [u.email for u in USERS if u.role is not Role.SALES]
     signer = config.signer
     promoters: list[tuple[NpsSurvey, datetime]] = []
-    made = answered = 0
+    made = answered = reported = 0
     for number, (spec, (company, clients)) in enumerate(
-        zip(PROJECTS, _client_groups(session, [len(p.scores) for p in PROJECTS]), strict=True),
+        zip(PROJECTS, _client_groups(session, [len(p.scores) for p in PROJECTS]), strict=False),
         start=1,
     ):
         completed = now - timedelta(days=spec.days_ago, hours=number % 5)
         manager = managers[spec.manager % len(managers)]
+        reported += 1
         projects.upsert_project(
             session,
             projects.ProjectInput(
@@ -172,7 +173,7 @@ def seed_demo_reviews(
             actor=ACTOR,
             now=completed,
         )
-        for index, (contact_id, score) in enumerate(zip(clients, spec.scores, strict=True)):
+        for index, (contact_id, score) in enumerate(zip(clients, spec.scores, strict=False)):
             sent = completed + SURVEY_DELAY + timedelta(hours=index)
             survey = surveys.survey_for(session, contact_id, enrolment_id=None, now=sent)
             if survey is None:
@@ -202,13 +203,14 @@ def seed_demo_reviews(
     referred = _referrals(session, config, promoters, now)
     _mark_history(session, first_new_event)
     session.commit()
-    return ReviewsResult(len(PROJECTS), made, answered, approved, referred)
+    return ReviewsResult(reported, made, answered, approved, referred)
 
 
 def _client_groups(session: Session, sizes: list[int]) -> list[tuple[str, list[int]]]:
-    """(company name, client contact ids) for each project: companies with enough
-    contacts, customers first, each company and contact used once. Only companies
-    whose name is theirs alone: a project names its company by name."""
+    """(company name, client contact ids) for as many projects as the demo's companies
+    allow: companies with enough contacts, customers first, each company and contact
+    used once. Only companies whose name is theirs alone: a project names its company
+    by name."""
     stage_order = case((Contact.lifecycle_stage == "customer", 0), else_=1)
     shared_names = (
         select(Company.name).group_by(Company.name).having(func.count() > 1).scalar_subquery()
@@ -230,13 +232,17 @@ def _client_groups(session: Session, sizes: list[int]) -> list[tuple[str, list[i
     groups: list[tuple[str, list[int]]] = []
     used: set[int] = set()
     for size in sizes:
-        for company_id, (name, contacts) in by_company.items():
-            if company_id not in used and len(contacts) >= size:
-                used.add(company_id)
-                groups.append((name, contacts[:size]))
-                break
-        else:
-            raise RuntimeError("the demo needs more companies with contacts: load it first")
+        free = [(cid, found) for cid, found in by_company.items() if cid not in used]
+        if not free:
+            # A tiny demo (`--scale 0.01`) has fewer companies: fewer projects, then.
+            break
+        # One with enough contacts, else the biggest left with fewer clients.
+        company_id, (name, contacts) = next(
+            ((cid, found) for cid, found in free if len(found[1]) >= size),
+            max(free, key=lambda item: len(item[1][1])),
+        )
+        used.add(company_id)
+        groups.append((name, contacts[:size]))
     return groups
 
 
