@@ -16,6 +16,7 @@ from nurture.demo.content import seed_demo_content, seed_demo_library
 from nurture.demo.experiments import seed_demo_experiment
 from nurture.demo.funnel import seed_demo_funnel
 from nurture.demo.history import seed_demo_history
+from nurture.demo.reviews import seed_demo_reviews
 from nurture.demo.sequences import demo_mailer, seed_demo_sequences
 from nurture.models import utcnow
 
@@ -104,6 +105,14 @@ def demo_command(scale: float) -> None:
         click.echo(
             "added a sent newsletter whose test phase picked one of three subject lines"
             f" ({settings.base_url}/broadcasts/{broadcast})"
+        )
+    with session_scope(settings.database_url) as session:
+        reviews = seed_demo_reviews(session, config=demo_mailer(settings).config, now=utcnow())
+    if reviews.projects:
+        click.echo(
+            f"added {reviews.projects} completed projects, {reviews.answers} NPS answers,"
+            f" {reviews.testimonials} approved testimonials and {reviews.referrals} referrals"
+            f" ({settings.base_url}/reviews)"
         )
     click.echo(f"\nsign in at {settings.base_url}/login with:")
     for user in result.users:

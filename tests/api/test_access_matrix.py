@@ -286,6 +286,8 @@ ACCESS: dict[Route, frozenset[str]] = {
     ("GET", "/reviews/projects"): USERS,
     ("GET", "/reviews/projects/{project_id:int}"): USERS,
     ("POST", "/reviews/projects/survey-sequence"): MARKETING,
+    ("GET", "/reviews/comments.csv"): USERS,
+    ("GET", "/reviews/nps.csv"): USERS,
     ("GET", "/reviews/testimonials"): USERS,
     ("POST", "/reviews/testimonials/{testimonial_id:int}/hide"): MARKETING,
     ("POST", "/reviews/testimonials/{testimonial_id:int}/show"): MARKETING,
