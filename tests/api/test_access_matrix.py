@@ -297,8 +297,6 @@ ACCESS: dict[Route, frozenset[str]] = {
     ("POST", "/reviews/referrals/{referral_id:int}/reward"): MARKETING,
     ("GET", "/reviews/settings"): MARKETING,
     ("POST", "/reviews/settings"): MARKETING,
-    ("GET", "/reviews/comments.csv"): USERS,
-    ("GET", "/reviews/nps.csv"): USERS,
     ("GET", "/scoring"): MARKETING,
     ("POST", "/scoring/behaviour/new"): MARKETING,
     ("GET", "/scoring/behaviour/new"): MARKETING,
