@@ -436,6 +436,12 @@ class _Run:
         return StepResult(Verdict.FINISHED, state.value, self.key, None, outcome or reason)
 
     def close_run(self, outcome: str, detail: dict[str, Any] | None) -> None:
+        # The enrolment row first, then its step run, as every run of the step locks
+        # them: a worker whose lock a pipeline commit released would otherwise hold the
+        # step run while a second worker holding the enrolment waits for it (deadlock).
+        self.session.execute(
+            select(Enrolment.id).where(Enrolment.id == self.enrolment.id).with_for_update()
+        )
         run = self.step_run()
         run.finished_at = self.now
         run.outcome = outcome[:40]

@@ -95,9 +95,9 @@ def _assignee(
     session: Session, contact: Contact, enrolment_id: int | None, assign_to: str
 ) -> int | None:
     resolver = registered_assignee(assign_to) if assign_to != OWNER else None
-    enrolment = session.get(Enrolment, enrolment_id) if enrolment_id is not None else None
-    if resolver is not None and enrolment is not None:
-        chosen = resolver(session, contact, enrolment)
+    if resolver is not None and enrolment_id is not None:
+        enrolment = session.get(Enrolment, enrolment_id)
+        chosen = resolver(session, contact, enrolment) if enrolment is not None else None
         if chosen is not None:
             return chosen
     return contact.owner_id or _round_robin(session)
