@@ -90,13 +90,16 @@ def test_demo_command_prints_the_logins_and_reruns_quietly() -> None:
 def test_demo_content_loads_templates_and_segments_once(db: Session) -> None:
     from nurture.demo.content import SEGMENTS, seed_demo_content
     from nurture.models import EmailTemplate, Segment, SegmentMember
+    from templates.library import starter_templates
 
     load_demo(db, scale=SMALL)
     first = seed_demo_content(db)
     second = seed_demo_content(db)
-    assert first == (9, len(SEGMENTS))
+    starters = len(starter_templates())
+    assert starters == 12
+    assert first == (starters, len(SEGMENTS))
     assert second == (0, 0)
-    assert db.scalar(select(func.count()).select_from(EmailTemplate)) == 9
+    assert db.scalar(select(func.count()).select_from(EmailTemplate)) == starters
     names = set(db.scalars(select(Segment.name)))
     assert names == {name for name, _, _ in SEGMENTS}
     # The no-show segment is refreshed at once, so the demo shows members straight away.
