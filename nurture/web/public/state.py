@@ -1,6 +1,6 @@
 """What the public endpoints share in one app: the signer, the message cache, the
-event recorder (opens and clicks) and the answer recorder (NPS scores), the
-recorders started and stopped with the app."""
+event recorder (opens and clicks), the answer recorder (NPS scores) and the
+in-process rate-limit counts, the background parts started and stopped with the app."""
 
 from __future__ import annotations
 
@@ -14,7 +14,9 @@ from typing import Any
 
 from litestar import Litestar
 
+from nurture.ratelimit import limiter_for
 from nurture.web.public.answer_recorder import AnswerRecorder
+from nurture.web.public.local_limits import LocalCounts
 from nurture.web.public.messages import MessageCache
 from nurture.web.public.recorder import EventRecorder
 from nurture.web.state import settings_of
@@ -33,6 +35,7 @@ class Tracking:
     messages: MessageCache
     recorder: EventRecorder
     answers: AnswerRecorder
+    limits: LocalCounts
 
 
 def _prefill(messages: MessageCache) -> None:
@@ -55,8 +58,11 @@ async def tracking_lifespan(app: Litestar) -> AsyncIterator[None]:
     scores = AnswerRecorder(
         settings.database_url, spool=settings.data_dir / ANSWERS_SPOOL_NAME, enqueue=send_events
     ).start()
+    limits = LocalCounts(limiter_for(settings)).start()
     messages = MessageCache(settings.database_url)
-    app.state.tracking = Tracking(signer_for(settings.secret_key), messages, recorder, scores)
+    app.state.tracking = Tracking(
+        signer_for(settings.secret_key), messages, recorder, scores, limits
+    )
     threading.Thread(target=_prefill, args=(messages,), name="message-cache", daemon=True).start()
     # What is loaded by now (modules, the app and its routes) lives as long as the
     # process. Frozen, it is out of the collector's sight: a full collection while
@@ -69,6 +75,7 @@ async def tracking_lifespan(app: Litestar) -> AsyncIterator[None]:
     finally:
         scores.stop()
         recorder.stop()
+        limits.stop()
 
 
 def tracking_of(app: Litestar) -> Tracking:

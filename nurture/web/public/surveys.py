@@ -29,6 +29,7 @@ land later, `record_scores` drops it as stale by its time.
 from __future__ import annotations
 
 import contextlib
+import math
 from datetime import date, datetime
 from typing import Any
 
@@ -148,16 +149,25 @@ async def answer(request: Request[Any, Any, Any], token: FromPath[str]) -> Redir
     on to the follow-up."""
     form = await request.form()
     language = review_pages.browser_language(request)
-    limits = [(ANSWERS_PER_ADDRESS, throttle.client_address(request))]
-    refusal = await anyio.to_thread.run_sync(review_pages.throttled, request, limits, language)
-    if refusal is not None:
-        return refusal
+    tracking = tracking_of(request.app)
+    # Counted in-process and added to the shared counters in the background: the
+    # limit's round trip would cost more than the rest of the answer.
+    decision = tracking.limits.hit(ANSWERS_PER_ADDRESS, throttle.client_address(request))
+    if not decision.allowed:
+        return review_pages.page(
+            request,
+            "review_message.html",
+            language=language,
+            status_code=429,
+            headers=throttle.retry_headers(decision),
+            kind="throttled",
+            minutes=max(1, math.ceil(decision.retry_after / 60)),
+        )
     score = _score(form.get("score"))
     if score is None:
         return review_pages.page(
             request, "review_message.html", language=language, status_code=422, kind="invalid"
         )
-    tracking = tracking_of(request.app)
     now = utcnow()
     try:
         ref = tracking.signer.verify_survey(token, today=now.date())
