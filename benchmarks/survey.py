@@ -23,11 +23,11 @@ and everything after the wrap is a repeat.
 
 The endpoint takes a score into the server's answer recorder, which writes batches in
 the background; so the counting waits for the server's graceful stop, which writes
-what the recorder still holds. Afterwards it checks that every answer is stored exactly once: one `nps_answers`
-row and one `nps.answered` event per answered survey, no survey answered that no
-request named, every request the server answered 303 for a new survey stored, and
-no survey lost except ones whose request the server never answered (in flight when
-wrk stopped and dropped with the connection).
+what the recorder still holds. Then it checks that every answer is stored exactly
+once: one `nps_answers` row and one `nps.answered` event per answered survey, no
+survey answered that no request named, every request the server answered 303 for a
+new survey stored, and no survey lost except ones whose request the server never
+answered (in flight when wrk stopped and dropped with the connection).
 
     .venv/bin/python benchmarks/survey.py [--seconds 20] [--connections 200] [--rounds 1]
 

@@ -9,7 +9,8 @@ a machine (campaigns.email.machines: a scanner's user agent, headless Chrome inc
 no user agent, or within seconds of the survey e-mail going out) records nothing and
 shows the page again, asking for the button.
 
-The answer POST reads no database: the signed token names survey and contact, so
+The answer POST reads no database and makes no round trip: its per-address limit is
+counted in-process (local_limits.py), and the signed token names survey and contact, so
 it is checked in memory (a bad, expired or wrong-purpose token answers at once a
 short page that says the link does not work), and the score goes to the app's
 `AnswerRecorder`, which writes batches in the background (answer_recorder.py).
