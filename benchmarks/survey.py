@@ -21,11 +21,13 @@ requests earlier on that thread, long finished, which must store nothing. A run
 goes on where the thread's previous run stopped; a plan that runs out wraps round,
 and everything after the wrap is a repeat.
 
-Afterwards it checks that every answer is stored exactly once: one `nps_answers`
-row and one `nps.answered` event per answered survey, no survey answered that no
-request named, every request the server answered 303 for a new survey stored, and
-no survey lost except ones whose request the server never answered (in flight when
-wrk stopped and dropped with the connection).
+The endpoint takes a score into the server's answer recorder, which writes batches in
+the background; so the counting waits for the server's graceful stop, which writes
+what the recorder still holds. Then it checks that every answer is stored exactly
+once: one `nps_answers` row and one `nps.answered` event per answered survey, no
+survey answered that no request named, every request the server answered 303 for a
+new survey stored, and no survey lost except ones whose request the server never
+answered (in flight when wrk stopped and dropped with the connection).
 
     .venv/bin/python benchmarks/survey.py [--seconds 20] [--connections 200] [--rounds 1]
 
@@ -367,7 +369,9 @@ def main() -> int:
                 runs["bare"].append(run_wrk(base, "/t/bench/", plans, args.seconds, *load))
                 runs["score"].append(run_wrk(base, SCORE_ROUTE, plans, args.seconds, *load))
             redirects, others = server_answers(base)
-            found = wait_until_settled(database_url)
+        # Counted once the server has stopped: its graceful stop writes the scores
+        # its answer recorder still holds (a spool left behind would show as lost).
+        found = wait_until_settled(database_url)
 
     best = {name: max(found_runs, key=lambda r: r["rps"]) for name, found_runs in runs.items()}
     bare, score = best["bare"], best["score"]

@@ -4,8 +4,9 @@ address is raised out of reach.
 
 wrk's 200 clients all come from 127.0.0.1, and the real limit (a person answers once
 or twice a minute) would turn nearly all of them away with a 429 after the first
-couple of hundred answers. Raised, it still counts every request in the shared
-counters, so its cost is part of what is measured; it only never says no.
+couple of hundred answers. Raised, it still counts every request (in-process, added
+to the shared counters in the background, as always for the score endpoint), so its
+cost is part of what is measured; it only never says no.
 
     .venv/bin/python -m benchmarks.survey_server --port 8001
 """

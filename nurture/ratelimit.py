@@ -47,6 +47,11 @@ class Limiter(Protocol):
         """Count one attempt and say whether it is within the limit."""
         ...
 
+    def add(self, limit: Limit, key: str, count: int, window_start: int) -> int:
+        """Count `count` attempts made in the window starting at `window_start` (some
+        counted in-process first); the window's total so far."""
+        ...
+
     def peek(self, limit: Limit, key: str) -> Decision:
         """Whether the next attempt would still be allowed, without counting one."""
         ...
@@ -78,19 +83,27 @@ class DatabaseLimiter:
         self._url = database_url
 
     def hit(self, limit: Limit, key: str) -> Decision:
+        start, left = _window(limit, time.time())
+        return _decide(limit, self.add(limit, key, 1, start), left, counted=True)
+
+    def add(self, limit: Limit, key: str, count: int, window_start: int) -> int:
         now = time.time()
-        start, left = _window(limit, now)
+        start = window_start
         digest = _digest(limit, key)
         expires = datetime.fromtimestamp(start + limit.window_seconds, UTC)
         insert = pg_insert if get_engine(self._url).dialect.name == "postgresql" else sqlite_insert
         statement = (
             insert(RateCounter)
             .values(
-                purpose=limit.purpose, key=digest, window_start=start, hits=1, expires_at=expires
+                purpose=limit.purpose,
+                key=digest,
+                window_start=start,
+                hits=count,
+                expires_at=expires,
             )
             .on_conflict_do_update(
                 index_elements=["purpose", "key", "window_start"],
-                set_={"hits": RateCounter.hits + 1},
+                set_={"hits": RateCounter.hits + count},
             )
             .returning(RateCounter.hits)
         )
@@ -103,7 +116,7 @@ class DatabaseLimiter:
                     RateCounter.expires_at < datetime.fromtimestamp(now, UTC) - timedelta(minutes=5)
                 )
             )
-        return _decide(limit, hits, left, counted=True)
+        return hits
 
     def peek(self, limit: Limit, key: str) -> Decision:
         start, left = _window(limit, time.time())
@@ -138,13 +151,16 @@ class RedisLimiter:
 
     def hit(self, limit: Limit, key: str) -> Decision:
         start, left = _window(limit, time.time())
-        name = self._name(limit, key, start)
+        return _decide(limit, self.add(limit, key, 1, start), left, counted=True)
+
+    def add(self, limit: Limit, key: str, count: int, window_start: int) -> int:
+        name = self._name(limit, key, window_start)
         pipe = self._redis.pipeline()
-        pipe.incr(name)
+        pipe.incrby(name, count)
         # NX: only the first hit sets the expiry, so the key dies with its window.
         pipe.expire(name, limit.window_seconds + 1, nx=True)
         hits, _ = pipe.execute()
-        return _decide(limit, int(hits), left, counted=True)
+        return int(hits)
 
     def peek(self, limit: Limit, key: str) -> Decision:
         start, left = _window(limit, time.time())

@@ -1,17 +1,28 @@
-"""Recording a score from a survey link (once, changes logged) and the follow-up answer.
+"""Recording scores from survey links (once, changes logged) and the follow-up answer.
 
-Every function takes the `signer` (MailConfig.signer) that made the links. The survey
-row is locked while an answer is recorded, so two racing clicks are taken one after
-the other: the same score twice stores one answer, and the unique (survey, number) of
-`nps_answers` is the backstop should anything write without the lock.
+Every function that reads a token takes the `signer` (MailConfig.signer) that made the
+links. `record_scores` writes a batch of scores, as the answer page's recorder collects
+them: it locks the batch's survey rows (in id order, so two writers never deadlock),
+so racing writers are taken one after the other; the same score as the current one
+stores nothing, each change adds one `nps_answers` row (number + 1) and one
+`nps.answered` event, and the unique (survey, number) of `nps_answers` is the backstop
+should anything write without the lock. `record_score` is the same for one answer
+given with its token.
+
+A score given before the survey's current answer (`answered_at`) is stale and stores
+nothing. That makes a batch written twice (a retry after a commit whose answer was
+lost) store nothing the second time: its changes are all at or before the stored
+time, and what came after the last change repeats the current score. It also keeps
+a late batch from another web process from overwriting a newer answer.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from nurture import events
@@ -51,6 +62,140 @@ class SurveyView:
     comment: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class ScoreItem:
+    """One score as the answer page took it: the token's survey and contact, and when."""
+
+    survey_id: int
+    contact_id: int
+    score: int
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Scored:
+    """What `record_scores` did with one item."""
+
+    item: ScoreItem
+    # False when nothing was stored: the same score again, a stale score, or a
+    # survey that is gone or is not the item's contact's.
+    changed: bool
+    # The survey's current answer number after this item (None: survey gone/foreign).
+    number: int | None
+    # The `nps.answered` event stored for this item (hand it over after commit).
+    event_id: int | None
+
+
+def record_scores(session: Session, items: Sequence[ScoreItem]) -> list[Scored]:
+    """Record a batch of checked scores in their order; one outcome per item.
+
+    The items' tokens were verified when they were taken, so the survey and contact
+    are trusted; an item whose survey is gone or belongs to another contact stores
+    nothing. The caller commits and hands the stored events over.
+    """
+    for item in items:
+        if not 0 <= item.score <= 10:
+            raise InvalidInput.single("score", "must be a whole number from 0 to 10")
+    ids = sorted({item.survey_id for item in items})
+    if not ids:
+        return []
+    rows = session.execute(
+        select(
+            NpsSurvey.id,
+            NpsSurvey.contact_id,
+            NpsSurvey.score,
+            NpsSurvey.answered_at,
+            NpsSurvey.service_id,
+            NpsSurvey.project_id,
+        )
+        .where(NpsSurvey.id.in_(ids))
+        .order_by(NpsSurvey.id)
+        .with_for_update()
+    ).all()
+    found = {row.id: row for row in rows}
+    current = {row.id: row.score for row in rows}
+    kept = [
+        n
+        for n, i in enumerate(items)
+        if i.survey_id in found and found[i.survey_id].contact_id == i.contact_id
+    ]
+    # Each survey's scores in the order they were given (a stable sort keeps ties in order).
+    kept.sort(key=lambda n: (items[n].survey_id, items[n].at))
+    numbers: dict[int, int] = {}
+    if kept:
+        numbers = dict(
+            session.execute(
+                select(NpsAnswer.survey_id, func.max(NpsAnswer.number))
+                .where(NpsAnswer.survey_id.in_({items[n].survey_id for n in kept}))
+                .group_by(NpsAnswer.survey_id)
+            ).all()
+        )
+    services = _service_slugs(session, {r.service_id for r in rows if r.service_id is not None})
+    outcome: list[Scored] = [Scored(item, False, None, None) for item in items]
+    answer_rows: list[dict[str, object]] = []
+    changes: dict[int, tuple[int, str, datetime]] = {}
+    inputs: list[events.EventInput] = []
+    changed: list[tuple[int, int]] = []  # (item index, its answer number)
+    for n in kept:
+        item = items[n]
+        row = found[item.survey_id]
+        number = numbers.get(item.survey_id, 0)
+        previous = current[item.survey_id]
+        stale = row.answered_at is not None and item.at < row.answered_at
+        if stale or previous == item.score:
+            outcome[n] = Scored(item, False, number, None)
+            continue
+        number += 1
+        numbers[item.survey_id] = number
+        current[item.survey_id] = item.score
+        category = nps_category(item.score).value
+        changes[item.survey_id] = (item.score, category, item.at)
+        answer_rows.append(
+            {
+                "survey_id": item.survey_id,
+                "number": number,
+                "score": item.score,
+                "previous_score": previous,
+                "answered_at": item.at,
+            }
+        )
+        inputs.append(
+            events.EventInput(
+                "nps.answered",
+                item.at,
+                {
+                    "survey_id": item.survey_id,
+                    "score": item.score,
+                    "category": category,
+                    "service": services.get(row.service_id) if row.service_id else None,
+                    "project_id": row.project_id,
+                    "previous_score": previous,
+                },
+                f"nps.answered:{item.survey_id}:{number}",
+                contact_id=row.contact_id,
+            )
+        )
+        changed.append((n, number))
+    event_ids: list[int | None] = []
+    if answer_rows:
+        session.execute(insert(NpsAnswer), answer_rows)
+        session.execute(
+            update(NpsSurvey),
+            [
+                {"id": sid, "score": score, "category": category, "answered_at": at}
+                for sid, (score, category, at) in changes.items()
+            ],
+        )
+        stored = events.store_known(session, inputs, source="nps")
+        # Every change's event is new (its number is), and its contact is the locked
+        # survey's: all are stored. Should one not be, the ids cannot be matched to
+        # items; they are stored all the same and the tick's sweep processes them.
+        event_ids = list(stored) if len(stored) == len(inputs) else [None] * len(inputs)
+    for (n, number), event_id in zip(changed, event_ids, strict=True):
+        outcome[n] = Scored(items[n], True, number, event_id)
+    return outcome
+
+
 def record_score(
     session: Session, token: str, score: object, *, signer: TokenSigner, now: datetime
 ) -> Answered:
@@ -62,50 +207,15 @@ def record_score(
     if isinstance(score, bool) or not isinstance(score, int) or not 0 <= score <= 10:
         raise InvalidInput.single("score", "must be a whole number from 0 to 10")
     survey = _survey(session, signer, token, now.date(), lock=True)
-    number = (
-        session.scalar(select(func.max(NpsAnswer.number)).where(NpsAnswer.survey_id == survey.id))
-        or 0
-    )
-    if survey.score == score:
-        return Answered(survey, False, number, None)
-    previous = survey.score
-    number += 1
-    category = nps_category(score).value
-    session.add(
-        NpsAnswer(
-            survey_id=survey.id,
-            number=number,
-            score=score,
-            previous_score=previous,
-            answered_at=now,
-        )
-    )
-    survey.score = score
-    survey.category = category
-    survey.answered_at = now
-    service = session.get(Service, survey.service_id) if survey.service_id else None
-    session.flush()
-    stored = events.store_known(
-        session,
-        [
-            events.EventInput(
-                "nps.answered",
-                now,
-                {
-                    "survey_id": survey.id,
-                    "score": score,
-                    "category": category,
-                    "service": service.slug if service else None,
-                    "project_id": survey.project_id,
-                    "previous_score": previous,
-                },
-                f"nps.answered:{survey.id}:{number}",
-                contact_id=survey.contact_id,
-            )
-        ],
-        source="nps",
-    )
-    return Answered(survey, True, number, stored[0] if stored else None)
+    (done,) = record_scores(session, [ScoreItem(survey.id, survey.contact_id, score, now)])
+    session.refresh(survey)
+    return Answered(survey, done.changed, done.number or 0, done.event_id)
+
+
+def _service_slugs(session: Session, ids: set[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    return dict(session.execute(select(Service.id, Service.slug).where(Service.id.in_(ids))).all())
 
 
 def survey_page(session: Session, token: str, *, signer: TokenSigner, today: date) -> SurveyView:
@@ -127,6 +237,12 @@ def survey_page(session: Session, token: str, *, signer: TokenSigner, today: dat
         follow_up=survey.follow_up,
         comment=survey.comment,
     )
+
+
+def with_score(view: SurveyView, score: int) -> SurveyView:
+    """The view as it will be once `score` (taken, not yet written) is stored."""
+    category = nps_category(score).value
+    return replace(view, score=score, category=category, follow_up_key=category)
 
 
 def record_follow_up(

@@ -175,3 +175,118 @@ def test_racing_identical_first_answers_store_one(database_urls: dict[str, str])
             assert len(answered_events(db)) == 1
     finally:
         _empty_tables(url)
+
+
+def two_surveys(db: Session) -> tuple[NpsSurvey, NpsSurvey]:
+    service(db, "audits")
+    outcome = report(
+        db,
+        service="audits",
+        clients=[{"email": "emma@client.example"}, {"email": "oskar@client.example"}],
+    )
+    first, second = client_ids(db, outcome.project.id)
+    pair = (sent_survey(db, first), sent_survey(db, second))
+    db.commit()
+    return pair
+
+
+def item(survey: NpsSurvey, score: int, minutes: int) -> answers.ScoreItem:
+    return answers.ScoreItem(survey.id, survey.contact_id, score, NOW + timedelta(minutes=minutes))
+
+
+def stored_answers(db: Session) -> list[tuple[int, int, int, int | None]]:
+    db.expire_all()
+    rows = db.execute(
+        select(
+            NpsAnswer.survey_id, NpsAnswer.number, NpsAnswer.score, NpsAnswer.previous_score
+        ).order_by(NpsAnswer.survey_id, NpsAnswer.number)
+    ).all()
+    return [(s, n, score, previous) for s, n, score, previous in rows]
+
+
+def test_a_batch_stores_each_change_once_in_order_and_skips_repeats(db: Session) -> None:
+    emma, oskar = two_surveys(db)
+    batch = [
+        item(emma, 5, 1),
+        item(oskar, 10, 1),
+        item(emma, 5, 2),  # a repeat: nothing
+        item(emma, 9, 3),
+        item(oskar, 10, 4),  # a repeat: nothing
+        item(emma, 9, 5),  # a repeat: nothing
+        item(emma, 3, 6),
+    ]
+    done = answers.record_scores(db, batch)
+    db.commit()
+
+    assert [(d.changed, d.number) for d in done] == [
+        (True, 1),
+        (True, 1),
+        (False, 1),
+        (True, 2),
+        (False, 1),
+        (False, 2),
+        (True, 3),
+    ]
+    assert stored_answers(db) == [
+        (emma.id, 1, 5, None),
+        (emma.id, 2, 9, 5),
+        (emma.id, 3, 3, 9),
+        (oskar.id, 1, 10, None),
+    ]
+    found = answered_events(db)
+    assert sorted(e.idempotency_key or "" for e in found) == sorted(
+        [f"nps.answered:{emma.id}:{n}" for n in (1, 2, 3)] + [f"nps.answered:{oskar.id}:1"]
+    )
+    assert sorted(d.event_id for d in done if d.event_id) == sorted(e.id for e in found)
+    last = next(e for e in found if e.idempotency_key == f"nps.answered:{emma.id}:3")
+    assert last.properties == {
+        "survey_id": emma.id,
+        "score": 3,
+        "category": "detractor",
+        "service": "audits",
+        "project_id": emma.project_id,
+        "previous_score": 9,
+    }
+    db.refresh(emma)
+    assert (emma.score, emma.category, emma.answered_at) == (3, "detractor", batch[-1].at)
+
+
+def test_a_batch_written_again_after_its_commit_adds_nothing(db: Session) -> None:
+    emma, oskar = two_surveys(db)
+    batch = [item(emma, 5, 1), item(emma, 9, 2), item(emma, 9, 3), item(oskar, 2, 1)]
+    answers.record_scores(db, batch)
+    db.commit()
+    before = (stored_answers(db), len(answered_events(db)))
+
+    # The writer's retry: the first commit went through but its answer was lost.
+    again = answers.record_scores(db, batch)
+    db.commit()
+
+    assert [d.changed for d in again] == [False] * 4
+    assert (stored_answers(db), len(answered_events(db))) == before
+    # A later batch that goes on from there is stored as usual.
+    later = answers.record_scores(db, [*batch, item(emma, 10, 4)])
+    db.commit()
+    assert [d.changed for d in later] == [False] * 4 + [True]
+    assert stored_answers(db)[-2] == (emma.id, 3, 10, 9)
+
+
+def test_a_score_older_than_the_stored_answer_and_foreign_or_gone_items_store_nothing(
+    db: Session,
+) -> None:
+    emma, oskar = two_surveys(db)
+    answers.record_scores(db, [item(emma, 8, 10)])
+    db.commit()
+
+    done = answers.record_scores(
+        db,
+        [
+            item(emma, 2, 5),  # given before the stored answer: stale
+            answers.ScoreItem(oskar.id, emma.contact_id, 4, NOW),  # not emma's survey
+            answers.ScoreItem(oskar.id + emma.id + 1000, emma.contact_id, 4, NOW),  # gone
+        ],
+    )
+    db.commit()
+
+    assert [(d.changed, d.number) for d in done] == [(False, 1), (False, None), (False, None)]
+    assert stored_answers(db) == [(emma.id, 1, 8, None)]

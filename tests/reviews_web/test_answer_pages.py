@@ -15,6 +15,7 @@ from nurture.config import Settings
 from nurture.models import Event, NpsSurvey, utcnow
 from nurture.ratelimit import Limit
 from nurture.web.public import surveys as survey_pages
+from nurture.web.public.state import tracking_of
 from templates.render import signer_for
 from templates.tokens import TokenSigner
 from tests.reviews_web.helpers import (
@@ -42,6 +43,13 @@ def signer(settings: Settings) -> TokenSigner:
     return signer_for(settings.secret_key)
 
 
+def counts(client: Client, db: Session) -> tuple[int, int]:
+    """(nps_answers rows, nps.answered events) once the app's answer recorder has
+    written every score it took."""
+    assert tracking_of(client.app).answers.drain()
+    return answer_counts(db)
+
+
 def test_following_every_score_link_records_nothing(
     db: Session, client: Client, signer: TokenSigner
 ) -> None:
@@ -53,7 +61,7 @@ def test_following_every_score_link_records_nothing(
             assert f"You chose {score} out of 10." in page.text
     # Scanners that only ask with HEAD get no page at all.
     assert client.head(survey_path(signer, survey, 7)).status_code == 405
-    assert answer_counts(db) == (0, 0)
+    assert counts(client, db) == (0, 0)
 
 
 def test_the_confirm_page_posts_the_score_and_marks_the_post_automatic_only_by_script(
@@ -89,7 +97,7 @@ def test_an_automatic_post_from_a_machine_records_nothing_and_asks_for_the_butto
     # The page asked again cannot submit itself: no automatic field, no script.
     assert 'name="auto"' not in answered.text
     assert "nps-confirm.js" not in answered.text
-    assert answer_counts(db) == (0, 0)
+    assert counts(client, db) == (0, 0)
 
 
 def test_an_automatic_post_within_seconds_of_the_sending_is_a_scanner(
@@ -102,12 +110,12 @@ def test_an_automatic_post_within_seconds_of_the_sending_is_a_scanner(
         token_path, data={"score": "10", "auto": "1"}, headers=HUMAN, follow_redirects=False
     )
     assert auto.status_code == 200
-    assert answer_counts(db) == (0, 0)
+    assert counts(client, db) == (0, 0)
 
     # The person pressing the button is recorded at once.
     pressed = client.post(token_path, data={"score": "10"}, headers=HUMAN, follow_redirects=False)
     assert pressed.status_code == 303
-    assert answer_counts(db) == (1, 1)
+    assert counts(client, db) == (1, 1)
 
 
 def test_a_person_records_once_and_a_repeat_changes_nothing(
@@ -122,7 +130,7 @@ def test_a_person_records_once_and_a_repeat_changes_nothing(
 
     assert first.status_code == second.status_code == 303
     assert first.headers["location"] == f"{token_path}/follow-up"
-    assert answer_counts(db) == (1, 1)
+    assert counts(client, db) == (1, 1)
     db.expire_all()
     stored = db.get(NpsSurvey, survey.id)
     assert stored is not None
@@ -131,7 +139,7 @@ def test_a_person_records_once_and_a_repeat_changes_nothing(
     # A later click on another score is a change, logged with what it replaced.
     changed = client.post(token_path, data={"score": "10"}, headers=HUMAN, follow_redirects=False)
     assert changed.status_code == 303
-    assert answer_counts(db) == (2, 2)
+    assert counts(client, db) == (2, 2)
     latest = db.scalars(
         select(Event).where(Event.type == "nps.answered").order_by(Event.id.desc())
     ).first()
@@ -184,7 +192,7 @@ def test_the_follow_up_answer_and_a_changed_score_are_stored(
     stored = db.get(NpsSurvey, survey.id)
     assert stored is not None
     assert (stored.follow_up, stored.comment, stored.score) == ("The report came late.", None, 6)
-    assert answer_counts(db) == (2, 2)
+    assert counts(client, db) == (2, 2)
     thanks = client.get(sent.headers["location"], headers=HUMAN)
     assert "Thank you for your answer" in thanks.text
 
@@ -231,14 +239,20 @@ def test_tampered_expired_foreign_and_wrong_purpose_links_are_refused(
             assert page.status_code == 400, (token, path)
             assert "This link does not work" in page.text
             assert "survey" not in page.text.lower()
-        post = client.post(f"/nps/{token}", data={"score": "9"}, headers=HUMAN)
+        post = client.post(
+            f"/nps/{token}", data={"score": "9"}, headers=HUMAN, follow_redirects=False
+        )
         follow = client.post(f"/nps/{token}/follow-up", data={"score": "9"}, headers=HUMAN)
-        assert post.status_code == follow.status_code == 400
+        assert follow.status_code == 400
+        # The answer post trusts the signature alone, without reading the database:
+        # a token the app never makes (survey and contact that do not belong together)
+        # is taken, and the writer drops it; every other bad token is refused at once.
+        assert post.status_code == (303 if token == foreign else 400), token
     # A stranger's browser language is all a refused link has to go by.
     russian = client.get(f"/nps/{flipped}/9", headers={**HUMAN, "accept-language": "ru"})
     assert '<html lang="ru">' in russian.text
     assert "Эта ссылка не работает" in russian.text
-    assert answer_counts(db) == (0, 0)
+    assert counts(client, db) == (0, 0)
 
 
 def test_a_score_outside_the_scale_is_refused(
@@ -251,7 +265,7 @@ def test_a_score_outside_the_scale_is_refused(
     assert client.get(f"{token_path}/-1", headers=HUMAN).status_code == 404
     assert client.post(token_path, data={"score": "11"}, headers=HUMAN).status_code == 422
     assert client.post(token_path, data={}, headers=HUMAN).status_code == 422
-    assert answer_counts(db) == (0, 0)
+    assert counts(client, db) == (0, 0)
 
 
 def test_a_russian_contact_reads_russian_pages(
@@ -286,7 +300,7 @@ def test_answer_posts_are_throttled_per_address(
     assert [a.status_code for a in answers] == [303, 303, 303, 429]
     assert int(answers[-1].headers["retry-after"]) > 0
     assert "Too many attempts" in answers[-1].text
-    assert answer_counts(db) == (1, 1)
+    assert counts(client, db) == (1, 1)
 
 
 def test_an_expired_link_is_refused_in_its_contacts_language(
@@ -302,4 +316,63 @@ def test_an_expired_link_is_refused_in_its_contacts_language(
         assert answer.status_code == 400
         assert '<html lang="ru">' in answer.text
         assert "Эта ссылка не работает" in answer.text
-    assert answer_counts(db) == (0, 0)
+    assert counts(client, db) == (0, 0)
+
+
+def test_a_bad_token_is_refused_at_once_and_nothing_is_buffered(
+    db: Session, client: Client, signer: TokenSigner
+) -> None:
+    survey = make_survey(db)
+    good = survey_path(signer, survey, 9).split("/")[2]
+    flipped = ("A" if good[10] != "A" else "B").join((good[:10], good[11:]))
+    recorder = tracking_of(client.app).answers
+
+    # The writer is held: whatever a post took would still be in the buffer.
+    with recorder._flushing:
+        refused = client.post(f"/nps/{flipped}", data={"score": "9"}, headers=HUMAN)
+        assert refused.status_code == 400
+        assert "This link does not work" in refused.text
+        assert recorder.unwritten() == []
+    assert counts(client, db) == (0, 0)
+
+
+def test_the_follow_up_shows_the_score_just_given_before_it_is_written(
+    db: Session, client: Client, signer: TokenSigner
+) -> None:
+    survey = make_survey(db)
+    token_path = survey_path(signer, survey, 3).rsplit("/", 1)[0]
+    recorder = tracking_of(client.app).answers
+
+    with recorder._flushing:
+        client.post(token_path, data={"score": "9"}, headers=HUMAN, follow_redirects=False)
+        client.post(token_path, data={"score": "3"}, headers=HUMAN, follow_redirects=False)
+        page = client.get(f"{token_path}/follow-up", headers=HUMAN)
+        # Nothing written yet: the page shows the latest score still in the buffer.
+        assert answer_counts(db) == (0, 0)
+    assert "What went wrong? We want to put it right." in page.text
+    assert "Your score is saved: 3 out of 10." in page.text
+    assert counts(client, db) == (2, 2)
+
+
+def test_a_follow_up_post_writes_the_buffered_score_before_its_own(
+    db: Session, client: Client, signer: TokenSigner
+) -> None:
+    survey = make_survey(db)
+    token_path = survey_path(signer, survey, 4).rsplit("/", 1)[0]
+    recorder = tracking_of(client.app).answers
+    recorder._interval = 3600  # the writer thread leaves the buffer to the follow-up post
+
+    client.post(token_path, data={"score": "4"}, headers=HUMAN, follow_redirects=False)
+    sent = client.post(
+        f"{token_path}/follow-up",
+        data={"follow_up": "", "comment": "", "score": "8"},
+        headers=HUMAN,
+        follow_redirects=False,
+    )
+
+    assert sent.status_code == 303
+    assert answer_counts(db) == (2, 2)
+    db.expire_all()
+    stored = db.get(NpsSurvey, survey.id)
+    assert stored is not None
+    assert (stored.score, stored.category) == (8, "passive")

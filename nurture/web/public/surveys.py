@@ -9,15 +9,28 @@ a machine (campaigns.email.machines: a scanner's user agent, headless Chrome inc
 no user agent, or within seconds of the survey e-mail going out) records nothing and
 shows the page again, asking for the button.
 
-A recorded score goes on to `/nps/{token}/follow-up`: the follow-up question of the
-score's category, an optional comment and the score again (to change it), then
-`/nps/{token}/thanks`. The signed token alone authorises; a bad, expired or foreign
-token answers a short page that says the link does not work.
+The answer POST reads no database and makes no round trip: its per-address limit is
+counted in-process (local_limits.py), and the signed token names survey and contact, so
+it is checked in memory (a bad, expired or wrong-purpose token answers at once a
+short page that says the link does not work), and the score goes to the app's
+`AnswerRecorder`, which writes batches in the background (answer_recorder.py).
+Only an `auto` post that passed the user-agent checks reads the survey's sending
+time. A token signed for a survey and another contact than its own (which the app
+never makes) is dropped by the writer, and its follow-up page refuses it.
+
+A taken score goes on to `/nps/{token}/follow-up`: the follow-up question of the
+score's category (the score still in the recorder's buffer counts: the visitor sees
+what they just gave), an optional comment and the score again (to change it), then
+`/nps/{token}/thanks`. The follow-up post first writes what this process's recorder
+holds, so an older buffered score never lands after the newer one. Another web
+process's buffer is not flushed by it (at most ~100 ms old); should its older score
+land later, `record_scores` drops it as stale by its time.
 """
 
 from __future__ import annotations
 
 import contextlib
+import math
 from datetime import date, datetime
 from typing import Any
 
@@ -39,9 +52,10 @@ from nurture.web import throttle
 from nurture.web.mail import mail_config
 from nurture.web.public import review_pages
 from nurture.web.public.review_copy import language_of
+from nurture.web.public.state import tracking_of
 from nurture.web.state import settings_of
 from nurture.web.ui.language import Language
-from templates.tokens import TokenError, TokenExpired
+from templates.tokens import ReviewRef, TokenError, TokenExpired
 from workers.actors import hand_over
 
 SCORES = range(11)
@@ -101,11 +115,10 @@ def confirm_page(
     return _confirm(request, view, token, chosen, press=False)
 
 
-def _last_sent(session: Session, request: Request[Any, Any, Any], token: str) -> datetime | None:
+def _last_sent(session: Session, survey_id: int) -> datetime | None:
     """When the survey e-mail (or its reminder) last went out: the scanner window's start."""
-    ref = mail_config(request.app).signer.verify_survey(token, today=utcnow().date())
     row = session.execute(
-        select(NpsSurvey.sent_at, NpsSurvey.reminded_at).where(NpsSurvey.id == ref.item_id)
+        select(NpsSurvey.sent_at, NpsSurvey.reminded_at).where(NpsSurvey.id == survey_id)
     ).first()
     if row is None:
         return None
@@ -113,49 +126,62 @@ def _last_sent(session: Session, request: Request[Any, Any, Any], token: str) ->
     return max(times) if times else None
 
 
-def _answer(
-    request: Request[Any, Any, Any], token: str, score: int, auto: bool
+def _machine(
+    request: Request[Any, Any, Any], token: str, ref: ReviewRef, now: datetime
 ) -> answers.SurveyView | None:
-    """Record the score; or, for an automatic post that looks like a machine, record
-    nothing and answer what the confirm page needs to ask for the button."""
-    signer = mail_config(request.app).signer
-    now = utcnow()
+    """For an automatic post: what the confirm page needs to ask for the button when
+    the post looks like a machine's, else None. Reads the sending time only when the
+    user agent passed (a scanner's is refused without a database read)."""
+    facts = review_pages.request_facts(request)
+    reason = machines.click_machine_reason(facts, sent_at=None, now=now)
     with session_scope(settings_of(request.app).database_url) as session:
-        if auto:
-            facts = review_pages.request_facts(request)
-            reason = machines.click_machine_reason(facts, sent_at=None, now=now)
-            if reason is None:
-                sent = _last_sent(session, request, token)
-                reason = machines.click_machine_reason(facts, sent_at=sent, now=now)
-            if reason is not None:
-                return answers.survey_page(session, token, signer=signer, today=now.date())
-        answered = answers.record_score(session, token, score, signer=signer, now=now)
-        if answered.event_id is not None:
-            hand_over(session, [answered.event_id])
-    return None
+        if reason is None:
+            sent = _last_sent(session, ref.item_id)
+            reason = machines.click_machine_reason(facts, sent_at=sent, now=now)
+        if reason is None:
+            return None
+        signer = mail_config(request.app).signer
+        return answers.survey_page(session, token, signer=signer, today=now.date())
 
 
 @post("/nps/{token:str}", status_code=303, name="nps-answer")
 async def answer(request: Request[Any, Any, Any], token: FromPath[str]) -> Redirect | Template:
-    """Record the score (once; a new score is a change), then on to the follow-up."""
+    """Take the score (written once by the recorder; a new score is a change), then
+    on to the follow-up."""
     form = await request.form()
     language = review_pages.browser_language(request)
-    limits = [(ANSWERS_PER_ADDRESS, throttle.client_address(request))]
-    refusal = await anyio.to_thread.run_sync(review_pages.throttled, request, limits, language)
-    if refusal is not None:
-        return refusal
+    tracking = tracking_of(request.app)
+    # Counted in-process and added to the shared counters in the background: the
+    # limit's round trip would cost more than the rest of the answer.
+    decision = tracking.limits.hit(ANSWERS_PER_ADDRESS, throttle.client_address(request))
+    if not decision.allowed:
+        return review_pages.page(
+            request,
+            "review_message.html",
+            language=language,
+            status_code=429,
+            headers=throttle.retry_headers(decision),
+            kind="throttled",
+            minutes=max(1, math.ceil(decision.retry_after / 60)),
+        )
     score = _score(form.get("score"))
     if score is None:
         return review_pages.page(
             request, "review_message.html", language=language, status_code=422, kind="invalid"
         )
-    auto = form.get("auto") == "1"
+    now = utcnow()
     try:
-        ask_again = await anyio.to_thread.run_sync(_answer, request, token, score, auto)
-    except (TokenError, NotFound) as error:
+        ref = tracking.signer.verify_survey(token, today=now.date())
+    except TokenError as error:
         return await anyio.to_thread.run_sync(_refused, request, token, error)
-    if ask_again is not None:
-        return _confirm(request, ask_again, token, score, press=True)
+    if form.get("auto") == "1":
+        try:
+            ask_again = await anyio.to_thread.run_sync(_machine, request, token, ref, now)
+        except (TokenError, NotFound) as error:
+            return await anyio.to_thread.run_sync(_refused, request, token, error)
+        if ask_again is not None:
+            return _confirm(request, ask_again, token, score, press=True)
+    tracking.answers.take(ref.item_id, ref.contact_id, score, now)
     return Redirect(f"/nps/{token}/follow-up", status_code=303)
 
 
@@ -200,9 +226,18 @@ def follow_up_page(request: Request[Any, Any, Any], token: FromPath[str]) -> Tem
 def _view(
     request: Request[Any, Any, Any], token: str, *, today: date | None = None
 ) -> answers.SurveyView:
+    """What the pages show: the stored survey, with a score still in the recorder's
+    buffer as the current one (the visitor sees the score they just gave)."""
     signer = mail_config(request.app).signer
+    today = today or utcnow().date()
+    # Asked before the database is read: a score written in between is then either
+    # still pending here or already in what the read finds.
+    pending = tracking_of(request.app).answers.pending(
+        signer.verify_survey(token, today=today).item_id
+    )
     with session_scope(settings_of(request.app).database_url) as session:
-        return answers.survey_page(session, token, signer=signer, today=today or utcnow().date())
+        view = answers.survey_page(session, token, signer=signer, today=today)
+    return view if pending is None else answers.with_score(view, pending)
 
 
 def _refused(request: Request[Any, Any, Any], token: str, error: DomainError) -> Template:
@@ -219,6 +254,9 @@ def _store_follow_up(
 ) -> tuple[answers.SurveyView, dict[str, str]]:
     """Store what the follow-up form sent; the problems by field (nothing stored then)."""
     signer = mail_config(request.app).signer
+    # This process's buffered scores first: the score written below must be the last.
+    if not tracking_of(request.app).answers.drain():
+        raise RuntimeError("the buffered scores could not be written")
     now = utcnow()
     with session_scope(settings_of(request.app).database_url) as session:
         view = answers.survey_page(session, token, signer=signer, today=now.date())
