@@ -63,7 +63,7 @@ from templates.tokens import TokenSigner
 
 TARGET_RATIO = 0.5
 SECRET = "benchmark-secret-" + "x" * 40
-SURVEYS = 60_000
+SURVEYS = 100_000
 REPEAT_EVERY = 10
 REPEAT_LAG = 1_000
 SCORE_ROUTE = "/nps/"

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -55,10 +55,21 @@ def session_factory(url: str) -> sessionmaker[Session]:
 
 
 @contextmanager
-def session_scope(url: str) -> Iterator[Session]:
-    """A session that commits when the block ends normally and rolls back otherwise."""
+def session_scope(url: str, *, write: bool = False) -> Iterator[Session]:
+    """A session that commits when the block ends normally and rolls back otherwise.
+
+    `write=True` is for a block that reads and then writes while other threads may
+    write the same SQLite file (web threads beside the embedded runtime's workers, a
+    background recorder): its transaction takes SQLite's write lock at once. A deferred
+    one reads a snapshot and asks for the lock at its first write; if another thread
+    committed in between, SQLite cannot upgrade it and answers "database is locked" at
+    once instead of waiting out the busy timeout. Taking the lock first makes the block
+    wait its turn. Other databases are unaffected.
+    """
     session = _factory(url)()
     try:
+        if write and session.get_bind().dialect.name == "sqlite":
+            session.execute(text("BEGIN IMMEDIATE"))
         yield session
         session.commit()
     except BaseException:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from campaigns.email.mailconfig import MailConfig
@@ -44,13 +43,8 @@ def session() -> Iterator[Session]:
     """The one way actors open a database session: commit on success, roll back on error.
 
     On SQLite (the embedded runtime, where worker threads share one file) the
-    transaction takes the write lock at once. A deferred one reads a snapshot and
-    asks for the lock at its first write; if another thread committed in between,
-    SQLite cannot upgrade it and answers "database is locked" at once, without
-    waiting out the busy timeout (a savepoint opens such a snapshot). Taking the lock
-    first makes actors wait their turn instead.
+    transaction takes the write lock at once (`session_scope(write=True)`), so actors
+    wait their turn instead of failing on a snapshot another thread moved past.
     """
-    with session_scope(settings().database_url) as db:
-        if db.get_bind().dialect.name == "sqlite":
-            db.execute(text("BEGIN IMMEDIATE"))
+    with session_scope(settings().database_url, write=True) as db:
         yield db

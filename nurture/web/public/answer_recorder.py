@@ -63,7 +63,7 @@ class AnswerRecorder(BatchRecorder[ScoreItem]):
         return latest.score if latest is not None else None
 
     def _write(self, items: Sequence[ScoreItem]) -> list[int]:
-        with session_scope(self._url) as session:
+        with session_scope(self._url, write=True) as session:
             done = record_scores(session, items)
         return [d.event_id for d in done if d.event_id is not None]
 

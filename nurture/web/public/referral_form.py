@@ -88,7 +88,7 @@ def _submit(
         consent=typed["consent"] == "yes",
         locale=language,
     )
-    with session_scope(settings_of(request.app).database_url) as session:
+    with session_scope(settings_of(request.app).database_url, write=True) as session:
         view = referrals.page_view(session, code)
         try:
             done = referrals.submit(session, code, form, now=utcnow())

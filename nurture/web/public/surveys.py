@@ -258,7 +258,7 @@ def _store_follow_up(
     if not tracking_of(request.app).answers.drain():
         raise RuntimeError("the buffered scores could not be written")
     now = utcnow()
-    with session_scope(settings_of(request.app).database_url) as session:
+    with session_scope(settings_of(request.app).database_url, write=True) as session:
         view = answers.survey_page(session, token, signer=signer, today=now.date())
         score = _score(typed["score"])
         if score is None and (typed["score"] or view.score is None):

@@ -141,7 +141,7 @@ def _approve(
 ) -> tuple[testimonials.TestimonialForm, dict[str, str]]:
     signer = mail_config(request.app).signer
     now = utcnow()
-    with session_scope(settings_of(request.app).database_url) as session:
+    with session_scope(settings_of(request.app).database_url, write=True) as session:
         view = testimonials.form_view(session, token, signer=signer, today=now.date())
         try:
             testimonials.approve(
@@ -205,7 +205,7 @@ def withdraw_page(request: Request[Any, Any, Any], token: FromPath[str]) -> Temp
 
 def _withdraw(request: Request[Any, Any, Any], token: str) -> None:
     signer = mail_config(request.app).signer
-    with session_scope(settings_of(request.app).database_url) as session:
+    with session_scope(settings_of(request.app).database_url, write=True) as session:
         testimonials.withdraw(session, token, by="client", now=utcnow(), signer=signer)
 
 
