@@ -12,6 +12,7 @@ from nurture.contacts.store import get_contact
 from nurture.models import (
     AuditEntry,
     Event,
+    NpsSurvey,
     SegmentMember,
     Suppression,
     SuppressionReason,
@@ -51,6 +52,13 @@ def erase_contact(session: Session, contact_id: int, *, actor: str) -> None:
             withdrawn_at=contact.erased_at,
             withdrawn_by="erasure",
         )
+    )
+    # What they wrote in their surveys may name people or projects; the scores stay, so
+    # NPS figures still add up.
+    session.execute(
+        update(NpsSurvey)
+        .where(NpsSurvey.contact_id == contact_id)
+        .values(follow_up=None, comment=None)
     )
     # An erased person is in no segment (and so in no list a sequence could mail).
     session.execute(delete(SegmentMember).where(SegmentMember.contact_id == contact_id))

@@ -15,7 +15,7 @@ from campaigns.sequences.content_steps import case_study_context
 from nurture.config import Settings
 from nurture.contacts.erasure import erase_contact
 from nurture.errors import Conflict, InvalidInput
-from nurture.models import AuditEntry, CaseStudy, Event
+from nurture.models import AuditEntry, CaseStudy, Event, NpsSurvey
 from nurture.models import Testimonial as Quote  # pytest would collect a Test* name
 from nurture.reviews import testimonials
 from templates.tokens import TokenExpired, TokenForged
@@ -297,3 +297,19 @@ def test_erasing_the_client_withdraws_their_quote_and_forgets_the_consent_record
     assert gone is not None
     assert (gone.status, gone.quote, gone.display_name, gone.consent) == ("withdrawn", "", None, {})
     assert testimonials.library(db, status="approved") == []
+
+
+def test_erasing_the_client_forgets_what_they_wrote_in_surveys_but_keeps_the_score(
+    db: Session,
+) -> None:
+    contact = client_contact(db)
+    survey = answered_survey(db, contact, score=10, now=NOW)
+    survey.follow_up = "Emma Lawson's team at Harbor was superb"
+    survey.comment = "Call me on +44 20 7946 0321"
+    db.commit()
+    erase_contact(db, contact.id, actor="admin")
+    db.commit()
+    db.expire_all()
+    kept = db.get(NpsSurvey, survey.id)
+    assert kept is not None
+    assert (kept.follow_up, kept.comment, kept.score, kept.category) == (None, None, 10, "promoter")
