@@ -76,8 +76,10 @@ class Contact(Base):
     )
     company_id: Mapped[int | None] = mapped_column(ForeignKey("companies.id", ondelete="SET NULL"))
     # The advocate whose referral brought this contact in (see nurture.reviews.referrals).
+    # Indexed: deleting a contact looks up who it referred (SET NULL), and without the
+    # index SQLite scans every contact for each one deleted.
     referred_by_id: Mapped[int | None] = mapped_column(
-        ForeignKey("contacts.id", ondelete="SET NULL")
+        ForeignKey("contacts.id", ondelete="SET NULL"), index=True
     )
     attributes: Mapped[dict[str, Any]] = mapped_column(default=dict)
     notes: Mapped[str | None] = mapped_column(Text)

@@ -154,7 +154,7 @@ class NpsSurvey(Base):
         ForeignKey("users.id", ondelete="SET NULL")
     )
     enrolment_id: Mapped[int | None] = mapped_column(
-        ForeignKey("sequence_enrolments.id", ondelete="SET NULL")
+        ForeignKey("sequence_enrolments.id", ondelete="SET NULL"), index=True
     )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Its links stop working after this.
@@ -201,7 +201,9 @@ class Testimonial(Base):
     survey_id: Mapped[int | None] = mapped_column(
         ForeignKey("nps_surveys.id", ondelete="SET NULL"), unique=True
     )
-    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"))
+    contact_id: Mapped[int | None] = mapped_column(
+        ForeignKey("contacts.id", ondelete="SET NULL"), index=True
+    )
     project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id", ondelete="SET NULL"))
     service_id: Mapped[int | None] = mapped_column(ForeignKey("services.id", ondelete="SET NULL"))
     industry: Mapped[str | None] = mapped_column(String(80))
@@ -228,7 +230,9 @@ class ReferralCode(Base):
         ForeignKey("contacts.id", ondelete="CASCADE"), unique=True
     )
     code: Mapped[str] = mapped_column(String(20), unique=True)
-    survey_id: Mapped[int | None] = mapped_column(ForeignKey("nps_surveys.id", ondelete="SET NULL"))
+    survey_id: Mapped[int | None] = mapped_column(
+        ForeignKey("nps_surveys.id", ondelete="SET NULL"), index=True
+    )
     # When the invitation e-mail went: the advocate is "invited".
     invited_at: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -253,10 +257,12 @@ class Referral(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     code_id: Mapped[int] = mapped_column(ForeignKey("referral_codes.id", ondelete="CASCADE"))
-    advocate_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
+    advocate_id: Mapped[int] = mapped_column(
+        ForeignKey("contacts.id", ondelete="CASCADE"), index=True
+    )
     # The new lead; None for refused submissions (nothing of them is kept but why).
     referred_contact_id: Mapped[int | None] = mapped_column(
-        ForeignKey("contacts.id", ondelete="SET NULL")
+        ForeignKey("contacts.id", ondelete="SET NULL"), index=True
     )
     status: Mapped[str] = mapped_column(String(12), default=ReferralStatus.LEAD.value)
     refusal: Mapped[str | None] = mapped_column(String(12))
