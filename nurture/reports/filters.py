@@ -64,17 +64,14 @@ def parse_filter(session: Session, raw: Mapping[str, str | None]) -> ReportFilte
     typo in a bookmarked link should say so rather than show zeros.
     """
     problems: list[Problem] = []
-    start = _date(raw.get("from"), "from", problems)
-    end = _date(raw.get("to"), "to", problems)
-    if start is not None and end is not None and start > end:
-        problems.append(Problem("to", "must not be before `from`"))
+    start, end = read_period(raw, problems)
     source = (raw.get("source") or "").strip() or None
     if source is not None and len(source) > MAX_SOURCE:
         problems.append(Problem("source", f"must be at most {MAX_SOURCE} characters"))
     elif source is not None and holds_nul(source):
         problems.append(Problem("source", NUL_MESSAGE))
-    segment_id = _id(raw.get("segment"), "segment", problems)
-    sequence_id = _id(raw.get("sequence"), "sequence", problems)
+    segment_id = read_id(raw.get("segment"), "segment", problems)
+    sequence_id = read_id(raw.get("sequence"), "sequence", problems)
     if segment_id is not None and session.get(Segment, segment_id) is None:
         problems.append(Problem("segment", f"no segment with id {segment_id}"))
     if sequence_id is not None and session.get(Sequence, sequence_id) is None:
@@ -123,6 +120,18 @@ def known_sources(session: Session) -> list[str]:
     return [str(value) for value in rows if str(value).strip()]
 
 
+def read_period(
+    raw: Mapping[str, str | None], problems: list[Problem]
+) -> tuple[date | None, date | None]:
+    """The `from` and `to` days of a report's query (each optional), adding a problem
+    for each bad one and for `to` before `from`; every report reads its period here."""
+    start = _date(raw.get("from"), "from", problems)
+    end = _date(raw.get("to"), "to", problems)
+    if start is not None and end is not None and start > end:
+        problems.append(Problem("to", "must not be before `from`"))
+    return start, end
+
+
 def _date(value: str | None, name: str, problems: list[Problem]) -> date | None:
     text = (value or "").strip()
     if not text:
@@ -138,7 +147,8 @@ def _date(value: str | None, name: str, problems: list[Problem]) -> date | None:
     return parsed
 
 
-def _id(value: str | None, name: str, problems: list[Problem]) -> int | None:
+def read_id(value: str | None, name: str, problems: list[Problem]) -> int | None:
+    """An optional id parameter; a problem naming it when it is not an id."""
     text = (value or "").strip()
     if not text:
         return None

@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 
 from nurture.errors import InvalidInput, Problem
 from nurture.models import NpsCategory, Service, User
-from nurture.validation import NUL_MESSAGE, holds_nul, parse_id
+from nurture.reports.filters import read_id, read_period
+from nurture.validation import NUL_MESSAGE, holds_nul
 
 MAX_TEXT = 200
 MAX_INDUSTRY = 80
@@ -89,15 +90,12 @@ def parse_nps_filter(session: Session, raw: Mapping[str, str | None]) -> NpsFilt
     a bookmarked link should say so rather than show nothing.
     """
     problems: list[Problem] = []
-    start = _date(raw.get("from"), "from", problems)
-    end = _date(raw.get("to"), "to", problems)
-    if start is not None and end is not None and start > end:
-        problems.append(Problem("to", "must not be before `from`"))
-    service_id = _id(raw.get("service"), "service", problems)
+    start, end = read_period(raw, problems)
+    service_id = read_id(raw.get("service"), "service", problems)
     if service_id is not None and session.get(Service, service_id) is None:
         problems.append(Problem("service", f"no service with id {service_id}"))
-    manager_id = _id(raw.get("manager"), "manager", problems)
-    member_id = _id(raw.get("member"), "member", problems)
+    manager_id = read_id(raw.get("manager"), "manager", problems)
+    member_id = read_id(raw.get("member"), "member", problems)
     for name, user_id in (("manager", manager_id), ("member", member_id)):
         if user_id is not None and session.get(User, user_id) is None:
             problems.append(Problem(name, f"no user with id {user_id}"))
@@ -118,31 +116,6 @@ def parse_nps_filter(session: Session, raw: Mapping[str, str | None]) -> NpsFilt
     return NpsFilter(
         start, end, service_id, manager_id, member_id, industry, by, category, text, page
     )
-
-
-def _date(value: str | None, name: str, problems: list[Problem]) -> date | None:
-    text = (value or "").strip()
-    if not text:
-        return None
-    try:
-        parsed = date.fromisoformat(text)
-    except ValueError:
-        parsed = None
-    # fromisoformat also takes "20260105" and week dates; a report link spells days out.
-    if parsed is None or len(text) != len("2026-01-31"):
-        problems.append(Problem(name, "must be a valid date written YYYY-MM-DD"))
-        return None
-    return parsed
-
-
-def _id(value: str | None, name: str, problems: list[Problem]) -> int | None:
-    text = (value or "").strip()
-    if not text:
-        return None
-    found = parse_id(text)
-    if found is None:
-        problems.append(Problem(name, "must be a positive whole number (an id)"))
-    return found
 
 
 def _text(value: str | None, name: str, limit: int, problems: list[Problem]) -> str | None:
