@@ -7,31 +7,26 @@ Litestar answers a query parameter of the wrong type.
 
 from __future__ import annotations
 
-import io
 from typing import Annotated
 
 from litestar import Response
 from litestar.di import NamedDependency, Provide
-from litestar.exceptions import ValidationException
 from litestar.params import QueryParameter
 from sqlalchemy.orm import Session
 
-from nurture.csv_cells import csv_writer
 from nurture.errors import InvalidInput
 from nurture.reports.nps_filter import NpsFilter, parse_nps_filter
 from nurture.reports.tables import Table
-from nurture.web.downloads import attachment
-
-_DAY = "A UTC day written YYYY-MM-DD, included in the period; leave out for no bound"
+from nurture.web.report_requests import DAY_HELP, bad_query, csv_response
 
 
 def read_nps_filter(
     db: NamedDependency[Session],
     start: Annotated[
-        str | None, QueryParameter(name="from", description=f"First day. {_DAY}", max_length=40)
+        str | None, QueryParameter(name="from", description=f"First day. {DAY_HELP}", max_length=40)
     ] = None,
     end: Annotated[
-        str | None, QueryParameter(name="to", description=f"Last day. {_DAY}", max_length=40)
+        str | None, QueryParameter(name="to", description=f"Last day. {DAY_HELP}", max_length=40)
     ] = None,
     service: Annotated[
         str | None,
@@ -86,10 +81,7 @@ def read_nps_filter(
     try:
         return parse_nps_filter(db, params)
     except InvalidInput as exc:
-        raise ValidationException(
-            "invalid query parameter",
-            extra=[{"key": p.field, "message": p.message, "source": "query"} for p in exc.problems],
-        ) from None
+        raise bad_query(exc.problems) from None
 
 
 NPS_FILTER = {"flt": Provide(read_nps_filter, sync_to_thread=True)}
@@ -97,15 +89,4 @@ NPS_FILTER = {"flt": Provide(read_nps_filter, sync_to_thread=True)}
 
 def nps_csv(name: str, flt: NpsFilter, table: Table) -> Response[str]:
     """`table` as a CSV download named after what it holds and its period."""
-    out = io.StringIO()
-    writer = csv_writer(out)
-    writer.writerow(table.header)
-    for row in table.rows:
-        writer.writerow(row)
-    period = "-".join(d.isoformat() for d in (flt.start, flt.end) if d is not None)
-    filename = f"{name}-{period}.csv" if period else f"{name}.csv"
-    return Response(
-        out.getvalue(),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": attachment(filename, default="nps")},
-    )
+    return csv_response(name, flt, table, default="nps")

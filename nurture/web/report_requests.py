@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import io
 from collections.abc import Mapping
-from typing import Annotated
+from datetime import date
+from typing import Annotated, Protocol
 
 from litestar import Response
 from litestar.di import NamedDependency, Provide
@@ -23,16 +24,16 @@ from nurture.reports.movement import Interval
 from nurture.reports.tables import Table
 from nurture.web.downloads import attachment
 
-_DAY = "A UTC day written YYYY-MM-DD, included in the period; leave out for no bound"
+DAY_HELP = "A UTC day written YYYY-MM-DD, included in the period; leave out for no bound"
 
 
 def read_filter(
     db: NamedDependency[Session],
     start: Annotated[
-        str | None, QueryParameter(name="from", description=f"First day. {_DAY}", max_length=40)
+        str | None, QueryParameter(name="from", description=f"First day. {DAY_HELP}", max_length=40)
     ] = None,
     end: Annotated[
-        str | None, QueryParameter(name="to", description=f"Last day. {_DAY}", max_length=40)
+        str | None, QueryParameter(name="to", description=f"Last day. {DAY_HELP}", max_length=40)
     ] = None,
     source: Annotated[
         str | None,
@@ -74,7 +75,7 @@ def report_filter(db: Session, params: Mapping[str, str | None]) -> ReportFilter
     try:
         return parse_filter(db, params)
     except InvalidInput as exc:
-        raise _bad_query(exc.problems) from None
+        raise bad_query(exc.problems) from None
 
 
 def report_interval(value: str | None) -> Interval:
@@ -83,11 +84,24 @@ def report_interval(value: str | None) -> Interval:
     try:
         return Interval(text)
     except ValueError:
-        raise _bad_query([Problem("interval", "must be `week` or `month`")]) from None
+        raise bad_query([Problem("interval", "must be `week` or `month`")]) from None
 
 
-def csv_response(report: str, flt: ReportFilter, table: Table) -> Response[str]:
-    """`table` as a CSV download named after the report and its period."""
+class Period(Protocol):
+    """A report filter's period: UTC days, both included, None for no bound."""
+
+    @property
+    def start(self) -> date | None: ...
+
+    @property
+    def end(self) -> date | None: ...
+
+
+def csv_response(
+    report: str, flt: Period, table: Table, *, default: str = "report"
+) -> Response[str]:
+    """`table` as a CSV download named after the report and its period (`default` is
+    the ASCII name offered when the report's name is not)."""
     out = io.StringIO()
     writer = csv_writer(out)
     writer.writerow(table.header)
@@ -98,11 +112,12 @@ def csv_response(report: str, flt: ReportFilter, table: Table) -> Response[str]:
     return Response(
         out.getvalue(),
         media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": attachment(name, default="report")},
+        headers={"Content-Disposition": attachment(name, default=default)},
     )
 
 
-def _bad_query(problems: list[Problem]) -> ValidationException:
+def bad_query(problems: list[Problem]) -> ValidationException:
+    """The 400 naming each bad query parameter, as Litestar answers a wrong type."""
     return ValidationException(
         "invalid query parameter",
         extra=[{"key": p.field, "message": p.message, "source": "query"} for p in problems],
