@@ -215,9 +215,7 @@ def _referral_context(
 
 
 def _invited(session: Session, code_id: int, message: EmailMessage, now: datetime) -> None:
-    code = session.get(ReferralCode, code_id)
-    if code is not None and code.invited_at is None:
-        code.invited_at = now
+    referrals.mark_invited(session, code_id, now=now)
 
 
 def _project(session: Session, survey: NpsSurvey | None) -> dict[str, Any]:
