@@ -39,6 +39,7 @@ from nurture.models import (
     NpsAnswer,
     NpsSurvey,
     Referral,
+    ReferralCode,
     Task,
     utcnow,
 )
@@ -285,6 +286,8 @@ def test_a_finished_project_turns_into_scores_a_task_a_testimonial_and_a_new_lea
     assert len(invitations) == 3
     referral_pages = links_to(client, invitations[2], "/refer/")
     assert referral_pages
+    db.expire_all()
+    assert db.scalars(select(ReferralCode.invited_at)).one() is not None
     assert enrolment_state(db, PROMOTER) == "completed"
 
     # Nobody called the detractor: once overdue, the team lead is told, once.
