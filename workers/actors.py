@@ -11,7 +11,6 @@ from collections.abc import Iterable, Sequence
 from datetime import timedelta
 
 import dramatiq
-from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from campaigns.sequences.enrol import enrol_from_events
@@ -46,7 +45,6 @@ from workers.webinars import webinar_tick
 log = logging.getLogger(__name__)
 # Ids per `process_events` message: one transaction of reasonable size.
 EVENTS_PER_MESSAGE = 1000
-_PENDING = "nurture.events_to_hand_over"
 
 
 @dramatiq.actor(queue_name="events", max_retries=20)
@@ -85,7 +83,7 @@ def hand_over(session: Session, event_ids: Iterable[int]) -> None:
     all when the session rolls back. Whoever stores events calls this and commits
     as usual; nobody enqueues event ids by hand.
     """
-    session.info.setdefault(_PENDING, []).extend(event_ids)
+    _keep_events(session, event_ids)
 
 
 def send_events(event_ids: Sequence[int]) -> None:
@@ -103,16 +101,7 @@ def send_events(event_ids: Sequence[int]) -> None:
         log.exception("could not enqueue %d stored events; the tick will", len(event_ids))
 
 
-@event.listens_for(Session, "after_commit")
-def _send_after_commit(session: Session) -> None:
-    pending = session.info.pop(_PENDING, None)
-    if pending:
-        send_events(pending)
-
-
-@event.listens_for(Session, "after_rollback")
-def _drop_after_rollback(session: Session) -> None:
-    session.info.pop(_PENDING, None)
+_keep_events = context.after_commit("events_to_hand_over", send_events)
 
 
 # Dynamic segments are fully refreshed this often (relative dates move with time;

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from campaigns.email.mailconfig import MailConfig
@@ -48,3 +49,28 @@ def session() -> Iterator[Session]:
     """
     with session_scope(settings().database_url, write=True) as db:
         yield db
+
+
+def after_commit(
+    name: str, send: Callable[[list[int]], None]
+) -> Callable[[Session, Iterable[int]], None]:
+    """A function that keeps ids on a session and hands them to `send` once that
+    session commits (never before: a worker must find the rows it is sent), and drops
+    them when it rolls back. How actors are enqueued for rows a transaction writes;
+    `send` logs a broker outage rather than raising (the commit is already done)."""
+    key = f"nurture.after_commit.{name}"
+
+    @event.listens_for(Session, "after_commit")
+    def _send(session: Session) -> None:
+        pending = session.info.pop(key, None)
+        if pending:
+            send(pending)
+
+    @event.listens_for(Session, "after_rollback")
+    def _drop(session: Session) -> None:
+        session.info.pop(key, None)
+
+    def keep(session: Session, ids: Iterable[int]) -> None:
+        session.info.setdefault(key, []).extend(ids)
+
+    return keep

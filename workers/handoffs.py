@@ -13,7 +13,6 @@ from collections.abc import Iterable
 from datetime import timedelta
 
 import dramatiq
-from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from campaigns.delivery.factory import transport_for
@@ -23,7 +22,6 @@ from nurture.qualification import escalation, notify
 from workers import context
 
 log = logging.getLogger(__name__)
-_PENDING = "nurture.handoffs_to_notify"
 # A hand-off still not notified this long after it was made lost its message.
 NOTIFY_LOST_AFTER = timedelta(minutes=1)
 # Escalation alerts of this recent past are re-sent by key (a no-op unless lost).
@@ -84,20 +82,15 @@ def _process_events(event_ids: list[int]) -> None:
 def notify_after_commit(session: Session, handoff_ids: Iterable[int]) -> None:
     """Have `notify_handoffs` e-mail these hand-offs' owners once `session` commits
     (never before: the worker must find the rows; not at all on a rollback)."""
-    session.info.setdefault(_PENDING, []).extend(handoff_ids)
+    _keep_handoffs(session, handoff_ids)
 
 
-@event.listens_for(Session, "after_commit")
-def _send_after_commit(session: Session) -> None:
-    pending = session.info.pop(_PENDING, None)
-    if pending:
-        try:
-            notify_handoffs.send(sorted(set(pending)))
-        except Exception:
-            # The hand-offs are stored; the sweep's safety net e-mails them a minute on.
-            log.exception("could not enqueue the notice of %d hand-offs", len(pending))
+def _send_notices(handoff_ids: list[int]) -> None:
+    try:
+        notify_handoffs.send(sorted(set(handoff_ids)))
+    except Exception:
+        # The hand-offs are stored; the sweep's safety net e-mails them a minute on.
+        log.exception("could not enqueue the notice of %d hand-offs", len(handoff_ids))
 
 
-@event.listens_for(Session, "after_rollback")
-def _drop_after_rollback(session: Session) -> None:
-    session.info.pop(_PENDING, None)
+_keep_handoffs = context.after_commit("handoffs_to_notify", _send_notices)

@@ -13,7 +13,6 @@ import logging
 from collections.abc import Iterable
 
 import dramatiq
-from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from campaigns.delivery.factory import transport_for
@@ -23,7 +22,6 @@ from nurture.reviews.referral_thanks import thank_advocates
 from workers import context
 
 log = logging.getLogger(__name__)
-_PENDING = "nurture.referrals_to_thank"
 
 steps.register()
 
@@ -44,19 +42,14 @@ def thank_referrals(referral_ids: list[int]) -> None:
 
 def thank_after_commit(session: Session, referral_ids: Iterable[int]) -> None:
     """Have `thank_referrals` run for these referrals once `session` commits."""
-    session.info.setdefault(_PENDING, []).extend(referral_ids)
+    _keep_referrals(session, referral_ids)
 
 
-@event.listens_for(Session, "after_commit")
-def _send_after_commit(session: Session) -> None:
-    pending = session.info.pop(_PENDING, None)
-    if pending:
-        try:
-            thank_referrals.send(sorted(set(pending)))
-        except Exception:
-            log.exception("could not enqueue the thanks of %d referrals", len(pending))
+def _send_thanks(referral_ids: list[int]) -> None:
+    try:
+        thank_referrals.send(sorted(set(referral_ids)))
+    except Exception:
+        log.exception("could not enqueue the thanks of %d referrals", len(referral_ids))
 
 
-@event.listens_for(Session, "after_rollback")
-def _drop_after_rollback(session: Session) -> None:
-    session.info.pop(_PENDING, None)
+_keep_referrals = context.after_commit("referrals_to_thank", _send_thanks)

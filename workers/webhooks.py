@@ -14,7 +14,6 @@ from datetime import datetime
 
 import dramatiq
 import httpx
-from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from nurture.models import utcnow
@@ -22,7 +21,6 @@ from nurture.webhooks import delivery
 from workers import broker, context
 
 log = logging.getLogger(__name__)
-_PENDING = "nurture.webhook_deliveries_to_send"
 # The tick sends no more while this many deliveries wait in the queue untaken.
 MAX_QUEUED = 500
 # A delivery that finds every sending slot of its process taken comes back this much later.
@@ -103,7 +101,7 @@ def send_due(*, now: datetime | None = None) -> list[int]:
 
 def send_after_commit(session: Session, delivery_ids: Iterable[int]) -> None:
     """Have `deliver_webhook` run for these deliveries once `session` commits."""
-    session.info.setdefault(_PENDING, []).extend(delivery_ids)
+    _keep_deliveries(session, delivery_ids)
 
 
 def send_deliveries(delivery_ids: Sequence[int]) -> None:
@@ -115,16 +113,7 @@ def send_deliveries(delivery_ids: Sequence[int]) -> None:
         log.exception("could not enqueue %d webhook deliveries; the tick will", len(delivery_ids))
 
 
-@event.listens_for(Session, "after_commit")
-def _send_after_commit(session: Session) -> None:
-    pending = session.info.pop(_PENDING, None)
-    if pending:
-        send_deliveries(pending)
-
-
-@event.listens_for(Session, "after_rollback")
-def _drop_after_rollback(session: Session) -> None:
-    session.info.pop(_PENDING, None)
+_keep_deliveries = context.after_commit("webhook_deliveries_to_send", send_deliveries)
 
 
 def _queued() -> int:
