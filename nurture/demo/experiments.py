@@ -101,28 +101,38 @@ def _history(
         )
     )
     slices = shares(experiment, variants_of(session, experiment.id))
+    arms: dict[str, list[int]] = {key: [] for key in RATES}
+    for contact_id in people:
+        arms[pick(bucket(experiment.salt, contact_id), slices)].append(contact_id)
     rng = random.Random(seed)
     span = (now - started).total_seconds()
     rows = []
-    for contact_id in people:
-        key = pick(bucket(experiment.salt, contact_id), slices)
-        delivered, opened, clicked, unsubscribed = RATES[key]
-        exposed = started + timedelta(seconds=rng.uniform(0, span * 0.95))
-        row: dict[str, Any] = {
-            "experiment_id": experiment.id,
-            "variant_key": key,
-            "contact_id": contact_id,
-            "message_key": f"demo-exp:{experiment.id}:{contact_id}",
-            "exposed_at": exposed,
-        }
-        if rng.random() < delivered:
-            row["delivered_at"] = exposed + timedelta(minutes=1)
-            if rng.random() < opened:
-                row["opened_at"] = exposed + timedelta(hours=rng.uniform(0.2, 30))
-                # A click comes with an open here (the same person read it).
-                if rng.random() < clicked / opened:
-                    row["clicked_at"] = row["opened_at"] + timedelta(minutes=2)
-            if rng.random() < unsubscribed:
-                row["unsubscribed_at"] = exposed + timedelta(hours=rng.uniform(1, 48))
-        rows.append(row)
+    for key, members in arms.items():
+        # Exact shares per arm, not a coin per person: the salt is new each time, and
+        # with a few hundred people a coin could put "a" ahead and tell a different story.
+        rng.shuffle(members)
+        delivered, opened, clicked, unsubscribed = (
+            round(len(members) * rate) for rate in RATES[key]
+        )
+        for rank, contact_id in enumerate(members):
+            exposed = started + timedelta(seconds=rng.uniform(0, span * 0.95))
+            row: dict[str, Any] = {
+                "experiment_id": experiment.id,
+                "variant_key": key,
+                "contact_id": contact_id,
+                "message_key": f"demo-exp:{experiment.id}:{contact_id}",
+                "exposed_at": exposed,
+            }
+            if rank < delivered:
+                row["delivered_at"] = exposed + timedelta(minutes=1)
+                if rank < opened:
+                    row["opened_at"] = exposed + timedelta(hours=rng.uniform(0.2, 30))
+                    # A click comes with an open here (the same person read it).
+                    if rank < clicked:
+                        row["clicked_at"] = row["opened_at"] + timedelta(minutes=2)
+                # Those who left are the last delivered: mostly people who never opened.
+                if rank >= delivered - unsubscribed:
+                    row["unsubscribed_at"] = exposed + timedelta(hours=rng.uniform(1, 48))
+            rows.append(row)
+    rows.sort(key=lambda row: row["contact_id"])
     return rows
