@@ -118,7 +118,17 @@ def exit_reasons(session: Session, walkers: Sequence[Walker], flow: Flow) -> dic
 
 
 def branch_holds(session: Session, enrolment: Enrolment, condition: Mapping[str, Any]) -> bool:
-    """Evaluate a branch condition for this enrolment (see definition.check_branch)."""
+    """Evaluate a branch condition for this enrolment (see definition.check_condition):
+    one test, or an any/all group of them. A group stops at the first test that decides
+    it, so a contact who opened is not also looked up for a click."""
+    if "any" in condition:
+        return any(branch_holds(session, enrolment, test) for test in condition["any"])
+    if "all" in condition:
+        return all(branch_holds(session, enrolment, test) for test in condition["all"])
+    return _test_holds(session, enrolment, condition)
+
+
+def _test_holds(session: Session, enrolment: Enrolment, condition: Mapping[str, Any]) -> bool:
     if "segment_id" in condition:
         return bool(
             session.scalar(

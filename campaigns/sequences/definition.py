@@ -26,7 +26,9 @@ Content steps send one e-mail like `email` does, with content picked per contact
 Beyond the basics: an event wait may say `"since": "enrolment"`; a branch on an event
 may carry `"where": {property: value or [values]}` (the latest such event must match);
 a task step may say `assign_to`, `due_in_working_days` (instead of `due_in_hours`) and
-`escalate`.
+`escalate`. A branch condition is one test or a group of them, like a segment rule's:
+`{"any": [{"event": "email.opened", "step": "s1"}, {"event": "email.clicked", "step":
+"s1"}]}` holds when one test does, `{"all": [...]}` when every one does; groups nest.
 """
 
 from __future__ import annotations
@@ -75,6 +77,10 @@ TASK_ASSIGNEES = ("owner", "account_manager")
 MAX_WORKING_DAYS = 30
 MAX_WHERE_PROPERTIES = 10
 MAX_WHERE_VALUES = 50
+# A branch condition groups tests like a segment rule: any (or) / all (and), nested.
+CONDITION_GROUPS = ("any", "all")
+MAX_CONDITION_DEPTH = 3
+MAX_CONDITION_TESTS = 10
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 REENROL_POLICIES = ("never", "after_finish")
 TERMINAL = frozenset({"goal", "exit"})
@@ -419,11 +425,33 @@ class _Builder:
         for arm in ("then", "else"):
             if arm not in raw:
                 self.problem(f"{where}.{arm}", "is required")
-        condition = raw.get("condition")
-        where = f"{where}.condition"
+        self.check_condition(raw.get("condition"), f"{where}.condition", depth=0)
+
+    def check_condition(self, condition: object, where: str, *, depth: int) -> None:
+        """One test, or `{"any": [...]}` / `{"all": [...]}` of them, nesting as segment
+        rules do (segments.schema), up to MAX_CONDITION_DEPTH groups deep."""
         if not isinstance(condition, Mapping):
             self.problem(where, "must be an object")
             return
+        groups = [name for name in CONDITION_GROUPS if name in condition]
+        if groups:
+            if len(condition) != 1:
+                self.problem(where, 'must be {"any": [...]} or {"all": [...]} and nothing else')
+                return
+            group = groups[0]
+            tests = condition[group]
+            if not isinstance(tests, list) or not 1 <= len(tests) <= MAX_CONDITION_TESTS:
+                self.problem(f"{where}.{group}", f"must list 1 to {MAX_CONDITION_TESTS} tests")
+                return
+            if depth >= MAX_CONDITION_DEPTH:
+                self.problem(f"{where}.{group}", f"groups nest at most {MAX_CONDITION_DEPTH} deep")
+                return
+            for index, test in enumerate(tests):
+                self.check_condition(test, f"{where}.{group}[{index}]", depth=depth + 1)
+            return
+        self.check_test(condition, where)
+
+    def check_test(self, condition: Mapping[str, Any], where: str) -> None:
         if "event" in condition:
             unknown = set(condition) - {"event", "step", "where"}
             if not is_event_type(condition["event"]):
@@ -448,7 +476,10 @@ class _Builder:
             if not _positive_int(condition["segment_id"]):
                 self.problem(f"{where}.segment_id", "must be a segment id")
         else:
-            self.problem(where, "must test an event, a task_outcome or a segment_id")
+            self.problem(
+                where,
+                "must test an event, a task_outcome or a segment_id, or group tests in any/all",
+            )
             return
         for name in sorted(unknown):
             self.problem(f"{where}.{name}", "is not a field of this condition")

@@ -12,7 +12,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from campaigns.sequences.definition import MAX_STEPS, STEP_TYPES
+from campaigns.sequences.definition import MAX_CONDITION_DEPTH, MAX_STEPS, STEP_TYPES
 from nurture.errors import InvalidInput, Problem
 
 # A valid definition stays far below this (200 steps of 5,000-character instructions
@@ -96,11 +96,21 @@ class _Shape:
         for name in ("condition", "until", "duration", "timeout"):
             _kind(step.get(name), Mapping, f"{where}.{name}", self.found)
         _kind(step.get("topics"), list, f"{where}.topics", self.found)
-        condition = step.get("condition")
-        if isinstance(condition, Mapping):
-            outcomes = condition.get("task_outcome")
-            _kind(outcomes, list, f"{where}.condition.task_outcome", self.found)
-            _kind(condition.get("where"), Mapping, f"{where}.condition.where", self.found)
+        self.condition(step.get("condition"), f"{where}.condition", 0)
+
+    def condition(self, condition: object, where: str, depth: int) -> None:
+        """A test or an any/all group of them: the builder walks the groups' lists."""
+        if not isinstance(condition, Mapping):
+            return
+        if depth > MAX_CONDITION_DEPTH:
+            self.found.append(Problem(where, f"groups nest at most {MAX_CONDITION_DEPTH} deep"))
+            return
+        _kind(condition.get("task_outcome"), list, f"{where}.task_outcome", self.found)
+        _kind(condition.get("where"), Mapping, f"{where}.where", self.found)
+        for group in ("any", "all"):
+            _objects(condition.get(group), f"{where}.{group}", self.found)
+            for index, test in enumerate(_list(condition.get(group))):
+                self.condition(test, f"{where}.{group}[{index}]", depth + 1)
 
 
 def _kind(value: object, kind: type, where: str, found: list[Problem]) -> bool:
