@@ -59,7 +59,8 @@ def _problems(html: str) -> list[dict[str, str]]:
     found = re.search(r'<script type="application/json" id="builder-problems">(.*?)</script>', html)
     assert found, "the builder page carries its problems for the script"
     problems: list[dict[str, str]] = json.loads(found.group(1))
-    return problems
+    # Path and message place each problem; its words (`text`) are tested on their own.
+    return [{"path": p["path"], "message": p["message"]} for p in problems]
 
 
 def _draft(db: Session, template_id: int) -> int:

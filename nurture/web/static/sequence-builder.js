@@ -692,6 +692,12 @@
     showProblems();
   }
 
+  // The server's sentence ("Step 2 (branch): the 'yes' path has no steps"); the path is
+  // only for placing it.
+  function words(problem, rest) {
+    return problem.text || (rest ? rest + ": " : "") + problem.message;
+  }
+
   // Each problem goes to the deepest drawn node whose path starts its path; the rest
   // of the path (`template_id`, `condition.step`) marks the matching box in the panel.
   function showProblems() {
@@ -719,10 +725,10 @@
       var slot = best.querySelector(":scope > .seq-error");
       best.classList.add("has-error");
       slot.hidden = false;
-      slot.textContent = (slot.textContent ? slot.textContent + " · " : "") + (rest ? rest + ": " : "") + problem.message;
+      slot.textContent = (slot.textContent ? slot.textContent + " · " : "") + words(problem, rest);
       if (best.getAttribute("data-path") === selectedPath && panelSlot) {
         panelSlot.hidden = false;
-        panelSlot.textContent = (panelSlot.textContent ? panelSlot.textContent + " · " : "") + (rest ? rest + ": " : "") + problem.message;
+        panelSlot.textContent = (panelSlot.textContent ? panelSlot.textContent + " · " : "") + words(problem, rest);
         var box = rest && panelBody.querySelector("[data-key='" + rest + "']");
         if (box) box.setAttribute("aria-invalid", "true");
       }

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from nurture.errors import Problem
+from nurture.web.ui.sequence_problems import plain
 
 MAX_PASTED = 5000
 EMPTY_DEFINITION: dict[str, Any] = {"steps": [], "goals": [], "triggers": []}
@@ -29,8 +30,17 @@ class SequenceForm:
 
     @property
     def flow_problems(self) -> list[dict[str, str]]:
-        """Problems inside the definition, by path (`steps[2].then[0].template_id`)."""
-        return [{"path": p.field, "message": p.message} for p in self.problems if p.field != "name"]
+        """Problems inside the definition, by path (`steps[2].then[0].template_id`, where
+        the builder marks them) and in words (`text`, what the marketer reads)."""
+        try:
+            body = json.loads(self.definition_json)
+        except ValueError:
+            body = None
+        return [
+            {"path": p.field, "message": p.message, "text": plain(p, body)}
+            for p in self.problems
+            if p.field != "name"
+        ]
 
 
 def form_of(name: str, body: Mapping[str, Any]) -> SequenceForm:

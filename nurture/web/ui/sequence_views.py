@@ -100,6 +100,7 @@ class OutlineRow:
 def outline(body: Mapping[str, Any], templates: Mapping[int, str]) -> list[OutlineRow]:
     """Every step of a definition in reading order (arms after their branch or split)."""
     rows: list[OutlineRow] = []
+    mails = mail_names(body, templates)
 
     def walk(steps: object, path: str, depth: int, arm: str | None) -> None:
         if not isinstance(steps, list):
@@ -109,7 +110,7 @@ def outline(body: Mapping[str, Any], templates: Mapping[int, str]) -> list[Outli
                 continue
             where = f"{path}[{index}]"
             kind = str(step.get("type", ""))
-            label = step_label(step, templates)
+            label = step_label(step, templates, mails)
             rows.append(
                 OutlineRow(
                     str(step.get("key", "")),
@@ -134,8 +135,33 @@ def outline(body: Mapping[str, Any], templates: Mapping[int, str]) -> list[Outli
     return rows
 
 
-def step_label(step: Mapping[str, Any], templates: Mapping[int, str]) -> str:
-    """A short human description of a step, like "Wait 4 days" or "E-mail: Welcome"."""
+def mail_names(body: Mapping[str, Any], templates: Mapping[int, str]) -> dict[str, str]:
+    """Step key -> the name of the template its e-mail sends, for every mail step: a branch
+    on "clicked in step intro" reads as clicked in “Welcome”."""
+    names: dict[str, str] = {}
+
+    def walk(steps: object) -> None:
+        for step in steps if isinstance(steps, list) else []:
+            if not isinstance(step, Mapping):
+                continue
+            if step.get("type") in definition.MAIL_STEPS and "template_id" in step:
+                names[str(step.get("key"))] = _template(step, templates)
+            walk(step.get("then"))
+            walk(step.get("else"))
+            paths = step.get("paths")
+            for split in paths if isinstance(paths, list) else []:
+                if isinstance(split, Mapping):
+                    walk(split.get("steps"))
+
+    walk(body.get("steps"))
+    return names
+
+
+def step_label(
+    step: Mapping[str, Any], templates: Mapping[int, str], mails: Mapping[str, str] | None = None
+) -> str:
+    """A short human description of a step, like "Wait 4 days" or "E-mail: Welcome";
+    `mails` (see mail_names) names the e-mails a branch asks about."""
     kind = str(step.get("type", ""))
     name = TYPE_LABELS.get(kind, kind)
     if kind == "review_email":
@@ -147,7 +173,7 @@ def step_label(step: Mapping[str, Any], templates: Mapping[int, str]) -> str:
     if kind == "wait":
         return _wait_label(step)
     if kind == "branch":
-        return f"Branch: {_condition_label(step.get('condition'))}"
+        return f"Branch: {_condition_label(step.get('condition'), mails or {})}"
     if kind == "split":
         paths = step.get("paths")
         shares = (
@@ -207,23 +233,77 @@ def _wait_label(step: Mapping[str, Any]) -> str:
     return "Wait"
 
 
-def _condition_label(condition: object) -> str:
+# What a contact did with a step's e-mail, as a branch asks it.
+MAIL_EVENT_WORDS = {"email.opened": "opened", "email.clicked": "clicked"}
+
+
+def _condition_label(condition: object, mails: Mapping[str, str]) -> str:
+    """A branch condition in words: one test, or an any/all group joined by "or"/"and"
+    ("opened or clicked “Guide”" when both tests ask about one e-mail)."""
     if not isinstance(condition, Mapping):
         return "?"
+    for group, joint in (("any", "or"), ("all", "and")):
+        tests = condition.get(group)
+        if group in condition:
+            if not isinstance(tests, list) or not tests:
+                return "?"
+            same = _one_mail(tests)
+            if same is not None and group == "any":
+                verbs = [MAIL_EVENT_WORDS[str(t["event"])] for t in tests]
+                return f"{_joined(verbs, joint)} {_mail(same, mails)}"
+            return _joined([_condition_label(test, mails) for test in tests], joint)
     if "segment_id" in condition:
         return f"in segment {condition['segment_id']}"
     if "task_outcome" in condition:
         outcomes = condition.get("task_outcome")
-        listed = ", ".join(str(o) for o in outcomes) if isinstance(outcomes, list) else "?"
-        return f"task {condition.get('step')} ended {listed}"
+        listed = (
+            _either([str(o).replace("_", " ") for o in outcomes])
+            if isinstance(outcomes, list)
+            else "?"
+        )
+        return f"the task “{condition.get('step')}” ended {listed}"
     event = condition.get("event", "?")
     where = condition.get("where")
     if event == "nps.answered" and isinstance(where, Mapping) and set(where) == {"category"}:
         return f"answered the NPS survey as {_categories(where['category'])}"
-    said = f"{event} after {condition['step']}" if "step" in condition else _event_words(event)
+    if "step" in condition:
+        verb = MAIL_EVENT_WORDS.get(str(event))
+        said = (
+            f"{verb} {_mail(condition['step'], mails)}"
+            if verb
+            else f"{_event_words(event)} after {_mail(condition['step'], mails)}"
+        )
+    else:
+        said = _event_words(event)
     if isinstance(where, Mapping) and where:
         said += " where " + ", ".join(f"{k} is {_either(v)}" for k, v in where.items())
     return said
+
+
+def _one_mail(tests: list[Any]) -> str | None:
+    """The step key when every test asks whether that one e-mail was opened or clicked."""
+    keys = set()
+    for test in tests:
+        if not (
+            isinstance(test, Mapping)
+            and set(test) == {"event", "step"}
+            and test["event"] in MAIL_EVENT_WORDS
+        ):
+            return None
+        keys.add(str(test["step"]))
+    return keys.pop() if len(keys) == 1 else None
+
+
+def _mail(key: object, mails: Mapping[str, str]) -> str:
+    name = mails.get(str(key))
+    return f"“{name}”" if name else f"the e-mail of step “{key}”"
+
+
+def _joined(items: list[str], joint: str) -> str:
+    """`a`, `a or b`, `a, b or c` (or "and")."""
+    if len(items) < 2:
+        return "".join(items) or "?"
+    return f"{', '.join(items[:-1])} {joint} {items[-1]}"
 
 
 def _categories(raw: object) -> str:
