@@ -98,6 +98,53 @@
     return parts.join(" ") || "0 minutes";
   }
 
+  // What a branch asks about an e-mail step: its template's name, as the funnel says it.
+  function mailWords(key) {
+    var step = allSteps().filter(function (s) { return s.key === key && SUMMARY_TYPES[s.type]; })[0];
+    return step && step.template_id ? "“" + templateName(step.template_id) + "”" : "the e-mail of step “" + (key || "?") + "”";
+  }
+
+  // An e-mail step as a branch lists it: its key and, once chosen, its template.
+  function mailLabel(key) {
+    var step = allSteps().filter(function (s) { return s.key === key; })[0];
+    return step && step.template_id ? key + " · " + templateName(step.template_id) : key;
+  }
+
+  var MAIL_VERBS = { "email.opened": "opened", "email.clicked": "clicked" };
+
+  function isMailTest(c) {
+    return c && typeof c === "object" && MAIL_VERBS[c.event] && c.step && Object.keys(c).length === 2;
+  }
+
+  // "a", "a or b", "a, b and c"
+  function joined(items, joint) {
+    if (items.length < 2) return items.join("") || "?";
+    return items.slice(0, -1).join(", ") + " " + joint + " " + items[items.length - 1];
+  }
+
+  function conditionWords(c) {
+    if (!c || typeof c !== "object") return "?";
+    var group = Array.isArray(c.any) ? "any" : Array.isArray(c.all) ? "all" : null;
+    if (group) {
+      var tests = c[group];
+      var joint = group === "any" ? "or" : "and";
+      var sameMail = tests.length && tests.every(isMailTest) && tests.every(function (t) { return t.step === tests[0].step; });
+      if (sameMail && group === "any") return joined(tests.map(function (t) { return MAIL_VERBS[t.event]; }), joint) + " " + mailWords(tests[0].step);
+      return joined(tests.map(conditionWords), joint);
+    }
+    if (c.segment_id !== undefined) {
+      var seg = catalogue.segments.filter(function (s) { return s.id === c.segment_id; })[0];
+      return "in segment " + (seg ? "“" + seg.name + "”" : c.segment_id);
+    }
+    if (c.task_outcome) return "the task “" + c.step + "” ended " + either([].concat(c.task_outcome).map(function (o) { return String(o).replace(/_/g, " "); }));
+    if (isNpsCondition(c)) return "answered the NPS survey as " + either([].concat(c.where.category));
+    var said = c.step ? (MAIL_VERBS[c.event] ? MAIL_VERBS[c.event] + " " + mailWords(c.step) : eventWords(c.event) + " after " + mailWords(c.step)) : eventWords(c.event) + " since enrolment";
+    if (c.where && typeof c.where === "object") {
+      said += Object.keys(c.where).map(function (k) { return ", " + k + " is " + either([].concat(c.where[k]).map(String)); }).join("");
+    }
+    return said;
+  }
+
   function summary(step) {
     if (step.type === "review_email") {
       var ask = byValue(catalogue.review_asks, step.ask);
@@ -119,20 +166,7 @@
       if (step.event) return "until the contact " + eventWords(step.event) + (step.since === "enrolment" ? ", counting from enrolment" : "") + "; at most " + duration(step.timeout);
       return "?";
     }
-    if (step.type === "branch") {
-      var c = step.condition || {};
-      if (c.segment_id !== undefined) {
-        var seg = catalogue.segments.filter(function (s) { return s.id === c.segment_id; })[0];
-        return "in segment " + (seg ? seg.name : c.segment_id);
-      }
-      if (c.task_outcome) return "task " + c.step + " ended " + c.task_outcome.join(" or ");
-      if (isNpsCondition(c)) return "answered the NPS survey as " + either([].concat(c.where.category));
-      var said = c.step ? (c.event || "?") + " after " + c.step : eventWords(c.event) + " since enrolment";
-      if (c.where && typeof c.where === "object") {
-        said += Object.keys(c.where).map(function (k) { return ", " + k + " is " + either([].concat(c.where[k]).map(String)); }).join("");
-      }
-      return said;
-    }
+    if (step.type === "branch") return conditionWords(step.condition || {});
     if (step.type === "split") return (step.paths || []).map(function (p) { return p.percent + "%"; }).join(" / ");
     if (step.type === "goal") return "completes the sequence";
     if (step.type === "exit") return "leaves the sequence";
@@ -173,13 +207,13 @@
 
   function newStep(type) {
     var step = { key: freshKey(type), type: type };
-    var template = catalogue.templates.length ? catalogue.templates[0].id : 0;
+    // A mail step starts without a template: the panel asks for one (no silent first pick);
+    // only the starter made for a review e-mail's ask is proposed.
     if (type === "review_email") {
-      // No silent stand-in: only the starter template made for the ask is proposed.
       step.ask = catalogue.review_asks[0].value;
       var starter = starterTemplate(step.ask);
       if (starter !== null) step.template_id = starter;
-    } else if (SUMMARY_TYPES[type]) step.template_id = template;
+    }
     if (type === "task") { step.kind = "linkedin_connect"; step.instructions = ""; step.due_in_hours = 48; }
     if (type === "wait") step.duration = { days: 3 };
     if (type === "branch") {
@@ -362,6 +396,64 @@
     }, { "data-key": "topics", placeholder: "compliance, data protection" }), hint);
   }
 
+  function defaultTest() {
+    var mail = firstMailKey();
+    return mail ? { event: "email.clicked", step: mail } : { event: "webinar.attended" };
+  }
+
+  // One test of a branch condition; `replace` swaps the test for another kind, `key`
+  // prefixes the boxes' data-key so a problem's path marks the right one.
+  function testParts(c, replace, key, label) {
+    var mode = c.segment_id !== undefined ? "segment" : c.task_outcome ? "task" :
+      c.event === "email.opened" && c.step ? "opened" : c.event === "email.clicked" && c.step ? "clicked" :
+      isNpsCondition(c) ? "nps" : "event";
+    var parts = [field(label, select([
+      ["opened", "opened an e-mail step"], ["clicked", "clicked in an e-mail step"], ["event", "had an event since enrolment"],
+      ["nps", "answered the NPS survey as"], ["task", "has a task outcome"], ["segment", "is in a segment"]
+    ], mode, function (v) {
+      var mail = firstMailKey();
+      if (v === "opened" || v === "clicked") replace({ event: "email." + v, step: mail || "" });
+      if (v === "event") replace({ event: "webinar.attended" });
+      if (v === "nps") replace({ event: "nps.answered", where: { category: ["promoter"] } });
+      if (v === "task") replace({ task_outcome: ["meeting_booked"], step: taskKeys()[0] || "" });
+      if (v === "segment") replace({ segment_id: catalogue.segments.length ? catalogue.segments[0].id : 0 });
+      changed(true);
+    }, label, key))];
+    if (mode === "opened" || mode === "clicked") {
+      parts.push(field("E-mail step", select(mailKeys().map(function (k) { return [k, mailLabel(k)]; }), c.step, function (v) { c.step = v; changed(true); }, "E-mail step", key + ".step")));
+    } else if (mode === "event") {
+      parts.push(field("Event", input("text", c.event, "Event", function (v) { c.event = v.trim(); }, { list: eventList(), "data-key": key + ".event" })));
+    } else if (mode === "nps") {
+      c.where.category = [].concat(c.where.category); // one value or a list: the boxes keep a list
+      parts.push(el("fieldset", { class: "seq-checks", "data-key": key + ".where.category" }, [el("legend", { text: "Their latest answer is" })].concat(catalogue.nps_categories.map(function (category) {
+        var box = el("input", { type: "checkbox", value: category.value, checked: c.where.category.indexOf(category.value) >= 0 ? "checked" : null, onchange: function (e) {
+          // Kept in the catalogue's order, so the stored definition reads the same each time.
+          c.where.category = catalogue.nps_categories.map(function (x) { return x.value; }).filter(function (x) {
+            return x === category.value ? e.target.checked : c.where.category.indexOf(x) >= 0;
+          });
+          changed(true);
+        } });
+        return el("label", { class: "seq-check" }, [box, document.createTextNode(" " + category.label)]);
+      }))));
+      parts.push(el("p", { class: "hint", text: "Answers can change; the latest answer since the contact entered counts." }));
+    } else if (mode === "task") {
+      parts.push(field("Task step", select(taskKeys().map(function (k) { return [k, k]; }), c.step, function (v) { c.step = v; changed(true); }, "Task step", key + ".step")));
+      parts.push(el("fieldset", { class: "seq-checks", "data-key": key + ".task_outcome" }, [el("legend", { text: "Outcome is one of" })].concat(catalogue.outcomes.map(function (o) {
+        var box = el("input", { type: "checkbox", value: o, checked: c.task_outcome.indexOf(o) >= 0 ? "checked" : null, onchange: function (e) {
+          var chosen = c.task_outcome.filter(function (x) { return x !== o; });
+          if (e.target.checked) chosen.push(o);
+          c.task_outcome = chosen; changed(true);
+        } });
+        return el("label", { class: "seq-check" }, [box, document.createTextNode(" " + o.replace(/_/g, " "))]);
+      }))));
+    } else {
+      var segs = catalogue.segments.map(function (s) { return [s.id, s.name]; });
+      if (!segs.length) segs = [["0", "No segments yet"]];
+      parts.push(field("Segment", select(segs, c.segment_id, function (v) { c.segment_id = Number(v); changed(true); }, "Segment", key + ".segment_id")));
+    }
+    return parts;
+  }
+
   var PANELS = {
     email: templateParts,
     case_study: function (step) {
@@ -453,52 +545,35 @@
     },
     branch: function (step) {
       var c = step.condition = step.condition || {};
-      var mode = c.segment_id !== undefined ? "segment" : c.task_outcome ? "task" :
-        c.event === "email.opened" && c.step ? "opened" : c.event === "email.clicked" && c.step ? "clicked" :
-        isNpsCondition(c) ? "nps" : "event";
-      var parts = [field("If the contact…", select([
-        ["opened", "opened an e-mail step"], ["clicked", "clicked in an e-mail step"], ["event", "had an event since enrolment"],
-        ["nps", "answered the NPS survey as"], ["task", "has a task outcome"], ["segment", "is in a segment"]
-      ], mode, function (v) {
-        var mail = firstMailKey();
-        if (v === "opened" || v === "clicked") step.condition = { event: "email." + v, step: mail || "" };
-        if (v === "event") step.condition = { event: "webinar.attended" };
-        if (v === "nps") step.condition = { event: "nps.answered", where: { category: ["promoter"] } };
-        if (v === "task") step.condition = { task_outcome: ["meeting_booked"], step: taskKeys()[0] || "" };
-        if (v === "segment") step.condition = { segment_id: catalogue.segments.length ? catalogue.segments[0].id : 0 };
+      var group = Array.isArray(c.any) ? "any" : Array.isArray(c.all) ? "all" : "one";
+      var parts = [field("Ask whether", select([
+        ["one", "one test holds"], ["any", "any of these tests holds (or)"], ["all", "all of these tests hold (and)"]
+      ], group, function (v) {
+        var tests = group === "one" ? [c] : c[group].slice();
+        if (v === "one") step.condition = tests[0] || defaultTest();
+        else {
+          // "Opened" becomes "opened or clicked" the same e-mail: the usual reason to group.
+          if (tests.length < 2) tests.push(isMailTest(tests[0]) ? { event: tests[0].event === "email.opened" ? "email.clicked" : "email.opened", step: tests[0].step } : defaultTest());
+          step.condition = {};
+          step.condition[v] = tests;
+        }
         changed(true);
-      }, "Condition", "condition"))];
-      if (mode === "opened" || mode === "clicked") {
-        parts.push(field("E-mail step", select(mailKeys().map(function (k) { return [k, k]; }), c.step, function (v) { c.step = v; changed(true); }, "E-mail step", "condition.step")));
-      } else if (mode === "event") {
-        parts.push(field("Event", input("text", c.event, "Event", function (v) { c.event = v.trim(); }, { list: eventList(), "data-key": "condition.event" })));
-      } else if (mode === "nps") {
-        c.where.category = [].concat(c.where.category); // one value or a list: the boxes keep a list
-        parts.push(el("fieldset", { class: "seq-checks", "data-key": "condition.where.category" }, [el("legend", { text: "Their latest answer is" })].concat(catalogue.nps_categories.map(function (category) {
-          var box = el("input", { type: "checkbox", value: category.value, checked: c.where.category.indexOf(category.value) >= 0 ? "checked" : null, onchange: function (e) {
-            // Kept in the catalogue's order, so the stored definition reads the same each time.
-            c.where.category = catalogue.nps_categories.map(function (x) { return x.value; }).filter(function (x) {
-              return x === category.value ? e.target.checked : c.where.category.indexOf(x) >= 0;
-            });
-            changed(true);
-          } });
-          return el("label", { class: "seq-check" }, [box, document.createTextNode(" " + category.label)]);
-        }))));
-        parts.push(el("p", { class: "hint", text: "Answers can change; the latest answer since the contact entered counts." }));
-      } else if (mode === "task") {
-        parts.push(field("Task step", select(taskKeys().map(function (k) { return [k, k]; }), c.step, function (v) { c.step = v; changed(true); }, "Task step", "condition.step")));
-        parts.push(el("fieldset", { class: "seq-checks", "data-key": "condition.task_outcome" }, [el("legend", { text: "Outcome is one of" })].concat(catalogue.outcomes.map(function (o) {
-          var box = el("input", { type: "checkbox", value: o, checked: c.task_outcome.indexOf(o) >= 0 ? "checked" : null, onchange: function (e) {
-            var chosen = c.task_outcome.filter(function (x) { return x !== o; });
-            if (e.target.checked) chosen.push(o);
-            c.task_outcome = chosen; changed(true);
-          } });
-          return el("label", { class: "seq-check" }, [box, document.createTextNode(" " + o.replace(/_/g, " "))]);
-        }))));
+      }, "Ask whether", "condition.group"))];
+      if (group === "one") {
+        parts = parts.concat(testParts(c, function (t) { step.condition = t; }, "condition", "If the contact…"));
       } else {
-        var segs = catalogue.segments.map(function (s) { return [s.id, s.name]; });
-        if (!segs.length) segs = [["0", "No segments yet"]];
-        parts.push(field("Segment", select(segs, c.segment_id, function (v) { c.segment_id = Number(v); changed(true); }, "Segment", "condition.segment_id")));
+        var tests = c[group];
+        tests.forEach(function (test, i) {
+          var key = "condition." + group + "[" + i + "]";
+          var label = "Test " + (i + 1) + ": the contact…";
+          var inner = Array.isArray(test.any) || Array.isArray(test.all)
+            ? [el("p", { class: "muted small", text: conditionWords(test) + " (a group inside a group: edit it in the definition below)" })]
+            : testParts(test, function (t) { tests[i] = t; }, key, label);
+          parts.push(el("fieldset", { class: "seq-test", "data-key": key }, [el("legend", { text: (i ? (group === "any" ? "or " : "and ") : "") + "Test " + (i + 1) })].concat(inner).concat([
+            tests.length > 1 ? el("button", { type: "button", class: "btn btn-small btn-ghost", text: "Remove test " + (i + 1), onclick: function () { tests.splice(i, 1); changed(true); } }) : null
+          ])));
+        });
+        if (tests.length < 10) parts.push(el("button", { type: "button", class: "btn btn-small", text: "+ Test", onclick: function () { tests.push(defaultTest()); changed(true); } }));
       }
       parts.push(el("p", { class: "hint", text: "Yes runs the left column, No the right; both continue after the branch." }));
       return parts;
@@ -570,7 +645,7 @@
         row.push(input("text", t.event, "Event type", function (v) { t.event = v.trim(); }, { list: eventList(), "data-key": "event" }));
       }
       row.push(removeButton("Remove trigger", function () { doc.triggers.splice(i, 1); }));
-      return settingRow("triggers[" + i + "]", row);
+      return settingRow("triggers[" + i + "]", row, triggerNote(t));
     });
     var goals = doc.goals.map(function (g, i) {
       var isStage = g.lifecycle !== undefined;
@@ -617,8 +692,23 @@
     return el("button", { type: "button", class: "icon-button seq-remove", "aria-label": label, title: label, text: "×", onclick: function () { action(); changed(true); } });
   }
 
-  function settingRow(path, parts) {
-    return el("div", { class: "seq-setting-row", "data-path": path }, [el("div", { class: "seq-inline" }, parts), el("p", { class: "field-error seq-error", hidden: "hidden" })]);
+  function settingRow(path, parts, note) {
+    return el("div", { class: "seq-setting-row", "data-path": path }, [
+      el("div", { class: "seq-inline" }, parts),
+      note ? el("p", { class: "hint seq-trigger-note", text: note }) : null,
+      el("p", { class: "field-error seq-error", hidden: "hidden" })
+    ]);
+  }
+
+  // Whether people who already qualify enter: a trigger reacts to what happens from
+  // activation on (campaigns.sequences.enrol.enrol_from_events), never to the past.
+  function triggerNote(t) {
+    if (t.segment_id !== undefined) {
+      var seg = catalogue.segments.filter(function (s) { return s.id === t.segment_id; })[0];
+      var name = seg ? "“" + seg.name + "”" : "the segment";
+      return "People already in " + name + " when the sequence is activated do not enter: only those who join it afterwards. To add the current members, enrol the segment by hand on the sequence page.";
+    }
+    return "Only events recorded after the sequence is activated enrol people; earlier ones do not.";
   }
 
   function settingGroup(title, path, hint, rows, addLabel, add) {
