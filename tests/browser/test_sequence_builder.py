@@ -98,6 +98,9 @@ def test_a_marketer_builds_activates_and_watches_a_contact_flow_through(
 
     # E-mail, goal, branch; then the branch is dragged above the goal.
     panel = _add(page, "steps", "email")
+    # A new e-mail step asks for its template rather than picking one.
+    expect(panel.get_by_label("Template")).to_have_value("")
+    panel.get_by_label("Template").select_option(label="Methodology guide")
     expect(panel.get_by_label("Template")).to_have_value(re.compile(r"\d+"))
     panel.get_by_role("button", name="Preview e-mail").click()
     expect(panel.frame_locator("iframe").get_by_text("Hello Lena")).to_be_visible()
@@ -121,7 +124,7 @@ def test_a_marketer_builds_activates_and_watches_a_contact_flow_through(
         "Saved as a draft, but not activated: it has 1 problem; fix it before activating."
     )
     empty_arm = page.locator('[data-path="steps[1].else"] > .seq-error')
-    expect(empty_arm).to_have_text("is empty: add at least one step")
+    expect(empty_arm).to_have_text("Step 2 (branch): the 'no' path has no steps")
     draft_id, status = db.execute(select(Sequence.id, Sequence.status)).one()
     db.rollback()  # read no further from this snapshot: the page changes the sequence
     assert status == "draft"
@@ -221,7 +224,9 @@ def test_settings_and_split_paths_are_built_in_the_page_and_checked_by_the_serve
     panel = _add(page, "steps", "split")
     panel.get_by_label("Path A (%)").fill("70")
     panel.get_by_label("Path B (%)").fill("30")
-    _add(page, "steps[0].paths[0].steps", "email")
+    _add(page, "steps[0].paths[0].steps", "email").get_by_label("Template").select_option(
+        label="Methodology guide"
+    )
     _add(page, "steps[0].paths[1].steps", "task")
     _add(page, "steps", "goal")
     arms = _card(page, "split-1").locator(".seq-arm-label")
@@ -242,7 +247,7 @@ def test_settings_and_split_paths_are_built_in_the_page_and_checked_by_the_serve
         "Saved as a draft with 1 problem; fix it before activating."
     )
     window_error = page.locator('[data-path="send_window"] > .seq-error')
-    expect(window_error).to_have_text("start must come before end (same day)")
+    expect(window_error).to_have_text("Send window: start must come before end (same day)")
     half_done = db.scalars(select(Sequence.id)).one()
     db.rollback()  # read no further from this snapshot: the page changes the sequence
     expect(page).to_have_url(f"{live_server}/sequences/{half_done}/edit?saved=1")
@@ -289,9 +294,9 @@ def test_a_stored_half_done_draft_opens_in_the_builder_with_its_problems_marked(
     expect(_card(page, "intro").locator(":scope > .seq-card-summary")).to_have_text(
         "no template chosen"
     )
-    expect(_card(page, "intro").locator(":scope > .seq-error")).to_contain_text("template_id")
+    expect(_card(page, "intro").locator(":scope > .seq-error")).to_contain_text("choose a template")
     expect(page.locator('[data-path="steps[1].then"] > .seq-error')).to_have_text(
-        "is empty: add at least one step"
+        "Step 2 (branch): the 'yes' path has no steps"
     )
     for key in ("intro", "check", "ab", "call", "pause"):
         _card(page, key).locator(".seq-card-head").click()

@@ -235,7 +235,7 @@ def test_stored_review_pieces_written_by_hand_draw_as_they_read(
     sign_in(page, live_server, user.email, f"/sequences/{sequence.id}/edit")
 
     expect(_summary(page, "ask")).to_have_text("Asks for feedback · no template chosen")
-    expect(_card(page, "ask").locator(":scope > .seq-error")).to_contain_text("template_id")
+    expect(_card(page, "ask").locator(":scope > .seq-error")).to_contain_text("choose a template")
     expect(_summary(page, "unhappy")).to_have_text("answered the NPS survey as detractor")
     expect(_summary(page, "sorry")).to_have_text("Call, team lead alerted when overdue")
     expect(_summary(page, "reminded")).to_have_text(
