@@ -231,7 +231,8 @@ def test_the_page_of_a_draft_with_problems_lists_them(client: Client, db: Sessio
     warning = re.search(r'id="draft-problems">(.*?)</div>', page.text, re.S)
     assert warning
     assert "This draft has 1 problem" in warning.group(1)
-    assert "steps[1].template_id" in warning.group(1)
+    assert "Step 2 (e-mail): choose a template" in warning.group(1)
+    assert "steps[1]" not in warning.group(1)
     # The e-mail step without a template yet is not offered for a preview.
     options = re.search(r'id="preview-step"[^>]*>(.*?)</select>', page.text, re.S)
     assert options
@@ -337,7 +338,7 @@ def test_activation_is_refused_with_the_problems_when_a_template_went_missing(
 
     assert response.status_code == 422
     assert "Not activated" in response.text
-    assert "steps[0].template_id" in response.text
+    assert "Step 1 (e-mail): the chosen template no longer exists; choose another" in response.text
     assert _status(db, sequence_id) == SequenceStatus.DRAFT.value
 
 

@@ -7,6 +7,7 @@ Everyone may look; only marketers and admins may change anything.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 from typing import Annotated, Any
 
 from litestar import Request, get, post
@@ -27,6 +28,7 @@ from nurture.web.ui import sequence_forms as forms
 from nurture.web.ui import sequence_views as views
 from nurture.web.ui.params import Db, FormData, Me
 from nurture.web.ui.render import EVERYONE, MARKETING, fragment, page
+from nurture.web.ui.sequence_problems import plain
 from templates.problems import TemplateInvalid, TemplateRenderError
 
 READ = [ui_roles(*EVERYONE)]
@@ -233,6 +235,8 @@ def _detail(
         # A draft's e-mail step may have no template chosen yet: nothing to preview.
         "mail_steps": [r for r in rows if r.type in MAIL_STEPS and r.template_id is not None],
         "draft_problems": versions.problems_of(db, sequence) if is_draft else [],
+        # Problems as the builder words them ("Step 2 (branch): the 'yes' path has no steps").
+        "in_words": partial(plain, body=version.definition),
         "contacts": views.contact_choices(catalogue.sample_contacts(db)),
         # The test of each mail or split step that has one, for its link on the step row.
         "experiments": experiments_of.of_sequence(db, sequence_id),
