@@ -67,6 +67,11 @@ def choices(session: Session) -> Choices:
     )
 
 
+def segment_names(session: Session) -> dict[int, str]:
+    """Segment id -> name, for a branch that asks whether a contact is in one."""
+    return {sid: name for sid, name in session.execute(select(Segment.id, Segment.name))}
+
+
 def template_names(session: Session) -> dict[int, str]:
     """Template id -> name, archived ones included: an older step may still name one."""
     return {t.id: t.name for t in list_templates(session, include_archived=True)}

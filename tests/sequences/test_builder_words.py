@@ -132,3 +132,15 @@ def test_an_all_group_joins_its_tests_with_and() -> None:
     assert _labels(both) == (
         "Branch: opened “Methodology guide” and the task “call” ended meeting booked"
     )
+
+
+def test_a_segment_branch_names_the_segment() -> None:
+    body = {
+        "steps": [
+            {"key": "b", "type": "branch", "condition": {"segment_id": 4}, "then": [], "else": []}
+        ]
+    }
+
+    assert outline(body, {}, {4: "Law firms, engaged"})[0].label == (
+        "Branch: in segment “Law firms, engaged”"
+    )

@@ -97,8 +97,13 @@ class OutlineRow:
     template_id: int | None = None
 
 
-def outline(body: Mapping[str, Any], templates: Mapping[int, str]) -> list[OutlineRow]:
-    """Every step of a definition in reading order (arms after their branch or split)."""
+def outline(
+    body: Mapping[str, Any],
+    templates: Mapping[int, str],
+    segments: Mapping[int, str] | None = None,
+) -> list[OutlineRow]:
+    """Every step of a definition in reading order (arms after their branch or split);
+    `segments` names the segments branches ask about."""
     rows: list[OutlineRow] = []
     mails = mail_names(body, templates)
 
@@ -110,7 +115,7 @@ def outline(body: Mapping[str, Any], templates: Mapping[int, str]) -> list[Outli
                 continue
             where = f"{path}[{index}]"
             kind = str(step.get("type", ""))
-            label = step_label(step, templates, mails)
+            label = step_label(step, templates, mails, segments)
             rows.append(
                 OutlineRow(
                     str(step.get("key", "")),
@@ -158,7 +163,10 @@ def mail_names(body: Mapping[str, Any], templates: Mapping[int, str]) -> dict[st
 
 
 def step_label(
-    step: Mapping[str, Any], templates: Mapping[int, str], mails: Mapping[str, str] | None = None
+    step: Mapping[str, Any],
+    templates: Mapping[int, str],
+    mails: Mapping[str, str] | None = None,
+    segments: Mapping[int, str] | None = None,
 ) -> str:
     """A short human description of a step, like "Wait 4 days" or "E-mail: Welcome";
     `mails` (see mail_names) names the e-mails a branch asks about."""
@@ -173,7 +181,7 @@ def step_label(
     if kind == "wait":
         return _wait_label(step)
     if kind == "branch":
-        return f"Branch: {_condition_label(step.get('condition'), mails or {})}"
+        return f"Branch: {_condition_label(step.get('condition'), mails or {}, segments or {})}"
     if kind == "split":
         paths = step.get("paths")
         shares = (
@@ -237,7 +245,9 @@ def _wait_label(step: Mapping[str, Any]) -> str:
 MAIL_EVENT_WORDS = {"email.opened": "opened", "email.clicked": "clicked"}
 
 
-def _condition_label(condition: object, mails: Mapping[str, str]) -> str:
+def _condition_label(
+    condition: object, mails: Mapping[str, str], segments: Mapping[int, str]
+) -> str:
     """A branch condition in words: one test, or an any/all group joined by "or"/"and"
     ("opened or clicked “Guide”" when both tests ask about one e-mail)."""
     if not isinstance(condition, Mapping):
@@ -251,9 +261,11 @@ def _condition_label(condition: object, mails: Mapping[str, str]) -> str:
             if same is not None and group == "any":
                 verbs = [MAIL_EVENT_WORDS[str(t["event"])] for t in tests]
                 return f"{_joined(verbs, joint)} {_mail(same, mails)}"
-            return _joined([_condition_label(test, mails) for test in tests], joint)
+            return _joined([_condition_label(test, mails, segments) for test in tests], joint)
     if "segment_id" in condition:
-        return f"in segment {condition['segment_id']}"
+        chosen = condition["segment_id"]
+        name = segments.get(chosen) if isinstance(chosen, int) else None
+        return f"in segment “{name}”" if name else f"in segment {chosen}"
     if "task_outcome" in condition:
         outcomes = condition.get("task_outcome")
         listed = (

@@ -221,7 +221,7 @@ def _detail(
     sequence = versions.get_sequence(db, sequence_id)
     version = versions.current_version(db, sequence)
     names = catalogue.template_names(db)
-    rows = views.outline(version.definition, names)
+    rows = views.outline(version.definition, names, catalogue.segment_names(db))
     is_draft = sequence.status == SequenceStatus.DRAFT.value
     result = funnel(db, sequence_id)
     funnel_rows = views.funnel_rows(rows, result)
