@@ -5,6 +5,7 @@ who already qualify."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
@@ -17,6 +18,7 @@ from tests.browser.signin import sign_in
 from tests.email.conftest import make_template
 from tests.factories import make_user
 
+SCREENSHOTS = Path("/tmp/nurture-browser")
 pytestmark = pytest.mark.browser
 
 
@@ -91,6 +93,8 @@ def test_a_branch_asks_whether_the_email_was_opened_or_clicked(
     expect(_card(page, "branch-1").locator(":scope > .seq-card-summary")).to_have_text(
         "opened or clicked “Methodology guide”"
     )
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "sequence-branch-any.png"), full_page=True)
     _add(page, "steps[1].then", "goal")
     _add(page, "steps[1].else", "exit")
     page.get_by_role("button", name="Save and activate").click()
