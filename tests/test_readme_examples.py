@@ -11,7 +11,6 @@ import os
 import re
 import shlex
 import subprocess
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -90,7 +89,7 @@ def test_the_readme_has_request_examples_and_each_documents_its_status() -> None
 
 
 @pytest.fixture
-def world(db: Session, tmp_path: Path) -> Iterator[str]:
+def world(db: Session, tmp_path: Path) -> str:
     """What the examples refer to; yields an admin API key."""
     make_user(db, role="admin", email="admin@firm.example")
     make_user(db, role="sales", email="sales1@demo.nurture")
@@ -114,7 +113,7 @@ def world(db: Session, tmp_path: Path) -> Iterator[str]:
         b"From: ann@example.com\r\nTo: reply+nothing@firm.example\r\n"
         b"Subject: Re: your guide\r\n\r\nThanks!\r\n"
     )
-    yield key
+    return key
 
 
 def test_every_readme_request_example_answers_the_status_it_documents(
