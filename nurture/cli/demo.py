@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from time import perf_counter
-from typing import Any
 
 import click
-from tqdm import tqdm
 
+from nurture.cli.progress import Progress
 from nurture.cli.root import load_settings, main
 from nurture.db import session_scope
 from nurture.demo import loader as demo
@@ -32,27 +31,20 @@ from nurture.models import utcnow
 def demo_command(scale: float) -> None:
     """Load a realistic consultancy's data; safe to run again (it adds only what is missing)."""
     settings = load_settings()
-    # One bar, re-labelled for each step (users, companies, contacts, events).
-    # delay: a run with nothing to add finishes before any bar is drawn.
-    bar: tqdm[Any] = tqdm(unit=" rows", leave=False, delay=0.5)
+    # A run with nothing to add finishes before any bar is drawn (delay).
+    with Progress(unit="rows", delay=0.5) as shown:
 
-    def progress(stage: str, done: int, total: int) -> None:
-        if bar.desc != f"demo {stage}":
-            bar.reset(total=total or None)
-            bar.set_description(f"demo {stage}")
-        elif total:
-            bar.total = total
-        bar.update(done - bar.n)
+        def progress(stage: str, done: int, total: int) -> None:
+            # The events stage counts people whose six months of history are stored.
+            unit = "contacts' histories" if stage == "events" else stage
+            shown.update("demo:", done, total, unit=unit)
 
-    started = perf_counter()
-    try:
+        started = perf_counter()
         # The library first: the events name its webinars and link to its stories.
         with session_scope(settings.database_url) as session:
             seed_demo_library(session)
         with session_scope(settings.database_url) as session:
             result = demo.load_demo(session, scale=scale, on_progress=progress)
-    finally:
-        bar.close()
     seconds = perf_counter() - started
     if result.changed:
         click.echo(

@@ -1,13 +1,12 @@
-"""`nurture import contacts FILE`: CSV import with a progress bar and a report."""
+"""`nurture import contacts FILE`: CSV import with progress and a report."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import click
-from tqdm import tqdm
 
+from nurture.cli.progress import Progress
 from nurture.cli.root import load_settings, main
 from nurture.csv_cells import csv_writer
 from nurture.db import session_scope
@@ -71,13 +70,12 @@ def import_contacts_command(
         if writer:
             writer.writerow([rejected.line, rejected.reason])
 
-    # Made on the first chunk, so a file refused up front shows no empty bar.
-    bars: list[tqdm[Any]] = []
+    shown = Progress(unit="rows")
+    # A dry run writes nothing: its progress says what it has checked.
+    verb = "checked" if dry_run else "imported"
 
     def progress(report: ImportReport, total: int) -> None:
-        if not bars:
-            bars.append(tqdm(total=total, unit=" rows", desc=file.name, leave=False))
-        bars[0].update(report.rows - bars[0].n)
+        shown.update(f"{file.name}: {verb}", report.rows, total)
 
     try:
         with session_scope(settings.database_url) as session:
@@ -93,8 +91,7 @@ def import_contacts_command(
     except DomainError as exc:
         raise click.ClickException(str(exc)) from None
     finally:
-        for bar in bars:
-            bar.close()
+        shown.close()
         if out:
             out.close()
     _print_report(file, report, rejected_out)
@@ -119,5 +116,10 @@ def _print_report(file: Path, report: ImportReport, rejected_out: Path | None) -
         click.echo(f"rejected lines (first {len(shown)} of {report.rejected_count:,}):")
         for rejected in shown:
             click.echo(f"  {rejected.describe()}")
-    if rejected_out is not None:
-        click.echo(f"all rejected lines written to {rejected_out}")
+    if rejected_out is None:
+        return
+    if report.rejected_count:
+        lines = "line" if report.rejected_count == 1 else "lines"
+        click.echo(f"all {report.rejected_count:,} rejected {lines} written to {rejected_out}")
+    else:
+        click.echo(f"no rejected lines; {rejected_out} holds only its header")

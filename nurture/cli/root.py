@@ -8,6 +8,8 @@ from nurture.config import Settings, SettingsError, get_settings
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+# The installed package's version (pyproject.toml), so it cannot drift from a constant here.
+@click.version_option(package_name="nurture", message="nurture %(version)s")
 def main() -> None:
     """Nurture: marketing automation and lead nurturing for firms that sell services.
 

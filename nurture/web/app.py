@@ -18,6 +18,7 @@ from litestar.template import TemplateConfig
 
 from nurture.config import Settings, get_settings
 from nurture.web.api import api_router
+from nurture.web.api_docs import render_plugins
 from nurture.web.csrf import SessionCSRFMiddleware
 from nurture.web.deps import DEPENDENCIES
 from nurture.web.errors import EXCEPTION_HANDLERS
@@ -50,6 +51,7 @@ VENDOR_FILES = {
     "htmx": "htmx.org/dist",
     "chart": "chart.js/dist",
     "inter": "@fontsource-variable/inter",
+    "swagger": "swagger-ui-dist",
 }
 
 
@@ -111,6 +113,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             title="Nurture API",
             version="1",
             path="/schema",
+            render_plugins=render_plugins(),
             components=Components(
                 security_schemes={
                     "apiKey": SecurityScheme(

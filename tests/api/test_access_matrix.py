@@ -410,6 +410,8 @@ ACCESS: dict[Route, frozenset[str]] = {
     ("HEAD", "/static/vendor/htmx/{file_path:path}"): ANYONE,
     ("GET", "/static/vendor/inter/{file_path:path}"): ANYONE,
     ("HEAD", "/static/vendor/inter/{file_path:path}"): ANYONE,
+    ("GET", "/static/vendor/swagger/{file_path:path}"): ANYONE,
+    ("HEAD", "/static/vendor/swagger/{file_path:path}"): ANYONE,
     # Probes call these without credentials.
     ("GET", "/healthz"): ANYONE,
     # No session nor key: only the scraper's token or a loopback client (test_hardening.py).
@@ -417,13 +419,10 @@ ACCESS: dict[Route, frozenset[str]] = {
     ("GET", "/readyz"): ANYONE,
     # The API's own description and its viewers.
     ("GET", "/schema"): ANYONE,
-    ("GET", "/schema/elements"): ANYONE,
     ("GET", "/schema/oauth2-redirect.html"): ANYONE,
     ("GET", "/schema/openapi.json"): ANYONE,
     ("GET", "/schema/openapi.yaml"): ANYONE,
     ("GET", "/schema/openapi.yml"): ANYONE,
-    ("GET", "/schema/rapidoc"): ANYONE,
-    ("GET", "/schema/redoc"): ANYONE,
     ("GET", "/schema/swagger"): ANYONE,
     ("GET", "/schema/{path:str}"): ANYONE,
 }
