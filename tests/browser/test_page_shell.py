@@ -1,12 +1,12 @@
 """In Chromium: the page around every signed-in screen. The sidebar runs the full height of
-a page taller than the window, with no grey strip below it."""
+a page taller than the window, with no grey strip below it, and leads to the Imports page."""
 
 from __future__ import annotations
 
 import base64
 
 import pytest
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser, Page, expect
 from sqlalchemy.orm import Session
 
 from tests.browser.signin import sign_in
@@ -67,4 +67,20 @@ def test_sidebar_runs_the_full_height_of_a_page_taller_than_the_window(
     assert len(colours) == height
     grey = [y for y, colour in enumerate(colours) if colour != SIDEBAR_WHITE]
     assert grey == [], f"{len(grey)} rows of {height} are not the sidebar, from y={grey[:1]}"
+    context.close()
+
+
+def test_marketer_reaches_imports_from_the_navigation(
+    browser: Browser, live_server: str, db: Session
+) -> None:
+    user = make_user(db, role="marketer")
+    db.commit()
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    sign_in(page, live_server, user.email, "/")
+    navigation = page.get_by_role("navigation", name="Main")
+    navigation.get_by_role("link", name="Imports").click()
+    expect(page).to_have_url(f"{live_server}/imports")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Import")
+    expect(navigation.get_by_role("link", name="Imports")).to_have_attribute("aria-current", "page")
     context.close()
