@@ -116,3 +116,49 @@ def test_phone_width_stacks_the_editor_without_sideways_scroll(
     # Stacked: the preview comes below the form, not beside it.
     assert boxes["side"]["top"] >= boxes["form"]["bottom"], boxes
     context.close()
+
+
+def test_new_template_from_a_starter_opens_it_in_the_editor(
+    browser: Browser, live_server: str, db: Session
+) -> None:
+    user = make_user(db, role="marketer")
+    make_contact(db, first_name="Lena", email="lena@brandt.example", locale="en")
+    db.commit()
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    sign_in(page, live_server, user.email, "/content")
+
+    page.get_by_role("link", name="New template").click()
+    expect(page).to_have_url(f"{live_server}/content/new")
+    choices = page.get_by_role("list", name="Ways to start")
+    expect(choices.get_by_role("heading", name="Blank template")).to_be_visible()
+    expect(choices.get_by_role("heading", name="Webinar invitation")).to_be_visible()
+    page.screenshot(path=f"{SCREENSHOTS}-new-template-choices.png", full_page=True)
+    assert page.evaluate(SIDEWAYS)["scroll"] <= 1280
+
+    page.get_by_role("button", name="Use this template: Webinar invitation").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Webinar invitation")
+    expect(page.get_by_role("tab", name="EN")).to_be_visible()
+    expect(page.get_by_role("tab", name="RU")).to_be_visible()
+    expect(page.frame_locator("iframe.preview-frame").locator("body")).to_contain_text("Lena")
+    assert errors == []
+    context.close()
+
+
+def test_blank_new_template_uses_the_width_of_the_page(
+    browser: Browser, live_server: str, db: Session
+) -> None:
+    user = make_user(db, role="marketer")
+    db.commit()
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    sign_in(page, live_server, user.email, "/content/new")
+    page.get_by_role("link", name="Start blank").click()
+    expect(page).to_have_url(f"{live_server}/content/new/blank")
+    form = page.locator("#editor-form").bounding_box()
+    assert form is not None
+    # Not the narrow column of a two-column grid whose second column is empty.
+    assert form["width"] >= 700, form
+    context.close()
