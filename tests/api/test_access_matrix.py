@@ -247,6 +247,8 @@ ACCESS: dict[Route, frozenset[str]] = {
     ("POST", "/content/library/{key:str}/{item_id:int}/delete"): MARKETING,
     ("GET", "/content/new"): MARKETING,
     ("POST", "/content/new"): MARKETING,
+    ("GET", "/content/new/blank"): MARKETING,
+    ("POST", "/content/new/starter"): MARKETING,
     ("POST", "/content/starters"): MARKETING,
     ("GET", "/content/webinars/{webinar_id:int}/attendance"): USERS,
     ("POST", "/content/webinars/{webinar_id:int}/attendance"): MARKETING,

@@ -15,7 +15,7 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 from sqlalchemy import select
 
-from campaigns.email import pipeline, store
+from campaigns.email import pipeline, starter_copy, store
 from campaigns.email.preview import render_for_contact
 from campaigns.email.seed import seed_starter_library
 from nurture.contacts import preview_contacts
@@ -94,8 +94,24 @@ def _editor(
 
 
 @get("/content/new", guards=[ui_roles(*MARKETING)], sync_to_thread=True)
-def new_template(db: Db, principal: Me) -> Template:
+def new_template(principal: Me) -> Template:
+    """Where a new template starts: a blank page or a copy of one of the starters."""
+    return page("content/new.html", principal, "content", starters=starter_templates())
+
+
+@get("/content/new/blank", guards=[ui_roles(*MARKETING)], sync_to_thread=True)
+def new_blank_template(db: Db, principal: Me) -> Template:
     return _editor(db, principal, template=None, state=form.from_version("", None))
+
+
+@post("/content/new/starter", guards=[ui_roles(*MARKETING)], sync_to_thread=True)
+def create_from_starter(db: Db, principal: Me, data: FormData) -> Redirect:
+    """A new template with the starter's English and Russian versions, opened for editing."""
+    name = data.get("starter", "")
+    if not name:
+        raise InvalidInput.single("starter", "choose a starter template")
+    template = starter_copy.create_from_starter(db, starter=name, actor=principal.actor)
+    return Redirect(f"/content/{template.id}?saved=1", status_code=303)
 
 
 @post("/content/new", guards=[ui_roles(*MARKETING)], sync_to_thread=True)
@@ -251,6 +267,8 @@ handlers = [
     template_list,
     load_starters,
     new_template,
+    new_blank_template,
+    create_from_starter,
     create_template,
     edit_template,
     save_template,

@@ -94,7 +94,7 @@ def _job_page(
     return page(
         "imports/job.html",
         principal,
-        "contacts",
+        "imports",
         status_code=status,
         job=job,
         columns=_columns(job, errors, chosen or {}) if pending else [],
@@ -110,7 +110,7 @@ def _list_page(
     return page(
         "imports/list.html",
         principal,
-        "contacts",
+        "imports",
         status_code=status,
         jobs=import_jobs.recent_jobs(db),
         problems=problems or [],

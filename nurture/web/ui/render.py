@@ -33,6 +33,7 @@ class NavItem:
 NAVIGATION = (
     NavItem("home", "Home", "/", "home", EVERYONE),
     NavItem("contacts", "Contacts", "/contacts", "contacts", EVERYONE),
+    NavItem("imports", "Imports", "/imports", "upload", MARKETING),
     NavItem("segments", "Segments", "/segments", "segments", MARKETING),
     NavItem("scoring", "Scoring", "/scoring", "star", MARKETING),
     NavItem("sequences", "Sequences", "/sequences", "sequences", EVERYONE),
