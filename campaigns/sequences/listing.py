@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from campaigns.sequences.failures import failed_by_sequence
 from campaigns.sequences.versions import get_sequence
 from nurture.errors import InvalidInput
 from nurture.models import (
@@ -44,6 +45,12 @@ def state_counts(
     for sequence_id, state, number in session.execute(query):
         counts[sequence_id][state] = int(number)
     return counts
+
+
+def failed_counts(session: Session, sequence_ids: list[int]) -> dict[int, int]:
+    """Sequence id -> failures, counted as the step table counts them (see failures.py):
+    a person whose e-mail failed counts even though their enrolment went on."""
+    return failed_by_sequence(session, sequence_ids)
 
 
 @dataclass(frozen=True, slots=True)

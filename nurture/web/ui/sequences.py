@@ -45,13 +45,15 @@ def sequence_list(
 ) -> Template:
     number = max(page_number, 1)
     rows, total = listing.sequence_page(db, offset=(number - 1) * PAGE_SIZE, limit=PAGE_SIZE)
-    counts = listing.state_counts(db, [row.sequence.id for row in rows])
+    ids = [row.sequence.id for row in rows]
+    counts = listing.state_counts(db, ids)
     return page(
         "sequences/list.html",
         principal,
         "sequences",
         rows=rows,
         counts=counts,
+        failed=listing.failed_counts(db, ids),
         page_number=number,
         has_next=number * PAGE_SIZE < total,
         total=total,
