@@ -21,7 +21,7 @@ def failed_message(
     message = EmailMessage(
         idempotency_key=key,
         status=status,
-        kind="nurture",
+        kind="marketing",
         template_id=template_id,
         contact_id=contact_id,
         to_email="ada@firm.example",
