@@ -34,6 +34,8 @@ class Kind:
     id_column: InstrumentedAttribute[int]
     name_column: InstrumentedAttribute[Any]
     href: str | None
+    # Shown when the object exists without a name (a message stopped before it was built).
+    unnamed: str = "(no name)"
 
 
 _TEMPLATE = Kind("Template", EmailTemplate.id, EmailTemplate.name, "/content/{}")
@@ -49,7 +51,9 @@ KINDS: dict[str, Kind] = {
     "recycle_sequence_id": _SEQUENCE,
     "experiment_id": Kind("Experiment", Experiment.id, Experiment.name, "/experiments/{}"),
     "broadcast_id": Kind("Broadcast", Broadcast.id, Broadcast.name, "/broadcasts/{}"),
-    "message_id": Kind("Message", EmailMessage.id, EmailMessage.subject, "/outbox/messages/{}"),
+    "message_id": Kind(
+        "Message", EmailMessage.id, EmailMessage.subject, "/outbox/messages/{}", "the e-mail"
+    ),
     "company_id": Kind("Company", Company.id, Company.name, None),
     "owner_id": _USER,
     "account_manager_id": _USER,
@@ -57,8 +61,6 @@ KINDS: dict[str, Kind] = {
     "escalated_to_id": _USER,
 }
 GONE = "(deleted)"
-# A message stopped before it was built has no subject yet.
-UNBUILT = "the e-mail"
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +88,7 @@ class ObjectNames:
         if name is None:
             return Named(label, GONE, None)
         href = kind.href.format(value) if kind.href else None
-        return Named(label, name or UNBUILT, href)
+        return Named(label, name or kind.unnamed, href)
 
 
 NONE = ObjectNames({})
