@@ -14,7 +14,15 @@ from dataclasses import dataclass, field
 from sqlalchemy import ColumnElement, and_, case, func, select, union
 from sqlalchemy.orm import Session
 
-from nurture.models import LIVE_ENROLMENT_STATES, Enrolment, EnrolmentState, Event, StepRun
+from campaigns.sequences import failures
+from nurture.models import (
+    LIVE_ENROLMENT_STATES,
+    EmailMessage,
+    Enrolment,
+    EnrolmentState,
+    Event,
+    StepRun,
+)
 
 OPENED = "email.opened"
 CLICKED = "email.clicked"
@@ -107,14 +115,20 @@ def funnel(session: Session, sequence_id: int) -> Funnel:
         )
     }
 
+    # An e-mail step's outcome is what became of its message (a deferred send may have
+    # gone out or failed since); "failed" is counted as the sequence list counts it.
+    outcome = failures.run_outcome()
     outcomes: dict[str, dict[str, int]] = defaultdict(dict)
-    for key, outcome, number in session.execute(
-        select(StepRun.step_key, StepRun.outcome, func.count())
+    for key, result, number in session.execute(
+        select(StepRun.step_key, outcome, func.count())
         .join(Enrolment, Enrolment.id == StepRun.enrolment_id)
-        .where(in_sequence, StepRun.outcome.is_not(None))
-        .group_by(StepRun.step_key, StepRun.outcome)
+        .join(EmailMessage, failures.message_of_run(), isouter=True)
+        .where(in_sequence, outcome.is_not(None), outcome != failures.FAILED)
+        .group_by(StepRun.step_key, outcome)
     ):
-        outcomes[key][str(outcome)] = int(number)
+        outcomes[key][str(result)] = int(number)
+    for key, number in failures.failed_by_step(session, sequence_id).items():
+        outcomes[key][failures.FAILED] = number
 
     engaged = _engagement(session, in_sequence)
 

@@ -9,10 +9,12 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from campaigns.sequences.failures import failed_by_sequence
 from campaigns.sequences.versions import get_sequence
 from nurture.errors import InvalidInput
 from nurture.models import (
     LIVE_ENROLMENT_STATES,
+    AuditEntry,
     Enrolment,
     EnrolmentState,
     Sequence,
@@ -44,6 +46,12 @@ def state_counts(
     for sequence_id, state, number in session.execute(query):
         counts[sequence_id][state] = int(number)
     return counts
+
+
+def failed_counts(session: Session, sequence_ids: list[int]) -> dict[int, int]:
+    """Sequence id -> failures, counted as the step table counts them (see failures.py):
+    a person whose e-mail failed counts even though their enrolment went on."""
+    return failed_by_sequence(session, sequence_ids)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +98,31 @@ def versions_of(session: Session, sequence_id: int) -> list[VersionInfo]:
         .order_by(SequenceVersion.number.desc())
     )
     return [VersionInfo(v, int(live.get(v.id, 0))) for v in rows]
+
+
+# Audit actions that write a version: creating the sequence writes version 1; the others
+# name the version they wrote.
+_VERSION_WRITES = ("sequence.created", "sequence.published", "sequence.draft_edited")
+
+
+def version_authors(session: Session, sequence_id: int) -> dict[int, str]:
+    """Version number -> the actor (audit style, "user:2") who last wrote it, read from
+    the audit log; versions it has no record of are left out."""
+    rows = session.execute(
+        select(AuditEntry.action, AuditEntry.actor, AuditEntry.changes)
+        .where(
+            AuditEntry.entity_type == "sequence",
+            AuditEntry.entity_id == str(sequence_id),
+            AuditEntry.action.in_(_VERSION_WRITES),
+        )
+        .order_by(AuditEntry.id)
+    )
+    authors: dict[int, str] = {}
+    for action, actor, changes in rows:
+        number = 1 if action == "sequence.created" else (changes or {}).get("version")
+        if isinstance(number, int):
+            authors[number] = actor
+    return authors
 
 
 def live_by_step(session: Session, *, sequence_id: int, version_id: int) -> dict[str, int]:

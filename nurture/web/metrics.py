@@ -1,4 +1,5 @@
-"""Prometheus metrics of one app instance: HTTP traffic, queue depth, event backlog.
+"""Prometheus metrics of one app instance: HTTP traffic, queue depth, event backlog,
+failed e-mail.
 
 Each app has its own registry, so tests can build many apps in one process.
 HTTP metrics are counted by this process. Queue and event figures are read
@@ -16,11 +17,11 @@ import dramatiq
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from sqlalchemy import func, select
 
 from nurture.db import get_engine
-from nurture.models import Event
+from nurture.models import EmailMessage, Event, MessageStatus
 from workers.broker import queue_depths
 
 log = logging.getLogger(__name__)
@@ -109,6 +110,11 @@ class _Backlog:
                 unprocessed = conn.scalar(
                     select(func.count()).select_from(pending.limit(UNPROCESSED_CAP).subquery())
                 )
+                failed = conn.execute(
+                    select(EmailMessage.kind, func.count())
+                    .where(EmailMessage.status == MessageStatus.FAILED.value)
+                    .group_by(EmailMessage.kind)
+                ).all()
         except Exception:
             log.warning("metrics: database unreadable", exc_info=True)
             up.add_metric(["database"], 0)
@@ -125,6 +131,18 @@ class _Backlog:
             f"Stored events no worker has processed yet (capped at {UNPROCESSED_CAP}).",
             value=unprocessed or 0,
         )
+        # "failed" is a final status, so the number only grows (until old messages are
+        # deleted): a counter, and rate() says how fast sends are failing.
+        counter = CounterMetricFamily(
+            "nurture_email_failed",
+            "E-mail messages that failed for good (not sent: render error, retries exhausted, "
+            "interrupted send), by kind (marketing, internal, test). "
+            "Their reasons are in the Outbox, filtered to failed.",
+            labels=["kind"],
+        )
+        for kind, number in sorted(failed):
+            counter.add_metric([str(kind)], int(number))
+        yield counter
 
     def _queues(self, up: GaugeMetricFamily) -> Iterator[Metric]:
         if self.broker is None:

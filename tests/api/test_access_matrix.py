@@ -279,6 +279,7 @@ ACCESS: dict[Route, frozenset[str]] = {
     ("POST", "/inbox/{handoff_id:int}/reject"): SELLING,
     ("GET", "/outbox"): USERS,
     ("GET", "/outbox/{captured_id:int}"): USERS,
+    ("GET", "/outbox/messages/{message_id:int}"): USERS,
     ("GET", "/reports"): USERS,
     ("GET", "/reports/content.csv"): USERS,
     ("GET", "/reports/funnel.csv"): USERS,

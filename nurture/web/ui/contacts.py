@@ -13,7 +13,7 @@ from litestar.response import Redirect, Template
 from nurture import contacts
 from nurture.contacts import ContactFilter
 from nurture.errors import InvalidInput
-from nurture.models import utcnow
+from nurture.models import Event, utcnow
 from nurture.reports.nps import company_nps, contact_answers
 from nurture.validation import parse_id
 from nurture.web.auth import ui_roles
@@ -22,7 +22,8 @@ from nurture.web.ui import contact_form, nps_words, queries
 from nurture.web.ui.params import Db, FormData, Me
 from nurture.web.ui.render import EVERYONE, fragment, page
 from nurture.web.ui.score_panel import score_panel
-from nurture.web.ui.timeline import entry
+from nurture.web.ui.timeline import TimelineEntry, entry
+from nurture.web.ui.timeline_names import object_names
 
 PAGE_SIZE = 50
 TIMELINE_PAGE = 25
@@ -138,7 +139,7 @@ def contact_page(
         principal,
         "contacts",
         contact=contact,
-        entries=[entry(event) for event in events.items],
+        entries=_entries(db, events.items),
         next_cursor=events.next_cursor,
         saved=saved,
         paged=cursor is not None,
@@ -159,9 +160,14 @@ def contact_timeline(
     return fragment(
         "contacts/_timeline.html",
         contact_id=contact_id,
-        entries=[entry(event) for event in events.items],
+        entries=_entries(db, events.items),
         next_cursor=events.next_cursor,
     )
+
+
+def _entries(db: Db, events: list[Event]) -> list[TimelineEntry]:
+    names = object_names(db, events)
+    return [entry(event, names) for event in events]
 
 
 def _edit_page(

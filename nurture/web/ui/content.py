@@ -25,6 +25,7 @@ from nurture.validation import parse_id
 from nurture.web.auth import ui_roles
 from nurture.web.mail import mail_config, transport
 from nurture.web.ui import content_form as form
+from nurture.web.ui.actors import actor_names
 from nurture.web.ui.params import Db, FormData, Me
 from nurture.web.ui.render import EVERYONE, MARKETING, fragment, page
 from templates.library import starter_templates
@@ -84,6 +85,7 @@ def _editor(
         tmpl=template,
         state=state,
         versions=versions,
+        authors=actor_names(db, (v.created_by for v in versions)),
         version=version,
         viewing_old=viewing_old,
         contacts=_contacts(db),

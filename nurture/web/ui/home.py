@@ -5,6 +5,8 @@ from __future__ import annotations
 from litestar import get
 from litestar.response import Template
 
+from campaigns.email.by_status import count_with_status
+from nurture.models import MessageStatus
 from nurture.web.auth import ui_roles
 from nurture.web.ui import queries
 from nurture.web.ui.params import Db, Me
@@ -25,6 +27,7 @@ def home(db: Db, principal: Me) -> Template:
         chart_days=queries.CHART_DAYS,
         stages=queries.stage_counts(db),
         recent=[(entry(event), contact) for event, contact in queries.recent_events(db)],
+        failed_sends=count_with_status(db, MessageStatus.FAILED.value),
     )
 
 

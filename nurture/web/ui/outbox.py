@@ -1,5 +1,6 @@
 """The Outbox: what the capture mailbox kept (the embedded default when no SMTP relay is
-configured), so a newcomer sees exactly what went out: headers, text and HTML."""
+configured), so a newcomer sees exactly what went out: headers, text and HTML; and, by
+status, every message that failed, bounced or waits for a retry, with its reason."""
 
 from __future__ import annotations
 
@@ -12,13 +13,25 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 from sqlalchemy import select
 
+from campaigns.email.by_status import message_row, messages_with_status, status_counts
 from campaigns.email.messages import count_captured, get_captured, list_captured
-from nurture.models import EmailMessage
+from nurture.errors import NotFound
+from nurture.models import EmailMessage, MessageStatus
 from nurture.web.auth import ui_roles
 from nurture.web.ui.params import Db, Me
 from nurture.web.ui.render import EVERYONE, page
 
 PAGE = 50
+# The filter's statuses in the order a marketer looks for trouble, with their words.
+STATUS_WORDS = {
+    MessageStatus.FAILED.value: "Failed",
+    MessageStatus.BOUNCED.value: "Bounced",
+    MessageStatus.DEFERRED.value: "Waiting to retry",
+    MessageStatus.SUPPRESSED.value: "Not sent (suppressed)",
+    MessageStatus.QUEUED.value: "Queued",
+    MessageStatus.SENDING.value: "Sending",
+    MessageStatus.SENT.value: "Sent",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,11 +56,31 @@ def parse(raw: bytes) -> Parsed:
 
 
 @get("/outbox", guards=[ui_roles(*EVERYONE)], sync_to_thread=True)
-def outbox(db: Db, principal: Me, before: FromQuery[int | None] = None) -> Template:
+def outbox(
+    db: Db,
+    principal: Me,
+    before: FromQuery[int | None] = None,
+    status: FromQuery[str | None] = None,
+) -> Template:
+    """The captured mailbox by default; with a known `status`, every message in it."""
+    counts = status_counts(db)
+    if status is not None and status in STATUS_WORDS:
+        rows = messages_with_status(db, status, before_id=before, limit=PAGE)
+        return page(
+            "outbox/by_status.html",
+            principal,
+            "content",
+            rows=rows,
+            next_before=rows[-1].id if len(rows) == PAGE else None,
+            paged=before is not None,
+            counts=counts,
+            words=STATUS_WORDS,
+            status=status,
+        )
     captured = list_captured(db, before_id=before, limit=PAGE)
     ids = [c.message_id for c in captured if c.message_id is not None]
-    rows = db.execute(select(EmailMessage.id, EmailMessage.status).where(EmailMessage.id.in_(ids)))
-    statuses = {message_id: status for message_id, status in rows}
+    found = db.execute(select(EmailMessage.id, EmailMessage.status).where(EmailMessage.id.in_(ids)))
+    statuses = {message_id: message_status for message_id, message_status in found}
     return page(
         "outbox/list.html",
         principal,
@@ -57,7 +90,20 @@ def outbox(db: Db, principal: Me, before: FromQuery[int | None] = None) -> Templ
         total=count_captured(db),
         next_before=captured[-1].id if len(captured) == PAGE else None,
         paged=before is not None,
+        counts=counts,
+        words=STATUS_WORDS,
+        status=None,
     )
+
+
+@get("/outbox/messages/{message_id:int}", guards=[ui_roles(*EVERYONE)], sync_to_thread=True)
+def outbox_sent_message(db: Db, principal: Me, message_id: FromPath[int]) -> Template:
+    """One message whatever became of it: status, reason, template and contact, and its
+    captured copy when the mailbox kept one."""
+    row = message_row(db, message_id)
+    if row is None:
+        raise NotFound("message", message_id)
+    return page("outbox/sent_message.html", principal, "content", row=row, words=STATUS_WORDS)
 
 
 @get("/outbox/{captured_id:int}", guards=[ui_roles(*EVERYONE)], sync_to_thread=True)
@@ -74,4 +120,4 @@ def outbox_message(db: Db, principal: Me, captured_id: FromPath[int]) -> Templat
     )
 
 
-handlers = [outbox, outbox_message]
+handlers = [outbox, outbox_sent_message, outbox_message]

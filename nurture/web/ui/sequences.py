@@ -26,6 +26,7 @@ from nurture.web.auth import Principal, ui_roles
 from nurture.web.mail import mail_config
 from nurture.web.ui import sequence_forms as forms
 from nurture.web.ui import sequence_views as views
+from nurture.web.ui.actors import actor_names
 from nurture.web.ui.params import Db, FormData, Me
 from nurture.web.ui.render import EVERYONE, MARKETING, fragment, page
 from nurture.web.ui.sequence_problems import plain
@@ -47,13 +48,15 @@ def sequence_list(
 ) -> Template:
     number = max(page_number, 1)
     rows, total = listing.sequence_page(db, offset=(number - 1) * PAGE_SIZE, limit=PAGE_SIZE)
-    counts = listing.state_counts(db, [row.sequence.id for row in rows])
+    ids = [row.sequence.id for row in rows]
+    counts = listing.state_counts(db, ids)
     return page(
         "sequences/list.html",
         principal,
         "sequences",
         rows=rows,
         counts=counts,
+        failed=listing.failed_counts(db, ids),
         page_number=number,
         has_next=number * PAGE_SIZE < total,
         total=total,
@@ -215,6 +218,13 @@ def edit_sequence(
     )
 
 
+def _authors(db: Db, sequence_id: int) -> dict[int, str]:
+    """Version number -> who wrote it, in words (a user's name, "command line")."""
+    actors = listing.version_authors(db, sequence_id)
+    names = actor_names(db, actors.values())
+    return {number: names[actor] for number, actor in actors.items()}
+
+
 def _detail(
     db: Db, principal: Principal, sequence_id: int, *, status_code: int = 200, **extra: Any
 ) -> Template:
@@ -232,6 +242,7 @@ def _detail(
         "rows": funnel_rows,
         "chart": views.chart_data(funnel_rows),
         "versions": listing.versions_of(db, sequence_id),
+        "authors": _authors(db, sequence_id),
         # A draft's e-mail step may have no template chosen yet: nothing to preview.
         "mail_steps": [r for r in rows if r.type in MAIL_STEPS and r.template_id is not None],
         "draft_problems": versions.problems_of(db, sequence) if is_draft else [],
