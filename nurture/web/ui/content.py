@@ -235,7 +235,7 @@ def test_send(
     contact_id = parse_id(data.get("contact_id", ""))
     if user is None or contact_id is None:
         raise InvalidInput.single("contact_id", "choose a contact to send the test as")
-    message = pipeline.send_test(
+    sent = pipeline.send_test_filled(
         db,
         template_id,
         contact_id,
@@ -244,7 +244,9 @@ def test_send(
         transport=transport(request.app),
         config=mail_config(request.app),
     )
-    return fragment("content/_test_sent.html", message=message, to=user.email)
+    return fragment(
+        "content/_test_sent.html", message=sent.message, to=user.email, filled=sent.filled
+    )
 
 
 handlers = [
