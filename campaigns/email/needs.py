@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from nurture.models import EmailTemplate, EmailTemplateVersion
 from templates import requirements
+from templates.library import StarterTemplate
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,3 +63,26 @@ def shortfall(
         f"“{template.name}” needs {requirements.say(lacking)}, which {sender_label} does not give."
     )
     return f"{sentence} {alternatives}" if alternatives else sentence
+
+
+@dataclass(frozen=True, slots=True)
+class StarterUse:
+    """Who can send a starter template: the senders that give all it needs, in plain
+    words; `unbuilt` names (in plain words) what no sender gives yet."""
+
+    senders: list[str]
+    unbuilt: str
+
+
+def starter_use(starter: StarterTemplate) -> StarterUse:
+    """Which registered senders can send `starter`, computed from what they give."""
+    wanted: frozenset[str] = frozenset()
+    for variant in starter.variants.values():
+        wanted |= requirements.variant_needs(variant.subject, variant.preheader, variant.body, None)
+    fitting = requirements.givers(wanted)
+    if fitting:
+        return StarterUse([s.label for s in fitting], "")
+    given = frozenset().union(*(s.gives for s in requirements.senders()))
+    # Given in parts by different senders but by none whole: name all of it.
+    lacking = requirements.missing(wanted, given) or tuple(wanted)
+    return StarterUse([], requirements.say(lacking))

@@ -48,7 +48,7 @@ from nurture.models import (
     Webinar,
     WebinarRegistration,
 )
-from templates.requirements import Sender, register_sender, sender
+from templates.requirements import Sender, register_sender
 
 # The outcome of a content step when nothing fits; the flow moves on without an e-mail.
 NONE_FITTING = "none_fitting"
@@ -78,7 +78,7 @@ class ContentKind:
     choose: Callable[[Session, Contact, Mapping[str, Any], datetime, Enrolment], int | None]
     context: Callable[[Session, int, Contact, MailConfig], dict[str, Any] | None]
     after_sent: Callable[[Session, int, EmailMessage, datetime], None] | None = None
-    gives: frozenset[str] = frozenset()
+    gives: frozenset[str] | None = None  # None: not declared, so nothing is checked
     label: str = "this step"
 
 
@@ -91,7 +91,8 @@ def register(kind_key: str, kind: ContentKind) -> None:
     """Make `kind` the content of steps that look up `kind_key`; registering again replaces.
     What it gives is registered as the sender `kind_key` too."""
     _REGISTRY[kind_key] = kind
-    register_sender(kind_key, kind.label, kind.gives)
+    if kind.gives is not None:
+        register_sender(kind_key, kind.label, kind.gives)
 
 
 def registered(kind_key: str) -> ContentKind | None:
@@ -223,9 +224,10 @@ WEBINAR = ContentKind(
     label="a webinar invitation step",
 )
 # Steps are senders: a plain e-mail step gives what every send gives, and no more.
-register_sender("email", "a plain e-mail step")
-register_sender("case_study", CASE_STUDY.label, CASE_STUDY.gives)
-register_sender("webinar_invite", WEBINAR.label, WEBINAR.gives)
+EMAIL_LABEL = "a plain e-mail step"
+register_sender("email", EMAIL_LABEL)
+register_sender("case_study", CASE_STUDY.label, {"case_study"})
+register_sender("webinar_invite", WEBINAR.label, WEBINAR_GIVES)
 STEP_SENDER_PREFIXES = ("email", "case_study", "webinar_invite", "review_email:")
 
 
@@ -235,8 +237,15 @@ def sender_key(step_type: str, spec: Mapping[str, Any]) -> str:
 
 
 def step_sender(step_type: str, spec: Mapping[str, Any]) -> Sender | None:
-    """What a mail step gives (None: its kind is not registered in this process)."""
-    return sender(sender_key(step_type, spec))
+    """What a mail step gives; None when its kind is not registered in this process or
+    does not say what it gives (then nothing is checked)."""
+    if step_type == "email":
+        return Sender("email", EMAIL_LABEL, frozenset())
+    key = sender_key(step_type, spec)
+    kind = {"case_study": CASE_STUDY, "webinar_invite": WEBINAR}.get(key) or registered(key)
+    if kind is None or kind.gives is None:
+        return None
+    return Sender(key, kind.label, kind.gives)
 
 
 def is_step_sender(found: Sender) -> bool:

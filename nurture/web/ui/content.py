@@ -16,6 +16,7 @@ from litestar.response import Redirect, Template
 from sqlalchemy import select
 
 from campaigns.email import pipeline, store
+from campaigns.email.needs import starter_use
 from campaigns.email.preview import render_for_contact
 from campaigns.email.seed import seed_starter_library
 from nurture.contacts import preview_contacts
@@ -53,6 +54,7 @@ def template_list(db: Db, principal: Me, loaded: FromQuery[int] = -1) -> Templat
         "content",
         templates=templates,
         missing_starters=missing,
+        starter_uses={s.name: starter_use(s) for s in missing},
         can_edit=_can_edit(principal),
         loaded=loaded,
     )
