@@ -6,16 +6,19 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy.orm import Session
 
 from campaigns.broadcasts.definition import BroadcastInput
 from campaigns.broadcasts.store import create_broadcast
-from campaigns.sequences import definition, versions
+from campaigns.email.mailconfig import MailConfig
+from campaigns.sequences import content_steps, definition, versions
+from nurture.config import Settings
 from nurture.errors import InvalidInput
 from nurture.models import Contact
+from tests.webinars.helpers import make_webinar
 
 
 def _steps(step: dict[str, object]) -> dict[str, object]:
@@ -100,3 +103,14 @@ def test_the_web_process_knows_the_review_email_kinds() -> None:
         [sys.executable, "-c", script], capture_output=True, text=True, env=dict(os.environ)
     )
     assert done.returncode == 0, done.stderr
+
+
+def test_the_webinar_step_gives_exactly_what_it_declares(
+    db: Session, settings: Settings, contact: Contact
+) -> None:
+    webinar = make_webinar(db, "Scaling operations", datetime.now(UTC) + timedelta(days=3))
+    given = content_steps.webinar_context(
+        db, webinar.id, contact, MailConfig.from_settings(settings)
+    )
+    assert given is not None
+    assert {f"webinar.{key}" for key in given["webinar"]} == content_steps.WEBINAR_GIVES
