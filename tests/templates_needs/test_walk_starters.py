@@ -4,6 +4,7 @@ it, or activation is refused naming what it lacks in plain words."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from email.header import decode_header, make_header
 from typing import Any
@@ -109,8 +110,9 @@ def test_every_starter_sends_from_a_test_send_and_from_a_step_that_gives_its_con
     sequence = versions.create_sequence(db, name=f"{name} {locale}", steps_definition=body)
     versions.activate(db, sequence.id)
     db.commit()
-    # Sent with nothing but what the step declares it gives (and what every send gives).
-    extra = _given(validation_context(locale), sender.gives)
+    # Sent with nothing but what the step declares it gives (and what every send gives),
+    # as JSON-friendly as the steps' own values (a webinar's start is text there).
+    extra = json.loads(json.dumps(_given(validation_context(locale), sender.gives), default=str))
     message = pipeline.send_to_contact(
         db,
         template_id,
