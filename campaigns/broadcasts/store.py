@@ -25,6 +25,7 @@ from campaigns.broadcasts.definition import (
     plan_baseline,
     planned_per_variant,
 )
+from campaigns.email.needs import shortfall, templates_needs
 from campaigns.email.overrides import Overrides
 from campaigns.email.overrides import problems as override_problems
 from nurture import audit
@@ -44,9 +45,14 @@ from nurture.models import (
     SegmentMember,
 )
 from nurture.sqlsets import among
+from templates.requirements import register_sender
 
 EDITABLE = (BroadcastStatus.DRAFT.value, BroadcastStatus.SCHEDULED.value)
 LIVE = (BroadcastStatus.SENDING.value, BroadcastStatus.TESTING.value)
+
+BROADCAST_LABEL = "a broadcast"
+_BROADCAST_ADVICE = "Choose a template that needs only the contact, the rep and the brand."
+register_sender("broadcast", BROADCAST_LABEL)
 
 
 def create_broadcast(
@@ -240,6 +246,7 @@ def _validate(session: Session, data: BroadcastInput, *, now: datetime) -> None:
         texts = Overrides(variant.subject, variant.preheader, variant.from_name)
         template_id = variant.template_id or data.template_id
         problems += override_problems(session, template_id, texts, f"variants[{index}]")
+    problems += _context_problems(session, data)
     if data.segment_id is not None and session.get(Segment, data.segment_id) is None:
         problems.append(Problem("segment_id", "no such segment"))
     if problems:
@@ -251,6 +258,26 @@ def _validate(session: Session, data: BroadcastInput, *, now: datetime) -> None:
     small = check_test_size(data, audience)
     if small is not None:
         raise small
+
+
+def _context_problems(session: Session, data: BroadcastInput) -> list[Problem]:
+    """Templates needing more than a broadcast gives (the contact, rep, brand and links):
+    a broadcast has no project, webinar or case study to fill them with."""
+    used = {"template_id": data.template_id} | {
+        f"variants[{i}].template_id": v.template_id for i, v in enumerate(data.variants)
+    }
+    needs = templates_needs(session, [t for t in used.values() if t is not None])
+    problems = []
+    for where, template_id in used.items():
+        template = needs.get(template_id) if template_id is not None else None
+        short = (
+            shortfall(template, (), BROADCAST_LABEL, alternatives=_BROADCAST_ADVICE)
+            if template is not None
+            else None
+        )
+        if short is not None:
+            problems.append(Problem(where, short))
+    return problems
 
 
 def _apply(broadcast: Broadcast, data: BroadcastInput) -> None:

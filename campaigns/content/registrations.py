@@ -35,10 +35,12 @@ from nurture.models import Contact, EmailMessage, EmailTemplate, Webinar, Webina
 from templates import ics
 from templates.library import starter_template
 from templates.message import Attachment
+from templates.requirements import register_sender
 from templates.tokens import TokenSigner
 
 CONFIRMATION_STARTER = "webinar_confirmation"
 REMINDER_STARTER = "webinar_reminder"
+register_sender("webinar.confirmation", "the webinar registration confirmation", {"webinar"})
 
 
 class WebinarFull(Conflict):

@@ -23,8 +23,10 @@ from campaigns.email.mailconfig import MailConfig
 from campaigns.email.pipeline import send_to_contact
 from nurture.contacts.zones import zone
 from nurture.models import Attendance, Contact, Webinar, WebinarRegistration
+from templates.requirements import register_sender
 
 BATCH = 500
+register_sender("webinar.reminder", "the webinar reminders", {"webinar"})
 
 
 def send_due_reminders(

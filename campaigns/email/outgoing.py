@@ -69,7 +69,10 @@ def send_one(
             contact_id=unsubscribe_for if uses_unsubscribe else None,
         )
     except (TemplateRenderError, TypeError) as exc:
-        return records.Finished(claimed, Delivery(Outcome.TEMPORARY), error=str(exc))
+        # Sending again renders the same template with the same context: it would fail
+        # the same way, so the failure is final and says why.
+        reason = f"the template could not be filled: {exc}"
+        return records.Finished(claimed, Delivery(Outcome.PERMANENT, None, reason), error=reason)
     message_id = message_id_for(config, claimed)
     sender = config.sender if from_name is None else Address(config.sender.email, from_name)
     raw = build_message(

@@ -36,6 +36,7 @@ from campaigns.email.mailconfig import MailConfig
 from campaigns.email.outgoing import mail_threads, send_one
 from campaigns.email.overrides import Overrides, check
 from campaigns.email.recipients import Recipient, contact_recipient, load_recipients
+from campaigns.email.samples import fill_missing
 from campaigns.email.store import get_template, get_version, get_version_by_id, pick_variant
 from nurture.contacts import get_contact
 from nurture.errors import InvalidInput
@@ -47,6 +48,7 @@ from nurture.models import (
     TemplateKind,
 )
 from nurture.sqlsets import among
+from templates import requirements
 from templates.message import Address, Attachment
 
 CHUNK = 500
@@ -225,6 +227,14 @@ def send_keyed(
     }
 
 
+@dataclass(frozen=True, slots=True)
+class TrialSend:
+    """A test send's message and, in plain words, what was filled with samples."""
+
+    message: EmailMessage
+    filled: list[str]
+
+
 def send_test(
     session: Session,
     template_id: int,
@@ -237,16 +247,45 @@ def send_test(
     extra: Mapping[str, Any] | None = None,
     overrides: Overrides | None = None,
 ) -> EmailMessage:
+    """`send_test_filled`, answering only the message."""
+    return send_test_filled(
+        session,
+        template_id,
+        contact_id,
+        to=to,
+        idempotency_key=idempotency_key,
+        transport=transport,
+        config=config,
+        extra=extra,
+        overrides=overrides,
+    ).message
+
+
+def send_test_filled(
+    session: Session,
+    template_id: int,
+    contact_id: int,
+    *,
+    to: Address,
+    idempotency_key: str,
+    transport: Transport,
+    config: MailConfig,
+    extra: Mapping[str, Any] | None = None,
+    overrides: Overrides | None = None,
+) -> TrialSend:
     """Send the template as `contact_id` would get it, to `to` (a marketer's own address);
     with `overrides`, as an experiment's variant would send it.
 
-    No suppression check and no events on the contact; its unsubscribe link is a
-    harmless one (it names no contact), so clicking it in a test changes nothing.
+    What the template needs beyond what every send gives and `extra` holds (a project,
+    survey links, a webinar...) is filled with samples, so the marketer sees the real
+    layout; `filled` says which, in plain words. No suppression check and no events on
+    the contact; its unsubscribe link is a harmless one (it names no contact), so
+    clicking it in a test changes nothing.
     """
     _check_key(idempotency_key)
     existing = _by_key(session, idempotency_key)
     if existing is not None and existing.status != MessageStatus.QUEUED.value:
-        return existing
+        return TrialSend(existing, [])
     contact = get_contact(session, contact_id)
     if contact.email is None:
         raise InvalidInput.single("contact_id", "the contact has no e-mail address")
@@ -254,13 +293,22 @@ def send_test(
     recipient = Recipient(to.email, to.name, contact.locale, shown.context, contact_id=None)
     check(overrides)
     version = get_version(session, template_id, _pinned(overrides))
+    variant = pick_variant(version, contact.locale)
+    wanted = requirements.variant_needs(
+        variant.subject, variant.preheader, variant.body, variant.text_body
+    )
+    if overrides is not None:
+        wanted |= requirements.needs(
+            [(text, False) for text in overrides.texts if text is not None]
+        )
+    filled = fill_missing(wanted, extra, variant.locale)
     _deliver(
         session,
         version,
         [_Job(idempotency_key, recipient)],
         transport,
         config,
-        extra,
+        filled.extra,
         None,
         kind=KIND_TEST,
         preview_contact=contact_id,
@@ -269,7 +317,7 @@ def send_test(
     message = _by_key(session, idempotency_key)
     if message is None:
         raise RuntimeError("message is None, but the message row written above is gone")
-    return message
+    return TrialSend(message, filled.labels)
 
 
 def send_internal(
@@ -573,5 +621,6 @@ __all__ = [
     "send_internal",
     "send_keyed",
     "send_test",
+    "send_test_filled",
     "send_to_contact",
 ]

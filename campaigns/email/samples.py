@@ -2,13 +2,49 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 from campaigns.email.mailconfig import default_brand
+from templates import requirements
 from templates.context import sample_context
 from templates.library import starter_templates
+
+
+@dataclass(frozen=True, slots=True)
+class Filled:
+    """A send's extra context with samples for what it lacked; `names` are the names
+    filled, `labels` the same in plain words ("the project's name")."""
+
+    extra: dict[str, Any]
+    names: tuple[str, ...]
+
+    @property
+    def labels(self) -> list[str]:
+        return requirements.labels(self.names)
+
+
+def fill_missing(
+    needs: Iterable[str], extra: Mapping[str, Any] | None, locale: str | None
+) -> Filled:
+    """`extra` with sample values (in `locale`) for the names of `needs` it does not give.
+
+    What `extra` holds wins over a sample, down to nested keys. A name with no sample
+    stays missing (and the render reports it). The samples go through JSON, as the
+    message row stores its extra context.
+    """
+    given = dict(extra or {})
+    lacking = requirements.missing(needs, given)
+    if not lacking:
+        return Filled(given, ())
+    samples = validation_context(locale or "en")
+    roots = {name.split(".")[0] for name in lacking} & set(samples)
+    chosen = json.loads(json.dumps({r: samples[r] for r in roots}, default=str))
+    filled = tuple(n for n in lacking if n.split(".")[0] in roots)
+    return Filled(merge(chosen, given), filled)
 
 
 def validation_context(locale: str) -> dict[str, Any]:

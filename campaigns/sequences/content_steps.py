@@ -48,6 +48,7 @@ from nurture.models import (
     Webinar,
     WebinarRegistration,
 )
+from templates.requirements import Sender, register_sender
 
 # The outcome of a content step when nothing fits; the flow moves on without an e-mail.
 NONE_FITTING = "none_fitting"
@@ -66,7 +67,9 @@ class ContentKind:
     `choose` answers the id of the item for a contact in this enrolment (None:
     nothing fits); `context` answers the template's extra context for it (None: it
     is gone); `after_sent`, when given, runs after the kind's event is recorded and
-    only when the message went out (a survey stamps when it was sent).
+    only when the message went out (a survey stamps when it was sent). `gives` names
+    what `context` holds (templates.requirements), `label` says the step in plain
+    words: a template needing more than that is refused on such a step.
     """
 
     step_type: str
@@ -75,6 +78,8 @@ class ContentKind:
     choose: Callable[[Session, Contact, Mapping[str, Any], datetime, Enrolment], int | None]
     context: Callable[[Session, int, Contact, MailConfig], dict[str, Any] | None]
     after_sent: Callable[[Session, int, EmailMessage, datetime], None] | None = None
+    gives: frozenset[str] | None = None  # None: not declared, so nothing is checked
+    label: str = "this step"
 
 
 # Kinds other floors provide (reviews registers `review_email:<ask>` at worker start):
@@ -83,8 +88,11 @@ _REGISTRY: dict[str, ContentKind] = {}
 
 
 def register(kind_key: str, kind: ContentKind) -> None:
-    """Make `kind` the content of steps that look up `kind_key`; registering again replaces."""
+    """Make `kind` the content of steps that look up `kind_key`; registering again replaces.
+    What it gives is registered as the sender `kind_key` too."""
     _REGISTRY[kind_key] = kind
+    if kind.gives is not None:
+        register_sender(kind_key, kind.label, kind.gives)
 
 
 def registered(kind_key: str) -> ContentKind | None:
@@ -179,11 +187,70 @@ def webinar_context(
 
 
 CASE_STUDY = ContentKind(
-    "case_study", "case_study_id", "case_study.sent", choose_case_study, case_study_context
+    "case_study",
+    "case_study_id",
+    "case_study.sent",
+    choose_case_study,
+    case_study_context,
+    gives=frozenset({"case_study"}),
+    label="a case study step",
+)
+# The keys of webinar_context's `webinar` (webinar_view and the registration link).
+WEBINAR_GIVES = frozenset(
+    f"webinar.{name}"
+    for name in (
+        "id",
+        "title",
+        "topic",
+        "summary",
+        "starts_at",
+        "date_local",
+        "time_local",
+        "start_time_local",
+        "time_zone",
+        "duration",
+        "speakers",
+        "agenda",
+        "register_url",
+    )
 )
 WEBINAR = ContentKind(
-    "webinar_invite", "webinar_id", "webinar.invited", choose_webinar, webinar_context
+    "webinar_invite",
+    "webinar_id",
+    "webinar.invited",
+    choose_webinar,
+    webinar_context,
+    gives=WEBINAR_GIVES,
+    label="a webinar invitation step",
 )
+# Steps are senders: a plain e-mail step gives what every send gives, and no more.
+EMAIL_LABEL = "a plain e-mail step"
+register_sender("email", EMAIL_LABEL)
+register_sender("case_study", CASE_STUDY.label, {"case_study"})
+register_sender("webinar_invite", WEBINAR.label, WEBINAR_GIVES)
+STEP_SENDER_PREFIXES = ("email", "case_study", "webinar_invite", "review_email:")
+
+
+def sender_key(step_type: str, spec: Mapping[str, Any]) -> str:
+    """The sender a mail step is: its type, or `review_email:<ask>`."""
+    return f"review_email:{spec.get('ask')}" if step_type == "review_email" else step_type
+
+
+def step_sender(step_type: str, spec: Mapping[str, Any]) -> Sender | None:
+    """What a mail step gives; None when its kind is not registered in this process or
+    does not say what it gives (then nothing is checked)."""
+    if step_type == "email":
+        return Sender("email", EMAIL_LABEL, frozenset())
+    key = sender_key(step_type, spec)
+    kind = {"case_study": CASE_STUDY, "webinar_invite": WEBINAR}.get(key) or registered(key)
+    if kind is None or kind.gives is None:
+        return None
+    return Sender(key, kind.label, kind.gives)
+
+
+def is_step_sender(found: Sender) -> bool:
+    """Whether a sender is a kind of sequence step (not, say, the webinar confirmation)."""
+    return found.key == "email" or found.key.startswith(STEP_SENDER_PREFIXES[1:])
 
 
 def record_sent(

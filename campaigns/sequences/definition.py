@@ -42,6 +42,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from campaigns.email.needs import TemplateNeeds, shortfall, templates_needs
+from campaigns.sequences import content_steps
 from campaigns.sequences import triggers as entry
 from nurture.errors import InvalidInput, Problem
 from nurture.models import EmailTemplate, Service, TaskOutcome
@@ -52,6 +54,7 @@ from nurture.validation import (
     is_event_type,
     is_id,
 )
+from templates.requirements import givers
 
 STEP_TYPES = (
     "email",
@@ -195,16 +198,39 @@ def parse(definition: object) -> Flow:
 
 
 def template_problems(session: Session, flow: Flow) -> list[Problem]:
-    """Mail steps naming a template that does not exist."""
+    """Mail steps naming a template that does not exist, or one that needs more than the
+    step gives (templates.requirements): the missing names, in plain words."""
     wanted = flow.template_ids()
     if not wanted:
         return []
     found = set(session.scalars(select(EmailTemplate.id).where(EmailTemplate.id.in_(wanted))))
-    return [
-        Problem(f"{step.path}.template_id", f"no such template ({step.spec['template_id']})")
-        for step in flow.steps.values()
-        if step.type in MAIL_STEPS and int(step.spec["template_id"]) not in found
-    ]
+    needs = templates_needs(session, found)
+    problems: list[Problem] = []
+    for step in flow.steps.values():
+        if step.type not in MAIL_STEPS:
+            continue
+        template_id = int(step.spec["template_id"])
+        where = f"{step.path}.template_id"
+        if template_id not in found:
+            problems.append(Problem(where, f"no such template ({template_id})"))
+            continue
+        sender = content_steps.step_sender(step.type, step.spec)
+        template = needs.get(template_id)
+        if sender is None or template is None:
+            # A kind this process does not know fails at its step (REVIEWS_MISSING).
+            continue
+        short = shortfall(template, sender.gives, sender.label, alternatives=_instead(template))
+        if short is not None:
+            problems.append(Problem(where, short))
+    return problems
+
+
+def _instead(template: TemplateNeeds) -> str:
+    """Which kinds of step give what `template` needs, as advice."""
+    fitting = [s.label for s in givers(template.needs) if content_steps.is_step_sender(s)]
+    if not fitting:
+        return "No kind of step gives that yet: choose another template."
+    return f"Use {' or '.join(fitting)}, or another template."
 
 
 def service_problems(session: Session, flow: Flow) -> list[Problem]:

@@ -44,9 +44,11 @@ from nurture.models import (
 )
 from templates.context import contact_view, rep_view
 from templates.message import Address
+from templates.requirements import register_sender
 
 TASK_ESCALATED = "task.escalated"
 STARTER_TEMPLATE = "task_overdue"
+register_sender("task.overdue", "the overdue task notice", {"lead", "task"})
 # How long after its claim a lost alert is still sent (a later sweep finds it).
 RESEND_WINDOW = timedelta(hours=6)
 RESEND_LIMIT = 200

@@ -26,8 +26,10 @@ from nurture.qualification.inbox import settings_row
 from nurture.qualification.inbox_summary import summary_view
 from templates.context import contact_view, rep_view
 from templates.message import Address
+from templates.requirements import register_sender
 
 TEMPLATE = "lead_handoff"
+register_sender("handoff.notice", "the lead hand-off notice", {"lead", "handoff"})
 _PENDING = HandoffState.PENDING.value
 
 

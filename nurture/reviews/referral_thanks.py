@@ -30,8 +30,10 @@ from nurture.models import (
     ReferralStatus,
 )
 from nurture.reviews import review_settings
+from templates.requirements import register_sender
 
 THANKS_STARTER = "referral_thanks"
+register_sender("referral.thanks", "the referral thank-you", {"referral", "referral_url"})
 _STAGE_WORDS = {
     "en": {
         ReferralStatus.LEAD.value: "got in touch with us",

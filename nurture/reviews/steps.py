@@ -35,13 +35,26 @@ def register() -> None:
     content_steps.register(
         "review_email:nps",
         content_steps.ContentKind(
-            "review_email", "survey_id", "nps.sent", _choose_survey, _nps_context, _survey_sent
+            "review_email",
+            "survey_id",
+            "nps.sent",
+            _choose_survey,
+            _nps_context,
+            _survey_sent,
+            gives=frozenset({"project", "nps_links"}),
+            label="a review e-mail step asking for an NPS score",
         ),
     )
     content_steps.register(
         "review_email:feedback",
         content_steps.ContentKind(
-            "review_email", "survey_id", "nps.feedback_sent", _choose_answered, _feedback_context
+            "review_email",
+            "survey_id",
+            "nps.feedback_sent",
+            _choose_answered,
+            _feedback_context,
+            gives=frozenset({"project", "feedback_url"}),
+            label="a review e-mail step asking for feedback",
         ),
     )
     content_steps.register(
@@ -52,6 +65,8 @@ def register() -> None:
             "testimonial.requested",
             _choose_testimonial,
             _testimonial_context,
+            gives=frozenset({"project", "testimonial_url"}),
+            label="a review e-mail step asking for a testimonial",
         ),
     )
     content_steps.register(
@@ -63,6 +78,8 @@ def register() -> None:
             _choose_code,
             _referral_context,
             _invited,
+            gives=frozenset({"project", "referral_url"}),
+            label="a review e-mail step asking for a referral",
         ),
     )
     tasks.register_assignee("account_manager", account_manager)

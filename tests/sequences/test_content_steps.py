@@ -324,7 +324,8 @@ def test_content_steps_are_validated_with_named_paths(db: Session) -> None:
     good = {
         "steps": [
             {"key": "story", "type": "case_study", "template_id": template, "topics": ["ai"]},
-            {"key": "invite", "type": "webinar_invite", "template_id": template},
+            # Each step with a template of its own content: a story needs a case study.
+            {"key": "invite", "type": "webinar_invite", "template_id": invite_template(db)},
             {
                 "key": "clicked",
                 "type": "branch",

@@ -16,6 +16,7 @@ from litestar.response import Redirect, Template
 from sqlalchemy import select
 
 from campaigns.email import pipeline, starter_copy, store
+from campaigns.email.needs import starter_use
 from campaigns.email.preview import render_for_contact
 from campaigns.email.seed import seed_starter_library
 from nurture.contacts import preview_contacts
@@ -54,6 +55,7 @@ def template_list(db: Db, principal: Me, loaded: FromQuery[int] = -1) -> Templat
         "content",
         templates=templates,
         missing_starters=missing,
+        starter_uses={s.name: starter_use(s) for s in missing},
         can_edit=_can_edit(principal),
         loaded=loaded,
     )
@@ -253,7 +255,7 @@ def test_send(
     contact_id = parse_id(data.get("contact_id", ""))
     if user is None or contact_id is None:
         raise InvalidInput.single("contact_id", "choose a contact to send the test as")
-    message = pipeline.send_test(
+    sent = pipeline.send_test_filled(
         db,
         template_id,
         contact_id,
@@ -262,7 +264,9 @@ def test_send(
         transport=transport(request.app),
         config=mail_config(request.app),
     )
-    return fragment("content/_test_sent.html", message=message, to=user.email)
+    return fragment(
+        "content/_test_sent.html", message=sent.message, to=user.email, filled=sent.filled
+    )
 
 
 handlers = [
