@@ -35,6 +35,11 @@ def test_new_template_offers_a_blank_page_and_every_starter_with_what_it_is_for(
         assert f"<h2>{english.title}</h2>" in text
         assert english.description in text
         assert f'name="starter" value="{starter.name}"' in text
+    # Each card says who sends it, or that its context comes from a feature not built yet.
+    assert "it needs the article, which comes from a feature not built yet" in text.replace(
+        "It needs", "it needs"
+    )
+    assert "Sent by a review e-mail step asking for an NPS score" in text
     # The list page's button leads here.
     assert 'href="/content/new"' in client.get("/content", headers=HTML).text
 

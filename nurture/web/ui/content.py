@@ -100,7 +100,14 @@ def _editor(
 @get("/content/new", guards=[ui_roles(*MARKETING)], sync_to_thread=True)
 def new_template(principal: Me) -> Template:
     """Where a new template starts: a blank page or a copy of one of the starters."""
-    return page("content/new.html", principal, "content", starters=starter_templates())
+    starters = starter_templates()
+    return page(
+        "content/new.html",
+        principal,
+        "content",
+        starters=starters,
+        starter_uses={s.name: starter_use(s) for s in starters},
+    )
 
 
 @get("/content/new/blank", guards=[ui_roles(*MARKETING)], sync_to_thread=True)
