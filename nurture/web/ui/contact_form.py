@@ -84,6 +84,8 @@ def with_errors(form: Mapping[str, str], problems: list[Problem]) -> FormState:
     for problem in problems:
         if problem.field == "reason":
             errors.setdefault(STAGE_REASON, _REASON_NEEDED)
+        elif problem.field == "stage":  # change_stage's name for the form's stage
+            errors.setdefault("lifecycle_stage", problem.message)
         else:
             errors.setdefault(problem.field, problem.message)
     return FormState(values, errors)
@@ -101,7 +103,7 @@ def save(
     the audit entry and the exit from sequences whose goal it is. InvalidInput as usual."""
     fields = dict(update)
     stage = fields.pop("lifecycle_stage", None)
-    contacts.update_contact(session, contact_id, fields, actor=principal.actor)
+    contact = contacts.update_contact(session, contact_id, fields, actor=principal.actor)
     if not isinstance(stage, str) or not stage:
         return
     event_ids = change_stage(
@@ -114,6 +116,8 @@ def save(
         user_id=principal.id if principal.kind == "user" else None,
         actor=principal.actor,
     )
+    # change_stage moves the row in SQL; what runs after the edit must not read the old stage.
+    session.expire(contact, ["lifecycle_stage"])
     hand_over(session, event_ids)
 
 
