@@ -14,6 +14,9 @@ DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 # Marketing e-mails per contact in any rolling 7 days, across all sequences.
 DEFAULT_FREQUENCY_CAP = 3
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+# Quotes, brackets and spaces could end the attribute or the CSS value they are put in.
+_FONT_URL = re.compile(r"^https://[^\s\"'<>()\\]+$")
+_FONT_FAMILY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 -]{0,63}$")
 
 
 class SettingsError(ValueError):
@@ -50,6 +53,10 @@ class Settings:
     # Outgoing mail: the From address and name, SMTP connections and per-domain rate.
     mail_from: str = "nurture@localhost"
     mail_from_name: str | None = None
+    # A web font the brand opts in to for its e-mail (a stylesheet URL and the family it
+    # defines); without them e-mail uses the system font stack and loads no font.
+    brand_font_url: str | None = None
+    brand_font_family: str | None = None
     smtp_concurrency: int = 4
     # Messages per second to one recipient domain (token bucket); 0 means no limit.
     smtp_rate_per_domain: float = 0.0
@@ -153,6 +160,26 @@ def _count(values: dict[str, str], name: str, default: int) -> int:
     return number
 
 
+def _brand_font(values: dict[str, str]) -> dict[str, object]:
+    """NURTURE_BRAND_FONT_URL and NURTURE_BRAND_FONT_FAMILY: both or neither."""
+    url = (values.get("NURTURE_BRAND_FONT_URL") or "").strip()
+    family = (values.get("NURTURE_BRAND_FONT_FAMILY") or "").strip()
+    if not url and not family:
+        return {}
+    if not (url and family):
+        raise SettingsError(
+            "set both NURTURE_BRAND_FONT_URL and NURTURE_BRAND_FONT_FAMILY, or none"
+        )
+    if not _FONT_URL.match(url):
+        raise SettingsError(f"NURTURE_BRAND_FONT_URL must be an https:// stylesheet URL: {url!r}")
+    if not _FONT_FAMILY.match(family):
+        raise SettingsError(
+            f"NURTURE_BRAND_FONT_FAMILY must be one family name (letters, digits, spaces, "
+            f"hyphens): {family!r}"
+        )
+    return {"brand_font_url": url, "brand_font_family": family}
+
+
 def _mail_settings(values: dict[str, str]) -> dict[str, object]:
     """The NURTURE_MAIL_*, NURTURE_SMTP_*, NURTURE_DKIM_*, NURTURE_SES_* and SendGrid settings."""
     extra: dict[str, object] = {
@@ -176,6 +203,7 @@ def _mail_settings(values: dict[str, str]) -> dict[str, object]:
                 f"{reply_domain!r}"
             )
         extra["reply_domain"] = reply_domain
+    extra |= _brand_font(values)
     if "@" not in str(extra["mail_from"]):
         raise SettingsError(f"NURTURE_MAIL_FROM must be an e-mail address: {extra['mail_from']!r}")
     rate = values.get("NURTURE_SMTP_RATE_PER_DOMAIN")

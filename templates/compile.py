@@ -27,6 +27,12 @@ _LAYOUT_PARENTS = frozenset(
     {"mjml", "mj-head", "mj-attributes", "mj-section", "mj-group", "mj-carousel", "mj-navbar"}
 )
 _POSITION = re.compile(r"position (\d+):(\d+)")
+# Fonts every reader already has: e-mail loads nothing from a third party unless the brand
+# opts in to a web font (see `brand_font_family`).
+# Unquoted (CSS allows names of several words so), so it fits in any attribute.
+SYSTEM_FONT_STACK = "-apple-system, Segoe UI, Roboto, Helvetica Neue, Arial, sans-serif"
+# What MJML writes where a template sets no font-family; we put the system stack there.
+_MJML_DEFAULT_FAMILY = "font-family:Ubuntu, Helvetica, Arial, sans-serif"
 
 
 class MjmlError(ValueError):
@@ -49,11 +55,22 @@ class CompiledBody:
 
 
 def mjml_to_html(source: str) -> str:
-    """Compile complete MJML (no Jinja left in it) to HTML; MjmlError if MRML refuses it."""
+    """Compile complete MJML (no Jinja left in it) to HTML; MjmlError if MRML refuses it.
+
+    The HTML links no web font that the MJML does not declare with `<mj-font>`."""
     try:
-        return str(mjml2html(source, disable_comments=True))
+        # No `fonts`: MJML would otherwise link Google Fonts for any family it knows
+        # (Roboto, Open Sans, Ubuntu...), telling a third party about every open.
+        html = str(mjml2html(source, disable_comments=True, fonts={}))
     except ValueError as exc:
         raise MjmlError(str(exc)) from None
+    return html.replace(_MJML_DEFAULT_FAMILY, f"font-family:{SYSTEM_FONT_STACK}")
+
+
+def brand_font_family(family: str | None) -> str:
+    """The CSS font-family list for a brand: its web font first when it has one, then the
+    system stack, which readers whose mail client blocks web fonts see."""
+    return f"'{family}', {SYSTEM_FONT_STACK}" if family else SYSTEM_FONT_STACK
 
 
 class HtmlCache:

@@ -8,6 +8,7 @@ from html import escape
 from typing import Any
 
 from nurture.config import Settings
+from templates.compile import brand_font_family
 from templates.message import Address
 from templates.render import signer_for
 from templates.tokens import TokenSigner
@@ -53,15 +54,23 @@ class MailConfig:
             base_url=settings.base_url,
             secret=settings.secret_key,
             sender=Address(settings.mail_from, settings.mail_from_name),
-            brand=brand or default_brand(name),
+            brand=brand
+            or default_brand(
+                name, font_url=settings.brand_font_url, font_family=settings.brand_font_family
+            ),
             dkim=dkim,
             message_id_domain=settings.mail_from.rpartition("@")[2],
             reply_domain=settings.reply_domain,
         )
 
 
-def default_brand(name: str) -> dict[str, Any]:
-    """A plain brand (name, a lettermark logo, a blue accent) until the firm sets its own."""
+def default_brand(
+    name: str, *, font_url: str | None = None, font_family: str | None = None
+) -> dict[str, Any]:
+    """A plain brand (name, a lettermark logo, a blue accent) until the firm sets its own.
+
+    `font_family` is the CSS list templates set (`brand_font_family`); `font_url` is the
+    stylesheet of the brand's web font, "" when it has none (then no font is loaded)."""
     initial = (name[:1] or "N").upper()
     svg = (
         '<svg xmlns="http://www.w3.org/2000/svg" width="96" height="96">'
@@ -74,4 +83,6 @@ def default_brand(name: str) -> dict[str, Any]:
         "logo_url": "data:image/svg+xml;base64," + b64encode(svg.encode()).decode(),
         "color": "#2453d4",
         "address": "",
+        "font_family": brand_font_family(font_family if font_url else None),
+        "font_url": font_url or "",
     }

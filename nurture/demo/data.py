@@ -139,6 +139,9 @@ TITLES_BY_INDUSTRY: dict[str, tuple[str, ...]] = {
 
 @dataclass(frozen=True, slots=True)
 class Country:
+    """Where demo contacts live. `locale` is the language the firm writes to them in: one the
+    starter templates have a variant for (English or Russian), not the country's own."""
+
     code: str
     weight: int
     time_zones: tuple[str, ...]
@@ -152,7 +155,7 @@ COUNTRIES = (
         "US",
         20,
         ("America/New_York", "America/Chicago", "America/Denver", "America/Los_Angeles"),
-        "en-US",
+        "en",
         (
             "James",
             "Emily",
@@ -194,7 +197,7 @@ COUNTRIES = (
         "GB",
         18,
         ("Europe/London",),
-        "en-GB",
+        "en",
         (
             "Oliver",
             "Amelia",
@@ -236,7 +239,7 @@ COUNTRIES = (
         "DE",
         14,
         ("Europe/Berlin",),
-        "de",
+        "en",
         (
             "Lukas",
             "Anna",
@@ -278,7 +281,7 @@ COUNTRIES = (
         "FR",
         8,
         ("Europe/Paris",),
-        "fr",
+        "en",
         (
             "Louis",
             "Camille",
@@ -312,7 +315,7 @@ COUNTRIES = (
         "NL",
         7,
         ("Europe/Amsterdam",),
-        "nl",
+        "en",
         ("Daan", "Sanne", "Bram", "Fleur", "Jeroen", "Lotte", "Thijs", "Femke", "Ruben", "Anouk"),
         (
             "de Jong",
@@ -331,7 +334,7 @@ COUNTRIES = (
         "ES",
         5,
         ("Europe/Madrid",),
-        "es",
+        "en",
         (
             "Alejandro",
             "Lucía",
@@ -361,7 +364,7 @@ COUNTRIES = (
         "IT",
         5,
         ("Europe/Rome",),
-        "it",
+        "en",
         (
             "Luca",
             "Giulia",
@@ -391,7 +394,7 @@ COUNTRIES = (
         "SE",
         4,
         ("Europe/Stockholm",),
-        "sv",
+        "en",
         ("Erik", "Maja", "Oskar", "Elsa", "Johan", "Ebba", "Anders", "Ingrid", "Nils", "Astrid"),
         (
             "Andersson",
@@ -410,7 +413,7 @@ COUNTRIES = (
         "PL",
         4,
         ("Europe/Warsaw",),
-        "pl",
+        "en",
         (
             "Jakub",
             "Zofia",
@@ -440,7 +443,7 @@ COUNTRIES = (
         "IN",
         4,
         ("Asia/Kolkata",),
-        "en-IN",
+        "en",
         (
             "Aarav",
             "Priya",
@@ -456,29 +459,40 @@ COUNTRIES = (
         ("Sharma", "Iyer", "Reddy", "Mehta", "Gupta", "Nair", "Kapoor", "Banerjee", "Rao", "Desai"),
     ),
     Country(
-        "JP",
+        "RU",
         3,
-        ("Asia/Tokyo",),
-        "ja",
-        ("Haruto", "Yui", "Sota", "Aoi", "Kenji", "Sakura", "Takumi", "Hina", "Ren", "Mei"),
+        ("Europe/Moscow",),
+        "ru",
         (
-            "Sato",
-            "Suzuki",
-            "Takahashi",
-            "Tanaka",
-            "Watanabe",
-            "Ito",
-            "Yamamoto",
-            "Nakamura",
-            "Kobayashi",
-            "Kato",
+            "Dmitry",
+            "Olga",
+            "Alexei",
+            "Natalia",
+            "Sergei",
+            "Irina",
+            "Pavel",
+            "Elena",
+            "Ivan",
+            "Anna",
+        ),
+        (
+            "Ivanov",
+            "Smirnov",
+            "Kuznetsov",
+            "Popov",
+            "Volkov",
+            "Sokolov",
+            "Lebedev",
+            "Kozlov",
+            "Novikov",
+            "Morozov",
         ),
     ),
     Country(
         "BR",
         3,
         ("America/Sao_Paulo",),
-        "pt-BR",
+        "en",
         (
             "Gabriel",
             "Beatriz",
@@ -508,7 +522,7 @@ COUNTRIES = (
         "CA",
         3,
         ("America/Toronto", "America/Vancouver"),
-        "en-CA",
+        "en",
         ("Liam", "Emma", "Noah", "Chloe", "Ethan", "Abigail", "Owen", "Maya", "Logan", "Zoe"),
         (
             "Tremblay",
@@ -527,7 +541,7 @@ COUNTRIES = (
         "AU",
         2,
         ("Australia/Sydney", "Australia/Melbourne"),
-        "en-AU",
+        "en",
         (
             "Jack",
             "Matilda",

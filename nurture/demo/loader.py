@@ -679,6 +679,6 @@ def _unique(value: str, taken: set[str]) -> str:
 
 def _phone(rng: random.Random, country: str) -> str:
     codes = {"US": "+1", "CA": "+1", "GB": "+44", "DE": "+49", "FR": "+33", "NL": "+31"}
-    codes |= {"ES": "+34", "IT": "+39", "SE": "+46", "PL": "+48", "IN": "+91", "JP": "+81"}
+    codes |= {"ES": "+34", "IT": "+39", "SE": "+46", "PL": "+48", "IN": "+91", "RU": "+7"}
     codes |= {"BR": "+55", "AU": "+61"}
     return f"{codes.get(country, '+1')} {rng.randint(100, 999)} {rng.randint(1000000, 9999999)}"

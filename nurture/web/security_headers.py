@@ -5,23 +5,22 @@ The policy fits how the pages are built: every script is a file under /static
 is never run), so scripts need no 'unsafe-inline' and no nonce. Styles do allow
 inline: htmx adds its indicator `<style>`, Chart.js sizes its canvas, and the
 e-mail previews (sandboxed `srcdoc` frames, which inherit this policy) carry the
-e-mails' own `<style>` blocks, their remote images and MJML's web fonts.
+e-mails' own `<style>` blocks and their remote images. Fonts come only from us:
+e-mail uses the system font stack, and a brand's opted-in web font is left out of the
+previews (they fall back to the stack) rather than opening the policy to a font host.
 """
 
 from __future__ import annotations
 
 from litestar.types import Message, Scope
 
-# MJML's default fonts come from Google Fonts; the previews load them as the e-mail will.
-MJML_FONT_CSS = "https://fonts.googleapis.com"
-MJML_FONT_FILES = "https://fonts.gstatic.com"
 CONTENT_SECURITY_POLICY = "; ".join(
     [
         "default-src 'self'",
         "script-src 'self'",
-        f"style-src 'self' 'unsafe-inline' {MJML_FONT_CSS}",
+        "style-src 'self' 'unsafe-inline'",
         "img-src 'self' data: https:",
-        f"font-src 'self' data: {MJML_FONT_FILES}",
+        "font-src 'self' data:",
         "connect-src 'self'",
         "frame-src 'self'",
         "object-src 'none'",

@@ -377,6 +377,7 @@ ACCESS: dict[Route, frozenset[str]] = {
     ("GET", "/tasks/badge"): USERS,
     ("GET", "/tasks/rows"): USERS,
     ("POST", "/tasks/{task_id:int}/outcome"): USERS,
+    ("POST", "/tasks/{task_id:int}/undo"): USERS,
     # Signing in and out.
     ("GET", "/login"): ANYONE,
     ("POST", "/login"): ANYONE,

@@ -5,10 +5,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from sqlalchemy.orm import Session
+
+from nurture import contacts
 from nurture.errors import Problem
-from nurture.models import Contact, LifecycleStage
+from nurture.models import Contact, LifecycleStage, utcnow
+from nurture.qualification.lifecycle import change_stage
 from nurture.validation import parse_id
+from nurture.web.auth import Principal
 from nurture.web.ui.formatting import stage_label
+from workers.actors import hand_over
 
 TEXT_INPUTS = (
     ("first_name", "First name", "text", "given-name"),
@@ -20,6 +26,11 @@ TEXT_INPUTS = (
     ("locale", "Language", "text", "off"),
 )
 FIELDS = (*(name for name, *_ in TEXT_INPUTS), "lifecycle_stage", "owner_id", "notes")
+# Why the stage changed: asked for with the stage, needed for a move back down the funnel.
+STAGE_REASON = "stage_reason"
+# Where the lifecycle history says a change came from.
+SOURCE = "contact form"
+_REASON_NEEDED = "Say why the contact moves back down the funnel (at most 500 characters)."
 STAGES = [(stage.value, stage_label(stage.value)) for stage in LifecycleStage]
 
 
@@ -33,7 +44,8 @@ class FormState:
     @property
     def other_errors(self) -> list[str]:
         """Problems with no input of their own, shown above the form."""
-        return [f"{k}: {v}" if k else v for k, v in self.errors.items() if k not in FIELDS]
+        own = (*FIELDS, STAGE_REASON)
+        return [f"{k}: {v}" if k else v for k, v in self.errors.items() if k not in own]
 
 
 def from_contact(contact: Contact) -> FormState:
@@ -67,11 +79,46 @@ def parse(form: Mapping[str, str]) -> tuple[dict[str, object], list[Problem]]:
 
 def with_errors(form: Mapping[str, str], problems: list[Problem]) -> FormState:
     """The form as posted, with each problem next to its field; nothing typed is lost."""
-    values = {name: form.get(name, "") for name in FIELDS}
+    values = {name: form.get(name, "") for name in (*FIELDS, STAGE_REASON)}
     errors: dict[str, str] = {}
     for problem in problems:
-        errors.setdefault(problem.field, problem.message)
+        if problem.field == "reason":
+            errors.setdefault(STAGE_REASON, _REASON_NEEDED)
+        elif problem.field == "stage":  # change_stage's name for the form's stage
+            errors.setdefault("lifecycle_stage", problem.message)
+        else:
+            errors.setdefault(problem.field, problem.message)
     return FormState(values, errors)
+
+
+def save(
+    session: Session,
+    contact_id: int,
+    update: Mapping[str, object],
+    form: Mapping[str, str],
+    principal: Principal,
+) -> None:
+    """Store the edit. A new stage goes through the lifecycle's `change_stage`, like every
+    other move: its history row, the `lifecycle.changed` event (triggers, goals, webhooks),
+    the audit entry and the exit from sequences whose goal it is. InvalidInput as usual."""
+    fields = dict(update)
+    stage = fields.pop("lifecycle_stage", None)
+    contact = contacts.update_contact(session, contact_id, fields, actor=principal.actor)
+    if not isinstance(stage, str) or not stage:
+        return
+    event_ids = change_stage(
+        session,
+        contact_id,
+        stage,
+        reason=form.get(STAGE_REASON, ""),
+        source=SOURCE,
+        now=utcnow(),
+        user_id=principal.id if principal.kind == "user" else None,
+        actor=principal.actor,
+    )
+    # change_stage moves the row in SQL; what runs after the edit must not read the old stage.
+    session.expire(contact, ["lifecycle_stage"])
+    hand_over(session, event_ids)
 
 
 def _text(value: object) -> str:

@@ -199,7 +199,7 @@ def edit_contact(
     update, problems = contact_form.parse(data)
     if not problems:
         try:
-            contacts.update_contact(db, contact_id, update, actor=principal.actor)
+            contact_form.save(db, contact_id, update, data, principal)
             after_contact_change(db, [contact_id])
         except InvalidInput as exc:
             problems = exc.problems

@@ -15,6 +15,7 @@ from litestar.response import Redirect, Template
 from campaigns.sequences import task_queue
 from campaigns.sequences.definition import TASK_KINDS
 from campaigns.sequences.task_queue import Assignee, TaskFilter, TaskState
+from campaigns.sequences.task_undo import UNDO_WINDOW, can_undo, undo_task_outcome
 from campaigns.sequences.tasks import TASK_COMPLETED, outcome_label, record_task_outcome
 from nurture.errors import Conflict, InvalidInput
 from nurture.models import Event, Role, TaskOutcome, utcnow
@@ -42,6 +43,11 @@ TaskId = Annotated[int, PathParameter(ge=1, le=2**63 - 1)]
 # Properties that say what an event was about, in a few words a rep can read.
 HINT_KEYS = ("subject", "title", "name", "url", "path", "campaign", "form", "webinar")
 HINT_LENGTH = 80
+UNDONE = "Outcome undone. The task is open again."
+MOVED_ON = (
+    "Outcome undone. The task is open again, but its sequence had already moved on: "
+    "what it did since (e-mails sent, the next steps) stays as it is."
+)
 # htmx listens for this event to refresh the nav badge after an outcome.
 CHANGED_EVENT = "tasks-changed"
 
@@ -104,6 +110,8 @@ def _card_context() -> dict[str, Any]:
         "linkedin_url": task_queue.linkedin_search_url,
         "timeline_entry": entry,
         "event_hint": event_hint,
+        "can_undo": can_undo,
+        "undo_minutes": int(UNDO_WINDOW.total_seconds() // 60),
         "now": now,
         "today_ends": task_queue.end_of_day(now),
     }
@@ -174,9 +182,7 @@ def task_outcome(
     request: Request[Any, Any, Any], db: Db, principal: Me, task_id: TaskId, data: FormData
 ) -> Template | Redirect:
     """Record an outcome; htmx gets the card back in its new state, a plain form a redirect."""
-    task = task_queue.get_task(db, task_id)
-    if principal.role is Role.SALES and task.assignee_id not in (None, principal.id):
-        raise PermissionDeniedException("this task is assigned to another rep")
+    _check_may_act(db, principal, task_id)
     notice = None
     try:
         record_task_outcome(
@@ -190,12 +196,43 @@ def task_outcome(
         notice = str(exc)
     if not from_htmx(request):
         return Redirect("/tasks", status_code=303)
+    return _card(db, task_id, notice=notice)
+
+
+@post("/tasks/{task_id:int}/undo", guards=[ui_roles(*EVERYONE)], sync_to_thread=True)
+def task_undo(
+    request: Request[Any, Any, Any], db: Db, principal: Me, task_id: TaskId
+) -> Template | Redirect:
+    """Undo a recorded outcome within the undo window; the card comes back open."""
+    _check_may_act(db, principal, task_id)
+    notice, done = None, None
+    try:
+        undone = undo_task_outcome(db, task_id, now=utcnow(), actor=principal.actor)
+        done = MOVED_ON if undone.sequence_moved_on else UNDONE
+    except Conflict as exc:
+        if not from_htmx(request):
+            raise
+        db.rollback()
+        notice = str(exc)
+    if not from_htmx(request):
+        return Redirect("/tasks", status_code=303)
+    return _card(db, task_id, notice=notice, done=done)
+
+
+def _check_may_act(db: Db, principal: Principal, task_id: int) -> None:
+    task = task_queue.get_task(db, task_id)
+    if principal.role is Role.SALES and task.assignee_id not in (None, principal.id):
+        raise PermissionDeniedException("this task is assigned to another rep")
+
+
+def _card(db: Db, task_id: int, *, notice: str | None, done: str | None = None) -> Template:
     card = task_queue.cards(db, [task_queue.get_task(db, task_id)])[0]
     return fragment(
         "tasks/_card.html",
         trigger=CHANGED_EVENT,
         card=card,
         notice=notice,
+        done=done,
         show_assignee=False,
         **_card_context(),
     )
@@ -214,4 +251,4 @@ def _before(filters: TaskFilter, when: datetime) -> TaskFilter:
     )
 
 
-handlers = [task_list, task_rows, task_outcome, task_badge]
+handlers = [task_list, task_rows, task_outcome, task_undo, task_badge]
