@@ -86,6 +86,19 @@ class ContactPatch(_ContactFields, kw_only=True):
     """The fields to change; fields left out keep their value, null clears one."""
 
     email: str | UnsetType = UNSET
+    lifecycle_reason: (
+        Annotated[
+            str,
+            Meta(
+                max_length=500,
+                description=(
+                    "Why the stage changes, kept in the lifecycle history; needed to move a "
+                    "contact back down the funnel (say, customer to lead)."
+                ),
+            ),
+        ]
+        | UnsetType
+    ) = UNSET
 
 
 # Documentation only: the ingest checks each event on its own (events.ingest_raw),

@@ -24,11 +24,13 @@ from nurture.web.api.schemas import (
     event_out,
 )
 from nurture.web.auth import Principal, api_roles
-from nurture.web.contact_changes import after_contact_change
+from nurture.web.contact_changes import after_contact_change, update_with_stage
 
 READERS = api_roles()
 WRITERS = api_roles(Role.ADMIN, Role.MARKETER, Role.SALES)
 ERASERS = api_roles(Role.ADMIN, Role.MARKETER)
+# Where the lifecycle history says a stage change made through the API came from.
+STAGE_SOURCE = "api"
 
 ContactId = Annotated[
     int, PathParameter(ge=1, le=MAX_ID, description="The contact's id", title="Contact id")
@@ -144,7 +146,18 @@ def change_contact(
     principal: NamedDependency[Principal],
     contact_id: ContactId,
 ) -> ContactOut:
-    contact = contacts.update_contact(db, contact_id, present(data), actor=principal.actor)
+    fields = present(data)
+    reason = fields.pop("lifecycle_reason", "")
+    try:
+        contact = update_with_stage(
+            db, contact_id, fields, principal, reason=str(reason), source=STAGE_SOURCE
+        )
+    except InvalidInput as exc:
+        # change_stage names its own arguments; the client knows the body's fields.
+        renamed = {"reason": "lifecycle_reason", "stage": "lifecycle_stage"}
+        raise InvalidInput(
+            [Problem(renamed.get(p.field, p.field), p.message, p.index) for p in exc.problems]
+        ) from exc
     after_contact_change(db, [contact.id])
     return contact_out(contact)
 

@@ -7,14 +7,12 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from nurture import contacts
 from nurture.errors import Problem
-from nurture.models import Contact, LifecycleStage, utcnow
-from nurture.qualification.lifecycle import change_stage
+from nurture.models import Contact, LifecycleStage
 from nurture.validation import parse_id
 from nurture.web.auth import Principal
+from nurture.web.contact_changes import update_with_stage
 from nurture.web.ui.formatting import stage_label
-from workers.actors import hand_over
 
 TEXT_INPUTS = (
     ("first_name", "First name", "text", "given-name"),
@@ -101,24 +99,9 @@ def save(
     """Store the edit. A new stage goes through the lifecycle's `change_stage`, like every
     other move: its history row, the `lifecycle.changed` event (triggers, goals, webhooks),
     the audit entry and the exit from sequences whose goal it is. InvalidInput as usual."""
-    fields = dict(update)
-    stage = fields.pop("lifecycle_stage", None)
-    contact = contacts.update_contact(session, contact_id, fields, actor=principal.actor)
-    if not isinstance(stage, str) or not stage:
-        return
-    event_ids = change_stage(
-        session,
-        contact_id,
-        stage,
-        reason=form.get(STAGE_REASON, ""),
-        source=SOURCE,
-        now=utcnow(),
-        user_id=principal.id if principal.kind == "user" else None,
-        actor=principal.actor,
+    update_with_stage(
+        session, contact_id, update, principal, reason=form.get(STAGE_REASON, ""), source=SOURCE
     )
-    # change_stage moves the row in SQL; what runs after the edit must not read the old stage.
-    session.expire(contact, ["lifecycle_stage"])
-    hand_over(session, event_ids)
 
 
 def _text(value: object) -> str:
