@@ -43,6 +43,13 @@ class EmailMessage(Base):
             postgresql_where=text("status = 'deferred'"),
             sqlite_where=text("status = 'deferred'"),
         ),
+        # /metrics counts failed messages by kind on every scrape; they are few.
+        Index(
+            "ix_email_messages_failed",
+            "kind",
+            postgresql_where=text("status = 'failed'"),
+            sqlite_where=text("status = 'failed'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
