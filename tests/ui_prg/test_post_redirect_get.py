@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -20,13 +21,22 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campaigns.sequences import versions
-from nurture.models import BehaviourRule, FitRule, User, WebhookSubscription
+from campaigns.sequences.enrol import enrol_contacts
+from nurture.models import (
+    BehaviourRule,
+    FitRule,
+    User,
+    WebhookSubscription,
+    WebinarRegistration,
+    utcnow,
+)
 from nurture.web.ui import ui_router
 from segments import lists, store
 from tests.email.conftest import BODY, make_template
 from tests.factories import PASSWORD, make_api_key, make_contact, make_user
-from tests.ui.helpers import HTML, Client, login, post_form
+from tests.ui.helpers import HTML, Client, csrf_token, login, post_form
 from tests.web_email.editor_forms import editor_form
+from tests.webinars.helpers import make_webinar
 
 # Posts answered by an htmx fragment (or JSON for a script): the page's address stays.
 FRAGMENTS = {
@@ -50,7 +60,6 @@ PENDING: dict[str, str] = {
         "/content/library/{key:str}/{item_id:int}/delete",
         "/content/new",
         "/content/starters",
-        "/content/webinars/{webinar_id:int}/attendance",
         "/content/{template_id:int}/versions/{number:int}/restore",
         "/experiments/{experiment_id:int}/declare",
         "/experiments/{experiment_id:int}/edit",
@@ -69,8 +78,6 @@ PENDING: dict[str, str] = {
         "/reviews/testimonials/{testimonial_id:int}/show",
         "/reviews/testimonials/{testimonial_id:int}/withdraw",
         "/scoring/model/fit",
-        "/segments/{segment_id:int}/import",
-        "/sequences/{sequence_id:int}/mapping",
         "/sequences/{sequence_id:int}/steps/{step_key:str}/experiment",
         "/settings/qualification/routing/reps/{user_id:int}",
         "/settings/qualification/routing/rules",
@@ -161,6 +168,8 @@ PRICING = {
     "cond-0-op": "contains",
     "cond-0-value": "pricing",
 }
+# A case's data under this key is sent as a multipart file upload.
+FILE = "file"
 FIT = {
     "name": "Legal firms",
     "points": "5",
@@ -195,6 +204,23 @@ def _paused(client: Client, db: Session, w: World) -> tuple[str, dict[str, Any]]
     return f"/sequences/{w.sequence_id}/resume", {}
 
 
+def _mapping(client: Client, db: Session, w: World) -> tuple[str, dict[str, Any]]:
+    """Someone on version 1, then version 2 published: map them onto it."""
+    enrol_contacts(db, w.sequence_id, [w.contact_id], now=utcnow())
+    db.commit()
+    first = versions.current_version(db, versions.get_sequence(db, w.sequence_id)).id
+    post_form(client, f"/sequences/{w.sequence_id}/edit", _flow_body(w))
+    url = f"/sequences/{w.sequence_id}/mapping"
+    return url, {"from_version_id": str(first), "step.intro": "intro"}
+
+
+def _webinar(db: Session, w: World) -> int:
+    webinar = make_webinar(db, "Held", utcnow() - timedelta(days=1))
+    db.add(WebinarRegistration(webinar_id=webinar.id, contact_id=w.contact_id))
+    db.commit()
+    return webinar.id
+
+
 def _draft(client: Client, db: Session, w: World) -> tuple[str, dict[str, Any]]:
     body = _flow_body(w)
     sequence = versions.create_sequence(
@@ -224,6 +250,15 @@ CASES: dict[str, Case] = {
     "/segments/{segment_id:int}/members/{contact_id:int}/remove": lambda client, db, w: (
         f"/segments/{w.segment_id}/members/{w.contact_id}/remove",
         {},
+    ),
+    "/sequences/{sequence_id:int}/mapping": _mapping,
+    "/content/webinars/{webinar_id:int}/attendance": lambda client, db, w: (
+        f"/content/webinars/{_webinar(db, w)}/attendance",
+        {FILE: ("zoom.csv", b"email,attended\nlena@brandt.example,yes\n", "text/csv")},
+    ),
+    "/segments/{segment_id:int}/import": lambda client, db, w: (
+        f"/segments/{w.segment_id}/import",
+        {FILE: ("people.csv", b"email\nlena@brandt.example\n", "text/csv")},
     ),
     "/sequences/new": lambda client, db, w: ("/sequences/new", _flow_body(w)),
     "/sequences/{sequence_id:int}/edit": _sequence("edit", _flow_body),
@@ -356,7 +391,16 @@ def test_a_form_post_redirects_to_a_page_that_reloads(
     url, data = CASES[route](client, db, world)
     db.commit()
 
-    response = post_form(client, url, data)
+    if FILE in data:
+        response = client.post(
+            url,
+            files={FILE: data[FILE]},
+            data={"_csrf_token": csrf_token(client)},
+            headers=HTML,
+            follow_redirects=False,
+        )
+    else:
+        response = post_form(client, url, data)
 
     assert response.status_code == 303, f"{route} answered {response.status_code}, not a redirect"
     location = response.headers["location"]
