@@ -25,6 +25,8 @@ from campaigns.sequences.enrol import enrol_contacts
 from nurture.models import (
     BehaviourRule,
     FitRule,
+    RoutingRule,
+    SalesTeam,
     User,
     WebhookSubscription,
     WebinarRegistration,
@@ -70,7 +72,6 @@ PENDING: dict[str, str] = {
         "/inbox/{handoff_id:int}/accept",
         "/inbox/{handoff_id:int}/reassign",
         "/inbox/{handoff_id:int}/reject",
-        "/reviews/projects/survey-sequence",
         "/reviews/referrals/{referral_id:int}/reward",
         "/reviews/settings",
         "/reviews/testimonials/{testimonial_id:int}/attach",
@@ -79,11 +80,6 @@ PENDING: dict[str, str] = {
         "/reviews/testimonials/{testimonial_id:int}/withdraw",
         "/scoring/model/fit",
         "/sequences/{sequence_id:int}/steps/{step_key:str}/experiment",
-        "/settings/qualification/routing/reps/{user_id:int}",
-        "/settings/qualification/routing/rules",
-        "/settings/qualification/routing/rules/{rule_id:int}",
-        "/settings/qualification/routing/teams",
-        "/settings/qualification/routing/teams/{team_id:int}",
         "/settings/webhooks/deliveries/{delivery_id:int}/replay",
     )
 }
@@ -221,6 +217,24 @@ def _webinar(db: Session, w: World) -> int:
     return webinar.id
 
 
+ROUTING = "/settings/qualification/routing"
+
+
+def _team(w: World) -> dict[str, Any]:
+    return {"name": "DACH", "lead_id": str(w.other.id), f"member_{w.other.id}": "on"}
+
+
+def _rule(w: World) -> dict[str, Any]:
+    return {"name": "German-speaking", "country": "DE, AT", "target": f"rep:{w.other.id}"}
+
+
+def _made(client: Client, db: Session, url: str, data: dict[str, Any], model: Any) -> int:
+    """Make a thing through its own form; answers its id."""
+    post_form(client, url, data)
+    made: int = db.scalars(select(model.id)).one()
+    return made
+
+
 def _draft(client: Client, db: Session, w: World) -> tuple[str, dict[str, Any]]:
     body = _flow_body(w)
     sequence = versions.create_sequence(
@@ -252,6 +266,21 @@ CASES: dict[str, Case] = {
         {},
     ),
     "/sequences/{sequence_id:int}/mapping": _mapping,
+    "/reviews/projects/survey-sequence": _fixed("/reviews/projects/survey-sequence"),
+    f"{ROUTING}/teams": lambda client, db, w: (f"{ROUTING}/teams", _team(w)),
+    f"{ROUTING}/teams/{{team_id:int}}": lambda client, db, w: (
+        f"{ROUTING}/teams/{_made(client, db, f'{ROUTING}/teams', _team(w), SalesTeam)}",
+        {**_team(w), "name": "DACH and Nordics"},
+    ),
+    f"{ROUTING}/rules": lambda client, db, w: (f"{ROUTING}/rules", _rule(w)),
+    f"{ROUTING}/rules/{{rule_id:int}}": lambda client, db, w: (
+        f"{ROUTING}/rules/{_made(client, db, f'{ROUTING}/rules', _rule(w), RoutingRule)}",
+        {"action": "deactivate"},
+    ),
+    f"{ROUTING}/reps/{{user_id:int}}": lambda client, db, w: (
+        f"{ROUTING}/reps/{w.other.id}",
+        {"time_zone": "Europe/Vienna", "capacity": "4"},
+    ),
     "/content/webinars/{webinar_id:int}/attendance": lambda client, db, w: (
         f"/content/webinars/{_webinar(db, w)}/attendance",
         {FILE: ("zoom.csv", b"email,attended\nlena@brandt.example,yes\n", "text/csv")},
