@@ -57,12 +57,7 @@ PENDING: dict[str, str] = {
         "/broadcasts/{broadcast_id:int}/cancel",
         "/broadcasts/{broadcast_id:int}/edit",
         "/broadcasts/{broadcast_id:int}/schedule",
-        "/content/library/{key:str}/new",
-        "/content/library/{key:str}/{item_id:int}",
-        "/content/library/{key:str}/{item_id:int}/delete",
         "/content/new",
-        "/content/starters",
-        "/content/{template_id:int}/versions/{number:int}/restore",
         "/experiments/{experiment_id:int}/declare",
         "/experiments/{experiment_id:int}/edit",
         "/experiments/{experiment_id:int}/start",
@@ -210,6 +205,15 @@ def _mapping(client: Client, db: Session, w: World) -> tuple[str, dict[str, Any]
     return url, {"from_version_id": str(first), "step.intro": "intro"}
 
 
+WEBINAR = {"title": "Ask us anything", "topic": "ai", "starts_at": "2030-01-10T10:00"}
+
+
+def _second_version(client: Client, w: World) -> str:
+    """Save the template once more, then restore its first version."""
+    post_form(client, f"/content/{w.template_id}", editor_form(BODY, name="Guide, revised"))
+    return f"/content/{w.template_id}/versions/1/restore"
+
+
 def _webinar(db: Session, w: World) -> int:
     webinar = make_webinar(db, "Held", utcnow() - timedelta(days=1))
     db.add(WebinarRegistration(webinar_id=webinar.id, contact_id=w.contact_id))
@@ -266,6 +270,20 @@ CASES: dict[str, Case] = {
         {},
     ),
     "/sequences/{sequence_id:int}/mapping": _mapping,
+    "/content/starters": _fixed("/content/starters"),
+    "/content/{template_id:int}/versions/{number:int}/restore": lambda client, db, w: (
+        _second_version(client, w),
+        {},
+    ),
+    "/content/library/{key:str}/new": _fixed("/content/library/webinars/new", WEBINAR),
+    "/content/library/{key:str}/{item_id:int}": lambda client, db, w: (
+        f"/content/library/webinars/{_webinar(db, w)}",
+        {**WEBINAR, "title": "Ask us more"},
+    ),
+    "/content/library/{key:str}/{item_id:int}/delete": lambda client, db, w: (
+        f"/content/library/webinars/{_webinar(db, w)}/delete",
+        {},
+    ),
     "/reviews/projects/survey-sequence": _fixed("/reviews/projects/survey-sequence"),
     f"{ROUTING}/teams": lambda client, db, w: (f"{ROUTING}/teams", _team(w)),
     f"{ROUTING}/teams/{{team_id:int}}": lambda client, db, w: (
