@@ -62,13 +62,11 @@ PENDING: dict[str, str] = {
         "/experiments/{experiment_id:int}/edit",
         "/experiments/{experiment_id:int}/start",
         "/experiments/{experiment_id:int}/stop",
-        "/imports",
         "/imports/{job_id:int}/start",
         "/inbox/{handoff_id:int}/accept",
         "/inbox/{handoff_id:int}/reassign",
         "/inbox/{handoff_id:int}/reject",
         "/reviews/referrals/{referral_id:int}/reward",
-        "/reviews/settings",
         "/reviews/testimonials/{testimonial_id:int}/attach",
         "/reviews/testimonials/{testimonial_id:int}/hide",
         "/reviews/testimonials/{testimonial_id:int}/show",
@@ -270,6 +268,13 @@ CASES: dict[str, Case] = {
         {},
     ),
     "/sequences/{sequence_id:int}/mapping": _mapping,
+    "/imports": _fixed(
+        "/imports", {FILE: ("people.csv", b"email,first_name\nnew@firm.example,New\n", "text/csv")}
+    ),
+    "/reviews/settings": lambda client, db, w: (
+        "/reviews/settings",
+        {"referral_sequence_id": str(w.sequence_id), "reward_text": "A donation you choose."},
+    ),
     "/content/starters": _fixed("/content/starters"),
     "/content/{template_id:int}/versions/{number:int}/restore": lambda client, db, w: (
         _second_version(client, w),
