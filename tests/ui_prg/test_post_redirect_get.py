@@ -36,6 +36,7 @@ from nurture.web.ui import ui_router
 from segments import lists, store
 from tests.email.conftest import BODY, make_template
 from tests.factories import PASSWORD, make_api_key, make_contact, make_user
+from tests.inbox.helpers import make_handoff
 from tests.ui.helpers import HTML, Client, csrf_token, login, post_form
 from tests.web_email.editor_forms import editor_form
 from tests.webinars.helpers import make_webinar
@@ -63,9 +64,6 @@ PENDING: dict[str, str] = {
         "/experiments/{experiment_id:int}/start",
         "/experiments/{experiment_id:int}/stop",
         "/imports/{job_id:int}/start",
-        "/inbox/{handoff_id:int}/accept",
-        "/inbox/{handoff_id:int}/reassign",
-        "/inbox/{handoff_id:int}/reject",
         "/reviews/referrals/{referral_id:int}/reward",
         "/reviews/testimonials/{testimonial_id:int}/attach",
         "/reviews/testimonials/{testimonial_id:int}/hide",
@@ -268,6 +266,18 @@ CASES: dict[str, Case] = {
         {},
     ),
     "/sequences/{sequence_id:int}/mapping": _mapping,
+    "/inbox/{handoff_id:int}/accept": lambda client, db, w: (
+        f"/inbox/{make_handoff(db, w.admin).id}/accept",
+        {},
+    ),
+    "/inbox/{handoff_id:int}/reject": lambda client, db, w: (
+        f"/inbox/{make_handoff(db, w.admin).id}/reject",
+        {"reason": "Budget frozen"},
+    ),
+    "/inbox/{handoff_id:int}/reassign": lambda client, db, w: (
+        f"/inbox/{make_handoff(db, w.admin).id}/reassign",
+        {"to_user_id": str(w.other.id)},
+    ),
     "/imports": _fixed(
         "/imports", {FILE: ("people.csv", b"email,first_name\nnew@firm.example,New\n", "text/csv")}
     ),
