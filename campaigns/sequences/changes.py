@@ -12,11 +12,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from campaigns.sequences import control, draft_shape, mapping, versions
+from campaigns.sequences import control, draft_shape, enrol_record, mapping, versions
 from campaigns.sequences.enrol_lists import ListEnrolment, enrol_csv, enrol_people
 from nurture import audit
 from nurture.errors import InvalidInput, NotFound, Problem
-from nurture.models import Enrolment, Sequence, SequenceStatus, SequenceVersion
+from nurture.models import AuditEntry, Enrolment, Sequence, SequenceStatus, SequenceVersion
 
 
 def create(session: Session, *, actor: str, name: object, body: object) -> Sequence:
@@ -168,6 +168,15 @@ def enrol(
     return result
 
 
+def enrol_from_form(
+    session: Session, sequence_id: int, *, actor: str, emails: list[str], now: datetime
+) -> AuditEntry:
+    """Enrol pasted or picked addresses; answers the record of what happened (its id
+    lets the page show the report after the redirect)."""
+    result = enrol_people(session, sequence_id, emails=emails, now=now)
+    return _record_enrolment(session, actor, sequence_id, result, "form")
+
+
 def enrol_from_csv(
     session: Session, sequence_id: int, *, actor: str, text: str, now: datetime
 ) -> ListEnrolment:
@@ -249,13 +258,11 @@ def _object(body: object) -> dict[str, Any]:
 
 def _record_enrolment(
     session: Session, actor: str, sequence_id: int, result: ListEnrolment, source: str
-) -> None:
-    _record(
-        session,
-        actor,
-        "sequence.enrolled",
-        sequence_id,
-        {"source": source, "enrolled": len(result.enrolled), "skipped": len(result.skipped)},
+) -> AuditEntry:
+    tally = enrol_record.Tally()
+    tally.add_list(result)
+    return enrol_record.record(
+        session, actor=actor, sequence_id=sequence_id, source=source, tally=tally
     )
 
 

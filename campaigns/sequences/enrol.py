@@ -17,6 +17,7 @@ from datetime import datetime
 from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
+from campaigns.sequences.definition import Flow
 from campaigns.sequences.triggers import matches
 from campaigns.sequences.versions import current_version, flow_of, get_sequence
 from nurture.contacts.addresses import email_hash
@@ -54,34 +55,27 @@ def enrol_contacts(
 
     Conflict when the sequence is a draft or stopped.
     """
-    sequence = get_sequence(session, sequence_id)
-    if sequence.status not in _RUNNING:
-        raise Conflict(
-            f"contacts can join an active or paused sequence, not a {sequence.status} one"
-        )
-    version = current_version(session, sequence)
-    flow = flow_of(session, version.id)
+    target = _target(session, sequence_id)
     wanted = sorted(set(contact_ids))
     result = EnrolResult()
-    if flow.goal_group is not None:
-        _lock_goal_group(session, flow.goal_group)
-    rivals = _same_goal_sequences(session, sequence.id, flow.goal_group)
+    if target.flow.goal_group is not None:
+        _lock_goal_group(session, target.flow.goal_group)
+    rivals = _same_goal_sequences(session, sequence_id, target.flow.goal_group)
     for start in range(0, len(wanted), _CHUNK):
         chunk = wanted[start : start + _CHUNK]
-        reasons = _exclusions(session, sequence, chunk, flow.reenrol, flow.exclude_customers)
-        reasons.update(_in_rival_sequences(session, rivals, chunk, reasons))
+        reasons = _screen(session, target, rivals, chunk)
         result.skipped.update(reasons)
         fresh = [cid for cid in chunk if cid not in reasons]
-        if fresh and flow.first is not None:
+        if fresh and target.flow.first is not None:
             session.execute(
                 insert(Enrolment),
                 [
                     {
-                        "sequence_id": sequence.id,
-                        "version_id": version.id,
+                        "sequence_id": sequence_id,
+                        "version_id": target.version_id,
                         "contact_id": cid,
                         "state": EnrolmentState.ACTIVE.value,
-                        "step_key": flow.first,
+                        "step_key": target.flow.first,
                         "next_run_at": now,
                         "enrolled_at": now,
                     }
@@ -90,6 +84,49 @@ def enrol_contacts(
             )
             result.enrolled.extend(fresh)
     return result
+
+
+def screen_contacts(session: Session, sequence_id: int, contact_ids: Iterable[int]) -> EnrolResult:
+    """Who `enrol_contacts` would take now (`enrolled`) and who it would skip and why,
+    changing nothing. Conflict when the sequence is a draft or stopped."""
+    target = _target(session, sequence_id)
+    rivals = _same_goal_sequences(session, sequence_id, target.flow.goal_group)
+    wanted = sorted(set(contact_ids))
+    result = EnrolResult()
+    for start in range(0, len(wanted), _CHUNK):
+        chunk = wanted[start : start + _CHUNK]
+        reasons = _screen(session, target, rivals, chunk)
+        result.skipped.update(reasons)
+        if target.flow.first is not None:
+            result.enrolled.extend(cid for cid in chunk if cid not in reasons)
+    return result
+
+
+@dataclass(frozen=True, slots=True)
+class _Target:
+    sequence: Sequence
+    version_id: int
+    flow: Flow
+
+
+def _target(session: Session, sequence_id: int) -> _Target:
+    sequence = get_sequence(session, sequence_id)
+    if sequence.status not in _RUNNING:
+        raise Conflict(
+            f"contacts can join an active or paused sequence, not a {sequence.status} one"
+        )
+    version = current_version(session, sequence)
+    return _Target(sequence, version.id, flow_of(session, version.id))
+
+
+def _screen(
+    session: Session, target: _Target, rivals: list[int], chunk: list[int]
+) -> dict[int, str]:
+    """Contact id -> why it cannot join, for the ids of one chunk that cannot."""
+    flow = target.flow
+    reasons = _exclusions(session, target.sequence, chunk, flow.reenrol, flow.exclude_customers)
+    reasons.update(_in_rival_sequences(session, rivals, chunk, reasons))
+    return reasons
 
 
 def enrol_from_events(session: Session, event_ids: list[int], *, now: datetime) -> EnrolResult:

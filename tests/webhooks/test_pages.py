@@ -37,9 +37,10 @@ def test_an_admin_adds_an_endpoint_and_sees_its_secret_once(client: Client, db: 
             "other_types": "webinar.attended, nps.answered",
         },
     )
-    assert added.status_code == 201, added.text
-    assert added.headers["cache-control"] == "no-store"
-    found = SECRET.search(added.text)
+    assert added.status_code == 303, added.text
+    shown = client.get(added.headers["location"], headers=HTML)
+    assert shown.headers["cache-control"] == "no-store"
+    found = SECRET.search(shown.text)
     assert found is not None
     db.expire_all()
     subscription = db.scalars(select(WebhookSubscription)).one()
@@ -112,8 +113,8 @@ def test_rotation_shows_the_new_secret_and_both_sign(client: Client, db: Session
 
     rotated = post_form(client, f"/settings/webhooks/{subscription.id}/rotate")
 
-    assert rotated.status_code == 200
-    found = SECRET.search(rotated.text)
+    assert rotated.status_code == 303
+    found = SECRET.search(client.get(rotated.headers["location"], headers=HTML).text)
     assert found is not None
     db.expire_all()
     stored = db.get_one(WebhookSubscription, subscription.id)

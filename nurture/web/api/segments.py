@@ -8,9 +8,7 @@ segments are a marketing tool.
 
 from __future__ import annotations
 
-import io
 import logging
-from collections.abc import Iterator
 from typing import Annotated, Any
 
 from litestar import Request, delete, get, patch, post
@@ -19,8 +17,6 @@ from litestar.params import JSONBody, PathParameter, QueryParameter, RawBody
 from litestar.response import Stream
 from sqlalchemy.orm import Session
 
-from nurture.csv_cells import csv_writer
-from nurture.db import session_scope
 from nurture.errors import InvalidInput
 from nurture.models import Role
 from nurture.web.api.bodies import MAX_ID, decode_json, json_body_operation
@@ -43,7 +39,7 @@ from nurture.web.api.segment_schemas import (
     segment_out,
 )
 from nurture.web.auth import Principal, api_roles
-from nurture.web.downloads import attachment
+from nurture.web.segment_csv import members_download
 from nurture.web.state import settings_of
 from segments import changes, lists, membership, reading, store
 from segments.catalogue import builder_catalogue
@@ -52,18 +48,6 @@ from workers.actors import hand_over
 log = logging.getLogger(__name__)
 READERS = api_roles(Role.ADMIN, Role.MARKETER, Role.SALES)
 WRITERS = api_roles(Role.ADMIN, Role.MARKETER)
-CSV_COLUMNS = (
-    "id",
-    "email",
-    "first_name",
-    "last_name",
-    "title",
-    "company",
-    "industry",
-    "country",
-    "lifecycle_stage",
-    "score",
-)
 
 SegmentId = Annotated[int, PathParameter(ge=1, le=MAX_ID, description="The segment's id")]
 Cursor = Annotated[
@@ -229,12 +213,7 @@ def export_contacts(
     request: Request[Any, Any, Any], db: NamedDependency[Session], segment_id: SegmentId
 ) -> Stream:
     name = store.get_segment(db, segment_id).name
-    url = settings_of(request.app).database_url
-    return Stream(
-        _csv_lines(url, segment_id),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": attachment(f"{name}.csv", default="segment")},
-    )
+    return members_download(settings_of(request.app).database_url, segment_id, name)
 
 
 @post(
@@ -317,35 +296,6 @@ def _user_id(principal: Principal) -> int | None:
 def _commit_and_enqueue(db: Session, event_ids: list[int]) -> None:
     hand_over(db, event_ids)
     db.commit()
-
-
-def _csv_lines(url: str, segment_id: int) -> Iterator[str]:
-    # Its own session: the stream outlives the request's session.
-    buffer = io.StringIO()
-    writer = csv_writer(buffer)
-    writer.writerow(CSV_COLUMNS)
-    with session_scope(url) as session:
-        for batch in reading.all_members(session, segment_id):
-            for c in batch:
-                company = c.company
-                writer.writerow(
-                    (
-                        c.id,
-                        c.email,
-                        c.first_name or "",
-                        c.last_name or "",
-                        c.title or "",
-                        company.name if company else "",
-                        (company.industry or "") if company else "",
-                        (company.country or "") if company else "",
-                        c.lifecycle_stage,
-                        c.score,
-                    )
-                )
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue()
 
 
 HANDLERS = [

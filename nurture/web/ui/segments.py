@@ -6,16 +6,19 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from litestar import get, post
+from litestar import Request, get, post
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery, RawBody
-from litestar.response import Redirect, Template
+from litestar.response import Redirect, Stream, Template
 
 from nurture.errors import Conflict, InvalidInput
 from nurture.models import SegmentKind
 from nurture.web.api.bodies import decode_json
 from nurture.web.auth import Principal, ui_roles
+from nurture.web.segment_csv import members_download
+from nurture.web.state import settings_of
+from nurture.web.ui import flash
 from nurture.web.ui.params import Db, FormData, Me
 from nurture.web.ui.render import MARKETING, page
 from nurture.web.ui.segment_views import (
@@ -35,6 +38,9 @@ GUARD = [ui_roles(*MARKETING)]
 MEMBERS_PAGE = 50
 SPARK_POINTS = 30
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+FLASH = "segment"
+# Refused lines of an import the page lists after the redirect (the counts are all).
+REPORT_LINES = 20
 MultipartForm = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
 
 
@@ -158,6 +164,7 @@ def _detail(
 
 @get("/segments/{segment_id:int}", guards=GUARD, sync_to_thread=True)
 def segment_page(
+    request: Request[Any, Any, Any],
     db: Db,
     principal: Me,
     segment_id: FromPath[int],
@@ -165,7 +172,24 @@ def segment_page(
     refreshed: FromQuery[bool] = False,
     cursor: FromQuery[str | None] = None,
 ) -> Template:
-    return _detail(db, principal, segment_id, cursor=cursor, saved=saved, refreshed=refreshed)
+    said = flash.take(request, FLASH) or {}
+    return _detail(
+        db,
+        principal,
+        segment_id,
+        cursor=cursor,
+        saved=saved,
+        refreshed=refreshed,
+        notice=said.get("notice"),
+        report=said.get("report"),
+    )
+
+
+@get("/segments/{segment_id:int}/members.csv", guards=GUARD, sync_to_thread=True)
+def export_members(request: Request[Any, Any, Any], db: Db, segment_id: FromPath[int]) -> Stream:
+    """Every member as a CSV file (the API's export, for a signed-in marketer)."""
+    name = store.get_segment(db, segment_id).name
+    return members_download(settings_of(request.app).database_url, segment_id, name)
 
 
 @post("/segments/{segment_id:int}/duplicate", guards=GUARD, sync_to_thread=True)
@@ -205,7 +229,13 @@ def refresh_segment(db: Db, segment_id: FromPath[int]) -> Redirect:
 
 
 @post("/segments/{segment_id:int}/members/add", guards=GUARD, sync_to_thread=True)
-def add_member(db: Db, principal: Me, segment_id: FromPath[int], data: FormData) -> Template:
+def add_member(
+    request: Request[Any, Any, Any],
+    db: Db,
+    principal: Me,
+    segment_id: FromPath[int],
+    data: FormData,
+) -> Template | Redirect:
     email = data.get("email", "").strip()
     if not email:
         return _detail(db, principal, segment_id, status=422, error="Enter an e-mail address.")
@@ -226,7 +256,7 @@ def add_member(db: Db, principal: Me, segment_id: FromPath[int], data: FormData)
         return _detail(
             db, principal, segment_id, status=422, error=f"No contact has the address {email}."
         )
-    return _detail(db, principal, segment_id, notice=notice)
+    return _back(request, segment_id, notice=notice)
 
 
 @post(
@@ -235,15 +265,19 @@ def add_member(db: Db, principal: Me, segment_id: FromPath[int], data: FormData)
     sync_to_thread=True,
 )
 def remove_member(
-    db: Db, principal: Me, segment_id: FromPath[int], contact_id: FromPath[int]
-) -> Template:
+    request: Request[Any, Any, Any],
+    db: Db,
+    principal: Me,
+    segment_id: FromPath[int],
+    contact_id: FromPath[int],
+) -> Template | Redirect:
     try:
         change = lists.remove_members(db, segment_id, [contact_id])
     except Conflict as exc:
         db.rollback()
         return _detail(db, principal, segment_id, status=409, error=str(exc))
     hand_over(db, change.event_ids)
-    return _detail(db, principal, segment_id, notice="Removed from the list.")
+    return _back(request, segment_id, notice="Removed from the list.")
 
 
 @post(
@@ -253,8 +287,12 @@ def remove_member(
     request_max_body_size=MAX_UPLOAD_BYTES,
 )
 def import_members(
-    db: Db, principal: Me, segment_id: FromPath[int], data: MultipartForm
-) -> Template:
+    request: Request[Any, Any, Any],
+    db: Db,
+    principal: Me,
+    segment_id: FromPath[int],
+    data: MultipartForm,
+) -> Template | Redirect:
     upload = data.get("file")
     if not isinstance(upload, UploadFile) or not upload.filename:
         return _detail(db, principal, segment_id, status=422, error="Choose a CSV file.")
@@ -267,7 +305,7 @@ def import_members(
     )
     if isinstance(result, Template):
         return result
-    return _detail(db, principal, segment_id, report=result)
+    return _back(request, segment_id, report=_import_report(result))
 
 
 @post("/segments/preview", guards=GUARD, sync_to_thread=True, status_code=200)
@@ -306,6 +344,24 @@ def _static_change(
     return result
 
 
+def _back(request: Request[Any, Any, Any], segment_id: int, **said: Any) -> Redirect:
+    """To the segment's page, which shows `said` (a notice, an import report) once."""
+    flash.put(request, FLASH, said)
+    return Redirect(f"/segments/{segment_id}", status_code=303)
+
+
+def _import_report(result: CsvImport) -> dict[str, Any]:
+    """The import's counts and its first refused lines: small enough for the session."""
+    return {
+        "added": len(result.added),
+        "already_members": result.already_members,
+        "unknown_count": len(result.unknown),
+        "invalid_count": len(result.invalid),
+        "unknown": result.unknown[:REPORT_LINES],
+        "invalid": result.invalid[:REPORT_LINES],
+    }
+
+
 def _refresh(db: Db, segment_id: int) -> None:
     """Bring the members up to date; their enter/exit events reach the workers on commit."""
     hand_over(db, membership.refresh_segment(db, segment_id).event_ids)
@@ -321,6 +377,7 @@ handlers = [
     create_segment,
     preview,
     segment_page,
+    export_members,
     edit_segment_form,
     edit_segment,
     duplicate_segment,

@@ -11,11 +11,11 @@ Marketers and admins only, like every other sequence change.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
-from litestar import get, post
+from litestar import Request, get, post
 from litestar.params import FromPath, QueryParameter
-from litestar.response import Template
+from litestar.response import Redirect, Template
 from sqlalchemy.orm import Session
 
 from campaigns.sequences import changes, versions
@@ -26,6 +26,7 @@ from nurture.errors import Conflict, InvalidInput, Problem
 from nurture.models import utcnow
 from nurture.validation import parse_id
 from nurture.web.auth import Principal, ui_roles
+from nurture.web.ui import flash
 from nurture.web.ui import sequence_views as views
 from nurture.web.ui.params import Db, FormData, Me
 from nurture.web.ui.render import MARKETING, page
@@ -33,6 +34,7 @@ from nurture.web.ui.render import MARKETING, page
 WRITE = [ui_roles(*MARKETING)]
 # A select named `step.<old key>` carries the new key for that old step; empty leaves it.
 STEP_FIELD = "step."
+FLASH = "mapping"
 
 FromVersion = Annotated[int | None, QueryParameter(name="from", required=False)]
 
@@ -154,19 +156,32 @@ def _step_map(data: dict[str, str]) -> dict[str, str]:
 
 @get("/sequences/{sequence_id:int}/mapping", guards=WRITE, sync_to_thread=True)
 def mapping_page(
-    db: Db, principal: Me, sequence_id: FromPath[int], from_version: FromVersion = None
+    request: Request[Any, Any, Any],
+    db: Db,
+    principal: Me,
+    sequence_id: FromPath[int],
+    from_version: FromVersion = None,
 ) -> Template:
+    done = flash.take(request, FLASH)
+    if isinstance(done, dict) and done.get("sequence_id") == sequence_id:
+        result = MappingResult(
+            done["from_version_id"], done["to_version_id"], done["moved"], done["kept"]
+        )
+        return _mapping_page(
+            db, principal, sequence_id, from_version, result=result, applied=done["applied"]
+        )
     return _mapping_page(db, principal, sequence_id, from_version)
 
 
 @post("/sequences/{sequence_id:int}/mapping", guards=WRITE, sync_to_thread=True)
 def map_people(
+    request: Request[Any, Any, Any],
     db: Db,
     principal: Me,
     sequence_id: FromPath[int],
     data: FormData,
     from_version: FromVersion = None,
-) -> Template:
+) -> Template | Redirect:
     """Move the people at each chosen step onto the current version (changes.map_versions)."""
     raw = data.get("from_version_id", "").strip()
     # The posted version wins over the query: it is the one whose steps the form showed.
@@ -209,9 +224,22 @@ def map_people(
             error=f"Nobody was moved: {exc}.",
             status_code=409,
         )
-    # Committed before the page reads the new counts, as the enrol form does.
-    db.commit()
-    return _mapping_page(db, principal, sequence_id, shown, result=result, applied=step_map)
+    # The page after the redirect shows what moved, once (step keys and counts: small).
+    flash.put(
+        request,
+        FLASH,
+        {
+            "sequence_id": sequence_id,
+            "from_version_id": result.from_version_id,
+            "to_version_id": result.to_version_id,
+            "moved": result.moved,
+            "kept": result.kept,
+            "applied": step_map,
+        },
+    )
+    return Redirect(
+        f"/sequences/{sequence_id}/mapping?from={result.from_version_id}", status_code=303
+    )
 
 
 handlers = [mapping_page, map_people]

@@ -16,7 +16,16 @@ from litestar.response import Redirect, Template
 
 from campaigns.email.preview import render_for_contact
 from campaigns.experiments.validation import MAIL_STEPS as TESTABLE_MAIL_STEPS
-from campaigns.sequences import catalogue, changes, enrol_lists, experiments_of, listing, versions
+from campaigns.sequences import (
+    catalogue,
+    changes,
+    enrol_lists,
+    enrol_record,
+    enrol_segment,
+    experiments_of,
+    listing,
+    versions,
+)
 from campaigns.sequences.definition import MAIL_STEPS
 from campaigns.sequences.funnel import funnel
 from nurture.contacts import ContactFilter, list_contacts
@@ -24,12 +33,15 @@ from nurture.errors import Conflict, InvalidInput, NotFound, Problem
 from nurture.models import SequenceStatus, utcnow
 from nurture.web.auth import Principal, ui_roles
 from nurture.web.mail import mail_config
+from nurture.web.ui import enrol_views
 from nurture.web.ui import sequence_forms as forms
 from nurture.web.ui import sequence_views as views
 from nurture.web.ui.actors import actor_names
 from nurture.web.ui.params import Db, FormData, Me
 from nurture.web.ui.render import EVERYONE, MARKETING, fragment, page
 from nurture.web.ui.sequence_problems import plain
+from segments import reading
+from segments import store as segment_store
 from templates.problems import TemplateInvalid, TemplateRenderError
 
 READ = [ui_roles(*EVERYONE)]
@@ -258,6 +270,8 @@ def _detail(
         "error": None,
         "problems": [],
         "report": None,
+        "segments": _segment_choices(db) if principal.role in MARKETING else [],
+        "segment_preview": None,
         **extra,
     }
     return page("sequences/detail.html", principal, "sequences", status_code=status_code, **context)
@@ -272,6 +286,8 @@ def sequence_page(
     activated: FromQuery[bool] = False,
     published: FromQuery[int] = 0,
     done: FromQuery[str] = "",
+    segment_id: FromQuery[int] = 0,
+    enrolment: FromQuery[int] = 0,
 ) -> Template:
     notes = []
     if published:
@@ -285,7 +301,8 @@ def sequence_page(
         notes.append("The sequence is active: enrolled contacts move through it on schedule.")
     if done in _DONE:
         notes.append(_DONE[done])
-    return _detail(db, principal, sequence_id, notice=" ".join(notes) or None)
+    box = _enrol_box(db, sequence_id, segment_id, enrolment) if principal.role in MARKETING else {}
+    return _detail(db, principal, sequence_id, notice=" ".join(notes) or None, **box)
 
 
 _DONE = {
@@ -346,21 +363,17 @@ def stop_sequence(db: Db, principal: Me, sequence_id: FromPath[int]) -> Template
 
 
 @post("/sequences/{sequence_id:int}/enrol", guards=WRITE, sync_to_thread=True)
-def enrol(db: Db, principal: Me, sequence_id: FromPath[int], data: FormData) -> Template:
-    """Enrol the contacts whose addresses were pasted or picked; report who was skipped and why."""
+def enrol(db: Db, principal: Me, sequence_id: FromPath[int], data: FormData) -> Template | Redirect:
+    """Enrol the contacts whose addresses were pasted or picked, then show the report
+    of who was skipped and why on the sequence's page (a reload shows it again)."""
     addresses = forms.pasted_addresses(data.get("emails", ""))
     if not addresses:
         return _detail(
             db, principal, sequence_id, status_code=422, error="Paste or pick at least one address."
         )
     try:
-        result = changes.enrol(
-            db,
-            sequence_id,
-            actor=principal.actor,
-            contact_ids=[],
-            emails=addresses,
-            now=utcnow(),
+        entry = changes.enrol_from_form(
+            db, sequence_id, actor=principal.actor, emails=addresses, now=utcnow()
         )
     except (Conflict, InvalidInput) as exc:
         db.rollback()
@@ -368,9 +381,63 @@ def enrol(db: Db, principal: Me, sequence_id: FromPath[int], data: FormData) -> 
         return _detail(
             db, principal, sequence_id, status_code=status, error=f"Nobody enrolled: {exc}."
         )
-    db.commit()
-    report = views.enrol_report(result, enrol_lists.addresses(db, contact_ids=result.enrolled))
-    return _detail(db, principal, sequence_id, report=report)
+    return _enrolled(sequence_id, entry.id)
+
+
+@post("/sequences/{sequence_id:int}/enrol/segment", guards=WRITE, sync_to_thread=True)
+def enrol_a_segment(
+    db: Db, principal: Me, sequence_id: FromPath[int], data: FormData
+) -> Template | Redirect:
+    """Enrol a segment's current members, a batch per transaction (see enrol_segment)."""
+    segment_id = data.get("segment_id", "")
+    if not segment_id.isdigit():
+        return _detail(db, principal, sequence_id, status_code=422, error="Choose a segment.")
+    try:
+        entry = enrol_segment.enrol_segment(
+            db,
+            sequence_id,
+            int(segment_id),
+            actor=principal.actor,
+            now=utcnow(),
+            each_batch=db.commit,
+        )
+    except (Conflict, NotFound) as exc:
+        db.rollback()
+        status = 409 if isinstance(exc, Conflict) else 404
+        return _detail(
+            db, principal, sequence_id, status_code=status, error=f"Nobody enrolled: {exc}."
+        )
+    return _enrolled(sequence_id, entry.id)
+
+
+def _segment_choices(db: Db) -> list[tuple[int, str, int]]:
+    """(id, name, members now) of every segment, for the enrol box to choose from."""
+    sizes = reading.sizes(db)
+    return [(s.id, s.name, sizes.get(s.id, 0)) for s in segment_store.list_segments(db)]
+
+
+def _enrolled(sequence_id: int, entry_id: int) -> Redirect:
+    return Redirect(f"/sequences/{sequence_id}?enrolment={entry_id}#enrol-title", status_code=303)
+
+
+def _enrol_box(db: Db, sequence_id: int, segment_id: int, enrolment: int) -> dict[str, Any]:
+    """The enrol box's segments to choose from, a chosen segment's preview and the report
+    of an enrolment, for the sequence's page."""
+    box: dict[str, Any] = {"segment_preview": None, "report": None}
+    if segment_id:
+        try:
+            preview_of = enrol_segment.preview_segment(db, sequence_id, segment_id)
+        except (Conflict, NotFound):
+            pass  # the box says why nobody can join, or the segment is gone from the choice
+        else:
+            box["segment_preview"] = enrol_views.preview_view(preview_of)
+    if enrolment:
+        record = enrol_record.read(db, sequence_id, enrolment)
+        if record is not None:
+            ids = [p.contact_id for p in record.people if p.contact_id is not None]
+            emails = enrol_lists.addresses(db, contact_ids=ids)
+            box["report"] = enrol_views.report_view(record, emails)
+    return box
 
 
 @get("/sequences/contacts", guards=WRITE, sync_to_thread=True)
@@ -425,6 +492,7 @@ handlers = [
     edit_sequence,
     activate_sequence,
     enrol,
+    enrol_a_segment,
     pause_sequence,
     resume_sequence,
     stop_sequence,

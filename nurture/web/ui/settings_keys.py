@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from litestar import get, post
+from typing import Any
+
+from litestar import Request, get, post
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from sqlalchemy import select
@@ -11,12 +13,16 @@ from nurture import accounts
 from nurture.errors import InvalidInput
 from nurture.models import ApiKey, Role
 from nurture.web.auth import api_key_cache, ui_roles
+from nurture.web.ui import flash
 from nurture.web.ui.params import Db, FormData, Me
 from nurture.web.ui.render import ADMINS, page
 from nurture.web.ui.settings_users import ROLES
 
 # The page that shows a new key must never be cached or replayed from history.
 NO_STORE = {"Cache-Control": "no-store"}
+
+
+FLASH = "api_key"
 
 
 def _keys_page(
@@ -48,12 +54,17 @@ def _keys_page(
 
 
 @get("/settings/api-keys", guards=[ui_roles(*ADMINS)], sync_to_thread=True)
-def api_keys(db: Db, principal: Me) -> Template:
-    return _keys_page(db, principal)
+def api_keys(request: Request[Any, Any, Any], db: Db, principal: Me) -> Template:
+    # The new key, shown this once after the create form's redirect (flash: the session
+    # cookie is encrypted, and the page is never stored).
+    made = flash.take(request, FLASH) or {}
+    return _keys_page(db, principal, new_key=made.get("key", ""), new_key_name=made.get("name", ""))
 
 
 @post("/settings/api-keys", guards=[ui_roles(*ADMINS)], sync_to_thread=True)
-def create_api_key(db: Db, principal: Me, data: FormData) -> Template:
+def create_api_key(
+    request: Request[Any, Any, Any], db: Db, principal: Me, data: FormData
+) -> Template | Redirect:
     kept = {k: data.get(k, "") for k in ("name", "role")}
     try:
         key, plaintext = accounts.create_api_key(
@@ -67,8 +78,8 @@ def create_api_key(db: Db, principal: Me, data: FormData) -> Template:
         db.rollback()
         errors = {p.field: p.message for p in reversed(exc.problems)}
         return _keys_page(db, principal, form=kept, errors=errors, status=422)
-    db.flush()
-    return _keys_page(db, principal, new_key=plaintext, new_key_name=key.name, status=201)
+    flash.put(request, FLASH, {"key": plaintext, "name": key.name})
+    return Redirect("/settings/api-keys", status_code=303)
 
 
 @post("/settings/api-keys/{key_id:int}/revoke", guards=[ui_roles(*ADMINS)], sync_to_thread=True)

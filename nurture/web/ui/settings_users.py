@@ -14,9 +14,11 @@ from nurture import accounts
 from nurture.errors import Conflict, InvalidInput, Problem
 from nurture.models import Role, User
 from nurture.web.auth import ui_roles
+from nurture.web.ui import flash
 from nurture.web.ui.params import Db, FormData, Me
 from nurture.web.ui.render import ADMINS, page
 
+FLASH = "users"
 ROLES = [(role.value, role.value.capitalize()) for role in Role]
 
 
@@ -46,9 +48,11 @@ def _users_page(
 
 
 @get("/settings/users", guards=[ui_roles(*ADMINS)], sync_to_thread=True)
-def users(db: Db, principal: Me, created: FromQuery[str] = "") -> Template:
+def users(
+    request: Request[Any, Any, Any], db: Db, principal: Me, created: FromQuery[str] = ""
+) -> Template:
     notice = f"Account created for {created}." if created else ""
-    return _users_page(db, principal, notice=notice)
+    return _users_page(db, principal, notice=flash.take(request, FLASH) or notice)
 
 
 @post("/settings/users", guards=[ui_roles(*ADMINS)], sync_to_thread=True)
@@ -102,7 +106,8 @@ def sign_out_everywhere(
     user = db.get(User, user_id)
     who = user.email if user is not None else f"user {user_id}"
     sessions = "1 session" if ended == 1 else f"{ended} sessions"
-    return _users_page(db, principal, notice=f"Signed {who} out everywhere ({sessions} ended).")
+    flash.put(request, FLASH, f"Signed {who} out everywhere ({sessions} ended).")
+    return Redirect("/settings/users", status_code=303)
 
 
 handlers = [users, create_user, set_active, sign_out_everywhere]

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import get, post
+from litestar import Request, get, post
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect, Template
 
 from nurture.errors import Conflict, InvalidInput, Problem
 from nurture.models import utcnow
 from nurture.web.auth import ui_roles
+from nurture.web.ui import flash
 from nurture.web.ui.params import Db, FormData, Me
 from nurture.web.ui.render import ADMINS, page
 from nurture.webhooks import delivery, log, queueing, subscriptions
@@ -25,6 +26,7 @@ GUARD = [ui_roles(*ADMINS)]
 # The pages that show a new secret must never be cached or replayed from history.
 NO_STORE = {"Cache-Control": "no-store"}
 PAGE_SIZE = 25
+FLASH = "webhook_secret"
 FIELDS = ("url", "description", "other_types")
 # What the log's state badges say.
 STATE_LABELS = {"pending": "Retrying", "delivered": "Delivered", "failed": "Failed"}
@@ -92,12 +94,16 @@ def _list_page(
 
 
 @get("/settings/webhooks", guards=GUARD, sync_to_thread=True)
-def webhooks_page(db: Db, principal: Me) -> Template:
-    return _list_page(db, principal)
+def webhooks_page(request: Request[Any, Any, Any], db: Db, principal: Me) -> Template:
+    # A new subscription's secret, shown this once after the create form's redirect.
+    made = flash.take(request, FLASH) or {}
+    return _list_page(db, principal, new_secret=made.get("secret", ""), created_id=made.get("id"))
 
 
 @post("/settings/webhooks", guards=GUARD, sync_to_thread=True)
-def create_webhook(db: Db, principal: Me, data: FormData) -> Template:
+def create_webhook(
+    request: Request[Any, Any, Any], db: Db, principal: Me, data: FormData
+) -> Template | Redirect:
     kept = {k: v for k, v in data.items() if k in FIELDS or k.startswith("type:")}
     chosen = _chosen_types(data)
     try:
@@ -114,7 +120,8 @@ def create_webhook(db: Db, principal: Me, data: FormData) -> Template:
         return _list_page(
             db, principal, form=kept, errors=_errors(exc.problems, chosen), status=422
         )
-    return _list_page(db, principal, new_secret=secret, created_id=created.id, status=201)
+    flash.put(request, FLASH, {"secret": secret, "id": created.id})
+    return Redirect("/settings/webhooks", status_code=303)
 
 
 def _detail_page(
@@ -158,6 +165,7 @@ def _detail_page(
 
 @get("/settings/webhooks/{subscription_id:int}", guards=GUARD, sync_to_thread=True)
 def webhook_page(
+    request: Request[Any, Any, Any],
     db: Db,
     principal: Me,
     subscription_id: FromPath[int],
@@ -166,8 +174,15 @@ def webhook_page(
     replayed: Annotated[int | None, QueryParameter(ge=1)] = None,
 ) -> Template:
     notice = f"Delivery {replayed} is queued again, with the same webhook-id." if replayed else ""
+    made = flash.take(request, FLASH) or {}
     return _detail_page(
-        db, principal, subscription_id, cursor=cursor, state=in_state, notice=notice
+        db,
+        principal,
+        subscription_id,
+        cursor=cursor,
+        state=in_state,
+        notice=notice,
+        new_secret=made.get("secret", "") if made.get("id") == subscription_id else "",
     )
 
 
@@ -203,9 +218,12 @@ def change_webhook(
 
 
 @post("/settings/webhooks/{subscription_id:int}/rotate", guards=GUARD, sync_to_thread=True)
-def rotate_webhook_secret(db: Db, principal: Me, subscription_id: FromPath[int]) -> Template:
+def rotate_webhook_secret(
+    request: Request[Any, Any, Any], db: Db, principal: Me, subscription_id: FromPath[int]
+) -> Redirect:
     _, secret = subscriptions.rotate_secret(db, subscription_id, actor=principal.actor)
-    return _detail_page(db, principal, subscription_id, new_secret=secret)
+    flash.put(request, FLASH, {"secret": secret, "id": subscription_id})
+    return Redirect(f"/settings/webhooks/{subscription_id}", status_code=303)
 
 
 @post("/settings/webhooks/{subscription_id:int}/delete", guards=GUARD, sync_to_thread=True)

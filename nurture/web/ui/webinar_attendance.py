@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import get, post
+from litestar import Request, get, post
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath
-from litestar.response import Template
+from litestar.response import Redirect, Template
 
 from campaigns.content import attendance, library
 from campaigns.content.attendance import Report
@@ -21,11 +21,14 @@ from campaigns.content.kinds import WEBINARS
 from nurture.errors import Conflict, InvalidInput, Problem
 from nurture.models import utcnow
 from nurture.web.auth import ui_roles
+from nurture.web.ui import flash
 from nurture.web.ui.params import Db, Me
 from nurture.web.ui.render import EVERYONE, MARKETING, page
 
 PATH = "/content/webinars/{webinar_id:int}/attendance"
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+FLASH = "attendance"
+REPORT_LINES = 50
 MultipartForm = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
 
 
@@ -53,8 +56,14 @@ def _page(
 
 
 @get(PATH, guards=[ui_roles(*EVERYONE)], sync_to_thread=True)
-def attendance_page(db: Db, principal: Me, webinar_id: FromPath[int]) -> Template:
-    return _page(db, principal, webinar_id)
+def attendance_page(
+    request: Request[Any, Any, Any], db: Db, principal: Me, webinar_id: FromPath[int]
+) -> Template:
+    done = flash.take(request, FLASH)
+    report = None
+    if isinstance(done, dict) and done.get("webinar_id") == webinar_id:
+        report = Report(done["attended"], done["no_show"], [Problem(*p) for p in done["problems"]])
+    return _page(db, principal, webinar_id, report=report)
 
 
 @post(
@@ -65,8 +74,12 @@ def attendance_page(db: Db, principal: Me, webinar_id: FromPath[int]) -> Templat
     request_max_body_size=MAX_UPLOAD_BYTES,
 )
 def attendance_upload(
-    db: Db, principal: Me, webinar_id: FromPath[int], data: MultipartForm
-) -> Template:
+    request: Request[Any, Any, Any],
+    db: Db,
+    principal: Me,
+    webinar_id: FromPath[int],
+    data: MultipartForm,
+) -> Template | Redirect:
     """Record the valid lines of the CSV; the page lists the refused ones by line."""
     upload = data.get("file")
     if not isinstance(upload, UploadFile) or not upload.filename:
@@ -90,7 +103,19 @@ def attendance_upload(
         problem = Problem("file", str(exc))
         return _page(db, principal, webinar_id, problems=[problem], status_code=409)
     db.commit()
-    return _page(db, principal, webinar_id, report=report)
+    # Shown once on the page after the redirect; the first refused lines only (the
+    # session cookie holds a few KB).
+    flash.put(
+        request,
+        FLASH,
+        {
+            "webinar_id": webinar_id,
+            "attended": report.attended,
+            "no_show": report.no_show,
+            "problems": [(p.field, p.message, p.index) for p in report.problems[:REPORT_LINES]],
+        },
+    )
+    return Redirect(PATH.replace("{webinar_id:int}", str(webinar_id)), status_code=303)
 
 
 handlers = [attendance_page, attendance_upload]
