@@ -246,32 +246,6 @@ def send_test(
     config: MailConfig,
     extra: Mapping[str, Any] | None = None,
     overrides: Overrides | None = None,
-) -> EmailMessage:
-    """`send_test_filled`, answering only the message."""
-    return send_test_filled(
-        session,
-        template_id,
-        contact_id,
-        to=to,
-        idempotency_key=idempotency_key,
-        transport=transport,
-        config=config,
-        extra=extra,
-        overrides=overrides,
-    ).message
-
-
-def send_test_filled(
-    session: Session,
-    template_id: int,
-    contact_id: int,
-    *,
-    to: Address,
-    idempotency_key: str,
-    transport: Transport,
-    config: MailConfig,
-    extra: Mapping[str, Any] | None = None,
-    overrides: Overrides | None = None,
 ) -> TrialSend:
     """Send the template as `contact_id` would get it, to `to` (a marketer's own address);
     with `overrides`, as an experiment's variant would send it.
@@ -621,6 +595,5 @@ __all__ = [
     "send_internal",
     "send_keyed",
     "send_test",
-    "send_test_filled",
     "send_to_contact",
 ]

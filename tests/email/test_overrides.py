@@ -353,7 +353,7 @@ def test_a_test_send_shows_the_variant(
         transport=transport,
         config=mail_config,
         overrides=VARIANT_B,
-    )
+    ).message
     transport.close()
 
     (received,) = server.received

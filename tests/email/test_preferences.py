@@ -129,7 +129,7 @@ def test_a_test_send_carries_an_unsubscribe_link_that_names_no_contact(
         idempotency_key="test-1",
         transport=CaptureTransport(db_url),
         config=mail_config,
-    )
+    ).message
     raw = db.scalar(select(CapturedEmail.raw).where(CapturedEmail.message_id == message.id))
     assert raw is not None
     assert b"To: me@firm.example" in raw

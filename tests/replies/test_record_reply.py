@@ -256,7 +256,7 @@ def test_a_reply_to_a_test_send_stops_nothing(
         idempotency_key="test:reply",
         transport=mailer.transport,
         config=config,
-    )
+    ).message
     db.commit()
     preview = dataclasses.replace(sent, message_id=message.id, raw=captured_raw(db, message.id))
     assert preview.mime["Reply-To"] is None

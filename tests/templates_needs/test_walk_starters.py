@@ -73,7 +73,7 @@ def test_every_starter_sends_from_a_test_send_and_from_a_step_that_gives_its_con
     contact = make_contact(db, locale=locale, email=f"{name}.{locale}@client.example")
     db.commit()
 
-    tried = pipeline.send_test_filled(
+    tried = pipeline.send_test(
         db,
         template_id,
         contact.id,

@@ -262,7 +262,7 @@ def test_send(
     contact_id = parse_id(data.get("contact_id", ""))
     if user is None or contact_id is None:
         raise InvalidInput.single("contact_id", "choose a contact to send the test as")
-    sent = pipeline.send_test_filled(
+    sent = pipeline.send_test(
         db,
         template_id,
         contact_id,
