@@ -63,36 +63,20 @@ def enrol_segment(
     each; answers the audit entry that tells what happened (see enrol_record), kept up
     to date batch by batch. NotFound / Conflict as `preview_segment`."""
     segment = _segment(session, segment_id)
+    # An empty segment still checks that the sequence takes people (Conflict if not).
+    enrol_contacts(session, sequence_id, [], now=now)
     tally = Tally()
-    entry = None
+    entry = enrol_record.record(
+        session, actor=actor, sequence_id=sequence_id, source=SOURCE, tally=tally, segment=segment
+    )
     for batch in _member_batches(session, segment_id):
         result = enrol_contacts(session, sequence_id, batch, now=now)
         tally.add(
             result.enrolled,
             (Person(reason, contact_id=cid) for cid, reason in sorted(result.skipped.items())),
         )
-        if entry is None:
-            entry = enrol_record.record(
-                session,
-                actor=actor,
-                sequence_id=sequence_id,
-                source=SOURCE,
-                tally=tally,
-                segment=segment,
-            )
-        else:
-            enrol_record.update(entry, tally)
+        enrol_record.update(entry, tally)
         each_batch()
-    if entry is None:  # an empty segment: still a record that it was tried
-        enrol_contacts(session, sequence_id, [], now=now)  # Conflict for a sequence not running
-        entry = enrol_record.record(
-            session,
-            actor=actor,
-            sequence_id=sequence_id,
-            source=SOURCE,
-            tally=tally,
-            segment=segment,
-        )
     return entry
 
 
