@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
@@ -182,21 +183,14 @@ def task_outcome(
     request: Request[Any, Any, Any], db: Db, principal: Me, task_id: TaskId, data: FormData
 ) -> Template | Redirect:
     """Record an outcome; htmx gets the card back in its new state, a plain form a redirect."""
-    _check_may_act(db, principal, task_id)
-    notice = None
-    try:
+
+    def record() -> str | None:
         record_task_outcome(
             db, task_id, data.get("outcome", ""), now=utcnow(), actor=principal.actor
         )
-    except Conflict as exc:
-        if not from_htmx(request):
-            raise
-        # The card shows what is stored and says why the click changed nothing.
-        db.rollback()
-        notice = str(exc)
-    if not from_htmx(request):
-        return Redirect("/tasks", status_code=303)
-    return _card(db, task_id, notice=notice)
+        return None
+
+    return _act(request, db, principal, task_id, record)
 
 
 @post("/tasks/{task_id:int}/undo", guards=[ui_roles(*EVERYONE)], sync_to_thread=True)
@@ -204,14 +198,31 @@ def task_undo(
     request: Request[Any, Any, Any], db: Db, principal: Me, task_id: TaskId
 ) -> Template | Redirect:
     """Undo a recorded outcome within the undo window; the card comes back open."""
+
+    def undo() -> str:
+        undone = undo_task_outcome(db, task_id, now=utcnow(), actor=principal.actor)
+        return MOVED_ON if undone.sequence_moved_on else UNDONE
+
+    return _act(request, db, principal, task_id, undo)
+
+
+def _act(
+    request: Request[Any, Any, Any],
+    db: Db,
+    principal: Principal,
+    task_id: int,
+    act: Callable[[], str | None],
+) -> Template | Redirect:
+    """Run `act` on a task the caller may act on; htmx gets the card back (with what
+    `act` says was done, or why a click changed nothing), a plain form a redirect."""
     _check_may_act(db, principal, task_id)
     notice, done = None, None
     try:
-        undone = undo_task_outcome(db, task_id, now=utcnow(), actor=principal.actor)
-        done = MOVED_ON if undone.sequence_moved_on else UNDONE
+        done = act()
     except Conflict as exc:
         if not from_htmx(request):
             raise
+        # The card shows what is stored and says why the click changed nothing.
         db.rollback()
         notice = str(exc)
     if not from_htmx(request):
