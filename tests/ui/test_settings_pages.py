@@ -146,6 +146,9 @@ def test_audit_log_names_who_changed_what_and_pages(client: Client, db: Session)
         accounts.create_api_key(db, name=f"k{n}", actor="cli")
     db.commit()
     first = client.get("/settings/audit", headers=HTML).text
+    # What the command line did reads as such, not as the raw actor "cli".
+    assert "command line" in first
+    assert ">cli<" not in first
     older = re.search(r'href="(/settings/audit\?before=\d+)"', first)
     assert older is not None
     second = client.get(older.group(1), headers=HTML).text

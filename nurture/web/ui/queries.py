@@ -130,13 +130,6 @@ def audit_page(
     return rows[:limit], more
 
 
-def user_names(session: Session, ids: set[int]) -> dict[int, str]:
-    if not ids:
-        return {}
-    rows = session.execute(select(User.id, User.name, User.email).where(User.id.in_(ids))).all()
-    return {uid: name or email for uid, name, email in rows}
-
-
 def _utc_day(dialect: str) -> ColumnElement[Any]:
     if dialect == "sqlite":
         # Stored as naive UTC text, so date() gives the UTC day as 'YYYY-MM-DD'.

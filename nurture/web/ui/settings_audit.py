@@ -11,9 +11,9 @@ from litestar.params import QueryParameter
 from litestar.response import Template
 
 from nurture.models import AuditEntry
-from nurture.validation import parse_id
 from nurture.web.auth import ui_roles
 from nurture.web.ui import queries
+from nurture.web.ui.actors import actor_names
 from nurture.web.ui.params import Db, Me
 from nurture.web.ui.render import ADMINS, page
 
@@ -31,16 +31,6 @@ class AuditRow:
     changes: list[tuple[str, str]]
 
 
-def _actor_name(actor: str, names: dict[int, str]) -> str:
-    kind, _, ident = actor.partition(":")
-    user_id = parse_id(ident) if kind == "user" else None
-    if user_id is not None:
-        return names.get(user_id, f"deleted user {ident}")
-    if kind == "apikey":
-        return f"API key {ident}"
-    return actor
-
-
 def _changes(entry: AuditEntry) -> list[tuple[str, str]]:
     pairs = []
     for name, value in sorted((entry.changes or {}).items()):
@@ -56,14 +46,14 @@ def _blank(value: object) -> str:
     return "—" if value in (None, "") else str(value)
 
 
-def _row(entry: AuditEntry, names: dict[int, str]) -> AuditRow:
+def _row(entry: AuditEntry, names: dict[str, str]) -> AuditRow:
     link = None
     if entry.entity_type == "contact" and entry.entity_id:
         link = f"/contacts/{entry.entity_id}"
     entity = entry.entity_type + (f" #{entry.entity_id}" if entry.entity_id else "")
     return AuditRow(
         at=entry.at,
-        actor=_actor_name(entry.actor, names),
+        actor=names[entry.actor],
         action=entry.action,
         entity=entity,
         entity_link=link,
@@ -78,13 +68,7 @@ def audit_log(
     before: Annotated[int | None, QueryParameter(ge=1)] = None,
 ) -> Template:
     entries, more = queries.audit_page(db, before=before, limit=PAGE_SIZE)
-    user_ids = {
-        user_id
-        for e in entries
-        if e.actor.startswith("user:")
-        and (user_id := parse_id(e.actor.partition(":")[2])) is not None
-    }
-    names = queries.user_names(db, user_ids)
+    names = actor_names(db, (e.actor for e in entries))
     return page(
         "settings/audit.html",
         principal,
