@@ -19,7 +19,7 @@ from litestar.response import Redirect, Template
 from sqlalchemy.orm import Session
 
 from campaigns.sequences import changes, versions
-from campaigns.sequences.catalogue import template_names
+from campaigns.sequences.catalogue import segment_names, template_names
 from campaigns.sequences.listing import live_by_step
 from campaigns.sequences.mapping import MappingResult, mappable_versions
 from nurture.errors import Conflict, InvalidInput, Problem
@@ -90,16 +90,18 @@ def _mapping_page(
         # The posted choices were for another version's steps: start from the defaults.
         posted = None
     names = template_names(db)
+    segments = segment_names(db)
     targets = [
         Target(row.key, views.TYPE_LABELS.get(row.type, row.type))
-        for row in views.outline(current.definition, names)
+        for row in views.outline(current.definition, names, segments)
     ]
     field_errors = {p.field: p.message for p in reversed(problems or [])}
     steps: list[StepChoice] = []
     if selected is not None:
         here = live_by_step(db, sequence_id=sequence_id, version_id=selected.version.id)
         target_keys = {t.key for t in targets}
-        labels = {row.key: row.label for row in views.outline(selected.version.definition, names)}
+        old_rows = views.outline(selected.version.definition, names, segments)
+        labels = {row.key: row.label for row in old_rows}
         # Outline order first; a key the outline misses still gets a row so nobody is hidden.
         keys = [key for key in labels if key in here] + sorted(set(here) - set(labels))
         for key in keys:
