@@ -78,6 +78,18 @@ def db_url(request: pytest.FixtureRequest, database_urls: dict[str, str]) -> Ite
 
 
 @pytest.fixture
+def sqlite_db_url(database_urls: dict[str, str]) -> Iterator[str]:
+    """The SQLite test database alone, for a module whose subject does not depend on the
+    database (what a handler answers, a page drawn from static files): such a module
+    overrides `db_url` with it, and the time of a second run goes to tests where the
+    database matters."""
+    url = database_urls["sqlite"]
+    yield url
+    _empty_tables(url)
+    api_key_cache.clear()
+
+
+@pytest.fixture
 def db(db_url: str) -> Iterator[Session]:
     """A session on the test database, committed at the end of the test."""
     with session_scope(db_url) as session:

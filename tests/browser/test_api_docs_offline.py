@@ -11,6 +11,12 @@ from playwright.sync_api import Browser, ConsoleMessage, Route
 VIEWERS = ["/schema", "/schema/swagger"]
 
 
+@pytest.fixture
+def db_url(sqlite_db_url: str) -> str:
+    """The viewer is static files and the OpenAPI document: the database plays no part."""
+    return sqlite_db_url
+
+
 def _operation_count(live_server: str) -> int:
     with urllib.request.urlopen(f"{live_server}/schema/openapi.json") as answer:  # noqa: S310
         document = json.load(answer)

@@ -56,6 +56,14 @@ from tests.web_email.editor_forms import editor_form
 from tests.webhooks.conftest import store_event, subscribe
 from tests.webinars.helpers import make_webinar
 
+
+@pytest.fixture
+def db_url(sqlite_db_url: str) -> str:
+    """Post/Redirect/Get is what a handler answers, the same on either database (what the
+    handlers store is tested on both elsewhere): these cases run on SQLite alone."""
+    return sqlite_db_url
+
+
 # Posts answered by an htmx fragment (or JSON for a script): the page's address stays.
 FRAGMENTS = {
     "/segments/preview": "the rule builder's live count (JSON)",

@@ -23,6 +23,14 @@ from tests.ui.helpers import HTML, Client, csrf_token
 from tests.ui_prg.prg_harness import Case, World, check_post_redirect_get, fixed
 from tests.web_email.editor_forms import editor_form
 
+
+@pytest.fixture
+def db_url(sqlite_db_url: str) -> str:
+    """Post/Redirect/Get is what a handler answers, the same on either database (what the
+    handlers store is tested on both elsewhere): these cases run on SQLite alone."""
+    return sqlite_db_url
+
+
 # Broadcasts -----------------------------------------------------------------------------
 
 
