@@ -173,7 +173,10 @@ def _units(source: str, stream: list[Token], head_end: int) -> list[tuple[int, i
         elif token.kind == "end":
             if token.name == "mj-body" and "mj-body" not in stack:
                 # An unclosed element: keep it (malformed, so raw) and stop at the body's end.
-                units.append((start, token.start))
+                end = token.start
+                while end > start and source[end - 1] in " \t\r\n":
+                    end -= 1
+                units.append((start, end))
                 stack.clear()
                 break
             if token.name in stack:
