@@ -89,7 +89,8 @@ def _text_end(source: str, position: int) -> int:
     """Where a run of text starting at `position` ends: at the next tag, skipping Jinja."""
     length = len(source)
     while position < length:
-        position = _TEXT.match(source, position).end()  # type: ignore[union-attr]
+        run = _TEXT.match(source, position)  # always matches, if only the empty string
+        position = run.end() if run else position
         if position >= length or _tag(source, position) is not None:
             return position
         position += 1  # a "{" or "<" that opens nothing: text
