@@ -34,7 +34,7 @@ from jinja2 import Template
 
 from templates import contrast
 from templates.html_measure import measure
-from templates.marks import protect
+from templates.marks import protect, restore
 from templates.mjml_tree import Element, InlineTag, MjmlTree, inline_tags, read_tree
 from templates.sandbox import environment, runtime_problem
 
@@ -454,9 +454,13 @@ class _Defaults:
                 else:
                     self.by_tag.setdefault(element.name, {}).update(element.attrs)
             if element.name == "mj-style":
-                styles = _strip_jinja_comments(element.content)
-                for rule in _LINK_RULE.finditer(styles):
-                    colour = _style(rule.group(1)).get("color")
+                try:
+                    styles = protect(element.content)
+                except ValueError:
+                    continue
+                # Rules are found with the Jinja hidden: `{{ brand.color }}` holds braces.
+                for rule in _LINK_RULE.finditer(styles.text):
+                    colour = _style(restore(rule.group(1), styles.constructs)).get("color")
                     if colour is not None:
                         self.link_colour = colour
 
@@ -520,24 +524,11 @@ def _has_text(content: str) -> bool:
     return bool(html_lib.unescape(text).strip())
 
 
-def _strip_jinja_comments(text: str) -> str:
-    return re.sub(r"\{#.*?#\}", "", text, flags=re.DOTALL)
-
-
 def block_at_line(mjml: str, line: int | None) -> tuple[int | None, str | None]:
     """The block (index and kind) whose source holds `line`; (None, None) outside any."""
     if line is None:
         return (None, None)
-    blocks = read_tree(mjml).blocks
-    for index in range(len(blocks) - 1, -1, -1):
-        if blocks[index].line <= line:
-            ends = _last_line(blocks[index])
-            if line <= ends or index == len(blocks) - 1:
-                return (index, block_kind(blocks[index]))
-            return (None, None)
+    for index, block in enumerate(read_tree(mjml).blocks):
+        if block.line <= line <= block.end_line:
+            return (index, block_kind(block))
     return (None, None)
-
-
-def _last_line(element: Element) -> int:
-    last = element.walk()[-1]
-    return max(last.line, last.content_line + last.content.count("\n"))

@@ -41,6 +41,8 @@ class Element:
     children: list[Element] = field(default_factory=list)
     content: str = ""
     content_line: int = 0
+    # The line of its closing tag (its own line when it closes itself or never closes).
+    end_line: int = 0
 
     def ancestors(self) -> list[Element]:
         """Parents from the nearest outwards."""
@@ -126,11 +128,13 @@ class _Reader:
             if match.group("close"):
                 for depth in range(len(stack) - 1, 0, -1):
                     if stack[depth].name == name:
+                        stack[depth].end_line = self.line(start)
                         del stack[depth:]
                         break
                 continue
             attrs = {k: self.restored(v) for k, v in parse_attributes(match.group("attrs")).items()}
-            element = Element(name, attrs, self.line(start), parent=stack[-1])
+            line = self.line(start)
+            element = Element(name, attrs, line, parent=stack[-1], end_line=line)
             stack[-1].children.append(element)
             if match.group("selfclose"):
                 continue
@@ -140,6 +144,7 @@ class _Reader:
                 end = len(text) if found is None else found.start()
                 element.content = self.restored(text[position:end])
                 element.content_line = self.line(position)
+                element.end_line = self.line(end)
                 position = len(text) if found is None else found.end()
                 continue
             stack.append(element)

@@ -34,6 +34,7 @@ from nurture.web.ui import (
     settings_users,
     settings_webhooks,
     tasks,
+    template_check,
     testimonials,
     webinar_attendance,
 )
@@ -51,6 +52,7 @@ ui_router = Router(
         *sequence_mapping.handlers,
         *broadcasts.handlers,
         *content.handlers,
+        *template_check.handlers,
         *library.handlers,
         *outbox.handlers,
         *settings.handlers,
