@@ -79,9 +79,9 @@ def test_api_checks_the_saved_version_and_names_block_and_line(
         (f["code"], f["locale"], f["block"], f["block_kind"], f["line"]) for f in result["findings"]
     }
     assert found == {
-        ("image_alt_missing", "en", 0, "text", 6),
-        ("link_not_https", "en", 0, "text", 7),
-        ("contrast_low", "en", 0, "text", 7),
+        ("image_alt_missing", "en", 0, "raw", 6),
+        ("link_not_https", "en", 0, "raw", 7),
+        ("contrast_low", "en", 0, "raw", 7),
         ("text_too_little", "en", None, None, None),
     }
     contrast = next(f for f in result["findings"] if f["code"] == "contrast_low")
@@ -141,7 +141,7 @@ def test_editor_loads_the_check_and_lists_the_unsaved_forms_findings(
     assert "2 errors, 2 warnings." in text
     assert "Error:</strong> image without alt text" in text
     assert 'data-goto-line="6" data-goto-part="body">line 6</button>' in text
-    assert "block 1, text" in text
+    assert "block 1, HTML/MJML" in text
     assert '<h3 class="check-locale">EN</h3>' in text
     assert "RU" not in text
 
