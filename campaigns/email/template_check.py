@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from campaigns.email import brand
 from campaigns.email.compiled import compiled_variant
 from campaigns.email.mailconfig import MailConfig
 from campaigns.email.preview import PREVIEW_MESSAGE_ID
@@ -58,6 +59,8 @@ def check_template(
     """
     template = get_template(session, template_id)
     tracking = template.tracking
+    # The brand saved under Settings, as sends and previews use it.
+    config = brand.with_brand(session, config)
     marketing = template.kind == TemplateKind.MARKETING.value
     findings: list[Finding] = []
     if variants is not None:

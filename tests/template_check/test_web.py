@@ -10,6 +10,7 @@ from litestar import Litestar
 from litestar.testing import TestClient
 from sqlalchemy.orm import Session
 
+from campaigns.email import brand
 from campaigns.email.store import VariantInput, create_template, get_template
 from tests.factories import make_api_key
 from tests.ui.helpers import HTML, post_form
@@ -162,3 +163,22 @@ def test_sales_reps_may_check_but_not_save(client: Client, db: Session, template
     shown = post_form(client, f"/content/{template_id}/check", editor_form(CLEAN))
     assert shown.status_code == 200
     assert "No problems found in EN." in shown.text
+
+
+def test_colours_written_with_jinja_are_checked_in_the_brand_saved_under_settings(
+    client: Client, db: Session, template_id: int
+) -> None:
+    brand.save(db, {"color": "#b91c1c"}, actor="test", base_url="https://mail.example")
+    db.commit()
+    dark = CLEAN.replace(
+        "<mj-text>Hello",
+        '<mj-text color="{{ brand.color }}" container-background-color="#000">Hello',
+    )
+    body = {"variants": {"en": {"subject": "Hi", "body": dark}}}
+    answer = client.post(
+        f"/api/v1/templates/{template_id}/check", json=body, headers=_key(db, "marketer")
+    )
+    assert answer.status_code == 200, answer.text
+    assert [f["message"] for f in answer.json()["findings"]] == [
+        "text contrast 3.24:1, needs 4.5:1: #b91c1c on #000000"
+    ]
