@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from templates.blocks import Block, write_block
 from templates.checks import Finding, block_at_line, check_variant
 from templates.contrast import luminance, parse_colour, ratio, shown
+from templates.library import starter_templates
 from tests.template_check.helpers import CONTEXT, document, section
 
 
@@ -231,3 +234,26 @@ def test_colours_we_cannot_read_are_unknown_not_guessed() -> None:
         assert parse_colour(value) is None
     assert parse_colour("#FFF !important") == (255, 255, 255)
     assert luminance((255, 255, 255)) == pytest.approx(1.0)
+
+
+_STARTER_BODIES = [v.body for t in starter_templates() for v in t.variants.values()]
+_JUNK = st.text(
+    alphabet=st.one_of(
+        st.sampled_from(list('<>/"=}{%#- mj-textsectionahref:img')), st.characters()
+    ),
+    max_size=40,
+)
+
+
+@settings(max_examples=60, deadline=None, derandomize=True, database=None)
+@given(st.sampled_from(_STARTER_BODIES), st.integers(0, 30_000), st.integers(0, 200), _JUNK)
+def test_the_check_reads_any_mangled_source_without_failing(
+    body: str, at: int, cut: int, junk: str
+) -> None:
+    at %= len(body) + 1
+    mangled = body[:at] + junk + body[at + cut :]
+    findings = check_variant(
+        locale="en", mjml=mangled, html=f"<p>{junk}", context=CONTEXT, marketing=True
+    )
+    assert all(f.block is None or f.block >= 0 for f in findings)
+    block_at_line(mangled, at % 120)
