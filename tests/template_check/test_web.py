@@ -108,6 +108,14 @@ def test_api_checks_given_variants_without_saving_them(
     assert [(f["code"], f["block"]) for f in result["findings"]] == [("unsubscribe_missing", None)]
     db.expire_all()
     assert get_template(db, template_id).current_version == 1
+    saved = {
+        "variants": {
+            "en": {"subject": "Your guide", "body": FLAWED},
+            "ru": {"subject": "Ваше руководство", "body": CLEAN.replace("Hello", "Здравствуйте")},
+        }
+    }
+    same = client.post(f"/api/v1/templates/{template_id}/check", json=saved, headers=headers)
+    assert same.json()["version"] == 1
 
 
 def test_api_names_what_it_cannot_check(client: Client, db: Session, template_id: int) -> None:
