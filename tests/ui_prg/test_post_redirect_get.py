@@ -68,6 +68,7 @@ def db_url(sqlite_db_url: str) -> str:
 FRAGMENTS = {
     "/segments/preview": "the rule builder's live count (JSON)",
     "/content/{template_id:int}/preview": "the editor's live preview (htmx)",
+    "/content/{template_id:int}/check": "the editor's pre-save check (htmx)",
     "/content/{template_id:int}/test-send": "the editor's test send note (htmx)",
     "/tasks/{task_id:int}/outcome": "a task card's outcome (htmx)",
 }
@@ -432,6 +433,16 @@ CASES: dict[str, Case] = {
             "fallback_owner_id": "",
             "recycle_sequence_id": "",
             "recycle_score_to": "10",
+        },
+    ),
+    "/settings/brand": fixed(
+        "/settings/brand",
+        {
+            "name": "Keller Brandt",
+            "color": "#1d4ed8",
+            "logo_url": "https://cdn.keller.example/logo.png",
+            "address": "Ring 1, Vienna",
+            "font": "georgia",
         },
     ),
     "/contacts/{contact_id:int}/edit": lambda client, db, w: (
