@@ -89,11 +89,15 @@ PUBLIC: list[tuple[str, Path_]] = [
 SIGNED_IN = NAVIGATION + BUILDERS + SETTINGS
 
 # Runs axe on the whole document with the WCAG 2.0/2.1 A and AA rules; answers one
-# row per violated rule: [rule, node count, first node's selector, help].
+# row per violated rule: [rule, node count, first node's selector, what is wrong with it
+# (for contrast: the two colours and the ratio)].
 RUN_AXE = """async (tags) => {
   const result = await axe.run(document, {runOnly: {type: "tag", values: tags}});
-  return result.violations.map((v) => [
-    v.id, v.nodes.length, String(v.nodes[0].target[0]), v.help]);
+  return result.violations.map((v) => {
+    const first = v.nodes[0];
+    const check = [...first.any, ...first.all, ...first.none][0];
+    return [v.id, v.nodes.length, String(first.target[0]), check ? check.message : v.help];
+  });
 }"""
 # htmx fetches badges and panels on load; audit what a person sees once they are in.
 SETTLED = "() => document.readyState === 'complete' && !document.querySelector('.htmx-request')"
