@@ -13,7 +13,7 @@ from campaigns.broadcasts.definition import BroadcastInput
 from campaigns.broadcasts.store import create_broadcast
 from campaigns.sequences import versions
 from nurture import event_writes
-from nurture.models import User, utcnow
+from nurture.models import EmailMessage, ImportJob, User, utcnow
 from nurture.reviews import referrals, surveys, testimonials
 from nurture.webhooks.subscriptions import create_subscription
 from segments import lists, store
@@ -39,6 +39,8 @@ class World:
     sequence_id: int
     broadcast_id: int
     handoff_id: int
+    message_id: int
+    import_id: int
     story_id: int
     webinar_id: int
     subscription_id: int
@@ -73,7 +75,11 @@ def build_world(db: Session, secret: str) -> World:
     contact = people[0]
     rows = [
         event_writes.EventRow(
-            person.id, EVENT_TYPES[(n + day) % len(EVENT_TYPES)], now - timedelta(days=day), {}, None
+            person.id,
+            EVENT_TYPES[(n + day) % len(EVENT_TYPES)],
+            now - timedelta(days=day),
+            {},
+            None,
         )
         for n, person in enumerate(people[:20])
         for day in range(0, 28, 3)
@@ -110,6 +116,51 @@ def build_world(db: Session, secret: str) -> World:
     subscription, _ = create_subscription(
         db, url="https://hooks.example/nurture", event_types=["contact.created"], actor="test"
     )
+    # Final states only: a queued message would go to the server's sender.
+    messages = [
+        EmailMessage(
+            idempotency_key=f"a11y-{n}",
+            status=status,
+            kind="marketing",
+            template_id=template_id,
+            contact_id=people[n].id,
+            to_email=people[n].email,
+            subject="Your guide",
+            last_error=error,
+            sent_at=now if status == "sent" else None,
+        )
+        for n, (status, error) in enumerate(
+            [
+                ("failed", "550 5.1.1 mailbox unavailable"),
+                ("bounced", "550 no such user"),
+                ("sent", None),
+                ("sent", None),
+            ]
+        )
+    ]
+    db.add_all(messages)
+    job = ImportJob(
+        filename="leads.csv",
+        stored_path="/nonexistent/leads.csv",
+        status="done",
+        total_rows=12,
+        processed_rows=12,
+        created_count=9,
+        updated_count=1,
+        rejected_count=2,
+        rejected={
+            "lines": [
+                {"line": 4, "reason": "email: not an address"},
+                {"line": 9, "reason": "email: missing"},
+            ]
+        },
+        created_by_id=admin.id,
+        finished_at=now,
+    )
+    db.add(job)
+    failed = ImportJob(filename="old.csv", stored_path="/nonexistent/old.csv", status="failed")
+    failed.error, failed.finished_at = "The file is not UTF-8.", now
+    db.add(failed)
     db.commit()
 
     signer = TokenSigner(secret)
@@ -127,6 +178,8 @@ def build_world(db: Session, secret: str) -> World:
         sequence_id=sequence.id,
         broadcast_id=broadcast.id,
         handoff_id=handoff.id,
+        message_id=messages[0].id,
+        import_id=job.id,
         story_id=story.id,
         webinar_id=webinar.id,
         subscription_id=subscription.id,
