@@ -69,6 +69,8 @@ NAVIGATION: list[tuple[str, Path_]] = [
     ("outbox message", lambda w: f"/outbox/messages/{w.message_id}"),
     ("not found", lambda w: "/contacts/987654"),
 ]
+# The block editor joins here once merged:
+# ("block editor", lambda w: f"/content/{w.template_id}/blocks?locale=en").
 BUILDERS: list[tuple[str, Path_]] = [
     ("segment builder (new)", lambda w: "/segments/new"),
     ("segment builder", lambda w: f"/segments/{w.segment_id}/edit"),
