@@ -164,7 +164,10 @@ def test_no_page_violates_wcag_a_or_aa(browser: Browser, live_server: str, db: S
     found: list[Row] = []
     errors: list[str] = []
     for width in WIDTHS:
-        context = browser.new_context(viewport={"width": width, "height": 900})
+        # No transitions: a colour caught halfway through one would be measured.
+        context = browser.new_context(
+            viewport={"width": width, "height": 900}, reduced_motion="reduce"
+        )
         try:
             page = context.new_page()
             page.on("pageerror", lambda exc: errors.append(str(exc)))
