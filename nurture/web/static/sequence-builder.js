@@ -255,7 +255,10 @@
     var handle = el("span", { class: "seq-handle", title: "Drag to reorder", "aria-hidden": "true", text: "⋮⋮" });
     var head = el("div", { class: "seq-card-head" }, [
       handle,
-      el("span", { class: "seq-card-type", text: typeLabel(step.type) }),
+      // The card holds other controls (remove, nested steps), so the card itself cannot
+      // be a button: its type label is the control that selects it from the keyboard.
+      el("button", { type: "button", class: "seq-card-type", "aria-label": typeLabel(step.type) + " step " + step.key,
+        "aria-pressed": path === selectedPath ? "true" : "false", text: typeLabel(step.type) }),
       el("code", { class: "seq-card-key", text: step.key }),
       el("button", { type: "button", class: "icon-button seq-remove", title: "Remove step", "aria-label": "Remove step " + step.key, text: "×",
         onclick: function (event) { event.stopPropagation(); removeStep(listPath, index); } })
@@ -263,9 +266,8 @@
     var card = el("div", {
       class: "seq-card seq-type-" + step.type + (path === selectedPath ? " is-selected" : ""),
       "data-path": path, "data-key": step.key, "data-list": listPath, "data-index": String(index),
-      draggable: "true", tabindex: "0", role: "button", "aria-label": typeLabel(step.type) + " step " + step.key,
-      onclick: function (event) { event.stopPropagation(); selectStep(path); },
-      onkeydown: function (event) { if ((event.key === "Enter" || event.key === " ") && event.target === card) { event.preventDefault(); selectStep(path); } }
+      draggable: "true", role: "group", "aria-label": typeLabel(step.type) + " step " + step.key,
+      onclick: function (event) { event.stopPropagation(); selectStep(path); }
     }, [head, el("div", { class: "seq-card-summary", text: summary(step) }), el("p", { class: "field-error seq-error", hidden: "hidden" })]);
     dragAndDrop(card, listPath, index);
     if (step.type === "branch") {
@@ -330,6 +332,8 @@
     selectedPath = path;
     Array.prototype.forEach.call(flowRoot.querySelectorAll(".seq-card"), function (card) {
       card.classList.toggle("is-selected", card.getAttribute("data-path") === path);
+      var chosen = card.querySelector(":scope > .seq-card-head > .seq-card-type");
+      if (chosen) chosen.setAttribute("aria-pressed", card.getAttribute("data-path") === path ? "true" : "false");
     });
     drawPanel();
     showProblems();
