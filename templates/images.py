@@ -44,6 +44,8 @@ MEDIA_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg", "GIF": "image/gif", "WE
 EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/gif": "gif", "image/webp": "webp"}
 NOT_AN_IMAGE = "is not a PNG, JPEG, GIF or WebP image"
 _SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
+_GIF_LONGEST_MS = 0xFFFF * 10
+_ORIENTATION = 0x0112  # the EXIF tag
 _DIGITS = re.compile(r"[0-9]{1,6}")
 _PALETTED = ("image/png", "image/gif")
 # Decoders report a damaged file with any of these.
@@ -140,8 +142,12 @@ def _prepare(image: Image.Image, limit: int) -> PreparedImage:
             )
         return _animation(image, media_type, limit)
     if media_type == "image/jpeg":
-        # Decode a large photo at 1/2, 1/4 or 1/8 scale when that is still wide enough.
-        image.draft("RGB", (limit, max(1, h * limit // w)))
+        # Decode a large photo at 1/2, 1/4 or 1/8 scale when that is still wide enough
+        # (once upright: a photo lying on its side shows its height as its width).
+        sideways = image.getexif().get(_ORIENTATION) in (5, 6, 7, 8)
+        shown_w, shown_h = (h, w) if sideways else (w, h)
+        wanted = (limit, -(-shown_h * limit // shown_w))
+        image.draft("RGB", (wanted[1], wanted[0]) if sideways else wanted)
     upright = ImageOps.exif_transpose(image)
     if upright.mode == "P" and upright.width <= limit and media_type in _PALETTED:
         # A logo or an icon that needs no resizing keeps its palette (and its small size).
@@ -153,8 +159,14 @@ def _animation(image: Image.Image, media_type: str, limit: int) -> PreparedImage
     frames: list[Image.Image] = []
     durations: list[int] = []
     for frame in ImageSequence.Iterator(image):
+        rgba = frame.convert("RGBA")
+        # Read after decoding: the WebP reader sets a frame's duration as it loads it.
         durations.append(int(frame.info.get("duration", 100)))
-        frames.append(_fit(frame.convert("RGBA"), limit))
+        frames.append(_fit(rgba, limit))
+    # GIF keeps a frame's time in 16 bits of centiseconds, and Pillow's writer adds up
+    # the times of frames that came out identical: cap each so that even their sum fits.
+    longest = _GIF_LONGEST_MS // len(frames)
+    durations = [min(max(d, 0), longest) for d in durations]
     info = {"loop": int(image.info.get("loop", 0)), "duration": durations}
     return _encode(frames, media_type, info=info)
 
