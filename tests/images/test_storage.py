@@ -3,12 +3,17 @@ every upload is audited, and the listing pages newest first."""
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+import threading
+import time
+
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from campaigns.email import images as store
+from nurture.db import session_scope
 from nurture.models import AuditEntry, EmailImage
 from templates import images
+from tests.conftest import _empty_tables
 from tests.images.samples import animation, jpeg_turned, png
 
 
@@ -91,3 +96,48 @@ def test_the_listing_is_newest_first_in_pages(db: Session) -> None:
     assert first[0].frames == 4
     rest = store.images_page(db, before=first[-1].id, limit=3)
     assert [i.id for i in rest] == [ids[0]]
+
+
+def test_two_uploads_of_the_same_bytes_at_once_make_one_row(
+    database_urls: dict[str, str],
+) -> None:
+    """On PostgreSQL (many web processes): the second insert waits on the unique index
+    while the first is uncommitted, then finds the first's row instead of failing."""
+    url = database_urls["postgresql"]
+    prepared = images.prepare(png((300, 100)), width=100)
+    answers: list[store.Stored] = []
+    try:
+        with session_scope(url) as first:
+            made = store.save_image(first, prepared=prepared, filename="a.png", actor="user:1")
+
+            def second_upload() -> None:
+                with session_scope(url) as second:
+                    answers.append(
+                        store.save_image(
+                            second, prepared=prepared, filename="b.png", actor="user:2"
+                        )
+                    )
+
+            racer = threading.Thread(target=second_upload)
+            racer.start()
+            _wait_until_blocked(url)
+        racer.join()
+        assert len(answers) == 1
+        assert not answers[0].created
+        assert answers[0].image.id == made.image.id
+        with session_scope(url) as db:
+            assert db.scalar(select(func.count()).select_from(EmailImage)) == 1
+            assert db.scalars(select(AuditEntry.actor).order_by(AuditEntry.id)).all() == [
+                "user:1",
+                "user:2",
+            ]
+    finally:
+        _empty_tables(url)
+
+
+def _wait_until_blocked(url: str) -> None:
+    """Until another connection waits for a lock (the second insert on the unique key)."""
+    with session_scope(url) as watcher:
+        while not watcher.scalar(text("SELECT count(*) FROM pg_locks WHERE NOT granted")):
+            watcher.rollback()
+            time.sleep(0.01)

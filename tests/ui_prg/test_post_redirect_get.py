@@ -69,6 +69,7 @@ FRAGMENTS = {
     "/segments/preview": "the rule builder's live count (JSON)",
     "/content/{template_id:int}/preview": "the editor's live preview (htmx)",
     "/content/{template_id:int}/test-send": "the editor's test send note (htmx)",
+    "/content/images": "the block editor's image upload (JSON for its script)",
     "/tasks/{task_id:int}/outcome": "a task card's outcome (htmx)",
 }
 
