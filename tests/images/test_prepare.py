@@ -213,3 +213,22 @@ def test_frames_that_come_out_identical_never_overflow_the_gif_frame_time() -> N
     assert getattr(opened(data), "n_frames", 1) == 2
     stored = opened(images.prepare(data, width=16).data)
     assert (stored.format, stored.size) == ("GIF", (32, 16))
+
+
+@pytest.mark.parametrize(
+    ("mode", "fmt", "stored_mode"),
+    [
+        ("CMYK", "JPEG", "RGB"),
+        ("L", "JPEG", "L"),
+        ("I;16", "PNG", "RGB"),
+        ("LA", "PNG", "LA"),
+        ("1", "PNG", "RGB"),
+        ("RGBA", "WEBP", "RGBA"),
+    ],
+)
+def test_other_colour_modes_come_out_resized_in_a_mode_mail_clients_show(
+    mode: str, fmt: str, stored_mode: str
+) -> None:
+    prepared = images.prepare(encode(Image.new(mode, (900, 300)), fmt), width=150)
+    stored = opened(prepared.data)
+    assert (stored.format, stored.mode, stored.size) == (fmt, stored_mode, (300, 100))
