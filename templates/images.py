@@ -12,8 +12,9 @@ size is checked before any pixel is decoded: at most MAX_BYTES of upload, MAX_PI
 per frame (a small file may claim 100,000 x 100,000 pixels, a "decompression bomb")
 and MAX_ANIMATION_PIXELS over all frames of an animation.
 
-Animated GIF and WebP keep their frames, timings and loop: each frame is resized
-alike. Pillow hands over each frame whole (already drawn over the previous ones), so
+Animated GIF, WebP and PNG (APNG) keep their frames, timings and loop: each frame is
+resized alike. A JPEG with more pictures after the first (MPO, from many cameras) is
+its first picture. Pillow hands over each frame whole (already drawn over the previous ones), so
 the output is a clean sequence of full frames; its GIF writer stores only the part of
 each frame that changed.
 """
@@ -41,6 +42,9 @@ WEBP_QUALITY = 82
 
 # Pillow's names for the formats we take, and how they are served.
 MEDIA_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg", "GIF": "image/gif", "WEBP": "image/webp"}
+# Pillow's name for a JPEG that carries more pictures after the first (many cameras and
+# phones write them): a JPEG, of which the first picture is the photo.
+_MULTI_PICTURE = "MPO"
 EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/gif": "gif", "image/webp": "webp"}
 NOT_AN_IMAGE = "is not a PNG, JPEG, GIF or WebP image"
 _SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
@@ -119,7 +123,7 @@ def _open(data: bytes) -> Image.Image:
         # Pillow's own guard (far above ours) warns, or raises, while opening; where
         # warnings are errors (the tests) the warning arrives raised.
         raise _too_many_pixels() from None
-    if image.format not in MEDIA_TYPES:
+    if image.format not in MEDIA_TYPES and image.format != _MULTI_PICTURE:
         image.close()
         raise InvalidInput.single("file", NOT_AN_IMAGE)
     return image
@@ -130,8 +134,9 @@ def _prepare(image: Image.Image, limit: int) -> PreparedImage:
     w, h = image.size
     if w < 1 or h < 1 or w * h > MAX_PIXELS:
         raise _too_many_pixels((w, h))
-    media_type = MEDIA_TYPES[str(image.format)]
-    frames = getattr(image, "n_frames", 1)
+    still_jpeg = image.format == _MULTI_PICTURE
+    media_type = MEDIA_TYPES["JPEG" if still_jpeg else str(image.format)]
+    frames = 1 if still_jpeg else getattr(image, "n_frames", 1)
     if frames > 1:
         if frames > MAX_FRAMES or w * h * frames > MAX_ANIMATION_PIXELS:
             raise InvalidInput.single(
@@ -221,7 +226,9 @@ def _encode(
             out, "JPEG", quality=JPEG_QUALITY, optimize=True, progressive=True
         )
     elif media_type == "image/png":
-        first.save(out, "PNG", optimize=True)
+        # An animated PNG (APNG) stays animated, like GIF and WebP.
+        extra = {"save_all": True, "append_images": frames[1:], **info} if many else {}
+        first.save(out, "PNG", optimize=True, **extra)
     elif media_type == "image/gif":
         paletted = [_gif_frame(f) for f in frames]
         extra = {"save_all": True, "append_images": paletted[1:], "disposal": 2} if many else {}

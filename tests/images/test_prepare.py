@@ -232,3 +232,22 @@ def test_other_colour_modes_come_out_resized_in_a_mode_mail_clients_show(
     prepared = images.prepare(encode(Image.new(mode, (900, 300)), fmt), width=150)
     stored = opened(prepared.data)
     assert (stored.format, stored.mode, stored.size) == (fmt, stored_mode, (300, 100))
+
+
+def test_an_animated_png_stays_animated() -> None:
+    frames = [Image.new("RGB", (400, 200), (60 * n, 0, 0)) for n in range(3)]
+    data = encode(frames[0], "PNG", save_all=True, append_images=frames[1:], duration=120, loop=0)
+    prepared = images.prepare(data, width=100)
+    stored = opened(prepared.data)
+    assert (prepared.frames, getattr(stored, "n_frames", 1)) == (3, 3)
+    assert (stored.format, stored.size) == ("PNG", (200, 100))
+
+
+def test_a_camera_jpeg_with_a_second_picture_is_taken_as_its_first() -> None:
+    # MPO: what many cameras write (a preview or a second lens after the photo).
+    data = encode(halves((900, 300)), "MPO", save_all=True, append_images=[halves((90, 30))])
+    assert opened(data).format == "MPO"
+    prepared = images.prepare(data, width=150)
+    stored = opened(prepared.data)
+    assert (prepared.media_type, prepared.frames) == ("image/jpeg", 1)
+    assert (stored.format, stored.size) == ("JPEG", (300, 100))
