@@ -12,11 +12,15 @@ from contextlib import contextmanager
 import pytest
 from httpx import Cookies
 from litestar.testing import TestClient
+from sqlalchemy import delete
 
+from campaigns.email.images import Served
 from nurture.config import Settings
 from nurture.db import session_scope
+from nurture.models import EmailImage
 from nurture.web.app import create_app
 from nurture.web.auth import api_key_cache
+from nurture.web.public import images as public_images
 from templates import images
 from tests.conftest import _empty_tables
 from tests.factories import make_api_key, make_user
@@ -248,3 +252,30 @@ def test_the_api_lists_images_newest_first_in_pages(client: Client, key: str) ->
     bad = client.get("/api/v1/images", params={"cursor": "abc"}, headers=auth)
     assert bad.status_code == 422
     assert list(problems(bad)) == ["cursor"]
+
+
+def test_an_image_served_once_is_served_again_from_memory(marketer: Client) -> None:
+    """Immutable by its name, so each process keeps what it served: a mailing opened by
+    thousands asks the database once. Shown by removing the row after the first read."""
+    path = public_path(ui_upload(marketer, png((500, 100)), width=100).json()["url"])
+    with anonymous(marketer) as nobody:
+        first = nobody.get(path)
+        with session_scope(marketer.app.state.settings.database_url) as db:
+            db.execute(delete(EmailImage))
+        again = nobody.get(path)
+        digest = path.removeprefix("/img/").removesuffix(".png")
+        held = nobody.get(path, headers={"if-none-match": f'"{digest}"'})
+    assert (first.status_code, again.status_code, held.status_code) == (200, 200, 304)
+    assert again.content == first.content
+    assert again.headers["etag"] == first.headers["etag"]
+
+
+def test_the_memory_of_served_images_keeps_the_latest_within_its_byte_limit() -> None:
+    recent = public_images._Recent(limit=25)
+    for name in "abc":
+        recent.put(name, Served("image/png", name * 64, b"x" * 10))
+    assert recent.get("a") is None
+    assert recent.get("b") is not None  # now the latest used
+    recent.put("d", Served("image/png", "d" * 64, b"x" * 10))
+    assert recent.get("c") is None
+    assert [n for n in "bd" if recent.get(n) is not None] == ["b", "d"]
