@@ -70,6 +70,7 @@ FRAGMENTS = {
     "/content/{template_id:int}/preview": "the editor's live preview (htmx)",
     "/content/{template_id:int}/check": "the editor's pre-save check (htmx)",
     "/content/{template_id:int}/test-send": "the editor's test send note (htmx)",
+    "/content/images": "the block editor's image upload (JSON for its script)",
     "/tasks/{task_id:int}/outcome": "a task card's outcome (htmx)",
 }
 
