@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from campaigns.email.mailconfig import MailConfig
+from campaigns.email.mailconfig import MailConfig, lettermark
 from nurture import audit
 from nurture.errors import InvalidInput, Problem
 from nurture.models import BrandSettings
@@ -84,6 +84,10 @@ def over(base: Mapping[str, Any], form: BrandForm) -> dict[str, Any]:
         value = getattr(form, name)
         if value:
             brand[name] = value
+    default_logo = lettermark(str(base.get("name", "")), str(base.get("color", "")))
+    if not form.logo_url and base.get("logo_url") == default_logo:
+        # The default logo is the name's initial on the accent colour: it follows both.
+        brand["logo_url"] = lettermark(str(brand.get("name", "")), str(brand.get("color", "")))
     if form.font in FONTS:
         # A stack every reader has: no web font to load.
         brand["font_family"] = FONTS[form.font][1]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from campaigns.email.brand import FONTS, BrandForm, check, contrast_with_white, over
+from campaigns.email.mailconfig import default_brand, lettermark
 
 BASE_URL = "https://mail.firm.example"
 
@@ -112,3 +113,15 @@ def test_saved_fields_replace_the_defaults_and_empty_ones_keep_them() -> None:
         "font_family": FONTS["verdana"][1],
         "font_url": "",
     }
+
+
+def test_the_default_lettermark_follows_a_saved_name_and_colour() -> None:
+    base = default_brand("Nurture")
+    brand = over(base, BrandForm(name="Keller", color="#1d4ed8"))
+    assert brand["logo_url"] == lettermark("Keller", "#1d4ed8")
+    assert brand["logo_url"] != base["logo_url"]
+    own = over(base, BrandForm(name="Keller", logo_url="https://cdn.keller.example/l.png"))
+    assert own["logo_url"] == "https://cdn.keller.example/l.png"
+    # A configured logo of the firm's own is kept.
+    theirs = {**base, "logo_url": "https://cdn.firm.example/logo.png"}
+    assert over(theirs, BrandForm(name="Keller"))["logo_url"] == theirs["logo_url"]

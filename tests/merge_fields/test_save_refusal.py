@@ -13,6 +13,8 @@ from campaigns.email.store import VariantInput
 from nurture.errors import InvalidInput
 from tests.email.conftest import BODY
 from tests.factories import make_api_key
+from tests.ui.helpers import post_form
+from tests.web_email.editor_forms import editor_form, sign_in
 
 TYPO_BODY = BODY.replace(
     'contact.first_name | default("there", true)',
@@ -87,3 +89,15 @@ def test_the_api_answers_422_naming_part_and_field(
     (problem,) = answer.json()["error"]["problems"]
     assert problem["field"] == "variants.en.body"
     assert "unknown field contact.favourite_colour" in problem["message"]
+
+
+def test_the_editor_keeps_the_form_and_names_the_field(
+    client: TestClient[Litestar], db: Session
+) -> None:
+    template_id = _create(db, {"en": VariantInput("Hi {{ contact.first_name }}", BODY)})
+    sign_in(client, db, "marketer")
+    answer = post_form(client, f"/content/{template_id}", editor_form(TYPO_BODY))
+    assert answer.status_code == 422
+    assert "unknown field contact.favourite_colour" in answer.text
+    assert "favourite_colour | default" in answer.text
+    assert store.get_template(db, template_id).current_version == 1
