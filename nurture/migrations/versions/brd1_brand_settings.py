@@ -1,7 +1,7 @@
 """brand settings: the firm's name, accent colour, logo, address and font
 
 Revision ID: brd1
-Revises: msg1
+Revises: img1
 Create Date: 2026-12-06 05:10:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import nurture.models.base
 
 revision = "brd1"
-down_revision = "msg1"
+down_revision = "img1"
 branch_labels = None
 depends_on = None
 
