@@ -55,7 +55,7 @@ def parse_instant(value: object) -> datetime:
 
     A naive value is taken as UTC, which is how the library stores times."""
     if value == "":
-        raise ValueError("local_time: no date and time is given")
+        raise ValueError("local_time: no date and time is given (is a webinar picked?)")
     if isinstance(value, str):
         try:
             value = datetime.fromisoformat(value.strip())

@@ -96,7 +96,6 @@ def card_fields(session: Session, kind: str, item_id: int, locale: str) -> dict[
             "industry": _text(story.industry),
             "summary": _text(_shortened(story.problem)),
             "result": _text(f"{first['value']} {first['label']}") if first else "",
-            "button": "yes" if story.link else "no",
             "link": _text(story.link or ""),
             "label": words["case_study_button"],
         }
