@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from nurture.errors import InvalidInput, NotFound
 from nurture.models import CaseStudy, Webinar, utcnow
+from templates.blocks import Block
 from templates.instants import local_words
 
 CARD_KINDS = ("case_study", "webinar")
@@ -116,6 +117,12 @@ def card_fields(session: Session, kind: str, item_id: int, locale: str) -> dict[
             "label": words["webinar_button"],
         }
     raise _unknown_kind(kind)
+
+
+def card_block(session: Session, kind: str, item_id: int, locale: str) -> Block:
+    """A card of `kind` filled from item `item_id`: what the editor puts in place of a card
+    when she picks (or picks again) in it. NotFound when the item is gone."""
+    return Block.make(kind, **card_fields(session, kind, item_id, locale))
 
 
 def _story_label(story: CaseStudy) -> str:
