@@ -30,6 +30,8 @@ _TITLE = (
     ' padding="8px 0 4px"><h2 style="margin:0;font-size:inherit;line-height:inherit;'
     'font-weight:inherit;">'
 )
+# Between client and industry: markup no one types, so the two always read back apart.
+_DOT = '<span class="nb-dot"> · </span>'
 _PANEL = '<mj-column background-color="#f3f6fb" border-radius="8px" padding="20px 24px">'
 _BUTTON_ATTRIBUTES = 'background-color="{{ brand.color }}" padding="16px 0 0"'
 _LANGUAGES = (("en", "English"), ("ru", "Russian"))
@@ -81,7 +83,7 @@ def write_case_study(block: Block) -> str:
         f"        {_EYEBROW}{block.get('eyebrow')}</mj-text>\n"
         f"        {_TITLE}{block.get('title')}</h2></mj-text>\n"
         '        <mj-text font-size="14px" line-height="22px" color="#4b5563" padding="0 0 8px">'
-        f"{block.get('client')} · {block.get('industry')}</mj-text>\n"
+        f"{block.get('client')}{_DOT}{block.get('industry')}</mj-text>\n"
         '        <mj-text padding="4px 0"><p style="margin:0 0 8px;">'
         f'{block.get("summary")}</p><p style="margin:0;font-weight:700;color:#111827;">'
         f"{block.get('result')}</p></mj-text>\n"
