@@ -14,7 +14,7 @@ from collections.abc import Callable
 from templates.tokens import TokenSigner
 
 # The recipient a render has no contact for (samples, internal mail): the link is
-# well formed, and the public page answers that it is not valid.
+# well formed and registers nobody (the public page answers "not found").
 NO_CONTACT = 0
 
 

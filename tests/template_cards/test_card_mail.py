@@ -24,10 +24,22 @@ from nurture.config import Settings
 from nurture.models import WebinarRegistration, utcnow
 from nurture.web.app import create_app
 from templates.blocks import Document, new_document, write
+from templates.context import contact_view
+from templates.render import compile_template
 from tests.email.smtpd import Behaviour, smtp_server
 from tests.factories import make_contact
 from tests.ui.helpers import HTML
 from tests.webinars.helpers import make_story, make_webinar, sink_config
+
+BRAND = {
+    "name": "Firm",
+    "color": "#2453d4",
+    "logo_url": "https://firm.example/logo.png",
+    "address": "1 Firm Street",
+    "font_family": "Arial",
+    "font_url": "",
+}
+REP = {"name": "Daniel Reed", "email": "daniel@firm.example", "title": "", "phone": ""}
 
 
 @pytest.fixture
@@ -102,13 +114,26 @@ def test_each_reader_gets_their_zone_their_language_and_their_own_registration(
 
     html = part(mails[str(tokyo.email)], "html")
     (link,) = set(re.findall(r'href="https?://[^"/]+(/w/[^"]+)"', html))
+    # Internal mail (no unsubscribe link) is rendered without a contact.
+    blank = new_document("en", "internal")
+    only_card = Document(blank.head, (card_block(db, "webinar", webinar.id, "en"),), blank.tail)
+    sample = compile_template("Hi", "", write(only_card), tracking=False)
+    nobody = sample.render(
+        {"brand": BRAND, "rep": REP, "contact": contact_view(email="x@example.com")},
+        message_id=1,
+        base_url=settings.base_url,
+        secret=settings.secret_key,
+    )
+    (nobodys_link,) = set(re.findall(r'href="https?://[^"/]+(/w/[^"]+)"', nobody.html))
     with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as client:
         page = client.get(link, headers=HTML)
         registered = client.post(link, headers=HTML, follow_redirects=False)
+        leads_nowhere = client.get(nobodys_link, headers=HTML)
 
     assert page.status_code == 200
     assert "Compliance clinic" in page.text
     assert "Register as Kenji" in page.text
     assert registered.status_code == 303
+    assert leads_nowhere.status_code == 404
     rows = db.scalars(select(WebinarRegistration)).all()
     assert [(r.contact_id, r.webinar_id) for r in rows] == [(tokyo.id, webinar.id)]

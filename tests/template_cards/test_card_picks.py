@@ -10,9 +10,10 @@ from sqlalchemy.orm import Session
 from campaigns.content import library
 from campaigns.content.card_picks import card_block, card_choices, card_fields
 from campaigns.content.kinds import CASE_STUDIES
+from campaigns.email.store import VariantInput, create_template
 from nurture.errors import InvalidInput, NotFound
 from nurture.models import utcnow
-from templates.blocks import Document, new_document, read, write
+from templates.blocks import Block, Document, new_document, read, write
 from tests.webinars.helpers import make_story, make_webinar
 
 
@@ -126,3 +127,15 @@ def test_a_later_library_edit_changes_a_card_only_when_picked_again(db: Session)
 def test_a_deleted_item_cannot_fill_a_card(db: Session) -> None:
     with pytest.raises(NotFound):
         card_fields(db, "webinar", 999_999, "en")
+
+
+def test_a_webinar_card_with_nothing_picked_cannot_be_saved(db: Session) -> None:
+    blank = new_document("en", "marketing")
+    body = write(Document(blank.head, (*blank.blocks, Block.make("webinar")), blank.tail))
+
+    with pytest.raises(InvalidInput) as refused:
+        create_template(
+            db, name="Unpicked", actor="test", variants={"en": VariantInput("Hi", body, "")}
+        )
+
+    assert "no date and time is given (is a webinar picked?)" in str(refused.value.problems)
