@@ -63,7 +63,9 @@ def document(locale: str, *cards: Block) -> Document:
     return Document(blank.head, (*blank.blocks[:3], *cards, *blank.blocks[3:]), blank.tail)
 
 
-def render(mjml: str, *, time_zone: str | None, contact_id: int = 41) -> RenderedEmail:
+def render(
+    mjml: str, *, time_zone: str | None, contact_id: int = 41, tracking: bool = False
+) -> RenderedEmail:
     context: dict[str, Any] = {
         "contact": contact_view(
             email="reader@example.com", first_name="Kenji", time_zone=time_zone
@@ -71,7 +73,7 @@ def render(mjml: str, *, time_zone: str | None, contact_id: int = 41) -> Rendere
         "rep": REP,
         "brand": BRAND,
     }
-    compiled = compile_template("Hello", "", mjml, tracking=False)
+    compiled = compile_template("Hello", "", mjml, tracking=tracking)
     return compiled.render(
         context, message_id=5, base_url=BASE, secret=SECRET, contact_id=contact_id
     )
@@ -177,3 +179,13 @@ def test_a_webinar_card_with_nothing_picked_says_so_when_rendered() -> None:
     assert [(p.part, p.message) for p in problems] == [
         ("body", "ValueError: local_time: no date and time is given (is a webinar picked?)")
     ]
+
+
+def test_with_tracking_the_click_goes_to_the_readers_own_registration_link() -> None:
+    sent = render(write(document("en", webinar("en", ref="12"))), time_zone=None, tracking=True)
+
+    targets = [link for link in sent.links if link.startswith(f"{BASE}/w/")]
+    assert len(targets) == 1
+    ref = signer_for(SECRET).verify_webinar(targets[0].removeprefix(f"{BASE}/w/"))
+    assert (ref.contact_id, ref.webinar_id) == (41, 12)
+    assert registration_links(sent.html) == []
