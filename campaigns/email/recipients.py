@@ -46,6 +46,7 @@ def load_recipients(
             Contact.last_name,
             Contact.title,
             Contact.locale,
+            Contact.time_zone,
             Contact.attributes,
             Company.name,
             Company.industry,
@@ -70,6 +71,7 @@ def load_recipients(
         last,
         title,
         locale,
+        time_zone,
         attrs,
         company,
         industry,
@@ -83,7 +85,18 @@ def load_recipients(
             else default_rep
         )
         found[cid] = _recipient(
-            cid, email, first, last, title, locale, attrs, company, industry, rep_value, config
+            cid,
+            email,
+            first,
+            last,
+            title,
+            locale,
+            attrs,
+            company,
+            industry,
+            rep_value,
+            config,
+            time_zone=time_zone,
         )
     return found
 
@@ -114,6 +127,7 @@ def contact_recipient(contact: Contact, config: MailConfig) -> Recipient:
         company.industry if company else None,
         rep,
         config,
+        time_zone=contact.time_zone,
     )
 
 
@@ -135,6 +149,8 @@ def _recipient(
     industry: str | None,
     rep: dict[str, Any],
     config: MailConfig,
+    *,
+    time_zone: str | None = None,
 ) -> Recipient:
     context: dict[str, Any] = {
         "contact": contact_view(
@@ -145,6 +161,7 @@ def _recipient(
             company_name=company_name,
             company_industry=industry,
             attributes=attributes,
+            time_zone=time_zone,
         ),
         "rep": rep,
         "brand": config.brand,
