@@ -32,9 +32,7 @@ def test_all_twelve_starters_in_both_languages_are_checked() -> None:
 @pytest.mark.parametrize(
     ("starter", "locale"), CASES, ids=[f"{t.name}-{locale}" for t, locale in CASES]
 )
-def test_a_starter_comes_out_of_the_check_clean(
-    starter: StarterTemplate, locale: str
-) -> None:
+def test_a_starter_comes_out_of_the_check_clean(starter: StarterTemplate, locale: str) -> None:
     variant = starter.variants[locale]
     findings = check_one(
         locale,
