@@ -161,6 +161,29 @@ def _needs_of(source: str, html: bool) -> frozenset[str]:
     return frozenset(found)
 
 
+def names_read(source: str) -> dict[str, int]:
+    """Every dotted name `source` reads, in full (`| default` or not), with the line of
+    its first use; {} when it does not parse (the template's own checks report that)."""
+    if "{" not in source:
+        return {}
+    try:
+        tree = environment(html=False).parse(source)
+    except Exception:  # noqa: BLE001 - the template's own checks report a bad source
+        return {}
+    free = meta.find_undeclared_variables(tree)
+    found: dict[str, int] = {}
+    stack: list[nodes.Node] = [tree]
+    while stack:
+        node = stack.pop()
+        chain = _chain(node)
+        if chain is None:
+            stack.extend(node.iter_child_nodes())
+        elif chain[0] in free:
+            name = ".".join(chain)
+            found[name] = min(found.get(name, node.lineno), node.lineno)
+    return found
+
+
 def _walk(node: nodes.Node, free: set[str], found: set[str], *, optional: bool) -> None:
     chain = _chain(node)
     if chain is not None:
