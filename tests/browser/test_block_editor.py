@@ -9,6 +9,7 @@ image's absolute URL, its alt text and the greeting filled in.
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,7 @@ from tests.factories import make_contact, make_user
 
 SCREENSHOTS = Path("/tmp/nurture-browser")
 pytestmark = pytest.mark.browser
-DRAGGED = ("heading", "text", "image", "button", "divider", "spacer")
+DRAGGED = ("text", "image", "button", "heading", "divider", "spacer")
 ALT = "Cover of the spring guide"
 # Each block's kind and its fields as the form holds them, in page order.
 READ_BLOCKS = """() => Array.from(document.querySelectorAll("#block-list [data-block]")).map(
@@ -66,18 +67,28 @@ def _png(path: Path) -> Path:
     return path
 
 
-def _drag(page: Page, source: Locator, target: Locator) -> None:
-    """Drag with the mouse the way a person does: press, move in steps, release below the
-    target's middle (so the block lands after it)."""
+def _drag_to_end(page: Page, source: Locator) -> None:
+    """Drag with the mouse the way a person does: press, move, and release in the room
+    under the list's last block once the block's place shows there."""
+    source.scroll_into_view_if_needed()
     start = source.bounding_box()
-    end = target.bounding_box()
-    assert start is not None and end is not None
-    page.mouse.move(start["x"] + start["width"] / 2, start["y"] + start["height"] / 2)
+    assert start is not None
+    x0, y0 = start["x"] + start["width"] / 2, start["y"] + start["height"] / 2
+    page.mouse.move(x0, y0)
     page.mouse.down()
-    page.mouse.move(start["x"] + start["width"] / 2 + 10, start["y"] + start["height"] / 2 + 10, steps=4)
-    x, y = end["x"] + end["width"] / 2, end["y"] + end["height"] * 0.85
-    page.mouse.move(x, y, steps=12)
-    page.mouse.move(x, y + 2, steps=2)
+    page.mouse.move(x0 + 10, y0 + 10, steps=4)
+    # The list's end brought to the middle of the window (away from the edges, where
+    # dragging scrolls the page).
+    page.evaluate(
+        "() => window.scrollBy(0, document.getElementById('block-list')"
+        ".getBoundingClientRect().bottom - window.innerHeight / 2)"
+    )
+    end = page.locator("#block-list").bounding_box()
+    assert end is not None
+    x, y = end["x"] + end["width"] / 2, end["y"] + end["height"] - 12
+    page.mouse.move(x, y, steps=10)
+    # The dragged block's place follows the pointer; it is last once the pointer is there.
+    expect(page.locator("#block-list > :last-child")).to_have_class(re.compile("sortable-ghost"))
     page.mouse.up()
 
 
@@ -108,25 +119,29 @@ def test_a_marketer_builds_an_email_from_blocks_and_sends_a_test(
     first = blocks.count()
     assert first >= 1
 
-    # Six blocks dragged from the palette, each dropped after the first block.
+    # Six blocks dragged from the palette to the end of the e-mail, after its footer.
+    layout = [b[0] for b in _blocks(page)]
+    assert layout[-1] == "footer"
     for n, kind in enumerate(DRAGGED):
-        _drag(page, page.locator(f'#block-palette [data-kind="{kind}"]'), blocks.nth(n))
-        expect(blocks).to_have_count(first + n + 1)
-        expect(blocks.nth(n + 1)).to_have_attribute("data-kind", kind)
-    kinds = [b[0] for b in _blocks(page)]
-    assert kinds[1:7] == list(DRAGGED)
+        _drag_to_end(page, page.locator(f'#block-palette [data-kind="{kind}"]'))
+        expect(blocks).to_have_count(len(layout) + n + 1)
+        expect(blocks.last).to_have_attribute("data-kind", kind)
+    assert [b[0] for b in _blocks(page)] == [*layout, *DRAGGED]
 
-    # The spacer moved up by keyboard, above the divider; focus stays on its button.
-    spacer = page.locator('#block-list [data-block][data-kind="spacer"]')
-    move_up = spacer.get_by_role("button", name="Move up")
-    move_up.focus()
-    page.keyboard.press("Enter")
-    expect(page.locator("#block-announce")).to_contain_text("moved to position 6")
-    expect(move_up).to_be_focused()
-    assert [b[0] for b in _blocks(page)][5:7] == ["spacer", "divider"]
+    # The footer moved back to the end by keyboard; focus stays on its button, and each
+    # move is announced.
+    footer = page.locator('#block-list [data-block][data-kind="footer"]')
+    move_down = footer.get_by_role("button", name="Move down")
+    move_down.focus()
+    for _ in DRAGGED:
+        page.keyboard.press("Enter")
+    total = len(layout) + len(DRAGGED)
+    expect(page.locator("#block-announce")).to_have_text(f"Footer moved to position {total} of {total}.")
+    expect(move_down).to_be_focused()
+    assert [b[0] for b in _blocks(page)] == [*layout[:-1], *DRAGGED, "footer"]
 
     # A greeting with a fallback, inserted from the picker at the cursor.
-    text = page.locator('#block-list [data-block][data-kind="text"] textarea').first
+    text = blocks.nth(len(layout) - 1).get_by_label("Text", exact=True)
     text.fill("Hello , here is our spring guide.")
     text.focus()
     page.keyboard.press("Control+Home")
@@ -146,7 +161,7 @@ def test_a_marketer_builds_an_email_from_blocks_and_sends_a_test(
     expect(image.locator("[data-upload-status]")).to_contain_text("Uploaded")
     url = image.locator("[data-image-url]").input_value()
     assert url.startswith(f"{mail_server}/img/")
-    image.get_by_label("Alt text").fill(ALT)
+    image.get_by_label("Text for readers who do not see images").fill(ALT)
 
     # The phone preview, rendered for Lena.
     page.get_by_role("button", name="Phone 375 px").click()

@@ -75,7 +75,16 @@ def kind_label(kind: str) -> str:
 
 
 def known_kind(kind: str) -> bool:
-    return kind == RAW or kind in KINDS
+    """Whether `kind` is a registered kind (the cards register theirs only when present)."""
+    if kind == RAW:
+        return True
+    if kind not in KINDS:
+        return False
+    try:
+        kind_spec(kind)
+    except KeyError:
+        return False
+    return True
 
 
 def from_document(

@@ -45,7 +45,7 @@ def _kind(template: EmailTemplate) -> str:
 
 def palette() -> list[tuple[str, str]]:
     """(kind, label) of each block the palette offers, raw HTML/MJML last."""
-    kinds = [k for k in KINDS if k != form.RAW]
+    kinds = [k for k in KINDS if k != form.RAW and form.known_kind(k)]
     return [(k, form.kind_label(k)) for k in [*kinds, form.RAW]]
 
 
