@@ -1,0 +1,262 @@
+"""Finding the top-level children of `<mj-body>` in MJML that may be malformed.
+
+A small tokenizer, not a full XML parser: MJML as we store it is not XML (Jinja sits inside
+attribute values and between elements, `<` and `&` appear bare in text), and an XML parser
+would refuse or rewrite it. The tokenizer only needs the extent of each element, so it knows
+tags, quoted attribute values, comments, Jinja delimiters and MJML's "ending tags" (whose
+content is raw HTML up to their closing tag, as mjml itself reads them); anything it cannot
+place becomes text. Every span it returns indexes the original string, so the caller can cut
+the document into pieces that join back into exactly the same string.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+# Elements whose content mjml takes as raw HTML up to the closing tag.
+ENDING_TAGS = frozenset(
+    {
+        "mj-text",
+        "mj-button",
+        "mj-raw",
+        "mj-table",
+        "mj-style",
+        "mj-title",
+        "mj-preview",
+        "mj-navbar-link",
+        "mj-social-element",
+        "mj-accordion-title",
+        "mj-accordion-text",
+    }
+)
+
+_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_:.\-]*")
+_JINJA_CLOSE = {"{{": "}}", "{%": "%}", "{#": "#}"}
+_STATEMENT = re.compile(r"\{%-?\s*(\w+)(?:[^%]|%(?!\}))*?-?%\}", re.DOTALL)
+_END_CLOSE = re.compile(r"\s*>")
+_TRAILING = re.compile(r"[ \t]*\r?\n")
+# Jinja statements that open a block closed by `end<name>`.
+_OPENERS = frozenset({"if", "for", "with", "filter", "call", "macro", "autoescape", "block", "raw"})
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    kind: str  # "start", "end", "empty" (self-closing), "text", "comment"
+    start: int
+    end: int
+    name: str = ""
+
+
+def tokens(source: str) -> Iterator[Token]:
+    """The tokens of `source`, covering it from start to end without gaps."""
+    position = 0
+    length = len(source)
+    while position < length:
+        tag = _tag(source, position) if source[position] == "<" else None
+        if tag is None:
+            end = _text_end(source, position + 1 if source[position] == "<" else position)
+            yield Token("text", position, end)
+            position = end
+            continue
+        yield tag
+        position = tag.end
+        if tag.kind == "start" and tag.name in ENDING_TAGS:
+            close = re.compile(r"</" + re.escape(tag.name) + r"\s*>", re.IGNORECASE)
+            found = close.search(source, position)
+            content_end = found.start() if found else length
+            if content_end > position:
+                yield Token("text", position, content_end)
+            if found:
+                yield Token("end", found.start(), found.end(), tag.name)
+            position = found.end() if found else length
+
+
+def _text_end(source: str, position: int) -> int:
+    """Where a run of text starting at `position` ends: at the next tag, skipping Jinja."""
+    length = len(source)
+    while position < length:
+        char = source[position]
+        if char == "<" and _tag(source, position) is not None:
+            return position
+        if char == "{" and source[position : position + 2] in _JINJA_CLOSE:
+            close = source.find(_JINJA_CLOSE[source[position : position + 2]], position + 2)
+            if close != -1:
+                position = close + 2
+                continue
+        position += 1
+    return length
+
+
+def _tag(source: str, position: int) -> Token | None:
+    """The tag starting at `position` (which holds "<"), or None if it is not one."""
+    if source.startswith("<!--", position):
+        close = source.find("-->", position + 4)
+        return Token("comment", position, len(source) if close == -1 else close + 3)
+    if source.startswith("</", position):
+        name = _NAME.match(source, position + 2)
+        if name is None:
+            return None
+        closing = _END_CLOSE.match(source, name.end())
+        if closing is None:
+            return None
+        return Token("end", position, closing.end(), name.group().lower())
+    name = _NAME.match(source, position + 1)
+    if name is None:
+        return None
+    index = name.end()
+    length = len(source)
+    while index < length:
+        char = source[index]
+        if char == ">":
+            empty = source[index - 1] == "/"
+            return Token("empty" if empty else "start", position, index + 1, name.group().lower())
+        if char in "\"'":
+            close = source.find(char, index + 1)
+            if close == -1:
+                return None
+            index = close + 1
+            continue
+        if char == "{" and source[index : index + 2] in _JINJA_CLOSE:
+            close = source.find(_JINJA_CLOSE[source[index : index + 2]], index + 2)
+            if close == -1:
+                return None
+            index = close + 2
+            continue
+        if char == "<":
+            return None
+        index += 1
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Body:
+    """Where `<mj-body>`'s children are: the head ends at `head_end`, each piece is a
+    (start, end) span of one child with its whitespace, and the tail starts at the end of
+    the last piece. The pieces are contiguous, so joining them gives the body exactly."""
+
+    head_end: int
+    pieces: tuple[tuple[int, int], ...]
+    tail_start: int
+
+
+def split_body(source: str) -> Body | None:
+    """The top-level children of `<mj-body>` in `source`, or None if it has no body."""
+    stream = list(tokens(source))
+    opening = next(
+        (i for i, t in enumerate(stream) if t.kind == "start" and t.name == "mj-body"), None
+    )
+    if opening is None:
+        return None
+    head_end = stream[opening].end
+    newline = _TRAILING.match(source, head_end)
+    if newline is not None:
+        head_end = newline.end()
+    units = _group_statements(source, _units(source, stream[opening + 1 :], head_end))
+    pieces: list[tuple[int, int]] = []
+    position = head_end
+    for _start, end in units:
+        if end <= position:
+            continue
+        trailing = _TRAILING.match(source, end)
+        if trailing is not None:
+            end = trailing.end()
+        pieces.append((position, end))
+        position = end
+    return Body(head_end, tuple(pieces), position)
+
+
+def _units(source: str, stream: list[Token], head_end: int) -> list[tuple[int, int]]:
+    """The spans of the body's top-level children (elements, text, comments, statements),
+    without the whitespace between them; stops at `</mj-body>`."""
+    units: list[tuple[int, int]] = []
+    stack: list[str] = []
+    start = 0
+    for token in stream:
+        if token.end <= head_end:
+            continue
+        if not stack:
+            if token.kind == "end" and token.name == "mj-body":
+                break
+            if token.kind == "start":
+                stack.append(token.name)
+                start = token.start
+            elif token.kind == "text":
+                units.extend(_text_units(source, max(token.start, head_end), token.end))
+            else:
+                units.append((token.start, token.end))
+            continue
+        if token.kind == "start":
+            stack.append(token.name)
+        elif token.kind == "end":
+            if token.name == "mj-body" and "mj-body" not in stack:
+                # An unclosed element: keep it (malformed, so raw) and stop at the body's end.
+                units.append((start, token.start))
+                stack.clear()
+                break
+            if token.name in stack:
+                while stack.pop() != token.name:
+                    pass
+                if not stack:
+                    units.append((start, token.end))
+    else:
+        if stack:
+            units.append((start, len(source)))
+    return units
+
+
+def _text_units(source: str, start: int, end: int) -> Iterator[tuple[int, int]]:
+    """Text between elements: each Jinja statement is a unit, and so is each run of other
+    text (trimmed of whitespace); whitespace alone is not."""
+    position = start
+    for match in _STATEMENT.finditer(source, start, end):
+        yield from _trimmed(source, position, match.start())
+        yield match.start(), match.end()
+        position = match.end()
+    yield from _trimmed(source, position, end)
+
+
+def _trimmed(source: str, start: int, end: int) -> Iterator[tuple[int, int]]:
+    text = source[start:end]
+    stripped = text.strip()
+    if stripped:
+        left = start + len(text) - len(text.lstrip())
+        yield left, left + len(stripped)
+
+
+def _group_statements(source: str, units: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Units with each top-level `{% if %}...{% endif %}` (and the like) merged into one, so
+    a condition and the elements it guards stay together as one block."""
+    grouped: list[tuple[int, int]] = []
+    index = 0
+    while index < len(units):
+        start, end = units[index]
+        name = _statement_name(source, start, end)
+        if name in _OPENERS:
+            close = _closing(source, units, index)
+            if close is not None:
+                grouped.append((start, units[close][1]))
+                index = close + 1
+                continue
+        grouped.append((start, end))
+        index += 1
+    return grouped
+
+
+def _statement_name(source: str, start: int, end: int) -> str | None:
+    match = _STATEMENT.fullmatch(source, start, end)
+    return match.group(1) if match else None
+
+
+def _closing(source: str, units: list[tuple[int, int]], opening: int) -> int | None:
+    depth = 0
+    for index in range(opening, len(units)):
+        name = _statement_name(source, *units[index])
+        if name in _OPENERS:
+            depth += 1
+        elif name is not None and name.startswith("end") and name[3:] in _OPENERS:
+            depth -= 1
+            if depth == 0:
+                return index
+    return None
