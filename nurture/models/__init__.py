@@ -14,6 +14,7 @@ from nurture.models.broadcasts import (
 from nurture.models.captured_emails import CapturedEmail
 from nurture.models.contacts import Company, Contact, LifecycleStage, SizeBand
 from nurture.models.content import Article, CaseStudy, Service, Webinar
+from nurture.models.email_images import EmailImage
 from nurture.models.email_messages import FINAL_STATUSES, EmailMessage, MessageStatus
 from nurture.models.email_preferences import TopicOptOut
 from nurture.models.email_templates import (
@@ -114,6 +115,7 @@ __all__ = [
     "Company",
     "Contact",
     "DeliveryState",
+    "EmailImage",
     "EmailMessage",
     "EmailTemplate",
     "EmailTemplateVariant",

@@ -45,6 +45,7 @@ CSRF_EXEMPT = [
     "/nps/",
     "/testimonial/",
     "/refer/",
+    "/img/",
 ]
 # Front-end packages served from node_modules (installed by `npm ci` from the lock file).
 VENDOR_FILES = {

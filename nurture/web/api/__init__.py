@@ -12,6 +12,7 @@ from nurture.web.api import (
     events,
     experiments,
     handoffs,
+    images,
     inbound,
     messages,
     outbound_webhooks,
@@ -54,6 +55,7 @@ api_router = Router(
         *predictive.HANDLERS,
         *broadcasts.HANDLERS,
         *experiments.HANDLERS,
+        *images.HANDLERS,
     ],
     tags=["api"],
 )

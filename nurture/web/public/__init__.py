@@ -1,5 +1,6 @@
 """Public endpoints that recipients reach from their mail, without logging in:
-tracked links and the open pixel (`/t/...`), the preferences page (`/u/...`)."""
+tracked links and the open pixel (`/t/...`), the preferences page (`/u/...`), e-mail
+images (`/img/...`)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from litestar import Router
 
 from nurture.web.public import (
     bench,
+    images,
     referral_form,
     surveys,
     testimonial_form,
@@ -26,6 +28,7 @@ public_router = Router(
         *testimonial_form.handlers,
         *referral_form.handlers,
         *bench.handlers,
+        *images.handlers,
     ],
     include_in_schema=False,
 )
