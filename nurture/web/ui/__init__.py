@@ -37,6 +37,7 @@ from nurture.web.ui import (
     settings_users,
     settings_webhooks,
     tasks,
+    template_check,
     testimonials,
     webinar_attendance,
 )
@@ -56,6 +57,7 @@ ui_router = Router(
         *content.handlers,
         *blocks.handlers,
         *merge_picker.handlers,
+        *template_check.handlers,
         *library.handlers,
         *images.handlers,
         *outbox.handlers,
