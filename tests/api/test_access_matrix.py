@@ -259,6 +259,7 @@ ACCESS: dict[Route, frozenset[str]] = {
     ("GET", "/content/{template_id:int}/blocks"): USERS,
     ("POST", "/content/{template_id:int}/blocks"): MARKETING,
     ("POST", "/content/{template_id:int}/blocks/preview"): USERS,
+    ("POST", "/content/{template_id:int}/blocks/check"): USERS,
     ("GET", "/content/blocks/new"): MARKETING,
     ("POST", "/content/new/blocks"): MARKETING,
     ("GET", "/content/merge-picker"): MARKETING,

@@ -71,6 +71,7 @@ FRAGMENTS = {
     "/content/{template_id:int}/preview": "the editor's live preview (htmx)",
     "/content/{template_id:int}/test-send": "the editor's test send note (htmx)",
     "/content/{template_id:int}/blocks/preview": "the block editor's live preview (htmx)",
+    "/content/{template_id:int}/blocks/check": "the block editor's pre-save check (htmx)",
     "/tasks/{task_id:int}/outcome": "a task card's outcome (htmx)",
 }
 

@@ -27,6 +27,8 @@
     var all = blocks();
     document.getElementById("blocks-order").value = all.map(function (b) { return b.getAttribute("data-key"); }).join(" ");
     all.forEach(function (b, index) {
+      // The pre-save check links to "#block-N", the N-th block as the page now shows it.
+      b.id = "block-" + index;
       var up = b.querySelector('[data-move="up"]'), down = b.querySelector('[data-move="down"]');
       if (up) up.setAttribute("aria-disabled", index === 0 ? "true" : "false");
       if (down) down.setAttribute("aria-disabled", index === all.length - 1 ? "true" : "false");
@@ -125,11 +127,11 @@
   }
 
   function problem(body) {
-    var found = body && (body.problems || body.extra || body.errors);
+    var found = body && body.error && body.error.problems;
     if (Array.isArray(found) && found.length) {
       return found.map(function (p) { return p.message || p.detail || String(p); }).join("; ");
     }
-    return (body && (body.detail || body.message)) || "the file was refused.";
+    return (body && body.error && body.error.message) || "the file was refused.";
   }
 
   function setupSortable() {

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from campaigns.email import store
 from campaigns.email.preview import render_for_contact
+from campaigns.email.template_check import check_template
 from nurture.contacts import preview_contacts
 from nurture.errors import InvalidInput
 from nurture.models import EmailTemplate, TemplateKind
@@ -28,6 +29,7 @@ from nurture.web.ui import block_form as form
 from nurture.web.ui.content_form import LOCALES, template_problems
 from nurture.web.ui.params import Db, FormData, Me
 from nurture.web.ui.render import EVERYONE, MARKETING, fragment, page
+from nurture.web.ui.template_check import by_locale, kind_name
 from templates.blocks import KINDS, Block, kind_spec, new_document, read
 from templates.problems import TemplateInvalid, TemplateProblem, TemplateRenderError
 
@@ -117,15 +119,7 @@ def save_blocks(
     state = form.from_form(data, locale=locale)
     if state.has_errors:
         return _editor(db, principal, template, state, status_code=422)
-    current = store.get_version(db, template_id)
-    variants = {
-        v.locale: store.VariantInput(v.subject, v.body, v.preheader, v.text_body)
-        for v in current.variants
-    }
-    kept = variants.get(locale)
-    variants[locale] = store.VariantInput(
-        state.subject, form.body(state), state.preheader, kept.text_body if kept else None
-    )
+    variants = _variants(db, template_id, state)
     try:
         store.update_template(
             db, template_id, actor=principal.actor, name=state.name, variants=variants
@@ -137,6 +131,23 @@ def save_blocks(
         template = store.get_template(db, template_id)
         return _editor(db, principal, template, state, status_code=422)
     return Redirect(f"/content/{template_id}/blocks?locale={locale}&saved=1", status_code=303)
+
+
+def _variants(
+    db: Session, template_id: int, state: form.BlockEditorState
+) -> dict[str, store.VariantInput]:
+    """The saved version's variants with the edited locale's written from the blocks (its
+    hand-written plain-text part, if any, kept)."""
+    current = store.get_version(db, template_id)
+    variants = {
+        v.locale: store.VariantInput(v.subject, v.body, v.preheader, v.text_body)
+        for v in current.variants
+    }
+    kept = variants.get(state.locale)
+    variants[state.locale] = store.VariantInput(
+        state.subject, form.body(state), state.preheader, kept.text_body if kept else None
+    )
+    return variants
 
 
 @get("/content/blocks/new", guards=[ui_roles(*MARKETING)], sync_to_thread=True)
@@ -223,10 +234,33 @@ def preview_blocks(
     )
 
 
+@post(
+    "/content/{template_id:int}/blocks/check", guards=[ui_roles(*EVERYONE)], sync_to_thread=True
+)
+def check_blocks(
+    request: Request[Any, Any, Any], db: Db, template_id: FromPath[int], data: FormData
+) -> Template:
+    """The pre-save check of the unsaved blocks (and the other languages as saved), each
+    finding linking to its block."""
+    state = form.from_form(data, locale=_locale(data.get("locale")))
+    variants = _variants(db, template_id, state)
+    result = check_template(db, template_id, config=mail_config(request.app), variants=variants)
+    return fragment(
+        "content/_check.html",
+        result=result,
+        groups=by_locale(result.findings),
+        checked=sorted(variants),
+        active=state.locale,
+        kind_name=kind_name,
+        block_links=True,
+    )
+
+
 handlers = [
     block_editor,
     save_blocks,
     new_block,
     create_from_blocks,
     preview_blocks,
+    check_blocks,
 ]
