@@ -16,8 +16,7 @@ from typing import Any
 
 import pytest
 from PIL import Image
-from playwright.sync_api import Locator, Page, expect
-from playwright.sync_api import Browser
+from playwright.sync_api import Browser, Locator, Page, expect
 from sqlalchemy.orm import Session
 
 from campaigns.email.store import get_version
@@ -136,7 +135,9 @@ def test_a_marketer_builds_an_email_from_blocks_and_sends_a_test(
     for _ in DRAGGED:
         page.keyboard.press("Enter")
     total = len(layout) + len(DRAGGED)
-    expect(page.locator("#block-announce")).to_have_text(f"Footer moved to position {total} of {total}.")
+    expect(page.locator("#block-announce")).to_have_text(
+        f"Footer moved to position {total} of {total}."
+    )
     expect(move_down).to_be_focused()
     assert [b[0] for b in _blocks(page)] == [*layout[:-1], *DRAGGED, "footer"]
 
@@ -151,7 +152,9 @@ def test_a_marketer_builds_an_email_from_blocks_and_sends_a_test(
     expect(page.get_by_label("If empty, show")).to_have_value("there")
     page.get_by_label("If empty, show").fill("dear reader")
     page.get_by_role("button", name="Insert").click()
-    greeting = "Hello {{ contact.first_name | default('dear reader', true) }}, here is our spring guide."
+    greeting = (
+        "Hello {{ contact.first_name | default('dear reader', true) }}, here is our spring guide."
+    )
     expect(text).to_have_value(greeting)
 
     # An image uploaded into the image block, with its alt text.
@@ -187,7 +190,8 @@ def test_a_marketer_builds_an_email_from_blocks_and_sends_a_test(
     expect(page.locator("#test-result")).to_contain_text(f"Sent to {user.email}")
     assert len(received.received) == 1
     mail = received.received[0].parsed()
-    assert mail["To"] is not None and user.email in mail["To"]
+    assert mail["To"] is not None
+    assert user.email in mail["To"]
     html_part = mail.get_body(preferencelist=("html",))
     assert html_part is not None
     html = html_part.get_content()

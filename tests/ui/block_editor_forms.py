@@ -18,7 +18,12 @@ def blocks_form(
 
 
 def document_form(
-    doc: Document, *, locale: str = "en", name: str = "Guide", subject: str = "Hi", preheader: str = ""
+    doc: Document,
+    *,
+    locale: str = "en",
+    name: str = "Guide",
+    subject: str = "Hi",
+    preheader: str = "",
 ) -> dict[str, str]:
     form = {
         "name": name,

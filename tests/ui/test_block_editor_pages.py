@@ -138,10 +138,12 @@ def test_the_palette_adds_an_empty_block_form_without_storing_anything(
     key = re.search(r'data-key="([a-z0-9]+)"', added.text)
     assert key is not None
     assert f'name="block_kind__{key.group(1)}" value="button"' in added.text
-    assert "Move up" in added.text and "Move down" in added.text
+    assert "Move up" in added.text
+    assert "Move down" in added.text
     # Every input has a label.
     ids = re.findall(r'<(?:input|textarea|select) id="([^"]+)"', added.text)
-    assert ids and all(f'for="{i}"' in added.text for i in ids)
+    assert ids
+    assert all(f'for="{i}"' in added.text for i in ids)
     assert client.get("/content/blocks/new?kind=nonsense", headers=HTMX).status_code == 422
     assert get_template(db, template_id).current_version == 1
 
@@ -162,13 +164,15 @@ def test_the_picker_writes_a_fallback_as_safe_jinja(client: Client, db: Session)
     _sign_in(client, db)
     picker = client.get("/content/merge-picker?locale=ru", headers=HTMX)
     assert picker.status_code == 200
-    assert "Имя" in picker.text and 'data-fallback="коллега"' in picker.text
+    assert "Имя" in picker.text
+    assert 'data-fallback="коллега"' in picker.text
     tag = client.get(
         "/content/merge-tag", params={"path": "contact.first_name", "fallback": "it's }}"}
     )
     assert tag.status_code == 200
     assert tag.text.startswith("{{ contact.first_name | default('it")
-    assert "'s" not in tag.text and tag.text.count("}}") == 1
+    assert "'s" not in tag.text
+    assert tag.text.count("}}") == 1
     unknown = client.get("/content/merge-tag", params={"path": "contact.favourite_colour"})
     assert unknown.status_code == 422
 
@@ -189,6 +193,7 @@ def test_a_sales_rep_may_look_but_not_save(client: Client, db: Session, template
     _sign_in(client, db, role="sales")
     page = client.get(f"/content/{template_id}/blocks", headers=HTML)
     assert page.status_code == 200
-    assert "Move up" not in page.text and ">Save</button>" not in page.text
+    assert "Move up" not in page.text
+    assert ">Save</button>" not in page.text
     refused = post_form(client, f"/content/{template_id}/blocks", blocks_form(BODY))
     assert refused.status_code == 403

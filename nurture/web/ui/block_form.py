@@ -91,9 +91,7 @@ def from_document(
     *, name: str, locale: str, subject: str, preheader: str, document: Document
 ) -> BlockEditorState:
     rows = [BlockRow(f"b{n}", block) for n, block in enumerate(document.blocks)]
-    return BlockEditorState(
-        name, locale, subject, preheader, document.head, document.tail, rows
-    )
+    return BlockEditorState(name, locale, subject, preheader, document.head, document.tail, rows)
 
 
 def _text(data: Mapping[str, str], key: str, default: str = "") -> str:
@@ -110,9 +108,7 @@ def read_block(data: Mapping[str, str], key: str) -> BlockRow:
         row.errors["kind"] = [f"is not a kind of block this editor knows ({kind or 'none'})"]
         return row
     spec = kind_spec(kind)
-    fields = tuple(
-        (f.name, _text(data, f"block__{key}__{f.name}", f.default)) for f in spec.fields
-    )
+    fields = tuple((f.name, _text(data, f"block__{key}__{f.name}", f.default)) for f in spec.fields)
     return BlockRow(key, Block(kind, fields))
 
 

@@ -171,8 +171,7 @@ def create_from_blocks(db: Db, principal: Me, data: FormData) -> Redirect:
     name = str(data.get("name", "")).strip() or "New e-mail"
     kind = "internal" if data.get("kind") == "internal" else "marketing"
     variants = {
-        locale: store.VariantInput(name, form.body(_blank(locale, kind)), "")
-        for locale in LOCALES
+        locale: store.VariantInput(name, form.body(_blank(locale, kind)), "") for locale in LOCALES
     }
     template = store.create_template(
         db,
@@ -234,9 +233,7 @@ def preview_blocks(
     )
 
 
-@post(
-    "/content/{template_id:int}/blocks/check", guards=[ui_roles(*EVERYONE)], sync_to_thread=True
-)
+@post("/content/{template_id:int}/blocks/check", guards=[ui_roles(*EVERYONE)], sync_to_thread=True)
 def check_blocks(
     request: Request[Any, Any, Any], db: Db, template_id: FromPath[int], data: FormData
 ) -> Template:
