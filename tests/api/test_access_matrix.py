@@ -426,6 +426,8 @@ ACCESS: dict[Route, frozenset[str]] = {
     ("HEAD", "/static/vendor/inter/{file_path:path}"): ANYONE,
     ("GET", "/static/vendor/swagger/{file_path:path}"): ANYONE,
     ("HEAD", "/static/vendor/swagger/{file_path:path}"): ANYONE,
+    ("GET", "/static/vendor/sortable/{file_path:path}"): ANYONE,
+    ("HEAD", "/static/vendor/sortable/{file_path:path}"): ANYONE,
     # Probes call these without credentials.
     ("GET", "/healthz"): ANYONE,
     # No session nor key: only the scraper's token or a loopback client (test_hardening.py).
