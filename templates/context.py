@@ -52,8 +52,10 @@ def contact_view(
     company_name: str | None = None,
     company_industry: str | None = None,
     attributes: Mapping[str, Any] | None = None,
+    time_zone: str | None = None,
 ) -> dict[str, Any]:
-    """The `contact` value templates see, from plain fields."""
+    """The `contact` value templates see, from plain fields. `time_zone` (IANA name) is
+    what the `local_time` filter shows instants in."""
     return {
         "email": email,
         "first_name": first_name,
@@ -62,6 +64,7 @@ def contact_view(
         "title": title,
         "company": {"name": company_name, "industry": company_industry},
         "attributes": dict(attributes or {}),
+        "time_zone": time_zone,
     }
 
 

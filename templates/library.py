@@ -6,6 +6,10 @@ preheader, description, the variables it may use and a sample context. The share
 header, signature and footer are spliced in here, so every body handed out is a complete,
 self-contained MJML document: the sandbox refuses `{% include %}`, and a marketer who edits a
 copy must see everything it renders.
+
+Every section of those files is one block of the block editor, written exactly as its kind
+writes it (`templates.blocks`), so a starter opens as typed blocks; the few parts no kind
+fits (the NPS score row, side-by-side figures or buttons) open as raw HTML/MJML blocks.
 """
 
 from __future__ import annotations

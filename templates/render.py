@@ -41,6 +41,7 @@ from templates.tracking import (
     unsubscribe_path,
 )
 from templates.transfer import PieceEncoder, encode_qp
+from templates.webinar_links import registration_links
 
 _LINE_BREAKS = re.compile(r"\s*[\r\n]+\s*")
 
@@ -258,6 +259,7 @@ class CompiledTemplate:
             )
             values["unsubscribe_url"] = url
             values["preferences_url"] = url
+        values["_nt_registration"] = registration_links(base_url, signer, contact_id)
         return values
 
     def _render(

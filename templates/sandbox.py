@@ -32,6 +32,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from jinja2.visitor import NodeTransformer
 
 from templates import budgets
+from templates.instants import local_words
 from templates.problems import Part, TemplateProblem
 
 # Biggest string or list a template may build with `*` (a cheap way to exhaust memory).
@@ -411,6 +412,28 @@ def _track_filter(context: Context, parts: list[object]) -> Any:
     return context.resolve_or_missing("_nt_track")(parts)
 
 
+@pass_context
+def _local_time_filter(
+    context: Context, value: object, part: str = "datetime", locale: str = "en"
+) -> str:
+    # The zone is the reader's (contact.time_zone, filled per recipient), never the
+    # template's: one source shows each reader their own clock (templates.instants).
+    contact = context.get("contact")
+    time_zone = contact.get("time_zone") if isinstance(contact, dict) else None
+    return local_words(
+        value, part=str(part), locale=str(locale), time_zone=time_zone if time_zone else None
+    )
+
+
+@pass_context
+def _registration_link_filter(context: Context, webinar_id: object) -> str:
+    # The renderer hands each recipient's link maker in (templates.webinar_links);
+    # rendered without one (a bare environment), the link leads nowhere rather than
+    # to someone else's registration.
+    links = context.get("_nt_registration")
+    return "#" if links is None else str(links(webinar_id))
+
+
 def _build(autoescape: bool, internal: bool) -> _Sandbox:
     env = _Sandbox(
         autoescape=autoescape,
@@ -423,6 +446,8 @@ def _build(autoescape: bool, internal: bool) -> _Sandbox:
     env.globals.clear()
     filters: dict[str, Callable[..., Any]] = {name: FILTERS[name] for name in _SAFE_FILTERS}
     filters["date"] = format_date
+    filters["local_time"] = _local_time_filter
+    filters["registration_link"] = _registration_link_filter
     filters = {name: _budgeted(name, func) for name, func in filters.items()}
     if internal:
         filters["nt_track"] = _track_filter

@@ -43,6 +43,7 @@ def load_recipients(
             Contact.last_name,
             Contact.title,
             Contact.locale,
+            Contact.time_zone,
             Contact.attributes,
             Company.name,
             Company.industry,
@@ -67,6 +68,7 @@ def load_recipients(
         last,
         title,
         locale,
+        time_zone,
         attrs,
         company,
         industry,
@@ -80,7 +82,18 @@ def load_recipients(
             else default_rep
         )
         found[cid] = _recipient(
-            cid, email, first, last, title, locale, attrs, company, industry, rep_value, config
+            cid,
+            email,
+            first,
+            last,
+            title,
+            locale,
+            attrs,
+            company,
+            industry,
+            rep_value,
+            config,
+            time_zone=time_zone,
         )
     return found
 
@@ -107,6 +120,7 @@ def contact_recipient(contact: Contact, config: MailConfig) -> Recipient:
         company.industry if company else None,
         rep,
         config,
+        time_zone=contact.time_zone,
     )
 
 
@@ -128,6 +142,8 @@ def _recipient(
     industry: str | None,
     rep: dict[str, Any],
     config: MailConfig,
+    *,
+    time_zone: str | None = None,
 ) -> Recipient:
     context: dict[str, Any] = {
         "contact": contact_view(
@@ -138,6 +154,7 @@ def _recipient(
             company_name=company_name,
             company_industry=industry,
             attributes=attributes,
+            time_zone=time_zone,
         ),
         "rep": rep,
         "brand": config.brand,

@@ -13,7 +13,7 @@ import templates.blocks.kinds  # noqa: F401  (registers the built-in kinds)
 from templates.blocks.layout import new_document
 from templates.blocks.model import INPUTS, Block, Document, FieldSpec, KindSpec, raw
 from templates.blocks.reader import read, read_block
-from templates.blocks.registry import KINDS, kind_spec, register_kind
+from templates.blocks.registry import KINDS, available_kinds, kind_spec, register_kind
 from templates.blocks.writer import write, write_block
 
 __all__ = [
@@ -23,6 +23,7 @@ __all__ = [
     "Document",
     "FieldSpec",
     "KindSpec",
+    "available_kinds",
     "kind_spec",
     "new_document",
     "raw",

@@ -32,26 +32,39 @@ _VALUE = {
 def derived_reader(spec: KindSpec, writer: Callable[[Block], str]) -> Callable[[str], Block | None]:
     selects = [f for f in spec.fields if f.input == "select"]
     others = [f for f in spec.fields if f.input != "select"]
-    patterns: list[tuple[re.Pattern[str], dict[str, str], list[str]]] = []
+    probe = {f.name: f"\x00{i}\x00" for i, f in enumerate(others)}
+
+    def write_with(fixed: dict[str, str]) -> str:
+        values = tuple((f.name, fixed.get(f.name, probe.get(f.name, ""))) for f in spec.fields)
+        return writer(Block(spec.kind, values))
+
+    variants: list[tuple[re.Pattern[str], dict[str, str], list[str]]] = []
     for combination in itertools.product(*[[c for c, _ in f.choices] for f in selects]):
         chosen = {f.name: value for f, value in zip(selects, combination, strict=True)}
-        probe = {f.name: f"\x00{i}\x00" for i, f in enumerate(others)}
-        text = writer(
-            Block(
-                spec.kind, tuple((f.name, probe.get(f.name) or chosen[f.name]) for f in spec.fields)
-            )
-        )
-        pattern, order = _pattern(text, others)
-        patterns.append((pattern, chosen, order))
+        full = write_with(chosen)
+        # A field the writer leaves out when it is empty (an image without a link has no
+        # `href`, so mail clients show no link) changes the markup: each such field gets a
+        # variant where it is empty.
+        optional = [
+            f
+            for f in others
+            if full.replace(probe[f.name], "") != write_with({**chosen, f.name: ""})
+        ]
+        for count in range(len(optional) + 1):
+            for empties in itertools.combinations(optional, count):
+                fixed = {**chosen, **{f.name: "" for f in empties}}
+                pattern, order = _pattern(write_with(fixed), others)
+                variants.append((pattern, fixed, order))
 
     def read(text: str) -> Block | None:
-        for pattern, chosen, order in patterns:
+        for pattern, fixed, order in variants:
             match = pattern.fullmatch(text)
             if match is None:
                 continue
-            values = dict(chosen)
+            values = dict(fixed)
             for f in others:
-                values[f.name] = match.group(f.name) if f.name in order else f.default
+                if f.name not in fixed:
+                    values[f.name] = match.group(f.name) if f.name in order else f.default
             block = Block(spec.kind, tuple((f.name, values[f.name]) for f in spec.fields))
             if writer(block) == text:
                 return block

@@ -144,10 +144,13 @@ TEXT = KindSpec(
 
 
 def _image(block: Block) -> str:
+    # Without a link, no `href` at all: mjml wraps the image in `<a href="">` otherwise.
+    href = block.get("href")
+    link = f' href="{href}"' if href else ""
     return section(
         "image",
         f'        <mj-image src="{block.get("src")}" alt="{block.get("alt")}" '
-        f'width="{block.get("width")}px" href="{block.get("href")}" padding="8px 0" />\n',
+        f'width="{block.get("width")}px"{link} padding="8px 0" />\n',
     )
 
 

@@ -66,5 +66,12 @@ def kind_spec(kind: str) -> KindSpec:
     return _KINDS[kind].spec
 
 
+def available_kinds() -> tuple[str, ...]:
+    """The kinds of `KINDS` that are registered (the cards only once their module is there),
+    in the palette's order."""
+    return tuple(k for k in KINDS if k == "raw" or k in _KINDS)
+
+
 def registered(kind: str) -> Kind | None:
+    """A kind's spec, writer and reader; None if nobody registered it."""
     return _KINDS.get(kind)

@@ -32,10 +32,23 @@ ENDING_TAGS = frozenset(
     }
 )
 
-_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_:.\-]*")
-_JINJA_CLOSE = {"{{": "}}", "{%": "%}", "{#": "#}"}
+_NAME = r"([A-Za-z][A-Za-z0-9_:.\-]*)"
+_JINJA = r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}"
+# A start tag: quoted values and Jinja may hold anything (a ">" too); a bare "<" or a Jinja
+# opener without its closer means it is not a tag after all. Possessive, so text that is not a
+# tag fails fast instead of backtracking.
+_START_TAG = re.compile(
+    "<" + _NAME + r"""(?:[^>"'{<]|"[^"]*"|'[^']*'|""" + _JINJA + r"|\{(?![{%#]))*+>",
+    re.DOTALL,
+)
+_END_TAG = re.compile("</" + _NAME + r"\s*>")
+# Text up to the next "<" or unmatched Jinja opener; Jinja in text is skipped whole, so a
+# "<" inside `{{ ... }}` is not taken for a tag.
+_TEXT = re.compile(r"(?:[^<{]|" + _JINJA + r"|\{(?![{%#]))*+", re.DOTALL)
+_CLOSERS: dict[str, re.Pattern[str]] = {
+    name: re.compile("</" + re.escape(name) + r"\s*>", re.IGNORECASE) for name in ENDING_TAGS
+}
 _STATEMENT = re.compile(r"\{%-?\s*(\w+)(?:[^%]|%(?!\}))*?-?%\}", re.DOTALL)
-_END_CLOSE = re.compile(r"\s*>")
 _TRAILING = re.compile(r"[ \t]*\r?\n")
 # Jinja statements that open a block closed by `end<name>`.
 _OPENERS = frozenset({"if", "for", "with", "filter", "call", "macro", "autoescape", "block", "raw"})
@@ -63,8 +76,7 @@ def tokens(source: str) -> Iterator[Token]:
         yield tag
         position = tag.end
         if tag.kind == "start" and tag.name in ENDING_TAGS:
-            close = re.compile(r"</" + re.escape(tag.name) + r"\s*>", re.IGNORECASE)
-            found = close.search(source, position)
+            found = _CLOSERS[tag.name].search(source, position)
             content_end = found.start() if found else length
             if content_end > position:
                 yield Token("text", position, content_end)
@@ -77,15 +89,10 @@ def _text_end(source: str, position: int) -> int:
     """Where a run of text starting at `position` ends: at the next tag, skipping Jinja."""
     length = len(source)
     while position < length:
-        char = source[position]
-        if char == "<" and _tag(source, position) is not None:
+        position = _TEXT.match(source, position).end()  # type: ignore[union-attr]
+        if position >= length or _tag(source, position) is not None:
             return position
-        if char == "{" and source[position : position + 2] in _JINJA_CLOSE:
-            close = source.find(_JINJA_CLOSE[source[position : position + 2]], position + 2)
-            if close != -1:
-                position = close + 2
-                continue
-        position += 1
+        position += 1  # a "{" or "<" that opens nothing: text
     return length
 
 
@@ -94,40 +101,14 @@ def _tag(source: str, position: int) -> Token | None:
     if source.startswith("<!--", position):
         close = source.find("-->", position + 4)
         return Token("comment", position, len(source) if close == -1 else close + 3)
-    if source.startswith("</", position):
-        name = _NAME.match(source, position + 2)
-        if name is None:
-            return None
-        closing = _END_CLOSE.match(source, name.end())
-        if closing is None:
-            return None
-        return Token("end", position, closing.end(), name.group().lower())
-    name = _NAME.match(source, position + 1)
-    if name is None:
+    match = _END_TAG.match(source, position)
+    if match is not None:
+        return Token("end", position, match.end(), match.group(1).lower())
+    match = _START_TAG.match(source, position)
+    if match is None:
         return None
-    index = name.end()
-    length = len(source)
-    while index < length:
-        char = source[index]
-        if char == ">":
-            empty = source[index - 1] == "/"
-            return Token("empty" if empty else "start", position, index + 1, name.group().lower())
-        if char in "\"'":
-            close = source.find(char, index + 1)
-            if close == -1:
-                return None
-            index = close + 1
-            continue
-        if char == "{" and source[index : index + 2] in _JINJA_CLOSE:
-            close = source.find(_JINJA_CLOSE[source[index : index + 2]], index + 2)
-            if close == -1:
-                return None
-            index = close + 2
-            continue
-        if char == "<":
-            return None
-        index += 1
-    return None
+    kind = "empty" if match.group().endswith("/>") else "start"
+    return Token(kind, position, match.end(), match.group(1).lower())
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,7 +173,10 @@ def _units(source: str, stream: list[Token], head_end: int) -> list[tuple[int, i
         elif token.kind == "end":
             if token.name == "mj-body" and "mj-body" not in stack:
                 # An unclosed element: keep it (malformed, so raw) and stop at the body's end.
-                units.append((start, token.start))
+                end = token.start
+                while end > start and source[end - 1] in " \t\r\n":
+                    end -= 1
+                units.append((start, end))
                 stack.clear()
                 break
             if token.name in stack:
