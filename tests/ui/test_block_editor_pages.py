@@ -11,10 +11,12 @@ import pytest
 from sqlalchemy.orm import Session
 
 from campaigns.email.store import VariantInput, create_template, get_template, get_version
+from nurture.models import utcnow
 from templates.blocks import Block, read, write
 from tests.factories import make_contact, make_user
 from tests.ui.block_editor_forms import blocks_form, document_form
 from tests.ui.helpers import HTML, Client, login, post_form
+from tests.webinars.helpers import make_story
 
 HTMX = {**HTML, "hx-request": "true"}
 BODY = """<mjml>
@@ -197,3 +199,21 @@ def test_a_sales_rep_may_look_but_not_save(client: Client, db: Session, template
     assert ">Save</button>" not in page.text
     refused = post_form(client, f"/content/{template_id}/blocks", blocks_form(BODY))
     assert refused.status_code == 403
+
+
+def test_picking_a_case_study_fills_the_card_and_keeps_its_place(
+    client: Client, db: Session
+) -> None:
+    _sign_in(client, db)
+    story = make_story(db, "Contract review in half the time", published_at=utcnow())
+    db.commit()
+    empty = client.get("/content/blocks/new?kind=case_study", headers=HTMX)
+    assert "Contract review in half the time" in empty.text
+    assert "data-card-ref" in empty.text
+    picked = client.get(
+        f"/content/blocks/new?kind=case_study&ref={story.id}&key=b3&locale=en", headers=HTMX
+    )
+    assert picked.status_code == 200
+    assert 'data-key="b3"' in picked.text
+    assert 'value="Contract review in half the time"' in unescape(picked.text)
+    assert f'<option value="{story.id}" selected>' in picked.text

@@ -42,8 +42,8 @@
     return (all.indexOf(block) + 1) + " of " + all.length;
   }
 
-  function fetchBlock(kind) {
-    var url = "/content/blocks/new?kind=" + encodeURIComponent(kind) + "&locale=" + encodeURIComponent(form.getAttribute("data-locale"));
+  function fetchBlock(kind, extra) {
+    var url = "/content/blocks/new?kind=" + encodeURIComponent(kind) + "&locale=" + encodeURIComponent(form.getAttribute("data-locale")) + (extra || "");
     return fetch(url, { credentials: "same-origin", headers: { "HX-Request": "true" } }).then(function (response) {
       if (!response.ok) throw new Error("block " + kind + ": " + response.status);
       return response.text();
@@ -68,6 +68,21 @@
       if (placeholder && placeholder.parentNode) placeholder.parentNode.removeChild(placeholder);
       say("The block could not be added. Try again.");
     });
+  }
+
+  // A card picked from the content library: the server fills the block, same key.
+  function pickCard(select) {
+    var block = select.closest("[data-block]");
+    if (!select.value) return;
+    var extra = "&ref=" + encodeURIComponent(select.value) + "&key=" + encodeURIComponent(block.getAttribute("data-key"));
+    fetchBlock(block.getAttribute("data-kind"), extra).then(function (filled) {
+      list.replaceChild(filled, block);
+      if (window.htmx) window.htmx.process(filled);
+      changed();
+      var again = filled.querySelector("[data-card-ref]");
+      if (again) again.focus();
+      say(label(filled) + " filled from the content library.");
+    }).catch(function () { say("The card could not be filled. Try again."); });
   }
 
   function move(block, step) {
@@ -196,6 +211,18 @@
       } else if (block && button.hasAttribute("data-upload")) {
         upload(button);
       }
+    });
+    form.addEventListener("change", function (event) {
+      if (event.target.hasAttribute && event.target.hasAttribute("data-card-ref")) pickCard(event.target);
+    });
+    // The check's links to a block: bring it into view and put focus on its title.
+    document.addEventListener("click", function (event) {
+      var link = event.target.closest && event.target.closest('a[href^="#block-"]');
+      var block = link && document.getElementById(link.getAttribute("href").slice(1));
+      if (!block) return;
+      event.preventDefault();
+      block.scrollIntoView({ block: "start" });
+      block.querySelector(".block-title").focus();
     });
     setupSortable();
     setupWidths();

@@ -65,6 +65,10 @@ def new_key() -> str:
     return "n" + secrets.token_hex(5)
 
 
+def valid_key(key: str) -> bool:
+    return bool(_KEY.match(key))
+
+
 def kind_label(kind: str) -> str:
     if kind == RAW:
         return "HTML/MJML"

@@ -9,6 +9,7 @@ the test send go through the same server-side compiler as every sent e-mail.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from litestar import Request, get, post
@@ -16,6 +17,7 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 from sqlalchemy.orm import Session
 
+from campaigns.content.card_picks import card_block, card_choices
 from campaigns.email import store
 from campaigns.email.preview import render_for_contact
 from campaigns.email.template_check import check_template
@@ -34,6 +36,7 @@ from templates.blocks import KINDS, Block, kind_spec, new_document, read
 from templates.problems import TemplateInvalid, TemplateProblem, TemplateRenderError
 
 PREVIEW_CONTACTS = 100
+CARD_KINDS = ("case_study", "webinar")
 _LOCALE_NAMES = {"en": "English", "ru": "Русский"}
 
 
@@ -90,6 +93,7 @@ def _editor(
         palette=palette(),
         locales=[(code, _LOCALE_NAMES[code]) for code in LOCALES],
         spec=kind_spec,
+        ref_choices=_ref_choices(db),
         contacts=preview_contacts(db, limit=PREVIEW_CONTACTS),
         can_edit=principal.role in MARKETING,
         saved=saved,
@@ -150,18 +154,42 @@ def _variants(
     return variants
 
 
+def _ref_choices(db: Session) -> Callable[[str], list[tuple[int, str]]]:
+    """What a card block may pick from the content library, looked up when drawn."""
+
+    def choices(kind: str) -> list[tuple[int, str]]:
+        return card_choices(db, kind)
+
+    return choices
+
+
 @get("/content/blocks/new", guards=[ui_roles(*MARKETING)], sync_to_thread=True)
-def new_block(kind: FromQuery[str], locale: FromQuery[str] = "en") -> Template:
-    """One empty block's form, for the palette (a GET: nothing is stored until Save)."""
+def new_block(
+    db: Db,
+    kind: FromQuery[str],
+    locale: FromQuery[str] = "en",
+    ref: FromQuery[str] = "",
+    key: FromQuery[str] = "",
+) -> Template:
+    """One block's form for the palette (a GET: nothing is stored until Save). With `ref`,
+    a card filled from that content-library item, keeping the block's `key`."""
     if not form.known_kind(kind):
         raise InvalidInput.single("kind", "is not a kind of block this editor knows")
-    if kind == form.RAW:
+    item = parse_id(ref)
+    if item is not None and kind in CARD_KINDS:
+        block = card_block(db, kind, item, _locale(locale))
+    elif kind == form.RAW:
         block = Block(form.RAW, (("mjml", ""),))
     else:
         block = Block(kind, tuple((f.name, f.default) for f in kind_spec(kind).fields))
-    row = form.BlockRow(form.new_key(), block)
+    row = form.BlockRow(key if form.valid_key(key) else form.new_key(), block)
     return fragment(
-        "content/_block.html", row=row, spec=kind_spec, can_edit=True, locale=_locale(locale)
+        "content/_block.html",
+        row=row,
+        spec=kind_spec,
+        ref_choices=_ref_choices(db),
+        can_edit=True,
+        locale=_locale(locale),
     )
 
 
