@@ -3,8 +3,8 @@
 The writer is run once per combination of the kind's `select` fields with a sentinel in
 every other field; the text between sentinels is the kind's fixed markup, the sentinels are
 where the values go. Reading a block is then one anchored match of that pattern, and the
-match is accepted only if writing the values it found gives back the same text: so a block
-is typed exactly when the writer could have written it, and nothing else is.
+match is accepted only if writing the values it found gives back the same text: so the
+reader can never type a block that would not be written back exactly as it stands.
 """
 
 from __future__ import annotations

@@ -22,12 +22,15 @@ BRAND_LOGO = "{{ brand.logo_url }}"
 UNSUBSCRIBE_URL = "{{ unsubscribe_url }}"
 
 
-def section(kind: str, body: str, *, attributes: str = "", column: str = "") -> str:
+def section(
+    kind: str, body: str, *, attributes: str = "", column: str = "", classes: str = ""
+) -> str:
     """One block's section around `body` (lines indented eight spaces, each ending in a
-    newline): the marker class, the phone padding class, optional section and column
-    attributes (each with its leading space)."""
+    newline): the marker class, any further `classes` (a card's `nb-ref-12`), the phone
+    padding class, optional section and column attributes (each with its leading space)."""
+    extra = f" {classes}" if classes else ""
     return (
-        f'    <mj-section css-class="nb-{kind} pad"{attributes}>\n'
+        f'    <mj-section css-class="nb-{kind}{extra} pad"{attributes}>\n'
         f"      <mj-column{column}>\n"
         f"{body}"
         "      </mj-column>\n"

@@ -51,7 +51,9 @@ def register_kind(spec: KindSpec, writer: Writer, reader: Reader | None = None) 
     `writer(block)` returns the block's MJML: one top-level `<mj-section>` or `<mj-wrapper>`
     whose `css-class` starts with `nb-<kind>`, indented four spaces and ending in a newline.
     `reader(text)` returns the block whose writer gives exactly `text`, or None; without one,
-    a reader is derived from the writer.
+    a reader is derived from the writer, which is then run once per choice of its `select`
+    fields with placeholders in the others: so a writer must accept any string in a field
+    that is not a `select` (a `number` or `ref` included) and put it in the MJML as it is.
     """
     if not spec.kind.replace("_", "").isalnum() or spec.kind == "raw":
         raise ValueError(f"bad kind name {spec.kind!r}")

@@ -33,7 +33,11 @@ ENDING_TAGS = frozenset(
 )
 
 _NAME = r"([A-Za-z][A-Za-z0-9_:.\-]*)"
-_JINJA = r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}"
+# Jinja delimiters, each at most 2,000 characters long: an opener without its closer would
+# otherwise be searched for to the end of the text at every "<" after it (minutes for a
+# pasted 100 KB of broken markup). A longer construct is read as text, which at worst makes
+# its section raw.
+_JINJA = r"\{\{.{0,2000}?\}\}|\{%.{0,2000}?%\}|\{#.{0,2000}?#\}"
 # A start tag: quoted values and Jinja may hold anything (a ">" too); a bare "<" or a Jinja
 # opener without its closer means it is not a tag after all. Possessive, so text that is not a
 # tag fails fast instead of backtracking.
@@ -48,7 +52,7 @@ _TEXT = re.compile(r"(?:[^<{]|" + _JINJA + r"|\{(?![{%#]))*+", re.DOTALL)
 _CLOSERS: dict[str, re.Pattern[str]] = {
     name: re.compile("</" + re.escape(name) + r"\s*>", re.IGNORECASE) for name in ENDING_TAGS
 }
-_STATEMENT = re.compile(r"\{%-?\s*(\w+)(?:[^%]|%(?!\}))*?-?%\}", re.DOTALL)
+_KEYWORD = re.compile(r"\{%[-+]?\s*(\w+)")
 _TRAILING = re.compile(r"[ \t]*\r?\n")
 # Jinja statements that open a block closed by `end<name>`.
 _OPENERS = frozenset({"if", "for", "with", "filter", "call", "macro", "autoescape", "block", "raw"})
@@ -89,7 +93,8 @@ def _text_end(source: str, position: int) -> int:
     """Where a run of text starting at `position` ends: at the next tag, skipping Jinja."""
     length = len(source)
     while position < length:
-        position = _TEXT.match(source, position).end()  # type: ignore[union-attr]
+        run = _TEXT.match(source, position)  # always matches, if only the empty string
+        position = run.end() if run else position
         if position >= length or _tag(source, position) is not None:
             return position
         position += 1  # a "{" or "<" that opens nothing: text
@@ -194,10 +199,16 @@ def _text_units(source: str, start: int, end: int) -> Iterator[tuple[int, int]]:
     """Text between elements: each Jinja statement is a unit, and so is each run of other
     text (trimmed of whitespace); whitespace alone is not."""
     position = start
-    for match in _STATEMENT.finditer(source, start, end):
-        yield from _trimmed(source, position, match.start())
-        yield match.start(), match.end()
-        position = match.end()
+    while True:
+        opening = source.find("{%", position, end)
+        # Without a "%}" after this opener there is none after any later one either, so
+        # the search stops: linear even for text full of unclosed openers.
+        closing = source.find("%}", opening + 2, end) if opening != -1 else -1
+        if closing == -1:
+            break
+        yield from _trimmed(source, position, opening)
+        yield opening, closing + 2
+        position = closing + 2
     yield from _trimmed(source, position, end)
 
 
@@ -211,36 +222,28 @@ def _trimmed(source: str, start: int, end: int) -> Iterator[tuple[int, int]]:
 
 def _group_statements(source: str, units: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """Units with each top-level `{% if %}...{% endif %}` (and the like) merged into one, so
-    a condition and the elements it guards stay together as one block."""
+    a condition and the elements it guards stay together as one block. An opener without
+    its closer stays a unit of its own."""
+    closing: dict[int, int] = {}
+    open_at: list[int] = []
+    for index, (start, end) in enumerate(units):
+        name = _statement_name(source, start, end)
+        if name in _OPENERS:
+            open_at.append(index)
+        elif name is not None and name.startswith("end") and name[3:] in _OPENERS and open_at:
+            closing[open_at.pop()] = index
     grouped: list[tuple[int, int]] = []
     index = 0
     while index < len(units):
-        start, end = units[index]
-        name = _statement_name(source, start, end)
-        if name in _OPENERS:
-            close = _closing(source, units, index)
-            if close is not None:
-                grouped.append((start, units[close][1]))
-                index = close + 1
-                continue
-        grouped.append((start, end))
-        index += 1
+        last = closing.get(index, index)
+        grouped.append((units[index][0], units[last][1]))
+        index = last + 1
     return grouped
 
 
 def _statement_name(source: str, start: int, end: int) -> str | None:
-    match = _STATEMENT.fullmatch(source, start, end)
+    """The keyword of the Jinja statement that is exactly `source[start:end]`, else None."""
+    if not source.startswith("{%", start) or source.find("%}", start, end) != end - 2:
+        return None
+    match = _KEYWORD.match(source, start, end)
     return match.group(1) if match else None
-
-
-def _closing(source: str, units: list[tuple[int, int]], opening: int) -> int | None:
-    depth = 0
-    for index in range(opening, len(units)):
-        name = _statement_name(source, *units[index])
-        if name in _OPENERS:
-            depth += 1
-        elif name is not None and name.startswith("end") and name[3:] in _OPENERS:
-            depth -= 1
-            if depth == 0:
-                return index
-    return None

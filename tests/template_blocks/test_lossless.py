@@ -61,13 +61,13 @@ MJML_PIECES = [
 ]
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(st.text())
 def test_any_text_survives_reading_and_writing(text: str) -> None:
     assert write(read(text)) == text
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(st.lists(st.sampled_from(MJML_PIECES) | st.text(max_size=3), max_size=40))
 def test_any_mjml_like_text_survives_reading_and_writing(pieces: list[str]) -> None:
     text = "".join(pieces)
@@ -85,7 +85,7 @@ def mutated_starters(draw: st.DrawFn) -> str:
     return text
 
 
-@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(mutated_starters())
 def test_mutated_starters_survive_reading_and_writing(text: str) -> None:
     document = read(text)
@@ -157,7 +157,7 @@ RAW_SECTIONS = [
 ]
 
 
-@settings(max_examples=150)
+@settings(max_examples=150, deadline=None)
 @given(
     st.lists(
         typed_blocks() | st.sampled_from(RAW_SECTIONS).map(lambda t: Block.make("raw", mjml=t))

@@ -6,12 +6,17 @@ from templates.blocks import (
     KINDS,
     Block,
     Document,
+    FieldSpec,
+    KindSpec,
     kind_spec,
     new_document,
     read,
+    read_block,
+    register_kind,
     write,
     write_block,
 )
+from templates.blocks.kinds import section
 from templates.compile import mjml_to_html
 
 
@@ -48,3 +53,22 @@ def test_block_make_fills_defaults_in_field_order_and_refuses_unknown_fields() -
 def test_a_raw_block_writes_its_text_exactly() -> None:
     text = '    <mj-section><mj-column><mj-text>a < b & "c"</mj-text></mj-column></mj-section>\n'
     assert write_block(Block.make("raw", mjml=text)) == text
+
+
+def test_another_module_registers_a_kind_whose_reader_comes_from_its_writer() -> None:
+    spec = KindSpec(
+        "sample_card",
+        "Sample card",
+        (FieldSpec("ref", "Picked item", "ref"), FieldSpec("title", "Title", "line")),
+    )
+
+    def writer(block: Block) -> str:
+        body = f"        <mj-text>{block.get('title')}</mj-text>\n"
+        return section("sample_card", body, classes=f"nb-ref-{block.get('ref')}")
+
+    register_kind(spec, writer)
+    card = Block.make("sample_card", ref="12", title="Nordic <b>Freight</b>")
+    text = write_block(card)
+    assert 'css-class="nb-sample_card nb-ref-12 pad"' in text
+    assert read_block(text) == card
+    assert read_block(text.replace("nb-ref-12", "nb-ref-12 extra")).kind == "raw"
