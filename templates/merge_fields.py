@@ -86,6 +86,14 @@ FIELDS: tuple[MergeField, ...] = (
     ),
 )
 
+# The picker's headings for `MergeField.group`, (English, Russian), in its order.
+GROUPS: dict[str, tuple[str, str]] = {
+    "contact": ("Contact", "Контакт"),
+    "company": ("Company", "Компания"),
+    "rep": ("Sender", "Отправитель"),
+    "brand": ("Our company", "Наша компания"),
+}
+
 # Names a send gives that the picker does not offer (layout values, the signature).
 _OTHER_KNOWN: frozenset[str] = frozenset(
     {

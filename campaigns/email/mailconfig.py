@@ -64,6 +64,21 @@ class MailConfig:
         )
 
 
+DEFAULT_COLOR = "#2453d4"
+
+
+def lettermark(name: str, color: str) -> str:
+    """A data: URL of a square logo: the name's first letter, white on `color` (#rrggbb)."""
+    initial = (name[:1] or "N").upper()
+    svg = (
+        '<svg xmlns="http://www.w3.org/2000/svg" width="96" height="96">'
+        f'<rect width="96" height="96" rx="20" fill="{escape(color)}"/>'
+        '<text x="48" y="64" font-family="Helvetica,Arial,sans-serif" font-size="48" '
+        f'font-weight="700" fill="#fff" text-anchor="middle">{escape(initial)}</text></svg>'
+    )
+    return "data:image/svg+xml;base64," + b64encode(svg.encode()).decode()
+
+
 def default_brand(
     name: str, *, font_url: str | None = None, font_family: str | None = None
 ) -> dict[str, Any]:
@@ -71,17 +86,10 @@ def default_brand(
 
     `font_family` is the CSS list templates set (`brand_font_family`); `font_url` is the
     stylesheet of the brand's web font, "" when it has none (then no font is loaded)."""
-    initial = (name[:1] or "N").upper()
-    svg = (
-        '<svg xmlns="http://www.w3.org/2000/svg" width="96" height="96">'
-        '<rect width="96" height="96" rx="20" fill="#2453d4"/>'
-        '<text x="48" y="64" font-family="Helvetica,Arial,sans-serif" font-size="48" '
-        f'font-weight="700" fill="#fff" text-anchor="middle">{escape(initial)}</text></svg>'
-    )
     return {
         "name": name,
-        "logo_url": "data:image/svg+xml;base64," + b64encode(svg.encode()).decode(),
-        "color": "#2453d4",
+        "logo_url": lettermark(name, DEFAULT_COLOR),
+        "color": DEFAULT_COLOR,
         "address": "",
         "font_family": brand_font_family(font_family if font_url else None),
         "font_url": font_url or "",

@@ -30,7 +30,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from campaigns.delivery.transport import Outcome, Transport
-from campaigns.email import records
+from campaigns.email import brand, records
 from campaigns.email.compiled import compiled_variant
 from campaigns.email.mailconfig import MailConfig
 from campaigns.email.outgoing import mail_threads, send_one
@@ -313,7 +313,7 @@ def send_internal(
     version = get_version(session, template_id)
     if version.kind != TemplateKind.INTERNAL.value:
         raise InvalidInput.single("template_id", "is not an internal template")
-    values = {"brand": config.brand, **context}
+    values = {"brand": brand.current(session, config.brand), **context}
     recipient = Recipient(to.email, to.name, None, dict(values), contact_id=None)
     _deliver(session, version, [_Job(idempotency_key, recipient)], transport, config, None, None)
     message = _by_key(session, idempotency_key)

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
+from campaigns.email import brand
 from campaigns.email.mailconfig import MailConfig
 from nurture.models import Company, Contact, User
 from nurture.sqlsets import among
@@ -31,10 +32,12 @@ def load_recipients(
 ) -> dict[int, Recipient]:
     """Live contacts with an address, by id; erased or address-less ones are left out.
 
-    Plain columns rather than ORM objects: bulk sends load hundreds at a time."""
+    Plain columns rather than ORM objects: bulk sends load hundreds at a time. The
+    brand saved under Settings is read once for them all."""
     ids = list(contact_ids)
     if not ids:
         return {}
+    config = brand.with_brand(session, config)
     rows = session.execute(
         select(
             Contact.id,
@@ -99,9 +102,13 @@ def load_recipients(
 
 
 def contact_recipient(contact: Contact, config: MailConfig) -> Recipient:
-    """The recipient for a contact row (its company and owner loaded)."""
+    """The recipient for a contact row (its company and owner loaded), with the brand
+    saved under Settings (read through the row's session)."""
     if contact.email is None:
         raise RuntimeError("contact.email is None, but only contacts with an address are mailed")
+    session = object_session(contact)
+    if session is not None:
+        config = brand.with_brand(session, config)
     company = contact.company
     owner = contact.owner
     if owner is not None and owner.is_active:

@@ -29,6 +29,7 @@ from nurture.models import (
     TemplateKind,
     utcnow,
 )
+from templates.merge_fields import unknown_field_uses
 from templates.problems import TemplateInvalid
 from templates.render import CompiledTemplate, compile_template
 
@@ -307,6 +308,7 @@ def _validate(
                 local.append(Problem(f"{where}.{part}", f"is longer than {MAX_BODY} characters"))
             if "\x00" in text or "\x00" in item.subject:
                 local.append(Problem(f"{where}.{part}", "must not contain NUL characters"))
+        local += _unknown_fields(where, item)
         if local:
             problems += local
             continue
@@ -332,6 +334,28 @@ def _validate(
     if problems:
         raise InvalidInput(problems)
     return compiled
+
+
+def _unknown_fields(where: str, item: VariantInput) -> list[Problem]:
+    # Checked before the test render: under `| default` a misspelt field renders the
+    # fallback for every recipient, and without it the sample's error names no fix.
+    found: list[Problem] = []
+    parts = (
+        ("subject", item.subject),
+        ("preheader", item.preheader),
+        ("body", item.body),
+        ("text_body", item.text_body or ""),
+    )
+    for part, source in parts:
+        for line, name in unknown_field_uses(source):
+            found.append(
+                Problem(
+                    f"{where}.{part}",
+                    f"line {line}: unknown field {name} "
+                    "(the Personalisation list has the fields a send gives)",
+                )
+            )
+    return found
 
 
 def _check_name(name: str) -> str:

@@ -3,6 +3,7 @@
 from nurture.models.accounts import ApiKey, Role, User, UserSession
 from nurture.models.audit import AuditEntry
 from nurture.models.base import Base, utcnow
+from nurture.models.brand import BrandSettings
 from nurture.models.broadcasts import (
     Broadcast,
     BroadcastRecipient,
@@ -106,6 +107,7 @@ __all__ = [
     "AuditEntry",
     "Base",
     "BehaviourRule",
+    "BrandSettings",
     "Broadcast",
     "BroadcastRecipient",
     "BroadcastStatus",

@@ -363,6 +363,8 @@ ACCESS: dict[Route, frozenset[str]] = {
     ("POST", "/settings/api-keys"): ADMINS,
     ("POST", "/settings/api-keys/{key_id:int}/revoke"): ADMINS,
     ("GET", "/settings/audit"): ADMINS,
+    ("GET", "/settings/brand"): MARKETING,
+    ("POST", "/settings/brand"): MARKETING,
     ("GET", "/settings/qualification"): MARKETING,
     ("POST", "/settings/qualification"): MARKETING,
     ("GET", "/settings/qualification/routing"): ADMINS,

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from jinja2 import Environment, nodes
 
-from templates.merge_fields import FIELDS, MAX_FALLBACK, field, merge_tag
+from templates.merge_fields import FIELDS, GROUPS, MAX_FALLBACK, field, merge_tag
 from templates.sandbox import environment
 
 HOSTILE = [
@@ -98,6 +98,7 @@ def test_every_field_is_labelled_in_both_languages() -> None:
         assert f.label("en") != f.label("ru")
         assert f.sample
         assert field(f.path) is f
+        assert f.group in GROUPS
     first = field("contact.first_name")
     assert first is not None
     assert first.fallback("en") == "there"

@@ -437,6 +437,16 @@ CASES: dict[str, Case] = {
             "recycle_score_to": "10",
         },
     ),
+    "/settings/brand": fixed(
+        "/settings/brand",
+        {
+            "name": "Keller Brandt",
+            "color": "#1d4ed8",
+            "logo_url": "https://cdn.keller.example/logo.png",
+            "address": "Ring 1, Vienna",
+            "font": "georgia",
+        },
+    ),
     "/contacts/{contact_id:int}/edit": lambda client, db, w: (
         f"/contacts/{w.contact_id}/edit",
         {"first_name": "Lena", "email": "lena@brandt.example", "title": "Partner", "owner_id": ""},

@@ -18,7 +18,7 @@ from campaigns.email import machines
 from nurture.errors import NotFound
 from nurture.ratelimit import Decision, Limit
 from nurture.web import throttle
-from nurture.web.mail import mail_config
+from nurture.web.mail import page_brand
 from nurture.web.public.review_copy import texts, visitor_language
 from nurture.web.ui.language import Language
 from templates.tokens import TokenError
@@ -42,7 +42,7 @@ def page(
     return Template(
         f"public/{template}",
         context={
-            "brand": mail_config(request.app).brand,
+            "brand": page_brand(request.app),
             "t": texts(language),
             "locale": language,
             **context,

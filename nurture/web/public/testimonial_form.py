@@ -26,7 +26,7 @@ from nurture.models import Attribution, TestimonialStatus, utcnow
 from nurture.ratelimit import Limit
 from nurture.reviews import testimonials
 from nurture.web import throttle
-from nurture.web.mail import mail_config
+from nurture.web.mail import mail_config, page_brand
 from nurture.web.public import review_pages
 from nurture.web.public.review_copy import language_of, texts
 from nurture.web.state import settings_of
@@ -67,7 +67,7 @@ def _refused(request: Request[Any, Any, Any], token: str, error: DomainError) ->
 
 
 def _consent_wording(request: Request[Any, Any, Any], locale: str) -> str:
-    brand = mail_config(request.app).brand.get("name", "")
+    brand = page_brand(request.app).get("name", "")
     return texts(language_of(locale))["t_consent"].format(brand=brand)
 
 

@@ -23,7 +23,7 @@ from litestar.response import Redirect, Template
 from campaigns.email import preferences as prefs
 from nurture.db import session_scope
 from nurture.errors import InvalidInput
-from nurture.web.mail import mail_config
+from nurture.web.mail import page_brand
 from nurture.web.public.copy import texts
 from nurture.web.state import settings_of
 
@@ -39,7 +39,7 @@ def _page(
     status_code: int = 200,
     **context: Any,
 ) -> Template:
-    brand = mail_config(request.app).brand
+    brand = page_brand(request.app)
     return Template(
         f"public/{template}",
         context={"brand": brand, "t": texts(locale), "locale": locale, **context},

@@ -20,7 +20,7 @@ from litestar.response import Redirect, Response, Template
 from campaigns.content import registrations
 from nurture.db import session_scope
 from nurture.models import utcnow
-from nurture.web.mail import mail_config, transport
+from nurture.web.mail import mail_config, page_brand, transport
 from nurture.web.state import settings_of
 from templates.ics import content_type
 from workers.actors import hand_over
@@ -32,7 +32,7 @@ _HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 def _page(
     request: Request[Any, Any, Any], template: str, status_code: int = 200, **context: Any
 ) -> Template:
-    brand = mail_config(request.app).brand
+    brand = page_brand(request.app)
     return Template(
         f"public/{template}",
         context={"brand": brand, "locale": "en", **context},
