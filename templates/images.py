@@ -12,8 +12,9 @@ size is checked before any pixel is decoded: at most MAX_BYTES of upload, MAX_PI
 per frame (a small file may claim 100,000 x 100,000 pixels, a "decompression bomb")
 and MAX_ANIMATION_PIXELS over all frames of an animation.
 
-Animated GIF and WebP keep their frames, timings and loop: each frame is resized
-alike. Pillow hands over each frame whole (already drawn over the previous ones), so
+Animated GIF, WebP and PNG (APNG) keep their frames, timings and loop: each frame is
+resized alike. A JPEG with more pictures after the first (MPO, from many cameras) is
+its first picture. Pillow hands over each frame whole (already drawn over the previous ones), so
 the output is a clean sequence of full frames; its GIF writer stores only the part of
 each frame that changed.
 """
@@ -41,9 +42,17 @@ WEBP_QUALITY = 82
 
 # Pillow's names for the formats we take, and how they are served.
 MEDIA_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg", "GIF": "image/gif", "WEBP": "image/webp"}
+# Pillow's name for a JPEG that carries more pictures after the first (many cameras and
+# phones write them): a JPEG, of which the first picture is the photo.
+_MULTI_PICTURE = "MPO"
 EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/gif": "gif", "image/webp": "webp"}
 NOT_AN_IMAGE = "is not a PNG, JPEG, GIF or WebP image"
 _SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
+# Fast octree: 0.4 ms for a 240 x 135 frame where median cut took 167 ms (a 20-frame
+# animation went from 4.4 s to well under one), and dithered it looks alike.
+_QUANTIZE = Image.Quantize.FASTOCTREE
+_GIF_LONGEST_MS = 0xFFFF * 10
+_ORIENTATION = 0x0112  # the EXIF tag
 _DIGITS = re.compile(r"[0-9]{1,6}")
 _PALETTED = ("image/png", "image/gif")
 # Decoders report a damaged file with any of these.
@@ -117,7 +126,7 @@ def _open(data: bytes) -> Image.Image:
         # Pillow's own guard (far above ours) warns, or raises, while opening; where
         # warnings are errors (the tests) the warning arrives raised.
         raise _too_many_pixels() from None
-    if image.format not in MEDIA_TYPES:
+    if image.format not in MEDIA_TYPES and image.format != _MULTI_PICTURE:
         image.close()
         raise InvalidInput.single("file", NOT_AN_IMAGE)
     return image
@@ -128,8 +137,9 @@ def _prepare(image: Image.Image, limit: int) -> PreparedImage:
     w, h = image.size
     if w < 1 or h < 1 or w * h > MAX_PIXELS:
         raise _too_many_pixels((w, h))
-    media_type = MEDIA_TYPES[str(image.format)]
-    frames = getattr(image, "n_frames", 1)
+    still_jpeg = image.format == _MULTI_PICTURE
+    media_type = MEDIA_TYPES["JPEG" if still_jpeg else str(image.format)]
+    frames = 1 if still_jpeg else getattr(image, "n_frames", 1)
     if frames > 1:
         if frames > MAX_FRAMES or w * h * frames > MAX_ANIMATION_PIXELS:
             raise InvalidInput.single(
@@ -140,8 +150,12 @@ def _prepare(image: Image.Image, limit: int) -> PreparedImage:
             )
         return _animation(image, media_type, limit)
     if media_type == "image/jpeg":
-        # Decode a large photo at 1/2, 1/4 or 1/8 scale when that is still wide enough.
-        image.draft("RGB", (limit, max(1, h * limit // w)))
+        # Decode a large photo at 1/2, 1/4 or 1/8 scale when that is still wide enough
+        # (once upright: a photo lying on its side shows its height as its width).
+        sideways = image.getexif().get(_ORIENTATION) in (5, 6, 7, 8)
+        shown_w, shown_h = (h, w) if sideways else (w, h)
+        wanted = (limit, -(-shown_h * limit // shown_w))
+        image.draft("RGB", (wanted[1], wanted[0]) if sideways else wanted)
     upright = ImageOps.exif_transpose(image)
     if upright.mode == "P" and upright.width <= limit and media_type in _PALETTED:
         # A logo or an icon that needs no resizing keeps its palette (and its small size).
@@ -153,8 +167,14 @@ def _animation(image: Image.Image, media_type: str, limit: int) -> PreparedImage
     frames: list[Image.Image] = []
     durations: list[int] = []
     for frame in ImageSequence.Iterator(image):
+        rgba = frame.convert("RGBA")
+        # Read after decoding: the WebP reader sets a frame's duration as it loads it.
         durations.append(int(frame.info.get("duration", 100)))
-        frames.append(_fit(frame.convert("RGBA"), limit))
+        frames.append(_fit(rgba, limit))
+    # GIF keeps a frame's time in 16 bits of centiseconds, and Pillow's writer adds up
+    # the times of frames that came out identical: cap each so that even their sum fits.
+    longest = _GIF_LONGEST_MS // len(frames)
+    durations = [min(max(d, 0), longest) for d in durations]
     info = {"loop": int(image.info.get("loop", 0)), "duration": durations}
     return _encode(frames, media_type, info=info)
 
@@ -209,7 +229,9 @@ def _encode(
             out, "JPEG", quality=JPEG_QUALITY, optimize=True, progressive=True
         )
     elif media_type == "image/png":
-        first.save(out, "PNG", optimize=True)
+        # An animated PNG (APNG) stays animated, like GIF and WebP.
+        extra = {"save_all": True, "append_images": frames[1:], **info} if many else {}
+        first.save(out, "PNG", optimize=True, **extra)
     elif media_type == "image/gif":
         paletted = [_gif_frame(f) for f in frames]
         extra = {"save_all": True, "append_images": paletted[1:], "disposal": 2} if many else {}
@@ -228,8 +250,8 @@ def _gif_frame(image: Image.Image) -> Image.Image:
     rgba = image.convert("RGBA")
     alpha = rgba.getchannel("A")
     if alpha.getextrema()[0] == 255:
-        return rgba.convert("RGB").quantize(256)
-    paletted = rgba.convert("RGB").quantize(255)
+        return rgba.convert("RGB").quantize(256, method=_QUANTIZE)
+    paletted = rgba.convert("RGB").quantize(255, method=_QUANTIZE)
     clear = alpha.point(lambda a: 255 if a < 128 else 0)
     paletted.paste(255, mask=clear)
     paletted.info["transparency"] = 255

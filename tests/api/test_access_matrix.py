@@ -95,6 +95,8 @@ ACCESS: dict[Route, frozenset[str]] = {
     ("POST", "/api/v1/handoffs/{handoff_id:int}/accept"): SELLING_KEYS,
     ("POST", "/api/v1/handoffs/{handoff_id:int}/reassign"): SELLING_KEYS,
     ("POST", "/api/v1/handoffs/{handoff_id:int}/reject"): SELLING_KEYS,
+    ("GET", "/api/v1/images"): KEYS,
+    ("POST", "/api/v1/images"): MARKETING_KEYS,
     ("POST", "/api/v1/inbound/email"): KEYS,
     ("GET", "/api/v1/messages/{message_id:int}"): KEYS,
     ("GET", "/api/v1/reports/content"): KEYS,
@@ -239,6 +241,7 @@ ACCESS: dict[Route, frozenset[str]] = {
     ("POST", "/contacts/{contact_id:int}/edit"): USERS,
     ("GET", "/contacts/{contact_id:int}/timeline"): USERS,
     ("GET", "/content"): USERS,
+    ("POST", "/content/images"): MARKETING,
     ("GET", "/content/library/{key:str}"): USERS,
     ("GET", "/content/library/{key:str}/new"): MARKETING,
     ("POST", "/content/library/{key:str}/new"): MARKETING,
@@ -417,6 +420,8 @@ ACCESS: dict[Route, frozenset[str]] = {
     ("GET", "/refer/{code:str}"): ANYONE,
     ("POST", "/refer/{code:str}"): ANYONE,
     ("GET", "/refer/{code:str}/thanks"): ANYONE,
+    # Images in e-mail: the address is the SHA-256 of the bytes.
+    ("GET", "/img/{name:str}"): ANYONE,
     # Style sheets, scripts and fonts, which the login page needs too.
     ("GET", "/static/app/{file_path:path}"): ANYONE,
     ("HEAD", "/static/app/{file_path:path}"): ANYONE,

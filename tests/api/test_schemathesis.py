@@ -115,8 +115,18 @@ def _httpx_arguments(kwargs: dict[str, Any]) -> dict[str, Any]:
     arguments = dict(kwargs)
     if "data" in arguments and isinstance(arguments["data"], bytes | str):
         arguments["content"] = arguments.pop("data")
+    if "files" in arguments:
+        arguments["files"] = [(name, _part(value)) for name, value in arguments["files"]]
     arguments.pop("timeout", None)
     arguments.pop("allow_redirects", None)
     arguments.pop("verify", None)
     arguments.pop("cookies", None)
     return arguments
+
+
+def _part(value: Any) -> Any:
+    # A multipart part's content: httpx takes text or bytes only, where `requests` (which
+    # schemathesis speaks) writes a number as its text; a generated `width` is a number.
+    if isinstance(value, tuple) and len(value) >= 2 and not isinstance(value[1], str | bytes):
+        return (value[0], str(value[1]), *value[2:])
+    return value

@@ -72,6 +72,7 @@ FRAGMENTS = {
     "/content/{template_id:int}/test-send": "the editor's test send note (htmx)",
     "/content/{template_id:int}/blocks/preview": "the block editor's live preview (htmx)",
     "/content/{template_id:int}/blocks/check": "the block editor's pre-save check (htmx)",
+    "/content/images": "the block editor's image upload (JSON for its script)",
     "/tasks/{task_id:int}/outcome": "a task card's outcome (htmx)",
 }
 
