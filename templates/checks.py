@@ -33,6 +33,8 @@ from typing import Any, Literal
 from jinja2 import Template
 
 from templates import contrast
+from templates.blocks import read as read_blocks
+from templates.blocks import write_block
 from templates.html_measure import measure
 from templates.marks import protect, restore
 from templates.mjml_tree import Element, InlineTag, MjmlTree, inline_tags, read_tree
@@ -45,23 +47,6 @@ NEAR_CLIP_BYTES = 90_000
 MIN_TEXT_PER_IMAGE = 400
 # The marker class that says an image with alt="" is decoration (screen readers skip it).
 DECORATIVE = "nb-decorative"
-# Kinds the block editor marks its sections with (`css-class="nb-<kind> ..."`).
-BLOCK_KINDS = frozenset(
-    {
-        "header",
-        "heading",
-        "text",
-        "image",
-        "button",
-        "columns",
-        "divider",
-        "spacer",
-        "case_study",
-        "webinar",
-        "signature",
-        "footer",
-    }
-)
 # MJML's own defaults for what the contrast check reads (mjml-core's component defaults).
 _MJML_DEFAULTS: dict[str, dict[str, str]] = {
     "mj-text": {"color": "#000000", "font-size": "13px"},
@@ -109,7 +94,7 @@ def check_variant(
     `context` (None when it does not render: then only the source is looked at);
     `context` also gives the values of colours and links built with Jinja."""
     tree = read_tree(mjml)
-    run = _Run(locale, tree, context)
+    run = _Run(locale, mjml, tree, context)
     run.images()
     run.links()
     run.contrasts()
@@ -169,7 +154,7 @@ def _kb(size: int) -> str:
 
 
 class _Run:
-    def __init__(self, locale: str, tree: MjmlTree, context: Mapping[str, Any]) -> None:
+    def __init__(self, locale: str, mjml: str, tree: MjmlTree, context: Mapping[str, Any]) -> None:
         self.locale = locale
         self.tree = tree
         self.context = context
@@ -177,10 +162,12 @@ class _Run:
         self.has_unsubscribe = False
         self.defaults = _Defaults(tree.head, self.value)
         self.where: dict[int, tuple[int, str]] = {}
-        for index, block in enumerate(tree.blocks):
-            kind = block_kind(block)
-            for element in block.walk():
-                self.where[id(element)] = (index, kind)
+        spans = block_spans(mjml)
+        for top in tree.blocks:
+            found = next(((i, k) for i, (a, b, k) in enumerate(spans) if a <= top.offset < b), None)
+            if found is not None:
+                for element in top.walk():
+                    self.where[id(element)] = found
 
     def add(
         self,
@@ -228,7 +215,10 @@ class _Run:
         if contrast.parse_px(attrs.get("width")) in (0.0, 1.0) or attrs.get("width") == "1":
             return
         what = "image" if own is not None else "image in the text"
-        if "alt" not in attrs:
+        # The block editor's image and logo blocks always write alt, empty when the field
+        # was left empty (they have no "decorative" switch): there, empty means missing.
+        typed = own is not None and self.where.get(id(own), (0, ""))[1] in ("image", "header")
+        if "alt" not in attrs or (typed and not attrs["alt"].strip()):
             self.add(
                 "image_alt_missing",
                 "error",
@@ -482,13 +472,17 @@ def _value_template(text: str) -> Template:
     return environment(html=False).from_string(text)
 
 
-def block_kind(block: Element) -> str:
-    """The kind a block's marker class names (`css-class="nb-button"`), else "raw"."""
-    for name in block.attrs.get("css-class", "").split():
-        kind = name.removeprefix("nb-")
-        if name.startswith("nb-") and kind in BLOCK_KINDS:
-            return kind
-    return "raw"
+def block_spans(mjml: str) -> list[tuple[int, int, str]]:
+    """Each block's (start, end) offsets in `mjml` and its kind, as the block model reads it
+    (`templates.blocks`: block N is the N-th top-level child of `<mj-body>`)."""
+    document = read_blocks(mjml)
+    spans: list[tuple[int, int, str]] = []
+    start = len(document.head)
+    for block in document.blocks:
+        end = start + len(write_block(block))
+        spans.append((start, end, block.kind))
+        start = end
+    return spans
 
 
 def _fixed_start(href: str) -> str | None:
@@ -528,7 +522,10 @@ def block_at_line(mjml: str, line: int | None) -> tuple[int | None, str | None]:
     """The block (index and kind) whose source holds `line`; (None, None) outside any."""
     if line is None:
         return (None, None)
-    for index, block in enumerate(read_tree(mjml).blocks):
-        if block.line <= line <= block.end_line:
-            return (index, block_kind(block))
+    for index, (start, end, kind) in enumerate(block_spans(mjml)):
+        first = mjml.count("\n", 0, start) + 1
+        # A block's text ends with the line break after it: that line is its last.
+        last = first + mjml.count("\n", start, max(start, end - 1))
+        if first <= line <= last and mjml[start:end].strip():
+            return (index, kind)
     return (None, None)

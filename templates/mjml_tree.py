@@ -43,6 +43,8 @@ class Element:
     content_line: int = 0
     # The line of its closing tag (its own line when it closes itself or never closes).
     end_line: int = 0
+    # Where its "<" is in the source.
+    offset: int = 0
 
     def ancestors(self) -> list[Element]:
         """Parents from the nearest outwards."""
@@ -134,7 +136,14 @@ class _Reader:
                 continue
             attrs = {k: self.restored(v) for k, v in parse_attributes(match.group("attrs")).items()}
             line = self.line(start)
-            element = Element(name, attrs, line, parent=stack[-1], end_line=line)
+            element = Element(
+                name,
+                attrs,
+                line,
+                parent=stack[-1],
+                end_line=line,
+                offset=self.protected.original_offset(start),
+            )
             stack[-1].children.append(element)
             if match.group("selfclose"):
                 continue

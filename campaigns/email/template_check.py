@@ -16,12 +16,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from campaigns.email import brand
 from campaigns.email.compiled import compiled_variant
 from campaigns.email.mailconfig import MailConfig
 from campaigns.email.preview import PREVIEW_MESSAGE_ID
 from campaigns.email.samples import merge, validation_context
 from campaigns.email.store import VariantInput, get_template, get_version
-from nurture.models import TemplateKind
+from nurture.models import EmailTemplateVersion, TemplateKind
 from templates.checks import Finding, block_at_line, check_variant
 from templates.problems import TemplateInvalid, TemplateProblem, TemplateRenderError
 from templates.render import CompiledTemplate, compile_template
@@ -54,19 +55,23 @@ def check_template(
 ) -> TemplateCheck:
     """Check the saved current version of a template, or `variants` (unsaved) in its place.
 
-    NotFound for an unknown template.
+    `version` in the answer is the saved version's number when that is what was checked
+    (`variants` left out, or equal to it). NotFound for an unknown template.
     """
     template = get_template(session, template_id)
     tracking = template.tracking
+    # The brand saved under Settings, as sends and previews use it.
+    config = brand.with_brand(session, config)
     marketing = template.kind == TemplateKind.MARKETING.value
     findings: list[Finding] = []
-    if variants is not None:
+    stored = get_version(session, template_id)
+    if variants is not None and variants != _saved(stored):
         for locale in sorted(variants):
             findings += check_one(
                 locale, variants[locale], config=config, marketing=marketing, tracking=tracking
             )
         return TemplateCheck(template_id, None, findings)
-    stored = get_version(session, template_id)
+    # The saved version (also when the form posted is exactly it, as when the editor opens).
     for row in sorted(stored.variants, key=lambda v: v.locale):
         # A saved variant is compiled once per process (the send path's cache).
         compiled = partial(compiled_variant, row, tracking=stored.tracking)
@@ -125,6 +130,13 @@ def _check(
     return findings + check_variant(
         locale=locale, mjml=body, html=html, context=context, marketing=marketing
     )
+
+
+def _saved(version: EmailTemplateVersion) -> dict[str, VariantInput]:
+    return {
+        v.locale: VariantInput(v.subject, v.body, v.preheader, v.text_body or None)
+        for v in version.variants
+    }
 
 
 def sample_context(locale: str, config: MailConfig) -> dict[str, Any]:

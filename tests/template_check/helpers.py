@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from templates.blocks import Block, write_block
+
 HEAD = """<mjml>
   <mj-head>
     <mj-attributes>
@@ -35,6 +37,6 @@ def section(inner: str, attrs: str = "") -> str:
 
 
 def document(*blocks: str, unsubscribe: bool = True) -> str:
-    """An MJML document of `blocks`, with a text block first and the footer last."""
-    first = section(f"<mj-text>{TEXT}</mj-text>", ' css-class="nb-text"')
+    """An MJML document of `blocks`, with a typed text block first and a footer last."""
+    first = write_block(Block.make("text", text=TEXT))
     return HEAD + first + "".join(blocks) + (UNSUBSCRIBE if unsubscribe else "") + TAIL

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from templates.blocks import Block, write_block
 from templates.checks import Finding, block_at_line, check_variant
 from templates.contrast import luminance, parse_colour, ratio, shown
+from templates.library import starter_templates
 from tests.template_check.helpers import CONTEXT, document, section
 
 
@@ -22,12 +26,14 @@ def test_a_plain_document_with_an_unsubscribe_link_is_clean() -> None:
 
 
 def test_an_image_without_alt_is_an_error_at_its_block_and_line() -> None:
-    image = section('<mj-image src="https://firm.example/i.png" />', ' css-class="nb-image"')
+    image = write_block(Block.make("image", src="https://firm.example/i.png"))
     mjml = document(section("<mj-spacer />"), image)
     findings = _check(mjml)
     assert _codes(findings) == [("image_alt_missing", "error", 2)]
     assert findings[0].block_kind == "image"
-    assert findings[0].line == mjml.splitlines().index(image.rstrip("\n")) + 1
+    assert findings[0].line == mjml.splitlines().index(image.splitlines()[2]) + 1
+    described = write_block(Block.make("image", src="https://firm.example/i.png", alt="A chart"))
+    assert _check(document(described)) == []
 
 
 def test_empty_alt_is_a_warning_unless_marked_decorative_and_an_error_on_a_link() -> None:
@@ -173,14 +179,25 @@ def test_too_little_text_for_the_images_counts_only_what_a_reader_sees() -> None
 
 def test_a_finding_outside_any_block_and_lines_to_blocks() -> None:
     mjml = document(section("<mj-text>Second</mj-text>"))
+    lines = mjml.splitlines()
+    text_start = lines.index('    <mj-section css-class="nb-text pad">') + 1
+    second = next(n for n, line in enumerate(lines, 1) if "Second" in line)
     assert block_at_line(mjml, 2) == (None, None)
-    assert block_at_line(mjml, 12) == (0, "text")
-    assert block_at_line(mjml, 13) == (1, "raw")
-    assert block_at_line(mjml, 14) == (2, "footer")
-    assert block_at_line(mjml, 15) == (None, None)
+    assert block_at_line(mjml, text_start) == (0, "text")
+    assert block_at_line(mjml, text_start + 4) == (0, "text")
+    assert block_at_line(mjml, second) == (1, "raw")
+    assert block_at_line(mjml, second + 1) == (2, "raw")
+    assert block_at_line(mjml, len(lines)) == (None, None)
     assert block_at_line(mjml, None) == (None, None)
     spread = document(section("\n<mj-text>\nTwo\nlines</mj-text>\n"))
-    assert [block_at_line(spread, n)[0] for n in range(12, 18)] == [0, 1, 1, 1, 1, 1]
+    assert [block_at_line(spread, n)[0] for n in range(second - 1, second + 5)] == [
+        0,
+        1,
+        1,
+        1,
+        1,
+        1,
+    ]
 
 
 def test_broken_source_gives_what_can_be_read() -> None:
@@ -217,3 +234,26 @@ def test_colours_we_cannot_read_are_unknown_not_guessed() -> None:
         assert parse_colour(value) is None
     assert parse_colour("#FFF !important") == (255, 255, 255)
     assert luminance((255, 255, 255)) == pytest.approx(1.0)
+
+
+_STARTER_BODIES = [v.body for t in starter_templates() for v in t.variants.values()]
+_JUNK = st.text(
+    alphabet=st.one_of(
+        st.sampled_from(list('<>/"=}{%#- mj-textsectionahref:img')), st.characters()
+    ),
+    max_size=40,
+)
+
+
+@settings(max_examples=60, deadline=None, derandomize=True, database=None)
+@given(st.sampled_from(_STARTER_BODIES), st.integers(0, 30_000), st.integers(0, 200), _JUNK)
+def test_the_check_reads_any_mangled_source_without_failing(
+    body: str, at: int, cut: int, junk: str
+) -> None:
+    at %= len(body) + 1
+    mangled = body[:at] + junk + body[at + cut :]
+    findings = check_variant(
+        locale="en", mjml=mangled, html=f"<p>{junk}", context=CONTEXT, marketing=True
+    )
+    assert all(f.block is None or f.block >= 0 for f in findings)
+    block_at_line(mangled, at % 120)

@@ -69,6 +69,7 @@ def db_url(sqlite_db_url: str) -> str:
 FRAGMENTS = {
     "/segments/preview": "the rule builder's live count (JSON)",
     "/content/{template_id:int}/preview": "the editor's live preview (htmx)",
+    "/content/{template_id:int}/check": "the editor's pre-save check (htmx)",
     "/content/{template_id:int}/test-send": "the editor's test send note (htmx)",
     "/content/{template_id:int}/blocks/preview": "the block editor's live preview (htmx)",
     "/content/{template_id:int}/blocks/check": "the block editor's pre-save check (htmx)",
