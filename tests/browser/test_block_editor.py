@@ -191,6 +191,12 @@ def test_a_marketer_builds_an_email_from_blocks_and_sends_a_test(
     assert [b.kind for b in stored.blocks] == [b[0] for b in built]
     assert [list(map(list, b.fields)) for b in stored.blocks] == [b[1] for b in built]
 
+    # On a phone the page stacks: nothing runs off to the side.
+    page.set_viewport_size({"width": 375, "height": 800})
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 375
+    page.screenshot(path=str(SCREENSHOTS / "block-editor-phone.png"), full_page=True)
+    page.set_viewport_size({"width": 1440, "height": 1000})
+
     page.get_by_role("button", name="Send saved version to me").click()
     expect(page.locator("#test-result")).to_contain_text(f"Sent to {user.email}")
     assert len(received.received) == 1
