@@ -53,6 +53,7 @@ VENDOR_FILES = {
     "chart": "chart.js/dist",
     "inter": "@fontsource-variable/inter",
     "swagger": "swagger-ui-dist",
+    "sortable": "sortablejs",
 }
 
 

@@ -261,6 +261,14 @@ ACCESS: dict[Route, frozenset[str]] = {
     ("POST", "/content/{template_id:int}/preview"): USERS,
     ("POST", "/content/{template_id:int}/check"): USERS,
     ("POST", "/content/{template_id:int}/test-send"): MARKETING,
+    ("GET", "/content/{template_id:int}/blocks"): USERS,
+    ("POST", "/content/{template_id:int}/blocks"): MARKETING,
+    ("POST", "/content/{template_id:int}/blocks/preview"): USERS,
+    ("POST", "/content/{template_id:int}/blocks/check"): USERS,
+    ("GET", "/content/blocks/new"): MARKETING,
+    ("POST", "/content/new/blocks"): MARKETING,
+    ("GET", "/content/merge-picker"): MARKETING,
+    ("GET", "/content/merge-tag"): MARKETING,
     ("GET", "/content/{template_id:int}/versions/{number:int}"): USERS,
     ("POST", "/content/{template_id:int}/versions/{number:int}/restore"): MARKETING,
     ("GET", "/experiments/sample-size"): MARKETING,
@@ -427,6 +435,8 @@ ACCESS: dict[Route, frozenset[str]] = {
     ("HEAD", "/static/vendor/inter/{file_path:path}"): ANYONE,
     ("GET", "/static/vendor/swagger/{file_path:path}"): ANYONE,
     ("HEAD", "/static/vendor/swagger/{file_path:path}"): ANYONE,
+    ("GET", "/static/vendor/sortable/{file_path:path}"): ANYONE,
+    ("HEAD", "/static/vendor/sortable/{file_path:path}"): ANYONE,
     # Probes call these without credentials.
     ("GET", "/healthz"): ANYONE,
     # No session nor key: only the scraper's token or a loopback client (test_hardening.py).

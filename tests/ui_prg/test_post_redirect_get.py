@@ -42,6 +42,7 @@ from tests.email.conftest import BODY
 from tests.factories import PASSWORD, make_api_key, make_contact
 from tests.inbox.helpers import make_handoff
 from tests.reviews.advocacy_helpers import SIGNER, answered_survey, client_contact
+from tests.ui.block_editor_forms import blocks_form
 from tests.ui.helpers import Client, post_form
 from tests.ui_prg.prg_harness import (
     FILE,
@@ -70,6 +71,8 @@ FRAGMENTS = {
     "/content/{template_id:int}/preview": "the editor's live preview (htmx)",
     "/content/{template_id:int}/check": "the editor's pre-save check (htmx)",
     "/content/{template_id:int}/test-send": "the editor's test send note (htmx)",
+    "/content/{template_id:int}/blocks/preview": "the block editor's live preview (htmx)",
+    "/content/{template_id:int}/blocks/check": "the block editor's pre-save check (htmx)",
     "/content/images": "the block editor's image upload (JSON for its script)",
     "/tasks/{task_id:int}/outcome": "a task card's outcome (htmx)",
 }
@@ -454,6 +457,11 @@ CASES: dict[str, Case] = {
         f"/content/{w.template_id}",
         editor_form(BODY, name="Guide, revised"),
     ),
+    "/content/{template_id:int}/blocks": lambda client, db, w: (
+        f"/content/{w.template_id}/blocks",
+        blocks_form(BODY, name="Guide, in blocks"),
+    ),
+    "/content/new/blocks": fixed("/content/new/blocks", {"name": "Spring, in blocks"}),
     "/settings/password": fixed(
         "/settings/password",
         {"current_password": PASSWORD, "new_password": "a brand new password"},

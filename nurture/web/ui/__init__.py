@@ -5,6 +5,7 @@ from __future__ import annotations
 from litestar import Router
 
 from nurture.web.ui import (
+    blocks,
     broadcasts,
     contacts,
     content,
@@ -14,6 +15,7 @@ from nurture.web.ui import (
     imports,
     inbox,
     library,
+    merge_picker,
     outbox,
     predictive,
     projects,
@@ -54,6 +56,8 @@ ui_router = Router(
         *sequence_mapping.handlers,
         *broadcasts.handlers,
         *content.handlers,
+        *blocks.handlers,
+        *merge_picker.handlers,
         *template_check.handlers,
         *library.handlers,
         *images.handlers,
