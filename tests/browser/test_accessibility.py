@@ -27,7 +27,7 @@ TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 WIDTHS = (1280, 375)
 
 # Pages as (name, path from the world). Builders get their own list so that new ones
-# (the block editor) join with one line.
+# join with one line.
 Path_ = Callable[[World], str]
 NAVIGATION: list[tuple[str, Path_]] = [
     ("home", lambda w: "/"),
@@ -69,8 +69,6 @@ NAVIGATION: list[tuple[str, Path_]] = [
     ("outbox message", lambda w: f"/outbox/messages/{w.message_id}"),
     ("not found", lambda w: "/contacts/987654"),
 ]
-# The block editor joins here once merged:
-# ("block editor", lambda w: f"/content/{w.template_id}/blocks?locale=en").
 BUILDERS: list[tuple[str, Path_]] = [
     ("segment builder (new)", lambda w: "/segments/new"),
     ("segment builder", lambda w: f"/segments/{w.segment_id}/edit"),
@@ -79,6 +77,8 @@ BUILDERS: list[tuple[str, Path_]] = [
     ("step experiment", lambda w: f"/sequences/{w.sequence_id}/steps/intro/experiment"),
     ("new template", lambda w: "/content/new"),
     ("content editor", lambda w: f"/content/{w.template_id}"),
+    ("block editor", lambda w: f"/content/{w.template_id}/blocks?locale=en"),
+    ("block editor (Russian)", lambda w: f"/content/{w.template_id}/blocks?locale=ru"),
 ]
 SETTINGS: list[tuple[str, Path_]] = [
     ("settings", lambda w: "/settings"),
@@ -89,6 +89,7 @@ SETTINGS: list[tuple[str, Path_]] = [
     ("routing", lambda w: "/settings/qualification/routing"),
     ("webhooks", lambda w: "/settings/webhooks"),
     ("webhook", lambda w: f"/settings/webhooks/{w.subscription_id}"),
+    ("brand", lambda w: "/settings/brand"),
 ]
 PUBLIC: list[tuple[str, Path_]] = [
     ("unsubscribe", lambda w: w.unsubscribe),
