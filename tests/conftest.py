@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import secrets
+import subprocess
+import sys
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -162,6 +164,24 @@ def browser() -> Iterator[Browser]:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
+
+
+@pytest.fixture(scope="session")
+def server_zygote() -> Iterator[subprocess.Popen[str]]:
+    """This worker's one process with the app imported, forking each test's server
+    (tests/browser/server_zygote.py says why). Here, not in tests/browser/conftest.py: tests
+    elsewhere import `live_server`, and its fixtures must be visible to them."""
+    zygote = subprocess.Popen(
+        [sys.executable, "-m", "tests.browser.server_zygote"],
+        cwd=Path(__file__).resolve().parents[1],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    yield zygote
+    assert zygote.stdin is not None
+    zygote.stdin.close()
+    zygote.wait(timeout=30)
 
 
 def _empty_tables(url: str) -> None:
