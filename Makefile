@@ -50,7 +50,7 @@ format: install
 	$(BIN)/ruff check --fix .
 
 test: install system-deps lint
-	scripts/test.sh -n $(PYTEST_WORKERS) --dist loadfile --durations=20 $(PYTEST_ARGS)
+	scripts/test.sh -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=20 $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules .mypy_cache .ruff_cache .pytest_cache

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import os
 import secrets
+import subprocess
+import sys
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,8 +29,23 @@ from nurture.migrate import upgrade
 from nurture.models import Base
 from nurture.web.app import create_app
 from nurture.web.auth import api_key_cache
+from workers import runtime
 
 BACKENDS = ["sqlite", "postgresql"]
+# Test files that take minutes on their own. Under `--dist loadfile` a file runs whole on one
+# worker, so one of these started last leaves the other worker idle for its length; listed
+# here they start first (longest first) and the many short files even out the end.
+LONG_FILES = [
+    "tests/faults/test_sequence_faults.py",
+    "tests/api/test_schemathesis.py",
+    "tests/test_serve.py",
+    "tests/faults/test_broadcast_faults.py",
+    "tests/test_demo_funnel.py",
+]
+# Every test app stops its in-process Dramatiq worker, whose idle threads notice the stop
+# only when they next wake: at the production 100 ms that is about 0.2 s per app, and some
+# 1,200 tests start an app. Waking every 10 ms makes the stop take about 0.03 s.
+runtime.EMBEDDED_WAKE_MS = 10
 # Debian's Chromium (never a browser downloaded by Playwright), quiet on a closed network.
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -40,6 +58,25 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Files in the order a worker should take them: the long ones, then the rest by their
+    number of tests, most first (what xdist does by itself; the Makefile turns that off,
+    since it would put the long files, which hold one or a few tests, at the very end)."""
+    counts = Counter(_file_of(item) for item in items)
+
+    def rank(item: pytest.Item) -> tuple[int, int]:
+        path = _file_of(item)
+        if path in LONG_FILES:
+            return (LONG_FILES.index(path), 0)
+        return (len(LONG_FILES), -counts[path])
+
+    items.sort(key=rank)
+
+
+def _file_of(item: pytest.Item) -> str:
+    return item.nodeid.split("::", 1)[0]
 
 
 def _required_env(name: str) -> str:
@@ -127,6 +164,24 @@ def browser() -> Iterator[Browser]:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
+
+
+@pytest.fixture(scope="session")
+def server_zygote() -> Iterator[subprocess.Popen[str]]:
+    """This worker's one process with the app imported, forking each test's server
+    (tests/browser/server_zygote.py says why). Here, not in tests/browser/conftest.py: tests
+    elsewhere import `live_server`, and its fixtures must be visible to them."""
+    zygote = subprocess.Popen(
+        [sys.executable, "-m", "tests.browser.server_zygote"],
+        cwd=Path(__file__).resolve().parents[1],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    yield zygote
+    assert zygote.stdin is not None
+    zygote.stdin.close()
+    zygote.wait(timeout=30)
 
 
 def _empty_tables(url: str) -> None:

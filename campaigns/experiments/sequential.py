@@ -17,8 +17,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 import numpy as np
-from scipy import optimize, special
-from scipy import stats as sps
+from scipy import special
 
 _POINTS = 301  # odd: Simpson's rule on the continuation region
 _WIDTH = 10.0  # the score's grid never reaches past 10 standard deviations
@@ -29,6 +28,10 @@ _ROOT_TAU = math.sqrt(2 * math.pi)
 def spent(t: float, alpha: float) -> float:
     """The two-sided alpha spent by fraction t: each side spends O'Brien-Fleming-type
     2 - 2 Phi(z_{1-alpha/4} / sqrt(t)) of its alpha/2 (all of it from t = 1 on)."""
+    # Imported here: scipy.stats and scipy.optimize take about a fifth of a web process's
+    # start, and only the experiment maths needs them.
+    from scipy import stats as sps
+
     if t <= 0:
         return 0.0
     t = min(t, 1.0)
@@ -84,6 +87,8 @@ def boundaries(
 ) -> tuple[float, ...]:
     """The two-sided z boundary at each look (fractions increasing). `final`: the last
     look is the test's last, which spends all the alpha left."""
+    from scipy import optimize  # as in spent()
+
     walk = _Walk(0.0)
     out: list[float] = []
     before = 0.0
@@ -124,6 +129,9 @@ def inflation(alpha: float, target: float, looks: int = 20) -> float:
     """How much larger than the fixed-sample size the sample must be for the rule to keep
     `target` power with `looks` equally spaced looks (the last at the planned sample).
     More looks need more; 20 covers a test that looks daily for about three weeks."""
+    from scipy import optimize
+    from scipy import stats as sps  # as in spent()
+
     fractions = tuple((k + 1) / looks for k in range(looks))
     bounds = boundaries(fractions, alpha, True)
     fixed = float(sps.norm.isf(alpha / 2) + sps.norm.isf(1 - target))

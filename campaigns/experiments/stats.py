@@ -13,7 +13,6 @@ from functools import lru_cache
 
 import numpy as np
 from scipy import special
-from scipy import stats as sps
 
 # Below this expected count in any cell of the 2x2 table the normal approximation is
 # poor, and Fisher's exact test is used instead (the usual rule of thumb).
@@ -74,6 +73,10 @@ def z_test(x1: int, n1: int, x2: int, n2: int) -> Test:
 
 def fisher(x1: int, n1: int, x2: int, n2: int) -> Test:
     """Fisher's exact test (two-sided: tables no more likely than the one seen)."""
+    # Imported here: scipy.stats and scipy.optimize take about a fifth of a web process's
+    # start, and only the experiment maths needs them.
+    from scipy import stats as sps
+
     _check(x1, n1)
     _check(x2, n2)
     result = sps.fisher_exact([[x2, n2 - x2], [x1, n1 - x1]], alternative="two-sided")
@@ -147,6 +150,8 @@ def sample_size(
     p2 = baseline * (1 + min_effect)
     if not 0 < p1 < 1 or not 0 < p2 < 1:
         raise ValueError("baseline and baseline x (1 + min_effect) must be between 0 and 1")
+    from scipy import stats as sps  # as in fisher()
+
     mean = (p1 + p2) / 2
     z_a = float(sps.norm.isf(alpha / 2))
     z_b = float(sps.norm.isf(1 - power))

@@ -15,9 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.optimize import minimize
 from scipy.special import expit
-from scipy.stats import rankdata
 
 Floats = NDArray[np.float64]
 
@@ -53,6 +51,10 @@ def fit_logistic(
         raise ValueError("x must be rows x features and y one label per row")
     if l2 <= 0:
         raise ValueError("l2 must be positive")
+    # Imported here, not with the module: scipy.optimize and scipy.stats take about a fifth
+    # of the web process's start, which only the nightly fit and the report need.
+    from scipy.optimize import minimize
+
     start = np.zeros(x.shape[1] + 1)
     # Starting the intercept at the base rate's log-odds saves iterations.
     rate = float(np.clip(y.mean(), 1e-6, 1 - 1e-6)) if len(y) else 0.5
@@ -88,6 +90,8 @@ def roc_auc(scores: Floats, labels: Floats) -> float:
     n_neg = len(labels) - n_pos
     if n_pos == 0 or n_neg == 0:
         raise ValueError("the AUC needs both positives and negatives")
+    from scipy.stats import rankdata  # as minimize above: kept out of the process start
+
     ranks = rankdata(scores)  # average ranks: ties share, which counts them half
     rank_sum = float(ranks[positives].sum())
     return (rank_sum - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from playwright.sync_api import Browser, ConsoleMessage
 from sqlalchemy.orm import Session
 
@@ -11,6 +12,13 @@ from segments import store
 from tests.browser.signin import sign_in
 from tests.email.conftest import make_template
 from tests.factories import make_contact, make_user
+
+
+@pytest.fixture
+def db_url(sqlite_db_url: str) -> str:
+    """What the browser may load and run is decided by the headers and the pages' markup and
+    scripts: the database plays no part (the data behind the pages is tested on both)."""
+    return sqlite_db_url
 
 
 def test_chart_builder_editor_and_htmx_pages_raise_no_policy_violation(

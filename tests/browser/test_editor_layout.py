@@ -46,6 +46,13 @@ SIDEWAYS = """() => ({
 })"""
 
 
+@pytest.fixture
+def db_url(sqlite_db_url: str) -> str:
+    """Layout in the browser (CSS at each width): the database plays no part; saving templates
+    is tested on both databases in tests/web_email/."""
+    return sqlite_db_url
+
+
 def _seed(db: Session) -> tuple[str, int]:
     """A marketer and the longest kind of template: a starter with wide MJML lines."""
     user = make_user(db, role="marketer")

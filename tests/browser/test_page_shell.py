@@ -35,6 +35,12 @@ STRIP_COLOURS = """async (src) => {
 }"""
 
 
+@pytest.fixture
+def db_url(sqlite_db_url: str) -> str:
+    """The page around every screen (CSS and the navigation links): the database plays no part."""
+    return sqlite_db_url
+
+
 def _column_colours(page: Page, x: int) -> list[tuple[int, int, int]]:
     """The colours down the whole page (not only the window) one pixel wide at `x`."""
     height = page.evaluate("document.scrollingElement.scrollHeight")

@@ -13,6 +13,12 @@ from tests.factories import make_contact, make_user
 pytestmark = pytest.mark.browser
 
 
+@pytest.fixture
+def db_url(sqlite_db_url: str) -> str:
+    """Which fonts the preview asks for is in its markup and CSS: the database plays no part."""
+    return sqlite_db_url
+
+
 def test_a_template_preview_loads_no_third_party_font(
     browser: Browser, live_server: str, db: Session
 ) -> None:

@@ -22,6 +22,14 @@ SCREENSHOTS = Path("/tmp/nurture-browser")
 pytestmark = pytest.mark.browser
 
 
+@pytest.fixture
+def db_url(sqlite_db_url: str) -> str:
+    """The builder's words and forms are drawn by its script and templates: the database plays
+    no part (storing and checking definitions is tested on both databases in tests/sequences/
+    and tests/ui/)."""
+    return sqlite_db_url
+
+
 def _add(page: Page, list_path: str, step_type: str) -> Locator:
     page.locator(f'[data-list-path="{list_path}"] > select.seq-add').select_option(step_type)
     return page.locator("#step-panel")
