@@ -97,6 +97,8 @@ GROUPS: dict[str, tuple[str, str]] = {
 # Names a send gives that the picker does not offer (layout values, the signature).
 _OTHER_KNOWN: frozenset[str] = frozenset(
     {
+        # What the renderer reads (the webinar card's local_time), not for the picker.
+        "contact.time_zone",
         "rep.signature",
         "brand.logo_url",
         "brand.color",
