@@ -17,7 +17,7 @@ _WEEKDAYS = {
     "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
     "ru": ("понедельник", "вторник", "среда", "четверг", "пятница", "суббота", "воскресенье"),
 }
-_MONTHS = {
+MONTHS: dict[str, tuple[str, ...]] = {
     "en": (
         "January",
         "February",
@@ -101,4 +101,4 @@ def zone_words(tz: tzinfo, moment: datetime) -> str:
 
 def _date(moment: datetime, lang: str) -> str:
     weekday = _WEEKDAYS[lang][moment.weekday()]
-    return f"{weekday}, {moment.day} {_MONTHS[lang][moment.month - 1]} {moment.year}"
+    return f"{weekday}, {moment.day} {MONTHS[lang][moment.month - 1]} {moment.year}"

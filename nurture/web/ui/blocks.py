@@ -19,21 +19,18 @@ from sqlalchemy.orm import Session
 
 from campaigns.content.card_picks import card_block, card_choices
 from campaigns.email import store
-from campaigns.email.preview import render_for_contact
-from campaigns.email.template_check import check_template
 from nurture.contacts import preview_contacts
 from nurture.errors import InvalidInput
 from nurture.models import EmailTemplate, TemplateKind
 from nurture.validation import parse_id
 from nurture.web.auth import ui_roles
-from nurture.web.mail import mail_config
 from nurture.web.ui import block_form as form
-from nurture.web.ui.content_form import LOCALES, template_problems
+from nurture.web.ui.content_form import LOCALES
+from nurture.web.ui.content_preview import preview_fragment
 from nurture.web.ui.params import Db, FormData, Me
 from nurture.web.ui.render import EVERYONE, MARKETING, fragment, page
-from nurture.web.ui.template_check import by_locale, kind_name
+from nurture.web.ui.template_check import check_fragment
 from templates.blocks import KINDS, Block, kind_spec, new_document, read
-from templates.problems import TemplateInvalid, TemplateProblem, TemplateRenderError
 
 PREVIEW_CONTACTS = 100
 CARD_KINDS = ("case_study", "webinar")
@@ -230,34 +227,13 @@ def preview_blocks(
     """The unsaved blocks rendered for the chosen contact, as the sent e-mail would be."""
     locale = _locale(data.get("locale"))
     state = form.from_form(data, locale=locale)
-    contact_id = parse_id(data.get("contact_id", ""))
-    if contact_id is None:
-        note = "Add a contact first: the preview renders the e-mail as one contact gets it."
-        return fragment("content/_preview.html", rendered=None, problems=[], note=note)
-    draft = store.VariantInput(state.subject or " ", form.body(state), state.preheader)
-    problems: list[TemplateProblem] = []
-    rendered = None
-    try:
-        rendered = render_for_contact(
-            db,
-            mail_config(request.app),
-            template_id=template_id,
-            contact_id=contact_id,
-            locale=locale,
-            draft=draft,
-            exact=False,
-            fill_samples=True,
-        ).rendered
-    except TemplateInvalid as exc:
-        problems = exc.template_problems
-    except TemplateRenderError as exc:
-        problems = [exc.problem]
-    return fragment(
-        "content/_preview.html",
-        rendered=rendered,
-        problems=template_problems(problems),
+    return preview_fragment(
+        request,
+        db,
+        template_id=template_id,
+        contact_id=parse_id(data.get("contact_id", "")),
         locale=locale,
-        note=None,
+        draft=store.VariantInput(state.subject or " ", form.body(state), state.preheader),
     )
 
 
@@ -269,16 +245,7 @@ def check_blocks(
     finding linking to its block."""
     state = form.from_form(data, locale=_locale(data.get("locale")))
     variants = _variants(db, template_id, state)
-    result = check_template(db, template_id, config=mail_config(request.app), variants=variants)
-    return fragment(
-        "content/_check.html",
-        result=result,
-        groups=by_locale(result.findings),
-        checked=sorted(variants),
-        active=state.locale,
-        kind_name=kind_name,
-        block_links=True,
-    )
+    return check_fragment(request, db, template_id, variants, active=state.locale, block_links=True)
 
 
 handlers = [

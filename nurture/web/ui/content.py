@@ -17,7 +17,6 @@ from sqlalchemy import select
 
 from campaigns.email import pipeline, starter_copy, store
 from campaigns.email.needs import starter_use
-from campaigns.email.preview import render_for_contact
 from campaigns.email.seed import seed_starter_library
 from nurture.contacts import preview_contacts
 from nurture.errors import InvalidInput
@@ -27,11 +26,11 @@ from nurture.web.auth import ui_roles
 from nurture.web.mail import mail_config, transport
 from nurture.web.ui import content_form as form
 from nurture.web.ui.actors import actor_names
+from nurture.web.ui.content_preview import preview_fragment
 from nurture.web.ui.params import Db, FormData, Me
 from nurture.web.ui.render import EVERYONE, MARKETING, fragment, page
 from templates.library import starter_templates
 from templates.message import Address
-from templates.problems import TemplateInvalid, TemplateProblem, TemplateRenderError
 
 PREVIEW_CONTACTS = 100
 
@@ -213,39 +212,13 @@ def preview(
 ) -> Template:
     """The unsaved source of the active locale, rendered for the chosen contact."""
     state = form.from_form(data)
-    locale = data.get("active_locale") or "en"
-    contact_id = parse_id(data.get("contact_id", ""))
-    problems: list[TemplateProblem] = []
-    rendered = None
-    draft = form.draft(state, locale)
-    if contact_id is None:
-        note = "Add a contact first: the preview renders the e-mail as one contact gets it."
-        return fragment("content/_preview.html", rendered=None, problems=[], note=note)
-    if draft is None:
-        return fragment(
-            "content/_preview.html", rendered=None, problems=[], note="This language is empty."
-        )
-    try:
-        rendered = render_for_contact(
-            db,
-            mail_config(request.app),
-            template_id=template_id,
-            contact_id=contact_id,
-            locale=locale,
-            draft=draft,
-            exact=False,
-            fill_samples=True,
-        ).rendered
-    except TemplateInvalid as exc:
-        problems = exc.template_problems
-    except TemplateRenderError as exc:
-        problems = [exc.problem]
-    return fragment(
-        "content/_preview.html",
-        rendered=rendered,
-        problems=form.template_problems(problems),
-        locale=locale,
-        note=None,
+    return preview_fragment(
+        request,
+        db,
+        template_id=template_id,
+        contact_id=parse_id(data.get("contact_id", "")),
+        locale=data.get("active_locale") or "en",
+        draft=form.draft(state, data.get("active_locale") or "en"),
     )
 
 

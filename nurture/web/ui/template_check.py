@@ -7,12 +7,15 @@ fields as the preview and saves nothing; no finding stops a save.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from litestar import Request, post
 from litestar.params import FromPath
 from litestar.response import Template
+from sqlalchemy.orm import Session
 
+from campaigns.email.store import VariantInput
 from campaigns.email.template_check import check_template
 from nurture.web.auth import ui_roles
 from nurture.web.mail import mail_config
@@ -48,15 +51,35 @@ def check_form(
     variants = form.inputs(form.from_form(data))
     if not variants:
         return fragment("content/_check.html", result=None, groups=[], active="", kind_name=None)
+    return check_fragment(
+        request,
+        db,
+        template_id,
+        variants,
+        active=data.get("active_locale") or "en",
+        block_links=data.get("block_links") == "1",
+    )
+
+
+def check_fragment(
+    request: Request[Any, Any, Any],
+    db: Session,
+    template_id: int,
+    variants: Mapping[str, VariantInput],
+    *,
+    active: str,
+    block_links: bool,
+) -> Template:
+    """The check card's list for `variants` (unsaved), grouped by language, errors first."""
     result = check_template(db, template_id, config=mail_config(request.app), variants=variants)
     return fragment(
         "content/_check.html",
         result=result,
         groups=by_locale(result.findings),
         checked=sorted(variants),
-        active=data.get("active_locale") or "en",
+        active=active,
         kind_name=kind_name,
-        block_links=data.get("block_links") == "1",
+        block_links=block_links,
     )
 
 
