@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from campaigns.content.reminder_hours import REMINDER_HOURS, handled_offset
 from campaigns.content.seats import take_seat
-from campaigns.content.webinar_context import registration_url, webinar_view
+from campaigns.content.webinar_context import webinar_view
 from campaigns.delivery.transport import Transport
 from campaigns.email.mailconfig import MailConfig
 from campaigns.email.pipeline import send_to_contact
@@ -37,6 +37,7 @@ from templates.library import starter_template
 from templates.message import Attachment
 from templates.requirements import register_sender
 from templates.tokens import TokenSigner
+from templates.webinar_links import registration_url
 
 CONFIRMATION_STARTER = "webinar_confirmation"
 REMINDER_STARTER = "webinar_reminder"

@@ -16,7 +16,6 @@ from sqlalchemy.orm import object_session
 
 from nurture.models import CaseStudy, Testimonial, TestimonialStatus, Webinar
 from templates.sandbox import format_date
-from templates.tokens import TokenSigner
 
 # The case study starter shows three result figures; fewer would leave a hole the
 # strict renderer refuses, so the list is padded with empty figures.
@@ -94,11 +93,6 @@ def webinar_view(webinar: Webinar, *, tz: tzinfo, locale: str | None) -> dict[st
         "speakers": [],
         "agenda": [],
     }
-
-
-def registration_url(base_url: str, signer: TokenSigner, contact_id: int, webinar_id: int) -> str:
-    """The contact's own link to the public registration page of the webinar."""
-    return f"{base_url.rstrip('/')}/w/{signer.webinar(contact_id, webinar_id)}"
 
 
 def starts_in(hours: int, *, locale: str | None) -> str:

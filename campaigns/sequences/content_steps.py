@@ -32,7 +32,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from campaigns.content.selection import best_case_study, next_webinar
-from campaigns.content.webinar_context import case_study_view, registration_url, webinar_view
+from campaigns.content.webinar_context import case_study_view, webinar_view
 from campaigns.email.mailconfig import MailConfig
 from nurture.contacts.zones import zone
 from nurture.events import EventInput, ingest
@@ -49,6 +49,7 @@ from nurture.models import (
     WebinarRegistration,
 )
 from templates.requirements import Sender, register_sender
+from templates.webinar_links import registration_url
 
 # The outcome of a content step when nothing fits; the flow moves on without an e-mail.
 NONE_FITTING = "none_fitting"
